@@ -1,0 +1,1 @@
+//! pomo-compiler (being written).

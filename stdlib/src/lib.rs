@@ -1,0 +1,1 @@
+//! pomo-stdlib (stub, being written).
