@@ -46,7 +46,10 @@ impl Diagnostic {
     }
 
     pub fn warning(code: impl Into<String>, message: impl Into<String>) -> Self {
-        Diagnostic { severity: Severity::Warning, ..Diagnostic::error(code, message) }
+        Diagnostic {
+            severity: Severity::Warning,
+            ..Diagnostic::error(code, message)
+        }
     }
 
     /// Adds a label in file 0.
@@ -55,7 +58,11 @@ impl Diagnostic {
     }
 
     pub fn with_label_in(mut self, file: FileId, span: Span, message: impl Into<String>) -> Self {
-        self.labels.push(Label { file, span, message: message.into() });
+        self.labels.push(Label {
+            file,
+            span,
+            message: message.into(),
+        });
         self
     }
 
@@ -112,7 +119,10 @@ impl Sources {
     }
 
     pub fn name(&self, id: FileId) -> &str {
-        self.files.get(id).map(|f| f.0.as_str()).unwrap_or("<unknown>")
+        self.files
+            .get(id)
+            .map(|f| f.0.as_str())
+            .unwrap_or("<unknown>")
     }
 
     pub fn text(&self, id: FileId) -> &str {
@@ -164,7 +174,8 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
             report = report.with_note(n);
         }
         let cache = ariadne::sources(
-            (0..sources.files.len()).map(|i| (sources.name(i).to_string(), sources.text(i).to_string())),
+            (0..sources.files.len())
+                .map(|i| (sources.name(i).to_string(), sources.text(i).to_string())),
         );
         let mut buf = Vec::new();
         if report.finish().write(cache, &mut buf).is_err() {
@@ -174,3 +185,101 @@ pub fn render(diags: &[Diagnostic], sources: &Sources, color: bool) -> String {
     }
     String::from_utf8_lossy(&out).into_owned()
 }
+
+/// A compact one-line-per-diagnostic form for tests: `E0101 3..7: message`, using the primary
+/// label's span (or `-` without labels).
+pub fn summary(diags: &[Diagnostic]) -> String {
+    diags
+        .iter()
+        .map(|d| match d.labels.first() {
+            Some(l) => format!("{} {}..{}: {}", d.code, l.span.start, l.span.end, d.message),
+            None => format!("{} -: {}", d.code, d.message),
+        })
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+/// The diagnostic codes of pomo-grammar. Codes are stable: a code is never reused for a
+/// different error, and tests and golden files refer to them.
+///
+/// Lexing and reading (all three languages share these):
+///
+/// | code  | meaning |
+/// |-------|---------|
+/// | E0001 | unexpected character (no token starts here) |
+/// | E0002 | unterminated string |
+/// | E0003 | unknown or malformed escape in a string (`\q`, bad `\uXXXX`) |
+/// | E0004 | malformed character literal (`\foo`, a backslash before whitespace) |
+/// | E0005 | integer literal out of the 64-bit range |
+/// | E0006 | malformed number (`1.5x`, `0x10`) or a float that overflows |
+/// | E0007 | unterminated backquoted name (PomoLogic, PomoRA) |
+/// | E0009 | brackets nest too deeply |
+///
+/// EDN grammar, and bracket matching in every language:
+///
+/// | code  | meaning |
+/// |-------|---------|
+/// | E0010 | unexpected token (EDN) |
+/// | E0011 | unexpected end of input (EDN) |
+/// | E0012 | unclosed bracket (labels the opener) |
+/// | E0013 | unmatched closing bracket |
+/// | E0014 | mismatched closing bracket (labels the opener) |
+/// | E0015 | map with an odd number of forms |
+/// | E0016 | duplicate map key |
+/// | E0017 | duplicate set element |
+/// | E0018 | expected exactly one form (none, or more than one) |
+///
+/// PomoLogic text syntax:
+///
+/// | code  | meaning |
+/// |-------|---------|
+/// | E0020 | unexpected token |
+/// | E0021 | unexpected end of program |
+/// | E0022 | output option not after `.output` (or a raw atom without `:-` / `.`), bad option argument |
+/// | E0023 | bare identifier where a term belongs |
+/// | E0024 | malformed aggregate (result not a variable, named arguments) |
+/// | E0025 | rule head named by a variable |
+/// | E0026 | constant on the left of `:=` |
+///
+/// PomoRA text syntax:
+///
+/// | code  | meaning |
+/// |-------|---------|
+/// | E0030 | unexpected token |
+/// | E0031 | unexpected end of plan |
+/// | E0032 | `values` row whose width differs from the attribute list |
+/// | E0033 | negative stratum index |
+///
+/// Query shape (Datomic query language and rule sets):
+///
+/// | code  | meaning |
+/// |-------|---------|
+/// | E0100 | the query is not a vector or a map |
+/// | E0101 | the query vector does not start with a keyword |
+/// | E0102 | unknown query keyword |
+/// | E0103 | a query section given twice |
+/// | E0104 | missing or empty `:find` |
+/// | E0105 | misplaced `.` / `...`, or an empty tuple, in `:find` |
+/// | E0106 | invalid find element |
+/// | E0107 | malformed aggregate or pull expression in `:find` |
+/// | E0108 | `:keys` / `:strs` / `:syms` count differs from the number of find elements |
+/// | E0109 | malformed return map (non-symbol names, two return maps, scalar or collection find) |
+/// | E0110 | non-variable in `:with` |
+/// | E0111 | invalid `:in` element |
+/// | E0112 | malformed binding form |
+/// | E0114 | malformed clause (names the expected shapes) |
+/// | E0115 | plain symbol in a data pattern |
+/// | E0116 | data pattern with no terms or more than five |
+/// | E0117 | malformed function or predicate call, or a bad argument |
+/// | E0119 | `and` outside an `or` / `or-join` branch |
+/// | E0120 | `not` / `not-join` without clauses |
+/// | E0121 | missing, empty or malformed join variables of `not-join` / `or-join` |
+/// | E0122 | `or` / `or-join` without branches, or an empty `(and)` branch |
+/// | E0123 | invalid rule name or rule argument in a rule call |
+/// | E0124 | query map key not a keyword, or value not a vector |
+/// | E0130 | rule set not a vector |
+/// | E0131 | rule definition not `[(name args…) clause…]` |
+/// | E0132 | rule head without a name |
+/// | E0133 | rule head argument not a variable |
+/// | E0134 | rule without body clauses |
+pub mod codes {}

@@ -11,6 +11,7 @@
 
 pub mod diag;
 pub mod edn;
+mod lex;
 pub mod logic_syntax;
 pub mod query;
 pub mod ra_syntax;

@@ -305,7 +305,7 @@ impl fmt::Display for Value {
             Value::Float(x) => f.write_str(&format_float(*x)),
             Value::Str(s) => write_string_literal(f, s),
             Value::Keyword(k) => write!(f, ":{k}"),
-            Value::Ref(r) => write!(f, "#ref {r}"),
+            Value::Ref(r) => write!(f, "#ref \"{r}\""),
             Value::Instant(ms) => write!(f, "#inst \"{}\"", format_instant(*ms)),
             Value::Uuid(u) => write!(f, "#uuid \"{}\"", format_uuid(*u)),
             Value::Bytes(b) => {

@@ -1,0 +1,224 @@
+//! The compiler driver: runs the stages in order and prints any of them (`pomo explain`).
+//!
+//! Stages: `ast` (the syntax tree), `logic` (PomoLogic after lowering and checks), `strata`,
+//! `ra-raw` (PomoRA straight from lowering) and `ra` (after the optimizer pipeline). Each stage
+//! stops the compilation with all of its errors when it finds any.
+
+use crate::logic::{self, ir::Program};
+use crate::ra::{self, pipeline};
+use crate::strata::{self, Stratum};
+use pomo_grammar::diag::Sources;
+use pomo_grammar::{Diagnostic, query};
+use pomo_types::ra::Plan;
+use std::fmt::Write;
+
+/// What to compile. File id 0 is the main text; a rule set is file 1.
+#[derive(Clone, Copy, Debug)]
+pub enum Input<'a> {
+    /// A Datomic-style query (vector or map form), with an optional rule set (EDN vector).
+    Edn { query: &'a str, rules: Option<&'a str> },
+    /// A PomoLogic program.
+    Logic(&'a str),
+}
+
+/// A stage of the pipeline, by the name `explain --stage` uses.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Stage {
+    Ast,
+    Logic,
+    Strata,
+    RaRaw,
+    Ra,
+}
+
+impl Stage {
+    pub const ALL: &'static [(&'static str, Stage)] = &[
+        ("ast", Stage::Ast),
+        ("logic", Stage::Logic),
+        ("strata", Stage::Strata),
+        ("ra-raw", Stage::RaRaw),
+        ("ra", Stage::Ra),
+    ];
+
+    pub fn from_name(s: &str) -> Option<Stage> {
+        Stage::ALL.iter().find(|(n, _)| *n == s).map(|(_, st)| *st)
+    }
+}
+
+/// Options of a compilation.
+#[derive(Clone, Debug, Default)]
+pub struct Options {
+    /// Passes to switch off, by name.
+    pub disabled_passes: Vec<String>,
+    /// Record the plan after each pass.
+    pub trace: bool,
+    /// Validate the plan after lowering and after every pass.
+    pub validate: bool,
+}
+
+/// One step of the pass trace.
+#[derive(Clone, Debug)]
+pub struct TraceStep {
+    pub pass: &'static str,
+    pub round: usize,
+    pub changed: bool,
+    pub plan: String,
+}
+
+/// Everything a compilation produced.
+#[derive(Clone, Debug)]
+pub struct Compilation {
+    pub ast: String,
+    pub program: Program,
+    pub strata: Vec<Stratum>,
+    pub raw: Plan,
+    pub plan: Plan,
+    pub trace: Vec<TraceStep>,
+}
+
+/// The source files of an input, for rendering diagnostics.
+pub fn sources(input: &Input<'_>, main_name: &str, rules_name: &str) -> Sources {
+    let mut s = Sources::new();
+    match input {
+        Input::Edn { query, rules } => {
+            s.add(main_name, *query);
+            if let Some(r) = rules {
+                s.add(rules_name, *r);
+            }
+        }
+        Input::Logic(t) => {
+            s.add(main_name, *t);
+        }
+    }
+    s
+}
+
+/// Parses and lowers the input to PomoLogic and checks it; also returns the printed syntax tree.
+pub fn to_logic(input: &Input<'_>) -> Result<(String, Program), Vec<Diagnostic>> {
+    match input {
+        Input::Edn { query: q, rules } => {
+            let mut errors = Vec::new();
+            let parsed = query::parse_query_text(q);
+            let rule_set = match rules {
+                Some(r) => match query::parse_rules_text(r) {
+                    Ok(rs) => Some(rs),
+                    Err(ds) => {
+                        errors.extend(ds.into_iter().map(|d| d.in_file(1)));
+                        None
+                    }
+                },
+                None => None,
+            };
+            let q = match parsed {
+                Ok(q) => q,
+                Err(ds) => {
+                    errors.extend(ds);
+                    return Err(errors);
+                }
+            };
+            if !errors.is_empty() {
+                return Err(errors);
+            }
+            let mut ast = format!("{q:#?}\n");
+            if let Some(rs) = &rule_set {
+                let _ = writeln!(ast, "{rs:#?}");
+            }
+            let rs = rule_set.as_ref().map(|r| logic::lower_edn::RuleSet { rules: r, file: 1 });
+            let prog = logic::lower_edn::lower_query(&q, rs)?;
+            let errs = logic::check::check(&prog);
+            if !errs.is_empty() {
+                return Err(errs);
+            }
+            Ok((ast, prog))
+        }
+        Input::Logic(t) => {
+            let ast = match pomo_grammar::logic_syntax::parse_program(t) {
+                Ok(a) => format!("{a:#?}\n"),
+                Err(ds) => return Err(ds),
+            };
+            let prog = logic::parse::parse_program(t, 0)?;
+            let errs = logic::check::check(&prog);
+            if !errs.is_empty() {
+                return Err(errs);
+            }
+            Ok((ast, prog))
+        }
+    }
+}
+
+/// Runs every stage.
+pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Diagnostic>> {
+    let (ast, program) = to_logic(input)?;
+    let strata = strata::stratify(&program)?;
+    let mut raw = ra::lower::lower_program(&program, &strata);
+    raw.compact();
+    if opts.validate {
+        internal(ra::validate::validate(&raw), "lowering")?;
+    }
+    let mut plan = raw.clone();
+    let mut trace = Vec::new();
+    let mut record = |pass: &str, round: usize, changed: bool, p: &Plan| {
+        let name = pipeline::PASSES.iter().find(|x| x.name == pass).map(|x| x.name).unwrap_or("?");
+        trace.push(TraceStep { pass: name, round, changed, plan: if changed { p.to_string() } else { String::new() } });
+    };
+    let popts = pipeline::Options {
+        disabled: &opts.disabled_passes,
+        validate: opts.validate,
+        trace: if opts.trace { Some(&mut record) } else { None },
+    };
+    if let Err(e) = pipeline::optimize(&mut plan, popts) {
+        return Err(vec![
+            Diagnostic::error("E0900", format!("internal error: pass `{}` produced an invalid plan", e.pass))
+                .with_note(e.problems.join("\n")),
+        ]);
+    }
+    Ok(Compilation { ast, program, strata, raw, plan, trace })
+}
+
+fn internal(problems: Vec<String>, what: &str) -> Result<(), Vec<Diagnostic>> {
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(vec![Diagnostic::error("E0900", format!("internal error: {what} produced an invalid plan")).with_note(problems.join("\n"))])
+    }
+}
+
+impl Compilation {
+    /// The text of a stage.
+    pub fn stage_text(&self, stage: Stage) -> String {
+        match stage {
+            Stage::Ast => self.ast.clone(),
+            Stage::Logic => logic::print::program(&self.program),
+            Stage::Strata => strata::print(&self.program, &self.strata),
+            Stage::RaRaw => self.raw.to_string(),
+            Stage::Ra => self.plan.to_string(),
+        }
+    }
+
+    /// The pass trace: the lowered plan, then the plan after each pass that changed it, with
+    /// unchanged passes collapsed to one line.
+    pub fn trace_text(&self) -> String {
+        let mut out = format!("== lowered ==\n{}", self.raw);
+        for t in &self.trace {
+            if t.changed {
+                let _ = write!(out, "\n== round {} {} ==\n{}", t.round, t.pass, t.plan);
+            } else {
+                let _ = writeln!(out, "\n== round {} {}: unchanged ==", t.round, t.pass);
+            }
+        }
+        let _ = write!(out, "\n== optimized ==\n{}", self.plan);
+        out
+    }
+}
+
+/// Compiles and prints one stage; for stages up to `logic`, later stages are not run.
+pub fn explain(input: &Input<'_>, stage: Stage, opts: &Options) -> Result<String, Vec<Diagnostic>> {
+    match stage {
+        Stage::Ast => to_logic(input).map(|(a, _)| a),
+        Stage::Logic => to_logic(input).map(|(_, p)| logic::print::program(&p)),
+        _ => {
+            let c = compile(input, opts)?;
+            Ok(if opts.trace && stage == Stage::Ra { c.trace_text() } else { c.stage_text(stage) })
+        }
+    }
+}

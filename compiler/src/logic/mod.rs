@@ -1,0 +1,7 @@
+//! The PomoLogic IR: its types, text form, checks, and the front ends that produce it.
+
+pub mod check;
+pub mod ir;
+pub mod lower_edn;
+pub mod parse;
+pub mod print;
