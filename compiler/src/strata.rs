@@ -93,29 +93,36 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
     let mut strata = Vec::new();
     for n in order {
         let mut rels: Vec<RelId> = dag[n].clone();
-        rels.sort();
+        rels.sort_by_key(|r| rel_key(p, *r));
         let set: BTreeSet<RelId> = rels.iter().copied().collect();
         let rules: Vec<usize> =
             (0..p.rules.len()).filter(|&r| !p.rules[r].next && set.contains(&p.rules[r].head.rel)).collect();
         let recursive = rules.iter().any(|&r| body_deps(&p.rules[r]).iter().any(|(rel, _, _)| set.contains(rel)));
         strata.push(Stratum { relations: rels, rules, recursive, inductive: false });
     }
-    // Deterministic order among independent strata: toposort visits in node order already, but
-    // make the result independent of petgraph internals by a stable topological re-sort keyed
-    // on the smallest relation id.
+    // Deterministic order among independent strata, independent of petgraph internals: a
+    // stable topological re-sort keyed on where each stratum's first relation is defined.
     let strata = stable_topo(p, strata);
     let mut strata = strata;
     let inductive: Vec<usize> = (0..p.rules.len()).filter(|&r| p.rules[r].next).collect();
     if !inductive.is_empty() {
         let mut rels: Vec<RelId> = inductive.iter().map(|&r| p.rules[r].head.rel).collect();
-        rels.sort();
+        rels.sort_by_key(|r| rel_key(p, *r));
         rels.dedup();
         strata.push(Stratum { relations: rels, rules: inductive, recursive: false, inductive: true });
     }
     Ok(strata)
 }
 
-/// Orders strata topologically, always taking the ready stratum with the smallest relation id.
+/// A relation's place in the program as written: the index of the first rule that defines it,
+/// then its name. Relation ids depend on the order names were first met, which differs
+/// between a query and its printed PomoLogic; rule order does not.
+fn rel_key(p: &Program, r: RelId) -> (usize, String) {
+    let first = p.rules.iter().position(|x| x.head.rel == r).unwrap_or(usize::MAX);
+    (first, p.rel(r).name.clone())
+}
+
+/// Orders strata topologically, always taking the ready stratum defined first.
 fn stable_topo(p: &Program, strata: Vec<Stratum>) -> Vec<Stratum> {
     let n = strata.len();
     let owner: BTreeMap<RelId, usize> =
@@ -138,7 +145,7 @@ fn stable_topo(p: &Program, strata: Vec<Stratum>) -> Vec<Stratum> {
     while out.len() < n {
         let next = (0..n)
             .filter(|&i| !done[i] && deps[i].iter().all(|&d| done[d]))
-            .min_by_key(|&i| strata[i].as_ref().map(|s| s.relations[0]));
+            .min_by_key(|&i| strata[i].as_ref().map(|s| rel_key(p, s.relations[0])));
         let Some(i) = next else { break };
         done[i] = true;
         out.push(strata[i].take().expect("each stratum is taken once"));

@@ -83,6 +83,16 @@ pub enum OptArg {
     Str(String, Span),
 }
 
+impl OptArg {
+    /// The argument's text: the identifier's name or the string's contents.
+    pub fn text(&self) -> String {
+        match self {
+            OptArg::Ident(i) => i.name.clone(),
+            OptArg::Str(s, _) => s.clone(),
+        }
+    }
+}
+
 /// An identifier or a variable; variables are normalised to start with `?` (`X` becomes `?X`).
 #[derive(Clone, Debug, PartialEq)]
 pub struct Ident {

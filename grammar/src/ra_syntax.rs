@@ -62,6 +62,8 @@ pub struct RelDecl {
     pub name: Ident,
     pub attrs: Vec<Ident>,
     pub kind: Ident,
+    /// `[scalar]` after `input`, `[relation, with(?w), keys("a")]` after `output`.
+    pub options: Vec<crate::logic_syntax::OutputOption>,
     pub span: Span,
 }
 
@@ -494,7 +496,29 @@ impl fmt::Display for RelDecl {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "relation {}(", RaName(&self.name))?;
         names(f, &self.attrs)?;
-        write!(f, ") {}", RaName(&self.kind))
+        write!(f, ") {}", RaName(&self.kind))?;
+        if !self.options.is_empty() {
+            f.write_str("[")?;
+            for (i, o) in self.options.iter().enumerate() {
+                if i > 0 {
+                    f.write_str(", ")?;
+                }
+                f.write_str(&o.name.name)?;
+                if !o.args.is_empty() {
+                    let args: Vec<String> = o
+                        .args
+                        .iter()
+                        .map(|a| match a {
+                            crate::logic_syntax::OptArg::Ident(i) => RaName(i).to_string(),
+                            crate::logic_syntax::OptArg::Str(s, _) => format!("{s:?}"),
+                        })
+                        .collect();
+                    write!(f, "({})", args.join(", "))?;
+                }
+            }
+            f.write_str("]")?;
+        }
+        Ok(())
     }
 }
 

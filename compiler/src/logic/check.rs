@@ -163,6 +163,13 @@ pub fn check(p: &Program) -> Vec<Diagnostic> {
                 .with_help("bind the variable with a positive atom, a function application or `?x == value`");
                 errs.push(label(p, ri, Some(li), d, &format!("needs {} bound", uniq.join(", "))));
             }
+            if let Literal::Pos { cid: Some(c), atom } = &rule.body[li] {
+                if p.is_derived(atom.rel) {
+                    let d = Diagnostic::error("E0232", format!("{c} binds the CID of a derived tuple of `{}`", p.rel(atom.rel).name))
+                        .with_help("CIDs are bound on base relations (stored facts); derived tuples have no CID yet");
+                    errs.push(label(p, ri, Some(li), d, "CID binding"));
+                }
+            }
             if let Literal::Agg { args, atom, .. } = &rule.body[li] {
                 let atom_vars: BTreeSet<&str> = atom.vars().collect();
                 for a in args.iter().filter_map(|t| t.var()) {

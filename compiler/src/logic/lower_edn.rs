@@ -123,7 +123,11 @@ struct Lowerer<'q> {
     prog: Program,
     errors: Vec<Diagnostic>,
     /// Rule instances lowered or being lowered: (rule name, default source) → relation.
-    instances: BTreeMap<(String, String), RelId>,
+    instances: BTreeMap<(String, String, String), RelId>,
+    /// Whether a rule (per source) lowers on its own, without bindings from its callers.
+    plain_ok: BTreeMap<(String, String), bool>,
+    /// The variables bound by :in so far, with their spans.
+    input_vars: BTreeMap<String, Span>,
     counter: usize,
     /// Names taken by user rules, so generated names avoid them.
     reserved: BTreeSet<String>,
@@ -149,6 +153,8 @@ impl<'q> Lowerer<'q> {
             prog: Program::default(),
             errors: Vec::new(),
             instances: BTreeMap::new(),
+            plain_ok: BTreeMap::new(),
+            input_vars: BTreeMap::new(),
             counter: 0,
             reserved,
         }
@@ -244,7 +250,7 @@ impl<'q> Lowerer<'q> {
 
         let has_agg = find_elems.iter().any(|e| matches!(e, FindElem::Agg { .. }));
         // Plain find variables and :with variables must be bound by the body.
-        let mut check_bound = |this: &mut Self, v: &Var, what: &str| {
+        let check_bound = |this: &mut Self, v: &Var, what: &str| {
             if !body.bound.contains(&v.name) {
                 this.err(
                     Diagnostic::error("E0202", format!("{what} variable {} is not bound by the query", v.name))
@@ -499,6 +505,15 @@ impl<'q> Lowerer<'q> {
         for (i, e) in elems.iter().enumerate() {
             match e {
                 Some(v) => {
+                    if let Some(first) = self.input_vars.get(&v.name).cloned() {
+                        self.err(
+                            Diagnostic::error("E0233", format!("variable {} is bound twice in :in", v.name))
+                                .with_label(v.span.clone(), "bound again here")
+                                .with_label(first, "first bound here")
+                                .with_help("the variables of :in must be distinct"),
+                        );
+                    }
+                    self.input_vars.insert(v.name.clone(), v.span.clone());
                     let mut a = attr_of(&v.name);
                     while attrs.contains(&a) {
                         a.push('_');
@@ -761,7 +776,15 @@ impl<'q> Lowerer<'q> {
                         );
                     }
                 }
-                let rel = self.rule_instance(&name.name, &src);
+                let bound_pos: Vec<bool> = args
+                    .iter()
+                    .map(|a| match a {
+                        RuleArg::Var(v) => body.bound.contains(&v.name),
+                        RuleArg::Const(_) => true,
+                        RuleArg::Blank(_) => false,
+                    })
+                    .collect();
+                let Some(rel) = self.rule_call(&name.name, &src, &bound_pos, args, body, file) else { return };
                 let mut targs = Vec::new();
                 for (i, a) in args.iter().enumerate() {
                     let t = match a {
@@ -896,9 +919,7 @@ impl<'q> Lowerer<'q> {
         // First pass: does the sub-body bind what it needs on its own?
         let visible: Vec<String> = join.iter().filter(|v| outer.bound.contains(*v)).cloned().collect();
         let saved_errors = self.errors.len();
-        let saved_prog = self.prog.clone();
-        let saved_counter = self.counter;
-        let saved_instances = self.instances.clone();
+        let saved = self.snapshot();
         let mut trial = Body::default();
         for c in clauses {
             self.lower_clause(c, &mut trial, src, file);
@@ -909,10 +930,7 @@ impl<'q> Lowerer<'q> {
             return trial;
         }
         // Retry with the outer bindings in scope through a context relation.
-        self.errors.truncate(saved_errors);
-        self.prog = saved_prog;
-        self.counter = saved_counter;
-        self.instances = saved_instances;
+        self.restore(saved, saved_errors);
         let mut sub = Body::default();
         if !visible.is_empty() {
             let ctx = self.context(outer, &visible);
@@ -998,18 +1016,116 @@ impl<'q> Lowerer<'q> {
         body.push(Literal::Pos { cid: None, atom }, (file, span.clone()));
     }
 
-    /// The relation of a rule evaluated against a default source, lowering it on first use.
-    fn rule_instance(&mut self, name: &str, src: &str) -> RelId {
-        let key = (name.to_string(), src.to_string());
-        if let Some(id) = self.instances.get(&key) {
-            return *id;
+    fn snapshot(&self) -> Snapshot {
+        Snapshot {
+            prog: self.prog.clone(),
+            instances: self.instances.clone(),
+            plain_ok: self.plain_ok.clone(),
+            input_vars: self.input_vars.clone(),
+            counter: self.counter,
         }
-        let rel_name = if src == "$" { name.to_string() } else { format!("{name}{src}") };
+    }
+
+    fn restore(&mut self, s: Snapshot, errors: usize) {
+        self.prog = s.prog;
+        self.instances = s.instances;
+        self.plain_ok = s.plain_ok;
+        self.input_vars = s.input_vars;
+        self.counter = s.counter;
+        self.errors.truncate(errors);
+    }
+
+    /// The relation a rule call reads. A rule whose body binds all of its arguments is one
+    /// relation for every call. Otherwise the call gets an instance of the rule specialised to
+    /// the arguments bound at the call site (`name_bf` for "first bound, second free"), whose
+    /// bodies start with a `magic_name_bf` atom; each call adds a rule to that magic relation
+    /// with the bindings of the caller's clauses so far (the magic-sets rewriting).
+    fn rule_call(
+        &mut self,
+        name: &str,
+        src: &str,
+        bound_pos: &[bool],
+        args: &[RuleArg],
+        caller: &Body,
+        file: FileId,
+    ) -> Option<RelId> {
+        let key = (name.to_string(), src.to_string());
+        let plain = match self.plain_ok.get(&key) {
+            Some(ok) => *ok,
+            None => {
+                // Assume the plain form works while lowering it, so that recursive calls inside
+                // the rule use it; undo everything if it does not.
+                let errors = self.errors.len();
+                let saved = self.snapshot();
+                self.plain_ok.insert(key.clone(), true);
+                self.rule_instance(name, src, None);
+                let ok = self.errors.len() == errors;
+                if !ok {
+                    self.restore(saved, errors);
+                    self.plain_ok.insert(key.clone(), false);
+                }
+                ok
+            }
+        };
+        if plain {
+            return self.instances.get(&(name.to_string(), src.to_string(), String::new())).copied();
+        }
+        if !bound_pos.iter().any(|b| *b) {
+            // Nothing to pass in: report why the rule cannot stand on its own.
+            self.rule_instance(name, src, None);
+            return None;
+        }
+        let adorn: String = bound_pos.iter().map(|b| if *b { 'b' } else { 'f' }).collect();
+        let (id, magic) = self.rule_instance(name, src, Some(&adorn));
+        let magic = magic?;
+        let mut head_args = Vec::new();
+        for (i, a) in args.iter().enumerate().filter(|(i, _)| bound_pos[*i]) {
+            let t = match a {
+                RuleArg::Var(v) => Term::Var(v.name.clone()),
+                RuleArg::Const(c) => match const_value(c) {
+                    Ok(v) => Term::Const(v),
+                    Err(d) => {
+                        self.err(d.in_file(file));
+                        return None;
+                    }
+                },
+                RuleArg::Blank(_) => continue,
+            };
+            head_args.push((format!("a{i}"), t));
+        }
+        let span = caller.spans.iter().flatten().next().cloned();
+        self.prog.add_rule(
+            Rule { head: Atom { rel: magic, args: head_args }, next: false, body: caller.lits.clone() },
+            span,
+            caller.spans.clone(),
+        );
+        Some(id)
+    }
+
+    /// Lowers a rule for a default source, once; with an adornment, the instance whose bound
+    /// arguments come from its magic relation. Returns the rule's relation and the magic one.
+    fn rule_instance(&mut self, name: &str, src: &str, adorn: Option<&str>) -> (RelId, Option<RelId>) {
+        let key = (name.to_string(), src.to_string(), adorn.unwrap_or("").to_string());
+        let base = if src == "$" { name.to_string() } else { format!("{name}{src}") };
+        let rel_name = match adorn {
+            Some(a) => format!("{base}_{a}"),
+            None => base.clone(),
+        };
+        let magic_name = adorn.map(|a| format!("magic_{base}_{a}"));
+        if let Some(id) = self.instances.get(&key) {
+            return (*id, magic_name.and_then(|m| self.prog.find(&m)));
+        }
         let id = self.prog.intern(&rel_name, RelKind::Derived);
         self.instances.insert(key, id);
         let defs = self.rules.get(name).cloned().unwrap_or_default();
         let arity = defs.first().map(|d| d.required.len() + d.free.len()).unwrap_or(0);
         self.prog.note_attrs(id, (0..arity).map(|i| format!("a{i}")).collect::<Vec<_>>().iter().map(|s| s.as_str()));
+        let bound: Vec<usize> = adorn.map(|a| a.char_indices().filter(|(_, c)| *c == 'b').map(|(i, _)| i).collect()).unwrap_or_default();
+        let magic = magic_name.map(|m| {
+            let mid = self.prog.intern(&m, RelKind::Derived);
+            self.prog.note_attrs(mid, bound.iter().map(|i| format!("a{i}")).collect::<Vec<_>>().iter().map(|s| s.as_str()));
+            mid
+        });
         let file = self.rules_file;
         for def in defs {
             let params: Vec<&Var> = def.required.iter().chain(def.free.iter()).collect();
@@ -1021,9 +1137,16 @@ impl<'q> Lowerer<'q> {
                 continue;
             }
             let mut body = Body::default();
-            // Required variables are bound by the caller; the body may rely on them.
-            for v in &def.required {
-                body.bound.insert(v.name.clone());
+            if let Some(m) = magic {
+                let margs: Vec<(String, Term)> =
+                    bound.iter().map(|&i| (format!("a{i}"), Term::Var(params[i].name.clone()))).collect();
+                for (_, t) in &margs {
+                    if let Some(v) = t.var() {
+                        body.bound.insert(v.to_string());
+                        body.seen.insert(v.to_string());
+                    }
+                }
+                body.push(Literal::Pos { cid: None, atom: Atom { rel: m, args: margs } }, (file, def.name.span.clone()));
             }
             for c in &def.body {
                 self.lower_clause(c, &mut body, src, file);
@@ -1043,8 +1166,17 @@ impl<'q> Lowerer<'q> {
             };
             self.prog.add_rule(Rule { head, next: false, body: body.lits }, Some((file, def.span.clone())), body.spans);
         }
-        id
+        (id, magic)
     }
+}
+
+struct Snapshot {
+    prog: Program,
+    instances: BTreeMap<(String, String, String), RelId>,
+    plain_ok: BTreeMap<(String, String), bool>,
+    /// The variables bound by :in so far, with their spans.
+    input_vars: BTreeMap<String, Span>,
+    counter: usize,
 }
 
 fn cmp_op(n: &str) -> Option<CmpOp> {

@@ -102,7 +102,7 @@ pub fn program(p: &Program) -> String {
         let line = match &r.kind {
             RelKind::Base => format!(".decl {}({attrs})", ident(&r.name)),
             RelKind::Input(k) => format!(".input {}({attrs}) {}", ident(&r.name), k.keyword()),
-            RelKind::Output(spec) => format!(".output {}({attrs}) {}", ident(&r.name), spec.describe()),
+            RelKind::Output(spec) => format!(".output {}({attrs}) {}", ident(&r.name), spec.parts().join(" ")),
             RelKind::Derived => continue,
         };
         any_decl = true;

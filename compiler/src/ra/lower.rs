@@ -17,11 +17,41 @@ use pomo_types::ra::*;
 use pomo_types::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The control attribute that holds a fact's CID.
+pub const CID_ATTR: &str = "$cid";
+
 /// Lowers a program with its strata.
 pub fn lower_program(p: &Program, strata: &[LStratum]) -> Plan {
     let mut plan = Plan::default();
-    for r in &p.relations {
-        plan.relations.push(RelDecl { name: r.name.clone(), attrs: r.attrs.clone(), kind: r.kind.clone() });
+    // A base relation whose facts' CIDs a rule binds exposes them as the control attribute
+    // `$cid` (PomoLogic spec §2.2).
+    let mut with_cid = BTreeSet::new();
+    for rule in &p.rules {
+        for l in &rule.body {
+            if let L::Literal::Pos { cid: Some(_), atom } = l {
+                with_cid.insert(atom.rel);
+            }
+        }
+    }
+    // Declarations in a canonical order that does not depend on how the program was written
+    // down: base and input relations in program order, then derived ones in stratum order.
+    let mut order: Vec<L::RelId> = (0..p.relations.len() as u32)
+        .map(L::RelId)
+        .filter(|&r| !p.is_derived(r))
+        .collect();
+    let rest = (0..p.relations.len() as u32).map(L::RelId).filter(|&r| p.is_derived(r));
+    for r in strata.iter().flat_map(|s| s.relations.iter().copied()).chain(rest) {
+        if !order.contains(&r) {
+            order.push(r);
+        }
+    }
+    for id in order {
+        let r = p.rel(id);
+        let mut attrs = r.attrs.clone();
+        if with_cid.contains(&id) {
+            attrs.push(CID_ATTR.to_string());
+        }
+        plan.relations.push(RelDecl { name: r.name.clone(), attrs, kind: r.kind.clone() });
     }
     for s in strata {
         let stratum = lower_stratum(p, s, &mut plan);
@@ -163,8 +193,8 @@ fn atom_source(p: &Program, atom: &L::Atom, cid: Option<&str>, version: Version,
         }
     }
     if let Some(c) = cid {
-        proj.push("$cid".into());
-        renames.push(("$cid".into(), c.to_string()));
+        proj.push(CID_ATTR.into());
+        renames.push((CID_ATTR.into(), c.to_string()));
     }
     if !eqs.is_empty() {
         e = plan.add(Expr::Select { formula: Formula::conj(eqs), input: e });

@@ -84,7 +84,7 @@ pub enum Tok<'input> {
     Keyword(&'input str),
     #[regex(r"#[A-Za-z][A-Za-z0-9_\-./]*", |lex| &lex.slice()[1..])]
     Tag(&'input str),
-    #[regex(r"'[A-Za-z_*+!\-?<>=/]([A-Za-z0-9_\-.*+!?$%&=<>/]*[A-Za-z0-9_\-*+!?$%&=<>/])?", |lex| &lex.slice()[1..])]
+    #[regex(r"'[A-Za-z_*+!\-?<>=/$]([A-Za-z0-9_\-.*+!?$%&=<>/]*[A-Za-z0-9_\-*+!?$%&=<>/])?", |lex| &lex.slice()[1..])]
     Symbol(&'input str),
 }
 

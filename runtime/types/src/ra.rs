@@ -114,18 +114,18 @@ impl OutputSpec {
         OutputSpec { find: FindKind::Relation, with: Vec::new(), ret: None }
     }
 
-    /// The text after the attribute list in `.output` / `relation … output` lines:
-    /// `relation with(?w) keys("a", "b")`.
-    pub fn describe(&self) -> String {
-        let mut s = self.find.keyword().to_string();
+    /// The parts of the spec as text: the find kind, then `with(…)` and `keys(…)` when given.
+    /// `.output` lines join them with spaces, PomoRA declarations with commas in brackets.
+    pub fn parts(&self) -> Vec<String> {
+        let mut parts = vec![self.find.keyword().to_string()];
         if !self.with.is_empty() {
-            s.push_str(&format!(" with({})", self.with.join(", ")));
+            parts.push(format!("with({})", self.with.join(", ")));
         }
         if let Some((kind, names)) = &self.ret {
             let quoted: Vec<String> = names.iter().map(|n| quote(n)).collect();
-            s.push_str(&format!(" {}({})", kind.keyword(), quoted.join(", ")));
+            parts.push(format!("{}({})", kind.keyword(), quoted.join(", ")));
         }
-        s
+        parts
     }
 }
 

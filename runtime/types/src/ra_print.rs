@@ -208,8 +208,8 @@ pub fn rel_decl(d: &RelDecl) -> String {
     let kind = match &d.kind {
         RelKind::Base => "base".to_string(),
         RelKind::Derived => "derived".to_string(),
-        RelKind::Input(k) => format!("input {}", k.keyword()),
-        RelKind::Output(spec) => format!("output {}", spec.describe()),
+        RelKind::Input(k) => format!("input[{}]", k.keyword()),
+        RelKind::Output(spec) => format!("output[{}]", spec.parts().join(", ")),
     };
     let attrs: Vec<String> = d.attrs.iter().map(|a| rname(a)).collect();
     format!("relation {}({}) {kind}", rname(&d.name), attrs.join(", "))

@@ -56,9 +56,9 @@ fn fold_constants_folds_same_attribute_comparisons() {
 #[test]
 fn push_down_selection_splits_over_join() {
     insta::assert_snapshot!(check("push_down_selection", "
-        out := project[x, y](select[?a > 30 and ?f = \"ramen\" and ?i = 1](
+        out := project[x, y](select[?a > 30 and y = \"ramen\" and ?i = 1](
             join(rename[id -> ?i, age -> ?a, name -> x](person),
-                 rename[id -> ?i, food -> ?f](project[id, food](likes)))));
+                 rename[id -> ?i, food -> y](project[id, food](likes)))));
         one := project[x](select[x = 1](rename[from -> x, to -> y](edge)));
     "));
 }
@@ -107,7 +107,7 @@ fn introduce_semijoin_when_right_adds_nothing() {
 fn introduce_semijoin_when_projection_keeps_one_side() {
     insta::assert_snapshot!(check("introduce_semijoin", "
         one := project[x](join(rename[from -> x, to -> ?z](edge), rename[id -> ?z, name -> ?n](project[id, name](person))));
-        out := join(rename[from -> x, to -> ?z](edge), rename[from -> ?z, to -> y](edge));
+        out := project[x, y](join(rename[from -> x, to -> ?z](edge), rename[from -> ?z, to -> y](edge)));
     "));
 }
 
@@ -133,4 +133,12 @@ fn passes_report_no_change_on_optimal_plans() {
         let out = check(pass.name, "out := rename[from -> x, to -> y](edge);");
         assert!(out.starts_with("changed: false"), "{} changed an optimal plan:\n{out}", pass.name);
     }
+}
+
+#[test]
+fn simplify_composes_renames() {
+    insta::assert_snapshot!(check("simplify", "
+        out := rename[?x -> x, ?y -> y](rename[from -> ?x, to -> ?y](edge));
+        one := rename[?x -> x](project[?x](rename[from -> ?x, to -> ?y](edge)));
+    "));
 }
