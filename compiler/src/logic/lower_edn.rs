@@ -624,7 +624,10 @@ impl<'q> Lowerer<'q> {
                     } else if self.rules.contains_key(&n.name) {
                         format!("`{}` is a rule; call it as ({} …) without brackets", n.name, n.name)
                     } else {
-                        "see the README for the list of built-in functions".to_string()
+                        match suggest(&n.name) {
+                            Some(s) => format!("did you mean `{s}`?"),
+                            None => "the built-in functions are listed in the README".to_string(),
+                        }
                     };
                     self.err(
                         Diagnostic::error("E0210", format!("unknown function `{}`", n.name))
@@ -660,6 +663,19 @@ impl<'q> Lowerer<'q> {
     }
 
     fn lower_clause(&mut self, c: &Clause, body: &mut Body, default_src: &str, file: FileId) {
+        let errors = self.errors.len();
+        self.lower_clause_inner(c, body, default_src, file);
+        if self.errors.len() > errors {
+            // The clause failed: treat what it would have bound as bound, so that one mistake
+            // is reported once and not again at every later use of its variables.
+            for v in binding_vars(c) {
+                body.bound.insert(v.clone());
+                body.seen.insert(v);
+            }
+        }
+    }
+
+    fn lower_clause_inner(&mut self, c: &Clause, body: &mut Body, default_src: &str, file: FileId) {
         match c {
             Clause::Pattern { src, terms, span } => {
                 let src = self.check_source(src, default_src, file);
@@ -1196,6 +1212,55 @@ fn branch_span(br: &[Clause]) -> Span {
         (Some(a), Some(b)) => a.span().start..b.span().end,
         _ => 0..0,
     }
+}
+
+/// The built-in whose EDN name is closest to `name` (at most two edits away), for "did you
+/// mean" hints.
+fn suggest(name: &str) -> Option<&'static str> {
+    fn distance(a: &str, b: &str) -> usize {
+        let b: Vec<char> = b.chars().collect();
+        let mut prev: Vec<usize> = (0..=b.len()).collect();
+        for (i, ca) in a.chars().enumerate() {
+            let mut cur = vec![i + 1];
+            for (j, cb) in b.iter().enumerate() {
+                cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+            }
+            prev = cur;
+        }
+        prev[b.len()]
+    }
+    pomo_stdlib::builtins()
+        .iter()
+        .filter(|b| b.kind != Kind::Aggregate)
+        .flat_map(|b| b.edn_names.iter().copied())
+        .map(|n| (distance(name, n), n))
+        .filter(|(d, _)| *d <= 2)
+        .min()
+        .map(|(_, n)| n)
+}
+
+/// The variables a clause binds when it succeeds (for error recovery).
+fn binding_vars(c: &Clause) -> Vec<String> {
+    let mut out = BTreeSet::new();
+    match c {
+        Clause::Pattern { .. } | Clause::RuleCall { .. } | Clause::Or { .. } => {
+            out = clause_vars(std::slice::from_ref(c));
+        }
+        Clause::Fn { binding, .. } => {
+            let f = Clause::Fn {
+                callee: pomo_grammar::query::Callee::Named(pomo_grammar::query::Name { name: String::new(), span: 0..0 }),
+                args: Vec::new(),
+                binding: binding.clone(),
+                span: 0..0,
+            };
+            out = clause_vars(std::slice::from_ref(&f));
+        }
+        Clause::OrJoin { required, free, .. } => {
+            out.extend(required.iter().chain(free).map(|v| v.name.clone()));
+        }
+        Clause::Pred { .. } | Clause::Not { .. } | Clause::NotJoin { .. } => {}
+    }
+    out.into_iter().collect()
 }
 
 /// The variables that clauses mention (for `or` and `not`), including nested ones.
