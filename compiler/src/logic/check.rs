@@ -10,13 +10,15 @@ use super::ir::*;
 use pomo_grammar::Diagnostic;
 use std::collections::BTreeSet;
 
-/// The grouping variables of an aggregation literal: the atom's variables that occur anywhere
-/// else in the rule (head, other literals, or the aggregate's own callee).
+/// The grouping variables of an aggregation literal: the atom's variables that occur in the
+/// rule's head, in a literal that is not an aggregation, or as the aggregate's own callee.
+/// Another aggregation's atom is a scope of its own (PomoLogic spec §2.5.3), so a variable
+/// that only other aggregations mention does not group this one.
 pub fn agg_group_vars(rule: &Rule, idx: usize) -> Vec<String> {
     let Literal::Agg { func, args, atom, .. } = &rule.body[idx] else { return Vec::new() };
     let mut elsewhere: BTreeSet<&str> = rule.head.vars().collect();
     for (j, l) in rule.body.iter().enumerate() {
-        if j != idx {
+        if j != idx && !matches!(l, Literal::Agg { .. }) {
             elsewhere.extend(literal_vars(l));
         }
     }

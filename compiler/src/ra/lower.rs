@@ -212,11 +212,41 @@ fn join(plan: &mut Plan, a: ExprId, b: ExprId) -> ExprId {
     plan.add(if shares { Expr::Join(a, b) } else { Expr::Product(a, b) })
 }
 
+/// The order in which a rule's positive atoms are joined: an atom read as a delta first (it is
+/// the smallest input of a semi-naive variant), then greedily the first atom in body order that
+/// shares a variable with those already joined, so that products appear only where the rule
+/// itself has no join condition.
+fn join_order(rule: &L::Rule, versions: &BTreeMap<usize, Version>) -> Vec<usize> {
+    let atoms: Vec<usize> =
+        rule.body.iter().enumerate().filter(|(_, l)| matches!(l, L::Literal::Pos { .. })).map(|(i, _)| i).collect();
+    let vars = |i: usize| -> BTreeSet<&str> {
+        match &rule.body[i] {
+            L::Literal::Pos { cid, atom } => atom.vars().chain(cid.as_deref()).collect(),
+            _ => BTreeSet::new(),
+        }
+    };
+    let mut rest = atoms.clone();
+    let mut order = Vec::new();
+    let mut bound: BTreeSet<&str> = BTreeSet::new();
+    let first = rest.iter().position(|i| versions.get(i) == Some(&Version::Delta)).unwrap_or(0);
+    while !rest.is_empty() {
+        let pick = if order.is_empty() {
+            first
+        } else {
+            rest.iter().position(|&i| !vars(i).is_disjoint(&bound)).unwrap_or(0)
+        };
+        let i = rest.remove(pick);
+        bound.extend(vars(i));
+        order.push(i);
+    }
+    order
+}
+
 /// Lowers one rule; `versions` says which body atoms read a relation version other than total.
 pub fn lower_rule(p: &Program, rule: &L::Rule, versions: &BTreeMap<usize, Version>, plan: &mut Plan) -> ExprId {
     let mut acc: Option<ExprId> = None;
-    for (i, l) in rule.body.iter().enumerate() {
-        if let L::Literal::Pos { cid, atom } = l {
+    for i in join_order(rule, versions) {
+        if let L::Literal::Pos { cid, atom } = &rule.body[i] {
             let v = versions.get(&i).copied().unwrap_or(Version::Total);
             let src = atom_source(p, atom, cid.as_deref(), v, plan);
             acc = Some(match acc {
