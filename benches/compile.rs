@@ -9,7 +9,10 @@ fn bench(c: &mut Criterion) {
     let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/queries/");
     let query = std::fs::read_to_string(format!("{dir}bench-20-clauses.edn")).unwrap();
     let rules = std::fs::read_to_string(format!("{dir}bench-20-clauses.rules.edn")).unwrap();
-    let input = Input::Edn { query: &query, rules: Some(&rules) };
+    let input = Input::Edn {
+        query: &query,
+        rules: Some(&rules),
+    };
     let opts = Options::default();
     c.bench_function("compile/20-clauses/text-to-plan", |b| {
         b.iter(|| pomo::compile(black_box(&input), &opts).unwrap())

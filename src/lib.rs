@@ -41,5 +41,9 @@ pub enum InputKind {
 /// Guesses the language of a query given inline (`-e`): EDN queries are vectors or maps.
 pub fn guess_kind(text: &str) -> InputKind {
     let t = text.trim_start();
-    if t.starts_with('[') || t.starts_with('{') { InputKind::Edn } else { InputKind::Logic }
+    if t.starts_with('[') || t.starts_with('{') {
+        InputKind::Edn
+    } else {
+        InputKind::Logic
+    }
 }

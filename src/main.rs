@@ -7,7 +7,11 @@ use std::io::IsTerminal;
 use std::process::ExitCode;
 
 #[derive(Parser)]
-#[command(name = "pomo", version, about = "pomo: compile EDN Datalog and PomoLogic to PomoRA plans")]
+#[command(
+    name = "pomo",
+    version,
+    about = "pomo: compile EDN Datalog and PomoLogic to PomoRA plans"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -65,18 +69,41 @@ fn color() -> bool {
 fn main() -> ExitCode {
     let cli = Cli::parse();
     let (source, stage, opts) = match &cli.command {
-        Command::Check(s) => (s, None, Options { validate: cfg!(debug_assertions), ..Options::default() }),
-        Command::Explain { stage, trace, disable, source } => {
+        Command::Check(s) => (
+            s,
+            None,
+            Options {
+                validate: cfg!(debug_assertions),
+                ..Options::default()
+            },
+        ),
+        Command::Explain {
+            stage,
+            trace,
+            disable,
+            source,
+        } => {
             for d in disable {
                 if !pomo::compiler::ra::pipeline::is_pass(d) {
-                    let names: Vec<&str> = pomo::compiler::ra::pipeline::PASSES.iter().map(|p| p.name).collect();
+                    let names: Vec<&str> = pomo::compiler::ra::pipeline::PASSES
+                        .iter()
+                        .map(|p| p.name)
+                        .collect();
                     return usage(&format!("unknown pass `{d}`; passes: {}", names.join(", ")));
                 }
             }
             if *trace && *stage != Stage::Ra {
                 return usage("--trace goes with --stage ra");
             }
-            (source, Some(*stage), Options { disabled_passes: disable.clone(), trace: *trace, validate: cfg!(debug_assertions) })
+            (
+                source,
+                Some(*stage),
+                Options {
+                    disabled_passes: disable.clone(),
+                    trace: *trace,
+                    validate: cfg!(debug_assertions),
+                },
+            )
         }
     };
     let (name, text, kind) = match (&source.file, &source.expr) {
@@ -103,7 +130,10 @@ fn main() -> ExitCode {
         return usage("--rules goes with an EDN query");
     }
     let input = match kind {
-        InputKind::Edn => Input::Edn { query: &text, rules: rules.as_ref().map(|(_, t)| t.as_str()) },
+        InputKind::Edn => Input::Edn {
+            query: &text,
+            rules: rules.as_ref().map(|(_, t)| t.as_str()),
+        },
         InputKind::Logic => Input::Logic(&text),
     };
     let rules_name = rules.as_ref().map(|(n, _)| n.as_str()).unwrap_or("<rules>");

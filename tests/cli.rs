@@ -33,18 +33,49 @@ fn unstratifiable_program_exits_1_and_names_the_cycle() {
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
     assert!(err.contains("E0301"), "{err}");
-    assert!(err.contains("`p` depends on itself through negation of `p`"), "{err}");
+    assert!(
+        err.contains("`p` depends on itself through negation of `p`"),
+        "{err}"
+    );
     assert!(err.contains("dependency cycle: p -> p"), "{err}");
     assert!(err.contains("!p(x: ?x)"), "the negation is shown: {err}");
 }
 
 #[test]
 fn usage_errors_exit_2() {
-    assert_eq!(pomo(&["explain", "--stage", "nope", "-e", "[:find ?x]"]).status.code(), Some(2));
+    assert_eq!(
+        pomo(&["explain", "--stage", "nope", "-e", "[:find ?x]"])
+            .status
+            .code(),
+        Some(2)
+    );
     assert_eq!(pomo(&["check", "no-such-file.edn"]).status.code(), Some(2));
     assert_eq!(pomo(&["check", "Cargo.toml"]).status.code(), Some(2));
-    assert_eq!(pomo(&["explain", "--stage", "logic", "--trace", &corpus("find-relation.edn")]).status.code(), Some(2));
-    assert_eq!(pomo(&["explain", "--stage", "ra", "--disable-pass", "nope", &corpus("find-relation.edn")]).status.code(), Some(2));
+    assert_eq!(
+        pomo(&[
+            "explain",
+            "--stage",
+            "logic",
+            "--trace",
+            &corpus("find-relation.edn")
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
+    assert_eq!(
+        pomo(&[
+            "explain",
+            "--stage",
+            "ra",
+            "--disable-pass",
+            "nope",
+            &corpus("find-relation.edn")
+        ])
+        .status
+        .code(),
+        Some(2)
+    );
     assert_eq!(pomo(&["frobnicate"]).status.code(), Some(2));
 }
 
@@ -53,13 +84,23 @@ fn bad_query_exits_1_with_a_rendered_diagnostic() {
     let out = pomo(&["check", "-e", "[:find ?x :where [?e :a ?y]]"]);
     assert_eq!(out.status.code(), Some(1));
     let err = text(&out.stderr);
-    assert!(err.contains("E0202") && err.contains("?x") && err.contains("<expr>:1:8"), "{err}");
+    assert!(
+        err.contains("E0202") && err.contains("?x") && err.contains("<expr>:1:8"),
+        "{err}"
+    );
     assert!(err.ends_with("1 error found\n"), "{err}");
 }
 
 #[test]
 fn explain_logic_output_reads_back_to_itself() {
-    let first = pomo(&["explain", "--stage", "logic", &corpus("rec-odd-even.edn"), "--rules", &corpus("rec-odd-even.rules.edn")]);
+    let first = pomo(&[
+        "explain",
+        "--stage",
+        "logic",
+        &corpus("rec-odd-even.edn"),
+        "--rules",
+        &corpus("rec-odd-even.rules.edn"),
+    ]);
     assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
     let logic = text(&first.stdout);
     let second = pomo(&["explain", "--stage", "logic", "-e", &logic]);
@@ -77,24 +118,47 @@ fn plans_show_loops_antijoins_and_group_bys() {
         text(&out.stdout)
     };
     let linear = ra(&[&corpus("pomo-tc-linear.pomo")]);
-    assert!(linear.contains("stratum 0 recursive") && linear.contains("loop {") && linear.contains("path@delta"));
+    assert!(
+        linear.contains("stratum 0 recursive")
+            && linear.contains("loop {")
+            && linear.contains("path@delta")
+    );
     assert!(linear.contains("until empty(path@delta)"));
     let nonlinear = ra(&[&corpus("pomo-tc-nonlinear.pomo")]);
-    assert_eq!(nonlinear.matches("](path@delta)").count(), 2, "one variant per recursive atom:\n{nonlinear}");
+    assert_eq!(
+        nonlinear.matches("](path@delta)").count(),
+        2,
+        "one variant per recursive atom:\n{nonlinear}"
+    );
     let sg = ra(&[&corpus("pomo-same-generation.pomo")]);
     assert!(sg.contains("loop {") && sg.contains("sg@delta"), "{sg}");
     let neg = ra(&[&corpus("pomo-unreachable.pomo")]);
-    assert!(neg.contains("antijoin(") && neg.contains("stratum 1 {"), "{neg}");
+    assert!(
+        neg.contains("antijoin(") && neg.contains("stratum 1 {"),
+        "{neg}"
+    );
     let agg = ra(&[&corpus("pomo-agg-count.pomo")]);
     assert!(agg.contains("group_by["), "{agg}");
 }
 
 #[test]
 fn trace_prints_every_pass() {
-    let out = pomo(&["explain", "--stage", "ra", "--trace", &corpus("pred-lt.edn")]);
+    let out = pomo(&[
+        "explain",
+        "--stage",
+        "ra",
+        "--trace",
+        &corpus("pred-lt.edn"),
+    ]);
     assert_eq!(out.status.code(), Some(0));
     let t = text(&out.stdout);
-    for pass in ["fold_constants", "push_down_selection", "introduce_semijoin", "introduce_antijoin", "simplify"] {
+    for pass in [
+        "fold_constants",
+        "push_down_selection",
+        "introduce_semijoin",
+        "introduce_antijoin",
+        "simplify",
+    ] {
         assert!(t.contains(pass), "{pass} missing from the trace");
     }
     assert!(t.starts_with("== lowered ==") && t.contains("== optimized =="));
@@ -103,7 +167,14 @@ fn trace_prints_every_pass() {
 #[test]
 fn disabling_a_pass_changes_the_plan() {
     let on = pomo(&["explain", "--stage", "ra", &corpus("pred-lt.edn")]);
-    let off = pomo(&["explain", "--stage", "ra", "--disable-pass", "push_down_selection", &corpus("pred-lt.edn")]);
+    let off = pomo(&[
+        "explain",
+        "--stage",
+        "ra",
+        "--disable-pass",
+        "push_down_selection",
+        &corpus("pred-lt.edn"),
+    ]);
     assert_eq!(off.status.code(), Some(0));
     assert_ne!(on.stdout, off.stdout);
 }
@@ -111,7 +182,14 @@ fn disabling_a_pass_changes_the_plan() {
 #[test]
 fn every_stage_prints() {
     for stage in ["ast", "logic", "strata", "ra-raw", "ra"] {
-        let out = pomo(&["explain", "--stage", stage, &corpus("rec-ancestor.edn"), "--rules", &corpus("rec-ancestor.rules.edn")]);
+        let out = pomo(&[
+            "explain",
+            "--stage",
+            stage,
+            &corpus("rec-ancestor.edn"),
+            "--rules",
+            &corpus("rec-ancestor.rules.edn"),
+        ]);
         assert_eq!(out.status.code(), Some(0), "{stage}: {}", text(&out.stderr));
         assert!(!out.stdout.is_empty(), "{stage} printed nothing");
     }

@@ -13,7 +13,10 @@ use std::path::Path;
 
 fn read_case(path: &Path) -> (String, Option<String>) {
     let text = std::fs::read_to_string(path).unwrap();
-    let rules = path.with_file_name(format!("{}.rules.edn", path.file_stem().unwrap().to_str().unwrap()));
+    let rules = path.with_file_name(format!(
+        "{}.rules.edn",
+        path.file_stem().unwrap().to_str().unwrap()
+    ));
     (text, std::fs::read_to_string(rules).ok())
 }
 
@@ -30,7 +33,10 @@ fn is_rules_file(path: &Path) -> bool {
 }
 
 fn options() -> Options {
-    Options { validate: true, ..Options::default() }
+    Options {
+        validate: true,
+        ..Options::default()
+    }
 }
 
 #[test]
@@ -45,7 +51,11 @@ fn golden_stages() {
             Ok(c) => c,
             Err(d) => {
                 let src = pomo::sources(&inp, &path.display().to_string(), "rules");
-                panic!("{} failed to compile:\n{}", path.display(), pomo::render(&d, &src, false));
+                panic!(
+                    "{} failed to compile:\n{}",
+                    path.display(),
+                    pomo::render(&d, &src, false)
+                );
             }
         };
         insta::assert_snapshot!("logic", c.stage_text(Stage::Logic));
@@ -64,16 +74,36 @@ fn printed_logic_and_plans_parse_back() {
         let c = pomo::compile(&input(path, &text, rules.as_deref()), &options()).unwrap();
         // PomoLogic: print, read, print gives the same text, and the same plan.
         let logic = c.stage_text(Stage::Logic);
-        let again = pomo::compile(&Input::Logic(&logic), &options())
-            .unwrap_or_else(|d| panic!("{}: printed logic does not compile: {d:?}\n{logic}", path.display()));
-        assert_eq!(again.stage_text(Stage::Logic), logic, "{}: logic round trip", path.display());
-        assert_eq!(again.stage_text(Stage::Ra), c.stage_text(Stage::Ra), "{}: plan from printed logic", path.display());
+        let again = pomo::compile(&Input::Logic(&logic), &options()).unwrap_or_else(|d| {
+            panic!(
+                "{}: printed logic does not compile: {d:?}\n{logic}",
+                path.display()
+            )
+        });
+        assert_eq!(
+            again.stage_text(Stage::Logic),
+            logic,
+            "{}: logic round trip",
+            path.display()
+        );
+        assert_eq!(
+            again.stage_text(Stage::Ra),
+            c.stage_text(Stage::Ra),
+            "{}: plan from printed logic",
+            path.display()
+        );
         // PomoRA: both the raw and the optimized plan read back to themselves.
         for plan in [&c.raw, &c.plan] {
             let text = plan.to_string();
-            let parsed = pomo::compiler::ra::parse::parse_plan(&text)
-                .unwrap_or_else(|d| panic!("{}: plan does not parse: {d:?}\n{text}", path.display()));
-            assert_eq!(parsed.to_string(), text, "{}: plan round trip", path.display());
+            let parsed = pomo::compiler::ra::parse::parse_plan(&text).unwrap_or_else(|d| {
+                panic!("{}: plan does not parse: {d:?}\n{text}", path.display())
+            });
+            assert_eq!(
+                parsed.to_string(),
+                text,
+                "{}: plan round trip",
+                path.display()
+            );
             assert!(pomo::compiler::ra::validate::validate(&parsed).is_empty());
         }
     });
@@ -92,7 +122,12 @@ fn golden_errors() {
             Ok(out) => panic!("{name} compiled but should fail:\n{out}"),
             Err(d) => d,
         };
-        assert!(diags.iter().all(|d| !d.code.is_empty() && !d.labels.is_empty()), "{name}: every error has a code and a span");
+        assert!(
+            diags
+                .iter()
+                .all(|d| !d.code.is_empty() && !d.labels.is_empty()),
+            "{name}: every error has a code and a span"
+        );
         let sources = pomo::sources(&inp, name, "rules.edn");
         insta::assert_snapshot!("diagnostics", pomo::render(&diags, &sources, false));
     });

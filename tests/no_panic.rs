@@ -7,12 +7,18 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 fn variants(src: &str) -> Vec<String> {
     let mut out = Vec::new();
-    let cuts: Vec<usize> = (0..=src.len()).filter(|i| src.is_char_boundary(*i)).collect();
+    let cuts: Vec<usize> = (0..=src.len())
+        .filter(|i| src.is_char_boundary(*i))
+        .collect();
     let step = (cuts.len() / 24).max(1);
     for &c in cuts.iter().step_by(step) {
         out.push(src[..c].to_string());
     }
-    let bytes: Vec<usize> = cuts.iter().copied().filter(|&i| i < src.len() && src.as_bytes()[i].is_ascii()).collect();
+    let bytes: Vec<usize> = cuts
+        .iter()
+        .copied()
+        .filter(|&i| i < src.len() && src.as_bytes()[i].is_ascii())
+        .collect();
     for (k, &i) in bytes.iter().enumerate().step_by((bytes.len() / 24).max(1)) {
         for rep in ["]", "(", "?", "\"", "!", " ", "x"] {
             if (k + rep.len()) % 3 == 0 || rep == "]" {
@@ -27,28 +33,50 @@ fn variants(src: &str) -> Vec<String> {
 
 #[test]
 fn corrupted_corpus_inputs_never_panic() {
-    let opts = Options { validate: true, ..Options::default() };
+    let opts = Options {
+        validate: true,
+        ..Options::default()
+    };
     let mut checked = 0;
     for dir in ["tests/corpus/queries", "tests/corpus/errors"] {
-        let mut files: Vec<_> = std::fs::read_dir(dir).unwrap().map(|e| e.unwrap().path()).collect();
+        let mut files: Vec<_> = std::fs::read_dir(dir)
+            .unwrap()
+            .map(|e| e.unwrap().path())
+            .collect();
         files.sort();
         for path in files {
             let name = path.to_str().unwrap().to_string();
-            if name.ends_with(".rules.edn") || !(name.ends_with(".edn") || name.ends_with(".pomo")) {
+            if name.ends_with(".rules.edn") || !(name.ends_with(".edn") || name.ends_with(".pomo"))
+            {
                 continue;
             }
             let src = std::fs::read_to_string(&path).unwrap();
             for v in variants(&src) {
-                let input = if name.ends_with(".pomo") { Input::Logic(&v) } else { Input::Edn { query: &v, rules: None } };
+                let input = if name.ends_with(".pomo") {
+                    Input::Logic(&v)
+                } else {
+                    Input::Edn {
+                        query: &v,
+                        rules: None,
+                    }
+                };
                 let result = catch_unwind(AssertUnwindSafe(|| pomo::compile(&input, &opts)));
-                let Ok(result) = result else { panic!("{name}: the pipeline panicked on:\n{v}") };
+                let Ok(result) = result else {
+                    panic!("{name}: the pipeline panicked on:\n{v}")
+                };
                 if let Err(diags) = result {
                     assert!(!diags.is_empty(), "{name}: failure without a diagnostic");
                     for d in &diags {
                         assert!(!d.code.is_empty(), "{name}: diagnostic without a code: {d}");
-                        assert!(!d.code.starts_with("E09"), "{name}: internal error on:\n{v}\n{d:?}");
+                        assert!(
+                            !d.code.starts_with("E09"),
+                            "{name}: internal error on:\n{v}\n{d:?}"
+                        );
                         for l in &d.labels {
-                            assert!(l.span.end <= v.len() && l.span.start <= l.span.end, "{name}: span out of range: {d:?}");
+                            assert!(
+                                l.span.end <= v.len() && l.span.start <= l.span.end,
+                                "{name}: span out of range: {d:?}"
+                            );
                         }
                     }
                 }

@@ -16,7 +16,10 @@ use std::fmt::Write;
 #[derive(Clone, Copy, Debug)]
 pub enum Input<'a> {
     /// A Datomic-style query (vector or map form), with an optional rule set (EDN vector).
-    Edn { query: &'a str, rules: Option<&'a str> },
+    Edn {
+        query: &'a str,
+        rules: Option<&'a str>,
+    },
     /// A PomoLogic program.
     Logic(&'a str),
 }
@@ -123,7 +126,9 @@ pub fn to_logic(input: &Input<'_>) -> Result<(String, Program), Vec<Diagnostic>>
             if let Some(rs) = &rule_set {
                 let _ = writeln!(ast, "{rs:#?}");
             }
-            let rs = rule_set.as_ref().map(|r| logic::lower_edn::RuleSet { rules: r, file: 1 });
+            let rs = rule_set
+                .as_ref()
+                .map(|r| logic::lower_edn::RuleSet { rules: r, file: 1 });
             let prog = logic::lower_edn::lower_query(&q, rs)?;
             let errs = logic::check::check(&prog);
             if !errs.is_empty() {
@@ -158,8 +163,21 @@ pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Dia
     let mut plan = raw.clone();
     let mut trace = Vec::new();
     let mut record = |pass: &str, round: usize, changed: bool, p: &Plan| {
-        let name = pipeline::PASSES.iter().find(|x| x.name == pass).map(|x| x.name).unwrap_or("?");
-        trace.push(TraceStep { pass: name, round, changed, plan: if changed { p.to_string() } else { String::new() } });
+        let name = pipeline::PASSES
+            .iter()
+            .find(|x| x.name == pass)
+            .map(|x| x.name)
+            .unwrap_or("?");
+        trace.push(TraceStep {
+            pass: name,
+            round,
+            changed,
+            plan: if changed {
+                p.to_string()
+            } else {
+                String::new()
+            },
+        });
     };
     let popts = pipeline::Options {
         disabled: &opts.disabled_passes,
@@ -168,18 +186,34 @@ pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Dia
     };
     if let Err(e) = pipeline::optimize(&mut plan, popts) {
         return Err(vec![
-            Diagnostic::error("E0900", format!("internal error: pass `{}` produced an invalid plan", e.pass))
-                .with_note(e.problems.join("\n")),
+            Diagnostic::error(
+                "E0900",
+                format!("internal error: pass `{}` produced an invalid plan", e.pass),
+            )
+            .with_note(e.problems.join("\n")),
         ]);
     }
-    Ok(Compilation { ast, program, strata, raw, plan, trace })
+    Ok(Compilation {
+        ast,
+        program,
+        strata,
+        raw,
+        plan,
+        trace,
+    })
 }
 
 fn internal(problems: Vec<String>, what: &str) -> Result<(), Vec<Diagnostic>> {
     if problems.is_empty() {
         Ok(())
     } else {
-        Err(vec![Diagnostic::error("E0900", format!("internal error: {what} produced an invalid plan")).with_note(problems.join("\n"))])
+        Err(vec![
+            Diagnostic::error(
+                "E0900",
+                format!("internal error: {what} produced an invalid plan"),
+            )
+            .with_note(problems.join("\n")),
+        ])
     }
 }
 
@@ -218,7 +252,11 @@ pub fn explain(input: &Input<'_>, stage: Stage, opts: &Options) -> Result<String
         Stage::Logic => to_logic(input).map(|(_, p)| logic::print::program(&p)),
         _ => {
             let c = compile(input, opts)?;
-            Ok(if opts.trace && stage == Stage::Ra { c.trace_text() } else { c.stage_text(stage) })
+            Ok(if opts.trace && stage == Stage::Ra {
+                c.trace_text()
+            } else {
+                c.stage_text(stage)
+            })
         }
     }
 }

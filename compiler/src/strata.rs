@@ -59,10 +59,20 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
         if rule.next {
             continue;
         }
-        let Some(&h) = nodes.get(&rule.head.rel) else { continue };
+        let Some(&h) = nodes.get(&rule.head.rel) else {
+            continue;
+        };
         for (rel, negative, lit) in body_deps(rule) {
             if let Some(&b) = nodes.get(&rel) {
-                g.add_edge(b, h, Dep { negative, rule: ri, lit });
+                g.add_edge(
+                    b,
+                    h,
+                    Dep {
+                        negative,
+                        rule: ri,
+                        lit,
+                    },
+                );
             }
         }
     }
@@ -78,7 +88,10 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
     let mut reported: BTreeSet<usize> = BTreeSet::new();
     for e in g.edge_references() {
         let w = e.weight();
-        if w.negative && scc_of[&e.source()] == scc_of[&e.target()] && reported.insert(scc_of[&e.source()]) {
+        if w.negative
+            && scc_of[&e.source()] == scc_of[&e.target()]
+            && reported.insert(scc_of[&e.source()])
+        {
             errors.push(cycle_error(p, &g, e.source(), e.target(), *w));
         }
     }
@@ -88,17 +101,30 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
 
     let dag = condensation(g.clone(), true);
     let order = toposort(&dag, None).map_err(|_| {
-        vec![Diagnostic::error("E0399", "internal error: the condensed dependency graph has a cycle")]
+        vec![Diagnostic::error(
+            "E0399",
+            "internal error: the condensed dependency graph has a cycle",
+        )]
     })?;
     let mut strata = Vec::new();
     for n in order {
         let mut rels: Vec<RelId> = dag[n].clone();
         rels.sort_by_key(|r| rel_key(p, *r));
         let set: BTreeSet<RelId> = rels.iter().copied().collect();
-        let rules: Vec<usize> =
-            (0..p.rules.len()).filter(|&r| !p.rules[r].next && set.contains(&p.rules[r].head.rel)).collect();
-        let recursive = rules.iter().any(|&r| body_deps(&p.rules[r]).iter().any(|(rel, _, _)| set.contains(rel)));
-        strata.push(Stratum { relations: rels, rules, recursive, inductive: false });
+        let rules: Vec<usize> = (0..p.rules.len())
+            .filter(|&r| !p.rules[r].next && set.contains(&p.rules[r].head.rel))
+            .collect();
+        let recursive = rules.iter().any(|&r| {
+            body_deps(&p.rules[r])
+                .iter()
+                .any(|(rel, _, _)| set.contains(rel))
+        });
+        strata.push(Stratum {
+            relations: rels,
+            rules,
+            recursive,
+            inductive: false,
+        });
     }
     // Deterministic order among independent strata, independent of petgraph internals: a
     // stable topological re-sort keyed on where each stratum's first relation is defined.
@@ -109,7 +135,12 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
         let mut rels: Vec<RelId> = inductive.iter().map(|&r| p.rules[r].head.rel).collect();
         rels.sort_by_key(|r| rel_key(p, *r));
         rels.dedup();
-        strata.push(Stratum { relations: rels, rules: inductive, recursive: false, inductive: true });
+        strata.push(Stratum {
+            relations: rels,
+            rules: inductive,
+            recursive: false,
+            inductive: true,
+        });
     }
     Ok(strata)
 }
@@ -118,23 +149,30 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
 /// then its name. Relation ids depend on the order names were first met, which differs
 /// between a query and its printed PomoLogic; rule order does not.
 fn rel_key(p: &Program, r: RelId) -> (usize, String) {
-    let first = p.rules.iter().position(|x| x.head.rel == r).unwrap_or(usize::MAX);
+    let first = p
+        .rules
+        .iter()
+        .position(|x| x.head.rel == r)
+        .unwrap_or(usize::MAX);
     (first, p.rel(r).name.clone())
 }
 
 /// Orders strata topologically, always taking the ready stratum defined first.
 fn stable_topo(p: &Program, strata: Vec<Stratum>) -> Vec<Stratum> {
     let n = strata.len();
-    let owner: BTreeMap<RelId, usize> =
-        strata.iter().enumerate().flat_map(|(i, s)| s.relations.iter().map(move |r| (*r, i))).collect();
+    let owner: BTreeMap<RelId, usize> = strata
+        .iter()
+        .enumerate()
+        .flat_map(|(i, s)| s.relations.iter().map(move |r| (*r, i)))
+        .collect();
     let mut deps: Vec<BTreeSet<usize>> = vec![BTreeSet::new(); n];
     for (i, s) in strata.iter().enumerate() {
         for &r in &s.rules {
             for (rel, _, _) in body_deps(&p.rules[r]) {
-                if let Some(&j) = owner.get(&rel) {
-                    if j != i {
-                        deps[i].insert(j);
-                    }
+                if let Some(&j) = owner.get(&rel)
+                    && j != i
+                {
+                    deps[i].insert(j);
                 }
             }
         }
@@ -153,7 +191,13 @@ fn stable_topo(p: &Program, strata: Vec<Stratum>) -> Vec<Stratum> {
     out
 }
 
-fn cycle_error(p: &Program, g: &DiGraph<RelId, Dep>, body: NodeIndex, head: NodeIndex, dep: Dep) -> Diagnostic {
+fn cycle_error(
+    p: &Program,
+    g: &DiGraph<RelId, Dep>,
+    body: NodeIndex,
+    head: NodeIndex,
+    dep: Dep,
+) -> Diagnostic {
     // The negative edge goes body -> head; close the cycle with a shortest path head ~> body.
     let mut prev: BTreeMap<NodeIndex, NodeIndex> = BTreeMap::new();
     let mut queue = VecDeque::from([head]);
@@ -197,7 +241,11 @@ fn cycle_error(p: &Program, g: &DiGraph<RelId, Dep>, body: NodeIndex, head: Node
     .with_note(format!("dependency cycle: {cycle}"))
     .with_help(format!("{what} may not occur inside a recursive cycle; break the cycle or move the {what} to a later rule"));
     if let Some((file, span)) = p.literal_span(dep.rule, dep.lit) {
-        d = d.with_label_in(file, span, format!("{what} of `{body_name}` inside the cycle {cycle}"));
+        d = d.with_label_in(
+            file,
+            span,
+            format!("{what} of `{body_name}` inside the cycle {cycle}"),
+        );
     }
     d
 }
@@ -213,7 +261,11 @@ pub fn print(p: &Program, strata: &[Stratum]) -> String {
         } else {
             ""
         };
-        let rels: Vec<&str> = s.relations.iter().map(|r| p.rel(*r).name.as_str()).collect();
+        let rels: Vec<&str> = s
+            .relations
+            .iter()
+            .map(|r| p.rel(*r).name.as_str())
+            .collect();
         let _ = writeln!(out, "stratum {i}{kind}: {}", rels.join(", "));
         for &r in &s.rules {
             for line in crate::logic::print::rule(p, &p.rules[r]).lines() {

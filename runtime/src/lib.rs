@@ -3,4 +3,4 @@
 //! `dataflow` and `jit` features) come with issues 3 to 5. It never depends on the compiler, so an
 //! app that runs precompiled artifacts needs only this crate and `pomo-stdlib`.
 
-pub use pomo_types::{ra, value, Value};
+pub use pomo_types::{Value, ra, value};

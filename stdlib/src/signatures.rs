@@ -26,13 +26,19 @@ pub struct Arity {
 
 impl Arity {
     pub const fn exactly(n: usize) -> Arity {
-        Arity { min: n, max: Some(n) }
+        Arity {
+            min: n,
+            max: Some(n),
+        }
     }
     pub const fn at_least(n: usize) -> Arity {
         Arity { min: n, max: None }
     }
     pub const fn between(min: usize, max: usize) -> Arity {
-        Arity { min, max: Some(max) }
+        Arity {
+            min,
+            max: Some(max),
+        }
     }
     pub fn accepts(&self, n: usize) -> bool {
         n >= self.min && self.max.is_none_or(|m| n <= m)
@@ -85,88 +91,664 @@ const TWO: Arity = Arity::exactly(2);
 
 static BUILTINS: &[Builtin] = &[
     // Comparisons (variadic like Clojure's).
-    b!("eq", ["=", "=="], Predicate, Arity::at_least(1), false, true, "all arguments are equal"),
-    b!("ne", ["not=", "!="], Predicate, Arity::at_least(1), false, true, "not all arguments are equal"),
-    b!("lt", ["<"], Predicate, Arity::at_least(1), false, true, "arguments strictly increase"),
-    b!("le", ["<="], Predicate, Arity::at_least(1), false, true, "arguments never decrease"),
-    b!("gt", [">"], Predicate, Arity::at_least(1), false, true, "arguments strictly decrease"),
-    b!("ge", [">="], Predicate, Arity::at_least(1), false, true, "arguments never increase"),
+    b!(
+        "eq",
+        ["=", "=="],
+        Predicate,
+        Arity::at_least(1),
+        false,
+        true,
+        "all arguments are equal"
+    ),
+    b!(
+        "ne",
+        ["not=", "!="],
+        Predicate,
+        Arity::at_least(1),
+        false,
+        true,
+        "not all arguments are equal"
+    ),
+    b!(
+        "lt",
+        ["<"],
+        Predicate,
+        Arity::at_least(1),
+        false,
+        true,
+        "arguments strictly increase"
+    ),
+    b!(
+        "le",
+        ["<="],
+        Predicate,
+        Arity::at_least(1),
+        false,
+        true,
+        "arguments never decrease"
+    ),
+    b!(
+        "gt",
+        [">"],
+        Predicate,
+        Arity::at_least(1),
+        false,
+        true,
+        "arguments strictly decrease"
+    ),
+    b!(
+        "ge",
+        [">="],
+        Predicate,
+        Arity::at_least(1),
+        false,
+        true,
+        "arguments never increase"
+    ),
     // Number predicates.
-    b!("is_zero", ["zero?"], Predicate, ONE, false, true, "the number is zero"),
-    b!("is_pos", ["pos?"], Predicate, ONE, false, true, "the number is positive"),
-    b!("is_neg", ["neg?"], Predicate, ONE, false, true, "the number is negative"),
-    b!("is_even", ["even?"], Predicate, ONE, false, true, "the integer is even"),
-    b!("is_odd", ["odd?"], Predicate, ONE, false, true, "the integer is odd"),
+    b!(
+        "is_zero",
+        ["zero?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the number is zero"
+    ),
+    b!(
+        "is_pos",
+        ["pos?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the number is positive"
+    ),
+    b!(
+        "is_neg",
+        ["neg?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the number is negative"
+    ),
+    b!(
+        "is_even",
+        ["even?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the integer is even"
+    ),
+    b!(
+        "is_odd",
+        ["odd?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the integer is odd"
+    ),
     // Type and misc predicates.
-    b!("is_true", ["true?"], Predicate, ONE, false, true, "the value is true"),
-    b!("is_false", ["false?"], Predicate, ONE, false, true, "the value is false"),
-    b!("is_nil", ["nil?"], Predicate, ONE, false, true, "the value is nil"),
-    b!("is_some", ["some?"], Predicate, ONE, false, true, "the value is not nil"),
-    b!("is_string", ["string?"], Predicate, ONE, false, true, "the value is a string"),
-    b!("is_keyword", ["keyword?"], Predicate, ONE, false, true, "the value is a keyword"),
-    b!("is_number", ["number?"], Predicate, ONE, false, true, "the value is a number"),
-    b!("is_int", ["int?", "integer?"], Predicate, ONE, false, true, "the value is an integer"),
-    b!("missing", ["missing?"], Predicate, Arity::exactly(3), true, false, "the entity has no value for the attribute"),
-    b!("starts_with", ["clojure.string/starts-with?", "starts-with?"], Predicate, TWO, false, true, "the string starts with the prefix"),
-    b!("ends_with", ["clojure.string/ends-with?", "ends-with?"], Predicate, TWO, false, true, "the string ends with the suffix"),
-    b!("includes", ["clojure.string/includes?", "includes?"], Predicate, TWO, false, true, "the string contains the substring"),
-    b!("is_blank", ["clojure.string/blank?", "blank?"], Predicate, ONE, false, true, "the string is empty or whitespace"),
+    b!(
+        "is_true",
+        ["true?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is true"
+    ),
+    b!(
+        "is_false",
+        ["false?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is false"
+    ),
+    b!(
+        "is_nil",
+        ["nil?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is nil"
+    ),
+    b!(
+        "is_some",
+        ["some?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is not nil"
+    ),
+    b!(
+        "is_string",
+        ["string?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is a string"
+    ),
+    b!(
+        "is_keyword",
+        ["keyword?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is a keyword"
+    ),
+    b!(
+        "is_number",
+        ["number?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is a number"
+    ),
+    b!(
+        "is_int",
+        ["int?", "integer?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is an integer"
+    ),
+    b!(
+        "missing",
+        ["missing?"],
+        Predicate,
+        Arity::exactly(3),
+        true,
+        false,
+        "the entity has no value for the attribute"
+    ),
+    b!(
+        "starts_with",
+        ["clojure.string/starts-with?", "starts-with?"],
+        Predicate,
+        TWO,
+        false,
+        true,
+        "the string starts with the prefix"
+    ),
+    b!(
+        "ends_with",
+        ["clojure.string/ends-with?", "ends-with?"],
+        Predicate,
+        TWO,
+        false,
+        true,
+        "the string ends with the suffix"
+    ),
+    b!(
+        "includes",
+        ["clojure.string/includes?", "includes?"],
+        Predicate,
+        TWO,
+        false,
+        true,
+        "the string contains the substring"
+    ),
+    b!(
+        "is_blank",
+        ["clojure.string/blank?", "blank?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the string is empty or whitespace"
+    ),
     // Arithmetic.
-    b!("add", ["+"], Function, ANY, false, true, "sum of the arguments"),
-    b!("sub", ["-"], Function, Arity::at_least(1), false, true, "difference (negation with one argument)"),
-    b!("mul", ["*"], Function, ANY, false, true, "product of the arguments"),
-    b!("div", ["/"], Function, Arity::at_least(1), false, true, "quotient; integer when exact, else double"),
-    b!("quot", ["quot"], Function, TWO, false, true, "integer quotient, truncated"),
-    b!("rem", ["rem"], Function, TWO, false, true, "remainder with the sign of the dividend"),
-    b!("mod", ["mod"], Function, TWO, false, true, "modulus with the sign of the divisor"),
+    b!(
+        "add",
+        ["+"],
+        Function,
+        ANY,
+        false,
+        true,
+        "sum of the arguments"
+    ),
+    b!(
+        "sub",
+        ["-"],
+        Function,
+        Arity::at_least(1),
+        false,
+        true,
+        "difference (negation with one argument)"
+    ),
+    b!(
+        "mul",
+        ["*"],
+        Function,
+        ANY,
+        false,
+        true,
+        "product of the arguments"
+    ),
+    b!(
+        "div",
+        ["/"],
+        Function,
+        Arity::at_least(1),
+        false,
+        true,
+        "quotient; integer when exact, else double"
+    ),
+    b!(
+        "quot",
+        ["quot"],
+        Function,
+        TWO,
+        false,
+        true,
+        "integer quotient, truncated"
+    ),
+    b!(
+        "rem",
+        ["rem"],
+        Function,
+        TWO,
+        false,
+        true,
+        "remainder with the sign of the dividend"
+    ),
+    b!(
+        "mod",
+        ["mod"],
+        Function,
+        TWO,
+        false,
+        true,
+        "modulus with the sign of the divisor"
+    ),
     b!("inc", ["inc"], Function, ONE, false, true, "plus one"),
     b!("dec", ["dec"], Function, ONE, false, true, "minus one"),
     b!("abs", ["abs"], Function, ONE, false, true, "absolute value"),
-    b!("max", ["max"], Function, Arity::at_least(1), false, true, "largest argument"),
-    b!("min", ["min"], Function, Arity::at_least(1), false, true, "smallest argument"),
-    b!("compare", ["compare"], Function, TWO, false, true, "-1, 0 or 1"),
+    b!(
+        "max",
+        ["max"],
+        Function,
+        Arity::at_least(1),
+        false,
+        true,
+        "largest argument"
+    ),
+    b!(
+        "min",
+        ["min"],
+        Function,
+        Arity::at_least(1),
+        false,
+        true,
+        "smallest argument"
+    ),
+    b!(
+        "compare",
+        ["compare"],
+        Function,
+        TWO,
+        false,
+        true,
+        "-1, 0 or 1"
+    ),
     // Strings and regexes.
-    b!("str", ["str"], Function, ANY, false, true, "concatenation of the printed arguments"),
-    b!("subs", ["subs"], Function, Arity::between(2, 3), false, true, "substring by character positions"),
-    b!("count_str", ["count"], Function, ONE, false, true, "length of a string or collection"),
-    b!("upper_case", ["clojure.string/upper-case", "upper-case"], Function, ONE, false, true, "upper-cased string"),
-    b!("lower_case", ["clojure.string/lower-case", "lower-case"], Function, ONE, false, true, "lower-cased string"),
-    b!("trim", ["clojure.string/trim", "trim"], Function, ONE, false, true, "string without surrounding whitespace"),
-    b!("join_str", ["clojure.string/join"], Function, Arity::between(1, 2), false, true, "joins a collection with a separator"),
-    b!("split", ["clojure.string/split"], Function, TWO, false, true, "splits a string by a regex"),
-    b!("re_pattern", ["re-pattern"], Function, ONE, false, true, "a regex from a string"),
-    b!("re_find", ["re-find"], Function, TWO, false, true, "first match of a regex"),
-    b!("re_matches", ["re-matches"], Function, TWO, false, true, "whole-string match of a regex"),
-    b!("re_seq", ["re-seq"], Function, TWO, false, true, "all matches of a regex"),
-    b!("name", ["name"], Function, ONE, false, true, "name part of a keyword or symbol"),
-    b!("namespace", ["namespace"], Function, ONE, false, true, "namespace part of a keyword"),
-    b!("keyword", ["keyword"], Function, Arity::between(1, 2), false, true, "a keyword from strings"),
-    b!("symbol", ["symbol"], Function, Arity::between(1, 2), false, true, "a symbol from strings"),
+    b!(
+        "str",
+        ["str"],
+        Function,
+        ANY,
+        false,
+        true,
+        "concatenation of the printed arguments"
+    ),
+    b!(
+        "subs",
+        ["subs"],
+        Function,
+        Arity::between(2, 3),
+        false,
+        true,
+        "substring by character positions"
+    ),
+    b!(
+        "count_str",
+        ["count"],
+        Function,
+        ONE,
+        false,
+        true,
+        "length of a string or collection"
+    ),
+    b!(
+        "upper_case",
+        ["clojure.string/upper-case", "upper-case"],
+        Function,
+        ONE,
+        false,
+        true,
+        "upper-cased string"
+    ),
+    b!(
+        "lower_case",
+        ["clojure.string/lower-case", "lower-case"],
+        Function,
+        ONE,
+        false,
+        true,
+        "lower-cased string"
+    ),
+    b!(
+        "trim",
+        ["clojure.string/trim", "trim"],
+        Function,
+        ONE,
+        false,
+        true,
+        "string without surrounding whitespace"
+    ),
+    b!(
+        "join_str",
+        ["clojure.string/join"],
+        Function,
+        Arity::between(1, 2),
+        false,
+        true,
+        "joins a collection with a separator"
+    ),
+    b!(
+        "split",
+        ["clojure.string/split"],
+        Function,
+        TWO,
+        false,
+        true,
+        "splits a string by a regex"
+    ),
+    b!(
+        "re_pattern",
+        ["re-pattern"],
+        Function,
+        ONE,
+        false,
+        true,
+        "a regex from a string"
+    ),
+    b!(
+        "re_find",
+        ["re-find"],
+        Function,
+        TWO,
+        false,
+        true,
+        "first match of a regex"
+    ),
+    b!(
+        "re_matches",
+        ["re-matches"],
+        Function,
+        TWO,
+        false,
+        true,
+        "whole-string match of a regex"
+    ),
+    b!(
+        "re_seq",
+        ["re-seq"],
+        Function,
+        TWO,
+        false,
+        true,
+        "all matches of a regex"
+    ),
+    b!(
+        "name",
+        ["name"],
+        Function,
+        ONE,
+        false,
+        true,
+        "name part of a keyword or symbol"
+    ),
+    b!(
+        "namespace",
+        ["namespace"],
+        Function,
+        ONE,
+        false,
+        true,
+        "namespace part of a keyword"
+    ),
+    b!(
+        "keyword",
+        ["keyword"],
+        Function,
+        Arity::between(1, 2),
+        false,
+        true,
+        "a keyword from strings"
+    ),
+    b!(
+        "symbol",
+        ["symbol"],
+        Function,
+        Arity::between(1, 2),
+        false,
+        true,
+        "a symbol from strings"
+    ),
     // Collections, tuples, misc.
-    b!("vector", ["vector"], Function, ANY, false, true, "a vector of the arguments"),
-    b!("list", ["list"], Function, ANY, false, true, "a list of the arguments"),
-    b!("tuple", ["tuple"], Function, ANY, false, true, "a tuple of the arguments"),
-    b!("untuple", ["untuple"], Function, ONE, false, true, "the elements of a tuple (bind with [?a ?b])"),
-    b!("ground", ["ground"], Function, ONE, false, true, "the constant itself"),
-    b!("identity", ["identity"], Function, ONE, false, true, "the argument itself"),
-    b!("get_else", ["get-else"], Function, Arity::exactly(4), true, false, "the attribute's value or a default"),
-    b!("get_some", ["get-some"], Function, Arity::at_least(3), true, false, "[attr value] of the first attribute present"),
-    b!("type_name", ["type"], Function, ONE, false, true, "the value's type"),
-    b!("not", ["not"], Function, ONE, false, true, "logical negation"),
-    b!("rand_int", ["rand-int"], Function, ONE, false, false, "random integer below n"),
+    b!(
+        "vector",
+        ["vector"],
+        Function,
+        ANY,
+        false,
+        true,
+        "a vector of the arguments"
+    ),
+    b!(
+        "list",
+        ["list"],
+        Function,
+        ANY,
+        false,
+        true,
+        "a list of the arguments"
+    ),
+    b!(
+        "tuple",
+        ["tuple"],
+        Function,
+        ANY,
+        false,
+        true,
+        "a tuple of the arguments"
+    ),
+    b!(
+        "untuple",
+        ["untuple"],
+        Function,
+        ONE,
+        false,
+        true,
+        "the elements of a tuple (bind with [?a ?b])"
+    ),
+    b!(
+        "ground",
+        ["ground"],
+        Function,
+        ONE,
+        false,
+        true,
+        "the constant itself"
+    ),
+    b!(
+        "identity",
+        ["identity"],
+        Function,
+        ONE,
+        false,
+        true,
+        "the argument itself"
+    ),
+    b!(
+        "get_else",
+        ["get-else"],
+        Function,
+        Arity::exactly(4),
+        true,
+        false,
+        "the attribute's value or a default"
+    ),
+    b!(
+        "get_some",
+        ["get-some"],
+        Function,
+        Arity::at_least(3),
+        true,
+        false,
+        "[attr value] of the first attribute present"
+    ),
+    b!(
+        "type_name",
+        ["type"],
+        Function,
+        ONE,
+        false,
+        true,
+        "the value's type"
+    ),
+    b!(
+        "not",
+        ["not"],
+        Function,
+        ONE,
+        false,
+        true,
+        "logical negation"
+    ),
+    b!(
+        "rand_int",
+        ["rand-int"],
+        Function,
+        ONE,
+        false,
+        false,
+        "random integer below n"
+    ),
     // Aggregates.
-    b!("count", ["count"], Aggregate, ONE, false, true, "number of values (of the bag)"),
-    b!("count_distinct", ["count-distinct"], Aggregate, ONE, false, true, "number of distinct values"),
+    b!(
+        "count",
+        ["count"],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "number of values (of the bag)"
+    ),
+    b!(
+        "count_distinct",
+        ["count-distinct"],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "number of distinct values"
+    ),
     b!("sum", ["sum"], Aggregate, ONE, false, true, "sum"),
-    b!("avg", ["avg"], Aggregate, ONE, false, true, "mean, as a double"),
-    b!("median", ["median"], Aggregate, ONE, false, true, "median (mean of the middle pair when even)"),
-    b!("variance", ["variance"], Aggregate, ONE, false, true, "population variance"),
-    b!("stddev", ["stddev"], Aggregate, ONE, false, true, "population standard deviation"),
-    b!("min", ["min"], Aggregate, Arity::between(1, 2), false, true, "smallest value, or the n smallest distinct values"),
-    b!("max", ["max"], Aggregate, Arity::between(1, 2), false, true, "largest value, or the n largest distinct values"),
-    b!("distinct", ["distinct"], Aggregate, ONE, false, true, "the set of values"),
-    b!("rand", ["rand"], Aggregate, Arity::between(1, 2), false, false, "one random value, or n values with repetition"),
-    b!("sample", ["sample"], Aggregate, Arity::exactly(2), false, false, "up to n distinct random values"),
+    b!(
+        "avg",
+        ["avg"],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "mean, as a double"
+    ),
+    b!(
+        "median",
+        ["median"],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "median (mean of the middle pair when even)"
+    ),
+    b!(
+        "variance",
+        ["variance"],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "population variance"
+    ),
+    b!(
+        "stddev",
+        ["stddev"],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "population standard deviation"
+    ),
+    b!(
+        "min",
+        ["min"],
+        Aggregate,
+        Arity::between(1, 2),
+        false,
+        true,
+        "smallest value, or the n smallest distinct values"
+    ),
+    b!(
+        "max",
+        ["max"],
+        Aggregate,
+        Arity::between(1, 2),
+        false,
+        true,
+        "largest value, or the n largest distinct values"
+    ),
+    b!(
+        "distinct",
+        ["distinct"],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "the set of values"
+    ),
+    b!(
+        "rand",
+        ["rand"],
+        Aggregate,
+        Arity::between(1, 2),
+        false,
+        false,
+        "one random value, or n values with repetition"
+    ),
+    b!(
+        "sample",
+        ["sample"],
+        Aggregate,
+        Arity::exactly(2),
+        false,
+        false,
+        "up to n distinct random values"
+    ),
 ];
 
 /// Every built-in, in table order.
@@ -183,9 +765,9 @@ pub fn builtin(name: &str, kind: Kind) -> Option<&'static Builtin> {
 /// Resolves an EDN spelling. Predicates and functions share one namespace (a predicate clause
 /// may call a function, as in Datomic); aggregates have their own.
 pub fn builtin_by_edn_name(name: &str, aggregate: bool) -> Option<&'static Builtin> {
-    BUILTINS.iter().find(|b| {
-        (b.kind == Kind::Aggregate) == aggregate && b.edn_names.contains(&name)
-    })
+    BUILTINS
+        .iter()
+        .find(|b| (b.kind == Kind::Aggregate) == aggregate && b.edn_names.contains(&name))
 }
 
 #[cfg(test)]
@@ -197,8 +779,16 @@ mod tests {
     fn canonical_names_are_unique_per_namespace() {
         let mut seen = BTreeSet::new();
         for b in builtins() {
-            assert!(seen.insert((b.name, b.kind == Kind::Aggregate)), "duplicate {}", b.name);
-            assert!(b.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'), "{}", b.name);
+            assert!(
+                seen.insert((b.name, b.kind == Kind::Aggregate)),
+                "duplicate {}",
+                b.name
+            );
+            assert!(
+                b.name.chars().all(|c| c.is_ascii_lowercase() || c == '_'),
+                "{}",
+                b.name
+            );
         }
     }
 
@@ -207,12 +797,23 @@ mod tests {
         let mut seen = BTreeSet::new();
         for b in builtins() {
             for n in b.edn_names {
-                assert!(seen.insert((*n, b.kind == Kind::Aggregate)), "alias {n} is ambiguous");
+                assert!(
+                    seen.insert((*n, b.kind == Kind::Aggregate)),
+                    "alias {n} is ambiguous"
+                );
             }
         }
-        assert_eq!(builtin_by_edn_name("clojure.string/starts-with?", false).unwrap().name, "starts_with");
+        assert_eq!(
+            builtin_by_edn_name("clojure.string/starts-with?", false)
+                .unwrap()
+                .name,
+            "starts_with"
+        );
         assert_eq!(builtin_by_edn_name("count", true).unwrap().name, "count");
-        assert_eq!(builtin_by_edn_name("count", false).unwrap().name, "count_str");
+        assert_eq!(
+            builtin_by_edn_name("count", false).unwrap().name,
+            "count_str"
+        );
         assert!(builtin_by_edn_name("no-such-fn", false).is_none());
     }
 

@@ -15,7 +15,12 @@ use std::collections::BTreeSet;
 /// Another aggregation's atom is a scope of its own (PomoLogic spec §2.5.3), so a variable
 /// that only other aggregations mention does not group this one.
 pub fn agg_group_vars(rule: &Rule, idx: usize) -> Vec<String> {
-    let Literal::Agg { func, args, atom, .. } = &rule.body[idx] else { return Vec::new() };
+    let Literal::Agg {
+        func, args, atom, ..
+    } = &rule.body[idx]
+    else {
+        return Vec::new();
+    };
     let mut elsewhere: BTreeSet<&str> = rule.head.vars().collect();
     for (j, l) in rule.body.iter().enumerate() {
         if j != idx && !matches!(l, Literal::Agg { .. }) {
@@ -59,7 +64,12 @@ pub fn literal_vars(l: &Literal) -> Vec<&str> {
             }
             v
         }
-        Literal::Agg { out, func, args, atom } => {
+        Literal::Agg {
+            out,
+            func,
+            args,
+            atom,
+        } => {
             let mut v: Vec<&str> = vec![out];
             v.extend(tv(args));
             v.extend(atom.vars());
@@ -115,7 +125,11 @@ pub fn bound_vars(rule: &Rule) -> BTreeSet<String> {
                 Literal::Apply { bind, .. } if needs(rule, i, &bound).is_empty() => {
                     bound.extend(bind.vars().into_iter().map(String::from));
                 }
-                Literal::Cmp { op: pomo_types::ra::CmpOp::Eq, lhs, rhs } => {
+                Literal::Cmp {
+                    op: pomo_types::ra::CmpOp::Eq,
+                    lhs,
+                    rhs,
+                } => {
                     let lb = lhs.var().is_none_or(|v| bound.contains(v));
                     let rb = rhs.var().is_none_or(|v| bound.contains(v));
                     if lb && !rb {
@@ -163,20 +177,31 @@ pub fn check(p: &Program) -> Vec<Diagnostic> {
                     format!("insufficient bindings: {} not bound in a rule for `{}`", uniq.join(", "), p.rel(rule.head.rel).name),
                 )
                 .with_help("bind the variable with a positive atom, a function application or `?x == value`");
-                errs.push(label(p, ri, Some(li), d, &format!("needs {} bound", uniq.join(", "))));
+                errs.push(label(
+                    p,
+                    ri,
+                    Some(li),
+                    d,
+                    &format!("needs {} bound", uniq.join(", ")),
+                ));
             }
-            if let Literal::Pos { cid: Some(c), atom } = &rule.body[li] {
-                if p.is_derived(atom.rel) {
-                    let d = Diagnostic::error("E0232", format!("{c} binds the CID of a derived tuple of `{}`", p.rel(atom.rel).name))
+            if let Literal::Pos { cid: Some(c), atom } = &rule.body[li]
+                && p.is_derived(atom.rel)
+            {
+                let d = Diagnostic::error("E0232", format!("{c} binds the CID of a derived tuple of `{}`", p.rel(atom.rel).name))
                         .with_help("CIDs are bound on base relations (stored facts); derived tuples have no CID yet");
-                    errs.push(label(p, ri, Some(li), d, "CID binding"));
-                }
+                errs.push(label(p, ri, Some(li), d, "CID binding"));
             }
             if let Literal::Agg { args, atom, .. } = &rule.body[li] {
                 let atom_vars: BTreeSet<&str> = atom.vars().collect();
                 for a in args.iter().filter_map(|t| t.var()) {
                     if !atom_vars.contains(a) {
-                        let d = Diagnostic::error("E0219", format!("aggregated variable {a} does not occur in the aggregated atom"));
+                        let d = Diagnostic::error(
+                            "E0219",
+                            format!(
+                                "aggregated variable {a} does not occur in the aggregated atom"
+                            ),
+                        );
                         errs.push(label(p, ri, Some(li), d, "aggregation"));
                     }
                 }
@@ -188,24 +213,45 @@ pub fn check(p: &Program) -> Vec<Diagnostic> {
             uniq.dedup();
             let d = Diagnostic::error(
                 "E0220",
-                format!("rule for `{}` is not range restricted: {} not bound by its body", p.rel(rule.head.rel).name, uniq.join(", ")),
+                format!(
+                    "rule for `{}` is not range restricted: {} not bound by its body",
+                    p.rel(rule.head.rel).name,
+                    uniq.join(", ")
+                ),
             )
             .with_help("every variable of a rule's head must be bound by its body");
             errs.push(label(p, ri, None, d, "head variable not bound"));
         }
         let rel = p.rel(rule.head.rel);
-        let missing: Vec<&str> =
-            rel.attrs.iter().filter(|a| !rule.head.args.iter().any(|(x, _)| x == *a)).map(|a| a.as_str()).collect();
+        let missing: Vec<&str> = rel
+            .attrs
+            .iter()
+            .filter(|a| !rule.head.args.iter().any(|(x, _)| x == *a))
+            .map(|a| a.as_str())
+            .collect();
         if !missing.is_empty() {
             let d = Diagnostic::error(
                 "E0230",
-                format!("rule head for `{}` does not give attribute(s) {}", rel.name, missing.join(", ")),
+                format!(
+                    "rule head for `{}` does not give attribute(s) {}",
+                    rel.name,
+                    missing.join(", ")
+                ),
             )
             .with_help("every rule of a relation must give a value to each of its attributes");
             errs.push(label(p, ri, None, d, "incomplete head"));
         }
-        if matches!(p.rel(rule.head.rel).kind, pomo_types::ra::RelKind::Base | pomo_types::ra::RelKind::Input(_)) {
-            let d = Diagnostic::error("E0221", format!("`{}` is a base or input relation and cannot be the head of a rule", p.rel(rule.head.rel).name));
+        if matches!(
+            p.rel(rule.head.rel).kind,
+            pomo_types::ra::RelKind::Base | pomo_types::ra::RelKind::Input(_)
+        ) {
+            let d = Diagnostic::error(
+                "E0221",
+                format!(
+                    "`{}` is a base or input relation and cannot be the head of a rule",
+                    p.rel(rule.head.rel).name
+                ),
+            );
             errs.push(label(p, ri, None, d, "rule head"));
         }
     }

@@ -6,8 +6,8 @@
 //! named `?x`; a wildcard `_` is [`Term::Wild`].
 
 use pomo_grammar::span::{FileId, Span};
-use pomo_types::ra::{BindKind, CmpOp, OutputSpec, RelKind};
 use pomo_types::Value;
+use pomo_types::ra::{BindKind, CmpOp, OutputSpec, RelKind};
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub struct RelId(pub u32);
@@ -86,11 +86,24 @@ pub enum Literal {
     /// `lhs op rhs`
     Cmp { op: CmpOp, lhs: Term, rhs: Term },
     /// A predicate call `f(args)`, or its negation `!f(args)`.
-    Test { func: Callee, args: Vec<Term>, negated: bool },
+    Test {
+        func: Callee,
+        args: Vec<Term>,
+        negated: bool,
+    },
     /// A function application `bind := f(args)`.
-    Apply { bind: Bind, func: Callee, args: Vec<Term> },
+    Apply {
+        bind: Bind,
+        func: Callee,
+        args: Vec<Term>,
+    },
     /// `out := f(args) : atom`, grouped by the atom's variables that occur elsewhere in the rule.
-    Agg { out: String, func: Callee, args: Vec<Term>, atom: Atom },
+    Agg {
+        out: String,
+        func: Callee,
+        args: Vec<Term>,
+        atom: Atom,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -125,7 +138,10 @@ impl Program {
     }
 
     pub fn find(&self, name: &str) -> Option<RelId> {
-        self.relations.iter().position(|r| r.name == name).map(|i| RelId(i as u32))
+        self.relations
+            .iter()
+            .position(|r| r.name == name)
+            .map(|i| RelId(i as u32))
     }
 
     /// Finds or declares a relation.
@@ -133,7 +149,11 @@ impl Program {
         if let Some(id) = self.find(name) {
             return id;
         }
-        self.relations.push(Relation { name: name.to_string(), attrs: Vec::new(), kind });
+        self.relations.push(Relation {
+            name: name.to_string(),
+            attrs: Vec::new(),
+            kind,
+        });
         RelId((self.relations.len() - 1) as u32)
     }
 
@@ -147,7 +167,12 @@ impl Program {
         }
     }
 
-    pub fn add_rule(&mut self, rule: Rule, span: Option<(FileId, Span)>, lit_spans: Vec<Option<(FileId, Span)>>) {
+    pub fn add_rule(
+        &mut self,
+        rule: Rule,
+        span: Option<(FileId, Span)>,
+        lit_spans: Vec<Option<(FileId, Span)>>,
+    ) {
         self.rules.push(rule);
         self.spans.rules.push(span);
         self.spans.literals.push(lit_spans);
@@ -158,7 +183,13 @@ impl Program {
     }
 
     pub fn literal_span(&self, rule: usize, lit: usize) -> Option<(FileId, Span)> {
-        self.spans.literals.get(rule).and_then(|l| l.get(lit)).cloned().flatten().or_else(|| self.rule_span(rule))
+        self.spans
+            .literals
+            .get(rule)
+            .and_then(|l| l.get(lit))
+            .cloned()
+            .flatten()
+            .or_else(|| self.rule_span(rule))
     }
 
     /// Whether a relation is defined by rules (as opposed to a base relation or input).
@@ -167,10 +198,13 @@ impl Program {
     }
 
     pub fn output(&self) -> Option<(RelId, &OutputSpec)> {
-        self.relations.iter().enumerate().find_map(|(i, r)| match &r.kind {
-            RelKind::Output(s) => Some((RelId(i as u32), s)),
-            _ => None,
-        })
+        self.relations
+            .iter()
+            .enumerate()
+            .find_map(|(i, r)| match &r.kind {
+                RelKind::Output(s) => Some((RelId(i as u32), s)),
+                _ => None,
+            })
     }
 
     pub fn inputs(&self) -> Vec<(RelId, BindKind)> {
@@ -194,5 +228,9 @@ pub const PATTERN_ATTRS: &[&str] = &["e", "a", "v", "m", "added"];
 
 /// The relation name of a source: `datom` for `$`, `datom$name` for `$name`.
 pub fn source_relation(src: &str) -> String {
-    if src == "$" { "datom".to_string() } else { format!("datom{src}") }
+    if src == "$" {
+        "datom".to_string()
+    } else {
+        format!("datom{src}")
+    }
 }

@@ -14,16 +14,16 @@
 //! are collected.
 
 use super::ir::*;
+use pomo_grammar::Diagnostic;
 use pomo_grammar::edn::{Form, Node};
 use pomo_grammar::query::{
-    Binding, Callee as QCallee, Clause, FindElem, FindSpec, FnArg, Input, PatTerm, Query, ReturnKind as QReturnKind,
-    Rule as QRule, RuleArg, SrcVar, Var,
+    Binding, Callee as QCallee, Clause, FindElem, FindSpec, FnArg, Input, PatTerm, Query,
+    ReturnKind as QReturnKind, Rule as QRule, RuleArg, SrcVar, Var,
 };
 use pomo_grammar::span::{FileId, Span};
-use pomo_grammar::Diagnostic;
-use pomo_stdlib::{builtin_by_edn_name, Kind};
-use pomo_types::ra::{BindKind, CmpOp, FindKind, OutputSpec, RelKind, ReturnKind};
+use pomo_stdlib::{Kind, builtin_by_edn_name};
 use pomo_types::Value;
+use pomo_types::ra::{BindKind, CmpOp, FindKind, OutputSpec, RelKind, ReturnKind};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A rule set with the file its spans point into.
@@ -36,7 +36,11 @@ pub struct RuleSet<'a> {
 pub fn lower_query(q: &Query, rules: Option<RuleSet<'_>>) -> Result<Program, Vec<Diagnostic>> {
     let mut cx = Lowerer::new(q, rules);
     cx.lower();
-    if cx.errors.is_empty() { Ok(cx.prog) } else { Err(cx.errors) }
+    if cx.errors.is_empty() {
+        Ok(cx.prog)
+    } else {
+        Err(cx.errors)
+    }
 }
 
 /// Strips the `?` of a variable to name an attribute.
@@ -52,7 +56,8 @@ pub fn const_value(n: &Node) -> Result<Value, Diagnostic> {
         Form::Int(i) => Value::Int(*i),
         Form::Float(f) => {
             if f.is_nan() {
-                return Err(Diagnostic::error("E0210", "NaN is not a valid value").with_label(n.span.clone(), "here"));
+                return Err(Diagnostic::error("E0210", "NaN is not a valid value")
+                    .with_label(n.span.clone(), "here"));
             }
             Value::Float(*f)
         }
@@ -60,7 +65,9 @@ pub fn const_value(n: &Node) -> Result<Value, Diagnostic> {
         Form::Char(c) => Value::Str(c.to_string()),
         Form::Keyword(k) => Value::Keyword(k.clone()),
         Form::Symbol(s) => Value::Symbol(s.clone()),
-        Form::Vector(xs) | Form::List(xs) => Value::Tuple(xs.iter().map(const_value).collect::<Result<_, _>>()?),
+        Form::Vector(xs) | Form::List(xs) => {
+            Value::Tuple(xs.iter().map(const_value).collect::<Result<_, _>>()?)
+        }
         Form::Set(xs) => {
             let mut vals: Vec<Value> = xs.iter().map(const_value).collect::<Result<_, _>>()?;
             vals.sort();
@@ -71,9 +78,12 @@ pub fn const_value(n: &Node) -> Result<Value, Diagnostic> {
             ("inst", Form::Str(s)) => match pomo_types::value::parse_instant(s) {
                 Some(ms) => Value::Instant(ms),
                 None => {
-                    return Err(Diagnostic::error("E0211", format!("invalid #inst timestamp {s:?}"))
-                        .with_label(n.span.clone(), "expected an RFC 3339 timestamp")
-                        .with_help("write it like #inst \"2024-05-01T12:00:00Z\""));
+                    return Err(Diagnostic::error(
+                        "E0211",
+                        format!("invalid #inst timestamp {s:?}"),
+                    )
+                    .with_label(n.span.clone(), "expected an RFC 3339 timestamp")
+                    .with_help("write it like #inst \"2024-05-01T12:00:00Z\""));
                 }
             },
             ("uuid", Form::Str(s)) => match pomo_types::value::parse_uuid(s) {
@@ -84,14 +94,19 @@ pub fn const_value(n: &Node) -> Result<Value, Diagnostic> {
                 }
             },
             _ => {
-                return Err(Diagnostic::error("E0212", format!("unsupported tagged literal #{tag}"))
-                    .with_label(n.span.clone(), "only #inst and #uuid are values")
-                    .with_help("use a string or a number instead"));
+                return Err(Diagnostic::error(
+                    "E0212",
+                    format!("unsupported tagged literal #{tag}"),
+                )
+                .with_label(n.span.clone(), "only #inst and #uuid are values")
+                .with_help("use a string or a number instead"));
             }
         },
         Form::Map(_) => {
-            return Err(Diagnostic::error("E0212", "a map is not a value pomo can match on")
-                .with_label(n.span.clone(), "map constant"));
+            return Err(
+                Diagnostic::error("E0212", "a map is not a value pomo can match on")
+                    .with_label(n.span.clone(), "map constant"),
+            );
         }
     })
 }
@@ -197,8 +212,13 @@ impl<'q> Lowerer<'q> {
             match input {
                 Input::Source(s) => {
                     if !self.sources.insert(s.name.clone()) {
-                        self.err(Diagnostic::error("E0201", format!("source {} is given twice in :in", s.name))
-                            .with_label(s.span.clone(), "duplicate source"));
+                        self.err(
+                            Diagnostic::error(
+                                "E0201",
+                                format!("source {} is given twice in :in", s.name),
+                            )
+                            .with_label(s.span.clone(), "duplicate source"),
+                        );
                     }
                 }
                 Input::Rules(_) => self.has_rules_input = true,
@@ -253,9 +273,18 @@ impl<'q> Lowerer<'q> {
         let check_bound = |this: &mut Self, v: &Var, what: &str| {
             if !body.bound.contains(&v.name) {
                 this.err(
-                    Diagnostic::error("E0202", format!("{what} variable {} is not bound by the query", v.name))
-                        .with_label(v.span.clone(), "not bound by any :where clause or :in binding")
-                        .with_help(format!("bind {} in a data pattern, a function binding, a rule call or :in", v.name)),
+                    Diagnostic::error(
+                        "E0202",
+                        format!("{what} variable {} is not bound by the query", v.name),
+                    )
+                    .with_label(
+                        v.span.clone(),
+                        "not bound by any :where clause or :in binding",
+                    )
+                    .with_help(format!(
+                        "bind {} in a data pattern, a function binding, a rule call or :in",
+                        v.name
+                    )),
                 );
             }
         };
@@ -274,7 +303,9 @@ impl<'q> Lowerer<'q> {
                     self.err(
                         Diagnostic::error("E0299", "pull expressions are not supported yet")
                             .with_label(span.clone(), "pull in :find")
-                            .with_help("find the entity id and its attributes with data patterns for now"),
+                            .with_help(
+                                "find the entity id and its attributes with data patterns for now",
+                            ),
                     );
                 }
             }
@@ -307,7 +338,10 @@ impl<'q> Lowerer<'q> {
                     .with_label(rm.span.clone(), "one name per find element"),
                 );
             }
-            (kind, rm.names.iter().map(|n| n.name.clone()).collect::<Vec<_>>())
+            (
+                kind,
+                rm.names.iter().map(|n| n.name.clone()).collect::<Vec<_>>(),
+            )
         });
 
         let span0 = (0usize, q.span.clone());
@@ -328,11 +362,23 @@ impl<'q> Lowerer<'q> {
                 with_cols.push(c.clone());
                 head_args.push((c, Term::Var(v.name.clone())));
             }
-            let spec = OutputSpec { find: kind, with: with_cols, ret };
+            let spec = OutputSpec {
+                find: kind,
+                with: with_cols,
+                ret,
+            };
             let out = self.unique_name("find");
             let id = self.prog.intern(&out, RelKind::Output(spec));
-            self.prog.note_attrs(id, head_args.iter().map(|(a, _)| a.as_str()));
-            let rule = Rule { head: Atom { rel: id, args: head_args }, next: false, body: body.lits };
+            self.prog
+                .note_attrs(id, head_args.iter().map(|(a, _)| a.as_str()));
+            let rule = Rule {
+                head: Atom {
+                    rel: id,
+                    args: head_args,
+                },
+                next: false,
+                body: body.lits,
+            };
             self.prog.add_rule(rule, Some(span0), body.spans);
             return;
         }
@@ -373,10 +419,18 @@ impl<'q> Lowerer<'q> {
                 (a, Term::Var(v.clone()))
             })
             .collect();
-        self.prog.note_attrs(where_id, where_args.iter().map(|(a, _)| a.as_str()));
-        let where_atom = Atom { rel: where_id, args: where_args };
+        self.prog
+            .note_attrs(where_id, where_args.iter().map(|(a, _)| a.as_str()));
+        let where_atom = Atom {
+            rel: where_id,
+            args: where_args,
+        };
         self.prog.add_rule(
-            Rule { head: where_atom.clone(), next: false, body: body.lits },
+            Rule {
+                head: where_atom.clone(),
+                next: false,
+                body: body.lits,
+            },
             Some(span0.clone()),
             body.spans,
         );
@@ -390,7 +444,9 @@ impl<'q> Lowerer<'q> {
                     head_args.push((col(attr_of(&v.name)), Term::Var(v.name.clone())));
                 }
                 FindElem::Agg { func, args, span } => {
-                    let Some((callee, targs)) = self.lower_agg_call(func, args, span) else { continue };
+                    let Some((callee, targs)) = self.lower_agg_call(func, args, span) else {
+                        continue;
+                    };
                     let fname = match &callee {
                         Callee::Builtin(n) => n.clone(),
                         Callee::Var(v) => attr_of(v),
@@ -402,20 +458,46 @@ impl<'q> Lowerer<'q> {
                     };
                     let out_var = format!("?{}", self.fresh("agg"));
                     head_args.push((col(base), Term::Var(out_var.clone())));
-                    lits.push(Literal::Agg { out: out_var, func: callee, args: targs, atom: where_atom.clone() });
+                    lits.push(Literal::Agg {
+                        out: out_var,
+                        func: callee,
+                        args: targs,
+                        atom: where_atom.clone(),
+                    });
                     spans.push(Some((0usize, span.clone())));
                 }
             }
         }
         // :with columns are consumed by the aggregates; the result is a set of find tuples.
-        let spec = OutputSpec { find: kind, with: Vec::new(), ret };
+        let spec = OutputSpec {
+            find: kind,
+            with: Vec::new(),
+            ret,
+        };
         let out = self.unique_name("find");
         let id = self.prog.intern(&out, RelKind::Output(spec));
-        self.prog.note_attrs(id, head_args.iter().map(|(a, _)| a.as_str()));
-        self.prog.add_rule(Rule { head: Atom { rel: id, args: head_args }, next: false, body: lits }, Some(span0), spans);
+        self.prog
+            .note_attrs(id, head_args.iter().map(|(a, _)| a.as_str()));
+        self.prog.add_rule(
+            Rule {
+                head: Atom {
+                    rel: id,
+                    args: head_args,
+                },
+                next: false,
+                body: lits,
+            },
+            Some(span0),
+            spans,
+        );
     }
 
-    fn lower_agg_call(&mut self, func: &pomo_grammar::query::Name, args: &[FnArg], span: &Span) -> Option<(Callee, Vec<Term>)> {
+    fn lower_agg_call(
+        &mut self,
+        func: &pomo_grammar::query::Name,
+        args: &[FnArg],
+        span: &Span,
+    ) -> Option<(Callee, Vec<Term>)> {
         let mut targs = Vec::new();
         for a in args {
             match a {
@@ -428,7 +510,10 @@ impl<'q> Lowerer<'q> {
                     }
                 },
                 FnArg::Src(s) => {
-                    self.err(Diagnostic::error("E0204", "an aggregate cannot take a source").with_label(s.span.clone(), "source argument"));
+                    self.err(
+                        Diagnostic::error("E0204", "an aggregate cannot take a source")
+                            .with_label(s.span.clone(), "source argument"),
+                    );
                     return None;
                 }
             }
@@ -442,8 +527,11 @@ impl<'q> Lowerer<'q> {
                 }
                 _ => {
                     self.err(
-                        Diagnostic::error("E0205", "(aggregate ?f …) needs a function variable first")
-                            .with_label(span.clone(), "custom aggregate"),
+                        Diagnostic::error(
+                            "E0205",
+                            "(aggregate ?f …) needs a function variable first",
+                        )
+                        .with_label(span.clone(), "custom aggregate"),
                     );
                     return None;
                 }
@@ -459,8 +547,16 @@ impl<'q> Lowerer<'q> {
         };
         if !b.arity.accepts(targs.len()) {
             self.err(
-                Diagnostic::error("E0207", format!("aggregate `{}` takes {} argument(s), got {}", func.name, b.arity, targs.len()))
-                    .with_label(span.clone(), "wrong number of arguments"),
+                Diagnostic::error(
+                    "E0207",
+                    format!(
+                        "aggregate `{}` takes {} argument(s), got {}",
+                        func.name,
+                        b.arity,
+                        targs.len()
+                    ),
+                )
+                .with_label(span.clone(), "wrong number of arguments"),
             );
             return None;
         }
@@ -468,8 +564,14 @@ impl<'q> Lowerer<'q> {
             Some(Term::Var(_)) => {}
             _ => {
                 self.err(
-                    Diagnostic::error("E0205", format!("aggregate `{}` must end with the variable it aggregates", func.name))
-                        .with_label(span.clone(), "no aggregated variable"),
+                    Diagnostic::error(
+                        "E0205",
+                        format!(
+                            "aggregate `{}` must end with the variable it aggregates",
+                            func.name
+                        ),
+                    )
+                    .with_label(span.clone(), "no aggregated variable"),
                 );
                 return None;
             }
@@ -507,10 +609,13 @@ impl<'q> Lowerer<'q> {
                 Some(v) => {
                     if let Some(first) = self.input_vars.get(&v.name).cloned() {
                         self.err(
-                            Diagnostic::error("E0233", format!("variable {} is bound twice in :in", v.name))
-                                .with_label(v.span.clone(), "bound again here")
-                                .with_label(first, "first bound here")
-                                .with_help("the variables of :in must be distinct"),
+                            Diagnostic::error(
+                                "E0233",
+                                format!("variable {} is bound twice in :in", v.name),
+                            )
+                            .with_label(v.span.clone(), "bound again here")
+                            .with_label(first, "first bound here")
+                            .with_help("the variables of :in must be distinct"),
                         );
                     }
                     self.input_vars.insert(v.name.clone(), v.span.clone());
@@ -527,7 +632,13 @@ impl<'q> Lowerer<'q> {
             }
         }
         self.prog.note_attrs(id, attrs.iter().map(|s| s.as_str()));
-        body.push(Literal::Pos { cid: None, atom: Atom { rel: id, args } }, (0, b.span()));
+        body.push(
+            Literal::Pos {
+                cid: None,
+                atom: Atom { rel: id, args },
+            },
+            (0, b.span()),
+        );
     }
 
     fn flat<'b>(&self, xs: &'b [Binding]) -> Option<Vec<Option<&'b Var>>> {
@@ -567,9 +678,12 @@ impl<'q> Lowerer<'q> {
             Some(s) => {
                 if !self.sources.contains(&s.name) {
                     self.err(
-                        Diagnostic::error("E0209", format!("source {} is not bound in :in", s.name))
-                            .with_label_in(file, s.span.clone(), "unknown source")
-                            .with_help(format!("add {} to :in", s.name)),
+                        Diagnostic::error(
+                            "E0209",
+                            format!("source {} is not bound in :in", s.name),
+                        )
+                        .with_label_in(file, s.span.clone(), "unknown source")
+                        .with_help(format!("add {} to :in", s.name)),
                     );
                 }
                 s.name.clone()
@@ -584,7 +698,13 @@ impl<'q> Lowerer<'q> {
         }
     }
 
-    fn fn_args(&mut self, args: &[FnArg], takes_source: bool, default_src: &str, file: FileId) -> Option<Vec<Term>> {
+    fn fn_args(
+        &mut self,
+        args: &[FnArg],
+        takes_source: bool,
+        default_src: &str,
+        file: FileId,
+    ) -> Option<Vec<Term>> {
         let mut out = Vec::new();
         for (i, a) in args.iter().enumerate() {
             out.push(match a {
@@ -592,8 +712,15 @@ impl<'q> Lowerer<'q> {
                 FnArg::Src(s) => {
                     if !(takes_source && i == 0) {
                         self.err(
-                            Diagnostic::error("E0204", format!("source {} cannot be passed here", s.name))
-                                .with_label_in(file, s.span.clone(), "only get-else, get-some and missing? take a source"),
+                            Diagnostic::error(
+                                "E0204",
+                                format!("source {} cannot be passed here", s.name),
+                            )
+                            .with_label_in(
+                                file,
+                                s.span.clone(),
+                                "only get-else, get-some and missing? take a source",
+                            ),
                         );
                         return None;
                     }
@@ -614,7 +741,13 @@ impl<'q> Lowerer<'q> {
     }
 
     /// Resolves a named function or predicate and checks its arity.
-    fn resolve_fn(&mut self, callee: &QCallee, nargs: usize, span: &Span, file: FileId) -> Option<(Callee, bool)> {
+    fn resolve_fn(
+        &mut self,
+        callee: &QCallee,
+        nargs: usize,
+        span: &Span,
+        file: FileId,
+    ) -> Option<(Callee, bool)> {
         match callee {
             QCallee::Var(v) => Some((Callee::Var(v.name.clone()), false)),
             QCallee::Named(n) => {
@@ -622,7 +755,10 @@ impl<'q> Lowerer<'q> {
                     let hint = if builtin_by_edn_name(&n.name, true).is_some() {
                         format!("`{}` is an aggregate; use it in :find", n.name)
                     } else if self.rules.contains_key(&n.name) {
-                        format!("`{}` is a rule; call it as ({} …) without brackets", n.name, n.name)
+                        format!(
+                            "`{}` is a rule; call it as ({} …) without brackets",
+                            n.name, n.name
+                        )
                     } else {
                         match suggest(&n.name) {
                             Some(s) => format!("did you mean `{s}`?"),
@@ -631,15 +767,26 @@ impl<'q> Lowerer<'q> {
                     };
                     self.err(
                         Diagnostic::error("E0210", format!("unknown function `{}`", n.name))
-                            .with_label_in(file, n.span.clone(), "not a built-in function or predicate")
+                            .with_label_in(
+                                file,
+                                n.span.clone(),
+                                "not a built-in function or predicate",
+                            )
                             .with_help(hint),
                     );
                     return None;
                 };
                 if !b.arity.accepts(nargs) {
                     self.err(
-                        Diagnostic::error("E0207", format!("`{}` takes {} argument(s), got {nargs}", n.name, b.arity))
-                            .with_label_in(file, span.clone(), "wrong number of arguments"),
+                        Diagnostic::error(
+                            "E0207",
+                            format!("`{}` takes {} argument(s), got {nargs}", n.name, b.arity),
+                        )
+                        .with_label_in(
+                            file,
+                            span.clone(),
+                            "wrong number of arguments",
+                        ),
                     );
                     return None;
                 }
@@ -649,15 +796,35 @@ impl<'q> Lowerer<'q> {
         }
     }
 
-    fn require_bound(&mut self, body: &Body, vars: impl IntoIterator<Item = String>, span: &Span, file: FileId, what: &str) -> bool {
-        let missing: Vec<String> = vars.into_iter().filter(|v| !body.bound.contains(v)).collect();
+    fn require_bound(
+        &mut self,
+        body: &Body,
+        vars: impl IntoIterator<Item = String>,
+        span: &Span,
+        file: FileId,
+        what: &str,
+    ) -> bool {
+        let missing: Vec<String> = vars
+            .into_iter()
+            .filter(|v| !body.bound.contains(v))
+            .collect();
         if missing.is_empty() {
             return true;
         }
         self.err(
-            Diagnostic::error("E0211", format!("insufficient bindings: {} not bound before {what}", missing.join(", ")))
-                .with_label_in(file, span.clone(), format!("needs {} bound by an earlier clause", missing.join(", ")))
-                .with_help("move the clause after the clauses that bind its variables"),
+            Diagnostic::error(
+                "E0211",
+                format!(
+                    "insufficient bindings: {} not bound before {what}",
+                    missing.join(", ")
+                ),
+            )
+            .with_label_in(
+                file,
+                span.clone(),
+                format!("needs {} bound by an earlier clause", missing.join(", ")),
+            )
+            .with_help("move the clause after the clauses that bind its variables"),
         );
         false
     }
@@ -682,7 +849,9 @@ impl<'q> Lowerer<'q> {
                 let rel = self.source_rel(&src);
                 let mut args = Vec::new();
                 for (i, t) in terms.iter().enumerate() {
-                    let Some(term) = self.term_of_pattern(t, file) else { return };
+                    let Some(term) = self.term_of_pattern(t, file) else {
+                        return;
+                    };
                     if term != Term::Wild {
                         args.push((PATTERN_ATTRS[i].to_string(), term));
                     }
@@ -693,12 +862,26 @@ impl<'q> Lowerer<'q> {
                         body.seen.insert(v.to_string());
                     }
                 }
-                body.push(Literal::Pos { cid: None, atom: Atom { rel, args } }, (file, span.clone()));
+                body.push(
+                    Literal::Pos {
+                        cid: None,
+                        atom: Atom { rel, args },
+                    },
+                    (file, span.clone()),
+                );
             }
             Clause::Pred { callee, args, span } => {
-                let Some((func, takes_src)) = self.resolve_fn(callee, args.len(), span, file) else { return };
-                let Some(targs) = self.fn_args(args, takes_src, default_src, file) else { return };
-                let mut vars: Vec<String> = targs.iter().filter_map(|t| t.var().map(String::from)).collect();
+                let Some((func, takes_src)) = self.resolve_fn(callee, args.len(), span, file)
+                else {
+                    return;
+                };
+                let Some(targs) = self.fn_args(args, takes_src, default_src, file) else {
+                    return;
+                };
+                let mut vars: Vec<String> = targs
+                    .iter()
+                    .filter_map(|t| t.var().map(String::from))
+                    .collect();
                 if let Callee::Var(f) = &func {
                     vars.push(f.clone());
                 }
@@ -716,16 +899,43 @@ impl<'q> Lowerer<'q> {
                     // more than two arguments is not a conjunction and stays a call.
                     Some(op) if targs.len() >= 2 && (op != CmpOp::Ne || targs.len() == 2) => {
                         for w in targs.windows(2) {
-                            body.push(Literal::Cmp { op, lhs: w[0].clone(), rhs: w[1].clone() }, s.clone());
+                            body.push(
+                                Literal::Cmp {
+                                    op,
+                                    lhs: w[0].clone(),
+                                    rhs: w[1].clone(),
+                                },
+                                s.clone(),
+                            );
                         }
                     }
-                    _ => body.push(Literal::Test { func, args: targs, negated: false }, s),
+                    _ => body.push(
+                        Literal::Test {
+                            func,
+                            args: targs,
+                            negated: false,
+                        },
+                        s,
+                    ),
                 }
             }
-            Clause::Fn { callee, args, binding, span } => {
-                let Some((func, takes_src)) = self.resolve_fn(callee, args.len(), span, file) else { return };
-                let Some(targs) = self.fn_args(args, takes_src, default_src, file) else { return };
-                let mut vars: Vec<String> = targs.iter().filter_map(|t| t.var().map(String::from)).collect();
+            Clause::Fn {
+                callee,
+                args,
+                binding,
+                span,
+            } => {
+                let Some((func, takes_src)) = self.resolve_fn(callee, args.len(), span, file)
+                else {
+                    return;
+                };
+                let Some(targs) = self.fn_args(args, takes_src, default_src, file) else {
+                    return;
+                };
+                let mut vars: Vec<String> = targs
+                    .iter()
+                    .filter_map(|t| t.var().map(String::from))
+                    .collect();
                 if let Callee::Var(f) = &func {
                     vars.push(f.clone());
                 }
@@ -733,22 +943,40 @@ impl<'q> Lowerer<'q> {
                     return;
                 }
                 body.seen.extend(vars);
-                let Some(bind) = self.lower_fn_binding(binding, file) else { return };
+                let Some(bind) = self.lower_fn_binding(binding, file) else {
+                    return;
+                };
                 for v in bind.vars() {
                     body.bound.insert(v.to_string());
                     body.seen.insert(v.to_string());
                 }
-                body.push(Literal::Apply { bind, func, args: targs }, (file, span.clone()));
+                body.push(
+                    Literal::Apply {
+                        bind,
+                        func,
+                        args: targs,
+                    },
+                    (file, span.clone()),
+                );
             }
-            Clause::RuleCall { src, name, args, span } => {
+            Clause::RuleCall {
+                src,
+                name,
+                args,
+                span,
+            } => {
                 let src = self.check_source(src, default_src, file);
                 let Some(defs) = self.rules.get(&name.name).cloned() else {
                     let help = if !self.has_rules_input && !self.rules.is_empty() {
                         "rules are only in scope when the query's :in has %".to_string()
                     } else if builtin_by_edn_name(&name.name, false).is_some() {
-                        format!("`{}` is a function: call it as [({} …)] or [({} …) ?out]", name.name, name.name, name.name)
+                        format!(
+                            "`{}` is a function: call it as [({} …)] or [({} …) ?out]",
+                            name.name, name.name, name.name
+                        )
                     } else {
-                        "define the rule in the rule set passed as % (the CLI's --rules FILE)".to_string()
+                        "define the rule in the rule set passed as % (the CLI's --rules FILE)"
+                            .to_string()
                     };
                     self.err(
                         Diagnostic::error("E0212", format!("unknown rule `{}`", name.name))
@@ -759,9 +987,15 @@ impl<'q> Lowerer<'q> {
                 };
                 if !self.has_rules_input {
                     self.err(
-                        Diagnostic::error("E0212", format!("rule `{}` is called but the query has no % input", name.name))
-                            .with_label_in(file, name.span.clone(), "rule call")
-                            .with_help("add % to :in"),
+                        Diagnostic::error(
+                            "E0212",
+                            format!(
+                                "rule `{}` is called but the query has no % input",
+                                name.name
+                            ),
+                        )
+                        .with_label_in(file, name.span.clone(), "rule call")
+                        .with_help("add % to :in"),
                     );
                     return;
                 }
@@ -769,9 +1003,20 @@ impl<'q> Lowerer<'q> {
                 let arity = def.required.len() + def.free.len();
                 if args.len() != arity {
                     self.err(
-                        Diagnostic::error("E0213", format!("rule `{}` takes {arity} argument(s), got {}", name.name, args.len()))
-                            .with_label_in(file, span.clone(), "wrong number of arguments")
-                            .with_label_in(self.rules_file, def.span.clone(), "defined here"),
+                        Diagnostic::error(
+                            "E0213",
+                            format!(
+                                "rule `{}` takes {arity} argument(s), got {}",
+                                name.name,
+                                args.len()
+                            ),
+                        )
+                        .with_label_in(file, span.clone(), "wrong number of arguments")
+                        .with_label_in(
+                            self.rules_file,
+                            def.span.clone(),
+                            "defined here",
+                        ),
                     );
                     return;
                 }
@@ -780,15 +1025,41 @@ impl<'q> Lowerer<'q> {
                     if let RuleArg::Var(v) = a {
                         if !body.bound.contains(&v.name) {
                             self.err(
-                                Diagnostic::error("E0214", format!("rule `{}` requires argument {} to be bound", name.name, i + 1))
-                                    .with_label_in(file, v.span.clone(), format!("{} is not bound by an earlier clause", v.name))
-                                    .with_label_in(self.rules_file, def.required[i].span.clone(), "declared as a required binding here"),
+                                Diagnostic::error(
+                                    "E0214",
+                                    format!(
+                                        "rule `{}` requires argument {} to be bound",
+                                        name.name,
+                                        i + 1
+                                    ),
+                                )
+                                .with_label_in(
+                                    file,
+                                    v.span.clone(),
+                                    format!("{} is not bound by an earlier clause", v.name),
+                                )
+                                .with_label_in(
+                                    self.rules_file,
+                                    def.required[i].span.clone(),
+                                    "declared as a required binding here",
+                                ),
                             );
                         }
                     } else if let RuleArg::Blank(s) = a {
                         self.err(
-                            Diagnostic::error("E0214", format!("rule `{}` requires argument {} to be bound", name.name, i + 1))
-                                .with_label_in(file, s.clone(), "`_` cannot satisfy a required binding"),
+                            Diagnostic::error(
+                                "E0214",
+                                format!(
+                                    "rule `{}` requires argument {} to be bound",
+                                    name.name,
+                                    i + 1
+                                ),
+                            )
+                            .with_label_in(
+                                file,
+                                s.clone(),
+                                "`_` cannot satisfy a required binding",
+                            ),
                         );
                     }
                 }
@@ -800,7 +1071,10 @@ impl<'q> Lowerer<'q> {
                         RuleArg::Blank(_) => false,
                     })
                     .collect();
-                let Some(rel) = self.rule_call(&name.name, &src, &bound_pos, args, body, file) else { return };
+                let Some(rel) = self.rule_call(&name.name, &src, &bound_pos, args, body, file)
+                else {
+                    return;
+                };
                 let mut targs = Vec::new();
                 for (i, a) in args.iter().enumerate() {
                     let t = match a {
@@ -822,13 +1096,23 @@ impl<'q> Lowerer<'q> {
                         body.seen.insert(v.to_string());
                     }
                 }
-                body.push(Literal::Pos { cid: None, atom: Atom { rel, args: targs } }, (file, span.clone()));
+                body.push(
+                    Literal::Pos {
+                        cid: None,
+                        atom: Atom { rel, args: targs },
+                    },
+                    (file, span.clone()),
+                );
             }
             Clause::Not { src, clauses, span } => {
                 let src = self.check_source(src, default_src, file);
                 // Join on the variables of the negation that the rest of the body binds so far.
                 let inner = clause_vars(clauses);
-                let join: Vec<String> = inner.iter().filter(|v| body.bound.contains(*v)).cloned().collect();
+                let join: Vec<String> = inner
+                    .iter()
+                    .filter(|v| body.bound.contains(*v))
+                    .cloned()
+                    .collect();
                 if join.is_empty() {
                     self.err(
                         Diagnostic::error("E0215", "`not` shares no variable with the clauses before it")
@@ -839,47 +1123,100 @@ impl<'q> Lowerer<'q> {
                 }
                 self.lower_negation(&join, clauses, body, &src, span, file);
             }
-            Clause::NotJoin { src, vars, clauses, span } => {
+            Clause::NotJoin {
+                src,
+                vars,
+                clauses,
+                span,
+            } => {
                 let src = self.check_source(src, default_src, file);
                 let join: Vec<String> = vars.iter().map(|v| v.name.clone()).collect();
-                let missing: Vec<&Var> = vars.iter().filter(|v| !body.bound.contains(&v.name)).collect();
+                let missing: Vec<&Var> = vars
+                    .iter()
+                    .filter(|v| !body.bound.contains(&v.name))
+                    .collect();
                 if !missing.is_empty() {
                     for v in missing {
                         self.err(
-                            Diagnostic::error("E0211", format!("insufficient bindings: {} not bound before not-join", v.name))
-                                .with_label_in(file, v.span.clone(), "join variable not bound by an earlier clause"),
+                            Diagnostic::error(
+                                "E0211",
+                                format!(
+                                    "insufficient bindings: {} not bound before not-join",
+                                    v.name
+                                ),
+                            )
+                            .with_label_in(
+                                file,
+                                v.span.clone(),
+                                "join variable not bound by an earlier clause",
+                            ),
                         );
                     }
                     return;
                 }
                 self.lower_negation(&join, clauses, body, &src, span, file);
             }
-            Clause::Or { src, branches, span } => {
+            Clause::Or {
+                src,
+                branches,
+                span,
+            } => {
                 let src = self.check_source(src, default_src, file);
                 let sets: Vec<BTreeSet<String>> = branches.iter().map(|b| clause_vars(b)).collect();
-                if let Some(first) = sets.first() {
-                    if let Some((i, _)) = sets.iter().enumerate().find(|(_, s)| *s != first) {
-                        let fmt = |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(" ");
-                        self.err(
-                            Diagnostic::error("E0216", "all branches of `or` must use the same set of variables")
-                                .with_label_in(file, branch_span(&branches[0]), format!("uses {}", fmt(first)))
-                                .with_label_in(file, branch_span(&branches[i]), format!("uses {}", fmt(&sets[i])))
-                                .with_help("use or-join to name the variables the branches share"),
-                        );
-                        return;
-                    }
+                if let Some(first) = sets.first()
+                    && let Some((i, _)) = sets.iter().enumerate().find(|(_, s)| *s != first)
+                {
+                    let fmt =
+                        |s: &BTreeSet<String>| s.iter().cloned().collect::<Vec<_>>().join(" ");
+                    self.err(
+                        Diagnostic::error(
+                            "E0216",
+                            "all branches of `or` must use the same set of variables",
+                        )
+                        .with_label_in(
+                            file,
+                            branch_span(&branches[0]),
+                            format!("uses {}", fmt(first)),
+                        )
+                        .with_label_in(
+                            file,
+                            branch_span(&branches[i]),
+                            format!("uses {}", fmt(&sets[i])),
+                        )
+                        .with_help("use or-join to name the variables the branches share"),
+                    );
+                    return;
                 }
-                let join: Vec<String> = sets.first().map(|s| s.iter().cloned().collect()).unwrap_or_default();
+                let join: Vec<String> = sets
+                    .first()
+                    .map(|s| s.iter().cloned().collect())
+                    .unwrap_or_default();
                 self.lower_disjunction(&join, &[], branches, body, &src, span, file);
             }
-            Clause::OrJoin { src, required, free, branches, span } => {
+            Clause::OrJoin {
+                src,
+                required,
+                free,
+                branches,
+                span,
+            } => {
                 let src = self.check_source(src, default_src, file);
                 let req: Vec<String> = required.iter().map(|v| v.name.clone()).collect();
                 for v in required {
                     if !body.bound.contains(&v.name) {
                         self.err(
-                            Diagnostic::error("E0211", format!("insufficient bindings: {} not bound before or-join", v.name))
-                                .with_label_in(file, v.span.clone(), "required variable not bound by an earlier clause"),
+                            Diagnostic::error(
+                                "E0211",
+                                format!(
+                                    "insufficient bindings: {} not bound before or-join",
+                                    v.name
+                                ),
+                            )
+                            .with_label_in(
+                                file,
+                                v.span.clone(),
+                                "required variable not bound by an earlier clause",
+                            ),
                         );
                         return;
                     }
@@ -899,9 +1236,17 @@ impl<'q> Lowerer<'q> {
         };
         let r = match b {
             Binding::Var(_) | Binding::Blank(_) => term(b).map(Bind::Scalar),
-            Binding::Tuple(xs, _) => xs.iter().map(term).collect::<Option<Vec<_>>>().map(Bind::Tuple),
+            Binding::Tuple(xs, _) => xs
+                .iter()
+                .map(term)
+                .collect::<Option<Vec<_>>>()
+                .map(Bind::Tuple),
             Binding::Collection(inner, _) => term(inner).map(Bind::Coll),
-            Binding::Relation(xs, _) => xs.iter().map(term).collect::<Option<Vec<_>>>().map(Bind::Rel),
+            Binding::Relation(xs, _) => xs
+                .iter()
+                .map(term)
+                .collect::<Option<Vec<_>>>()
+                .map(Bind::Rel),
         };
         if r.is_none() {
             self.err(
@@ -917,11 +1262,19 @@ impl<'q> Lowerer<'q> {
     fn context(&mut self, body: &Body, vars: &[String]) -> Atom {
         let name = self.fresh("ctx");
         let id = self.prog.intern(&name, RelKind::Derived);
-        let args: Vec<(String, Term)> = vars.iter().map(|v| (attr_of(v), Term::Var(v.clone()))).collect();
-        self.prog.note_attrs(id, args.iter().map(|(a, _)| a.as_str()));
+        let args: Vec<(String, Term)> = vars
+            .iter()
+            .map(|v| (attr_of(v), Term::Var(v.clone())))
+            .collect();
+        self.prog
+            .note_attrs(id, args.iter().map(|(a, _)| a.as_str()));
         let atom = Atom { rel: id, args };
         self.prog.add_rule(
-            Rule { head: atom.clone(), next: false, body: body.lits.clone() },
+            Rule {
+                head: atom.clone(),
+                next: false,
+                body: body.lits.clone(),
+            },
             body.spans.iter().flatten().next().cloned(),
             body.spans.clone(),
         );
@@ -931,9 +1284,20 @@ impl<'q> Lowerer<'q> {
     /// Lowers the clauses of a sub-body (a negation or a branch). Variables in `join` that the
     /// outer body has bound are visible; the sub-body gets a context atom only when it needs
     /// one of them without binding it itself.
-    fn lower_sub_body(&mut self, join: &[String], clauses: &[Clause], outer: &Body, src: &str, file: FileId) -> Body {
+    fn lower_sub_body(
+        &mut self,
+        join: &[String],
+        clauses: &[Clause],
+        outer: &Body,
+        src: &str,
+        file: FileId,
+    ) -> Body {
         // First pass: does the sub-body bind what it needs on its own?
-        let visible: Vec<String> = join.iter().filter(|v| outer.bound.contains(*v)).cloned().collect();
+        let visible: Vec<String> = join
+            .iter()
+            .filter(|v| outer.bound.contains(*v))
+            .cloned()
+            .collect();
         let saved_errors = self.errors.len();
         let saved = self.snapshot();
         let mut trial = Body::default();
@@ -941,7 +1305,9 @@ impl<'q> Lowerer<'q> {
             self.lower_clause(c, &mut trial, src, file);
         }
         let needs_ctx = self.errors.len() > saved_errors
-            || join.iter().any(|v| !trial.bound.contains(v) && outer.bound.contains(v));
+            || join
+                .iter()
+                .any(|v| !trial.bound.contains(v) && outer.bound.contains(v));
         if !needs_ctx {
             return trial;
         }
@@ -954,8 +1320,20 @@ impl<'q> Lowerer<'q> {
                 sub.bound.insert(v.clone());
                 sub.seen.insert(v.clone());
             }
-            let span = outer.spans.iter().flatten().next().cloned().unwrap_or((file, 0..0));
-            sub.push(Literal::Pos { cid: None, atom: ctx }, span);
+            let span = outer
+                .spans
+                .iter()
+                .flatten()
+                .next()
+                .cloned()
+                .unwrap_or((file, 0..0));
+            sub.push(
+                Literal::Pos {
+                    cid: None,
+                    atom: ctx,
+                },
+                span,
+            );
         }
         for c in clauses {
             self.lower_clause(c, &mut sub, src, file);
@@ -963,7 +1341,15 @@ impl<'q> Lowerer<'q> {
         sub
     }
 
-    fn lower_negation(&mut self, join: &[String], clauses: &[Clause], body: &mut Body, src: &str, span: &Span, file: FileId) {
+    fn lower_negation(
+        &mut self,
+        join: &[String],
+        clauses: &[Clause],
+        body: &mut Body,
+        src: &str,
+        span: &Span,
+        file: FileId,
+    ) {
         // A negation of a single test inlines as a negated test (no auxiliary relation, so
         // negation inside a recursive rule stays stratifiable).
         if let [Clause::Pred { .. }] = clauses {
@@ -973,8 +1359,20 @@ impl<'q> Lowerer<'q> {
             if sub.lits.len() == before + 1 {
                 let lit = sub.lits.pop().expect("one literal was added");
                 let negated = match lit {
-                    Literal::Cmp { op, lhs, rhs } => Literal::Cmp { op: op.negate(), lhs, rhs },
-                    Literal::Test { func, args, negated } => Literal::Test { func, args, negated: !negated },
+                    Literal::Cmp { op, lhs, rhs } => Literal::Cmp {
+                        op: op.negate(),
+                        lhs,
+                        rhs,
+                    },
+                    Literal::Test {
+                        func,
+                        args,
+                        negated,
+                    } => Literal::Test {
+                        func,
+                        args,
+                        negated: !negated,
+                    },
                     other => other,
                 };
                 body.push(negated, (file, span.clone()));
@@ -987,10 +1385,22 @@ impl<'q> Lowerer<'q> {
         let sub = self.lower_sub_body(join, clauses, body, src, file);
         let name = self.fresh("not");
         let id = self.prog.intern(&name, RelKind::Derived);
-        let args: Vec<(String, Term)> = join.iter().map(|v| (attr_of(v), Term::Var(v.clone()))).collect();
-        self.prog.note_attrs(id, args.iter().map(|(a, _)| a.as_str()));
+        let args: Vec<(String, Term)> = join
+            .iter()
+            .map(|v| (attr_of(v), Term::Var(v.clone())))
+            .collect();
+        self.prog
+            .note_attrs(id, args.iter().map(|(a, _)| a.as_str()));
         let atom = Atom { rel: id, args };
-        self.prog.add_rule(Rule { head: atom.clone(), next: false, body: sub.lits }, Some((file, span.clone())), sub.spans);
+        self.prog.add_rule(
+            Rule {
+                head: atom.clone(),
+                next: false,
+                body: sub.lits,
+            },
+            Some((file, span.clone())),
+            sub.spans,
+        );
         body.push(Literal::Neg(atom), (file, span.clone()));
     }
 
@@ -1007,13 +1417,21 @@ impl<'q> Lowerer<'q> {
     ) {
         let name = self.fresh("or");
         let id = self.prog.intern(&name, RelKind::Derived);
-        let args: Vec<(String, Term)> = join.iter().map(|v| (attr_of(v), Term::Var(v.clone()))).collect();
-        self.prog.note_attrs(id, args.iter().map(|(a, _)| a.as_str()));
+        let args: Vec<(String, Term)> = join
+            .iter()
+            .map(|v| (attr_of(v), Term::Var(v.clone())))
+            .collect();
+        self.prog
+            .note_attrs(id, args.iter().map(|(a, _)| a.as_str()));
         let atom = Atom { rel: id, args };
         let _ = required;
         for br in branches {
             let sub = self.lower_sub_body(join, br, body, src, file);
-            let unbound: Vec<String> = join.iter().filter(|v| !sub.bound.contains(*v)).cloned().collect();
+            let unbound: Vec<String> = join
+                .iter()
+                .filter(|v| !sub.bound.contains(*v))
+                .cloned()
+                .collect();
             if !unbound.is_empty() {
                 self.err(
                     Diagnostic::error("E0217", format!("this branch does not bind {}", unbound.join(", ")))
@@ -1023,7 +1441,15 @@ impl<'q> Lowerer<'q> {
                 );
                 continue;
             }
-            self.prog.add_rule(Rule { head: atom.clone(), next: false, body: sub.lits }, Some((file, branch_span(br))), sub.spans);
+            self.prog.add_rule(
+                Rule {
+                    head: atom.clone(),
+                    next: false,
+                    body: sub.lits,
+                },
+                Some((file, branch_span(br))),
+                sub.spans,
+            );
         }
         for v in join {
             body.bound.insert(v.clone());
@@ -1084,14 +1510,20 @@ impl<'q> Lowerer<'q> {
             }
         };
         if plain {
-            return self.instances.get(&(name.to_string(), src.to_string(), String::new())).copied();
+            return self
+                .instances
+                .get(&(name.to_string(), src.to_string(), String::new()))
+                .copied();
         }
         if !bound_pos.iter().any(|b| *b) {
             // Nothing to pass in: report why the rule cannot stand on its own.
             self.rule_instance(name, src, None);
             return None;
         }
-        let adorn: String = bound_pos.iter().map(|b| if *b { 'b' } else { 'f' }).collect();
+        let adorn: String = bound_pos
+            .iter()
+            .map(|b| if *b { 'b' } else { 'f' })
+            .collect();
         let (id, magic) = self.rule_instance(name, src, Some(&adorn));
         let magic = magic?;
         let mut head_args = Vec::new();
@@ -1111,7 +1543,14 @@ impl<'q> Lowerer<'q> {
         }
         let span = caller.spans.iter().flatten().next().cloned();
         self.prog.add_rule(
-            Rule { head: Atom { rel: magic, args: head_args }, next: false, body: caller.lits.clone() },
+            Rule {
+                head: Atom {
+                    rel: magic,
+                    args: head_args,
+                },
+                next: false,
+                body: caller.lits.clone(),
+            },
             span,
             caller.spans.clone(),
         );
@@ -1120,9 +1559,22 @@ impl<'q> Lowerer<'q> {
 
     /// Lowers a rule for a default source, once; with an adornment, the instance whose bound
     /// arguments come from its magic relation. Returns the rule's relation and the magic one.
-    fn rule_instance(&mut self, name: &str, src: &str, adorn: Option<&str>) -> (RelId, Option<RelId>) {
-        let key = (name.to_string(), src.to_string(), adorn.unwrap_or("").to_string());
-        let base = if src == "$" { name.to_string() } else { format!("{name}{src}") };
+    fn rule_instance(
+        &mut self,
+        name: &str,
+        src: &str,
+        adorn: Option<&str>,
+    ) -> (RelId, Option<RelId>) {
+        let key = (
+            name.to_string(),
+            src.to_string(),
+            adorn.unwrap_or("").to_string(),
+        );
+        let base = if src == "$" {
+            name.to_string()
+        } else {
+            format!("{name}{src}")
+        };
         let rel_name = match adorn {
             Some(a) => format!("{base}_{a}"),
             None => base.clone(),
@@ -1134,12 +1586,37 @@ impl<'q> Lowerer<'q> {
         let id = self.prog.intern(&rel_name, RelKind::Derived);
         self.instances.insert(key, id);
         let defs = self.rules.get(name).cloned().unwrap_or_default();
-        let arity = defs.first().map(|d| d.required.len() + d.free.len()).unwrap_or(0);
-        self.prog.note_attrs(id, (0..arity).map(|i| format!("a{i}")).collect::<Vec<_>>().iter().map(|s| s.as_str()));
-        let bound: Vec<usize> = adorn.map(|a| a.char_indices().filter(|(_, c)| *c == 'b').map(|(i, _)| i).collect()).unwrap_or_default();
+        let arity = defs
+            .first()
+            .map(|d| d.required.len() + d.free.len())
+            .unwrap_or(0);
+        self.prog.note_attrs(
+            id,
+            (0..arity)
+                .map(|i| format!("a{i}"))
+                .collect::<Vec<_>>()
+                .iter()
+                .map(|s| s.as_str()),
+        );
+        let bound: Vec<usize> = adorn
+            .map(|a| {
+                a.char_indices()
+                    .filter(|(_, c)| *c == 'b')
+                    .map(|(i, _)| i)
+                    .collect()
+            })
+            .unwrap_or_default();
         let magic = magic_name.map(|m| {
             let mid = self.prog.intern(&m, RelKind::Derived);
-            self.prog.note_attrs(mid, bound.iter().map(|i| format!("a{i}")).collect::<Vec<_>>().iter().map(|s| s.as_str()));
+            self.prog.note_attrs(
+                mid,
+                bound
+                    .iter()
+                    .map(|i| format!("a{i}"))
+                    .collect::<Vec<_>>()
+                    .iter()
+                    .map(|s| s.as_str()),
+            );
             mid
         });
         let file = self.rules_file;
@@ -1147,22 +1624,40 @@ impl<'q> Lowerer<'q> {
             let params: Vec<&Var> = def.required.iter().chain(def.free.iter()).collect();
             if params.len() != arity {
                 self.err(
-                    Diagnostic::error("E0213", format!("rule `{name}` is defined with different numbers of arguments"))
-                        .with_label_in(file, def.name.span.clone(), format!("{} argument(s) here", params.len())),
+                    Diagnostic::error(
+                        "E0213",
+                        format!("rule `{name}` is defined with different numbers of arguments"),
+                    )
+                    .with_label_in(
+                        file,
+                        def.name.span.clone(),
+                        format!("{} argument(s) here", params.len()),
+                    ),
                 );
                 continue;
             }
             let mut body = Body::default();
             if let Some(m) = magic {
-                let margs: Vec<(String, Term)> =
-                    bound.iter().map(|&i| (format!("a{i}"), Term::Var(params[i].name.clone()))).collect();
+                let margs: Vec<(String, Term)> = bound
+                    .iter()
+                    .map(|&i| (format!("a{i}"), Term::Var(params[i].name.clone())))
+                    .collect();
                 for (_, t) in &margs {
                     if let Some(v) = t.var() {
                         body.bound.insert(v.to_string());
                         body.seen.insert(v.to_string());
                     }
                 }
-                body.push(Literal::Pos { cid: None, atom: Atom { rel: m, args: margs } }, (file, def.name.span.clone()));
+                body.push(
+                    Literal::Pos {
+                        cid: None,
+                        atom: Atom {
+                            rel: m,
+                            args: margs,
+                        },
+                    },
+                    (file, def.name.span.clone()),
+                );
             }
             for c in &def.body {
                 self.lower_clause(c, &mut body, src, file);
@@ -1178,9 +1673,21 @@ impl<'q> Lowerer<'q> {
             }
             let head = Atom {
                 rel: id,
-                args: params.iter().enumerate().map(|(i, v)| (format!("a{i}"), Term::Var(v.name.clone()))).collect(),
+                args: params
+                    .iter()
+                    .enumerate()
+                    .map(|(i, v)| (format!("a{i}"), Term::Var(v.name.clone())))
+                    .collect(),
             };
-            self.prog.add_rule(Rule { head, next: false, body: body.lits }, Some((file, def.span.clone())), body.spans);
+            self.prog.add_rule(
+                Rule {
+                    head,
+                    next: false,
+                    body: body.lits,
+                },
+                Some((file, def.span.clone())),
+                body.spans,
+            );
         }
         (id, magic)
     }
@@ -1223,7 +1730,11 @@ fn suggest(name: &str) -> Option<&'static str> {
         for (i, ca) in a.chars().enumerate() {
             let mut cur = vec![i + 1];
             for (j, cb) in b.iter().enumerate() {
-                cur.push((prev[j] + usize::from(ca != *cb)).min(prev[j + 1] + 1).min(cur[j] + 1));
+                cur.push(
+                    (prev[j] + usize::from(ca != *cb))
+                        .min(prev[j + 1] + 1)
+                        .min(cur[j] + 1),
+                );
             }
             prev = cur;
         }
@@ -1248,7 +1759,10 @@ fn binding_vars(c: &Clause) -> Vec<String> {
         }
         Clause::Fn { binding, .. } => {
             let f = Clause::Fn {
-                callee: pomo_grammar::query::Callee::Named(pomo_grammar::query::Name { name: String::new(), span: 0..0 }),
+                callee: pomo_grammar::query::Callee::Named(pomo_grammar::query::Name {
+                    name: String::new(),
+                    span: 0..0,
+                }),
                 args: Vec::new(),
                 binding: binding.clone(),
                 span: 0..0,
@@ -1277,7 +1791,9 @@ fn clause_vars(clauses: &[Clause]) -> BTreeSet<String> {
                 out.insert(v.name.clone());
             }
             Binding::Blank(_) => {}
-            Binding::Tuple(xs, _) | Binding::Relation(xs, _) => xs.iter().for_each(|x| binding(x, out)),
+            Binding::Tuple(xs, _) | Binding::Relation(xs, _) => {
+                xs.iter().for_each(|x| binding(x, out))
+            }
             Binding::Collection(x, _) => binding(x, out),
         }
     }
@@ -1296,7 +1812,12 @@ fn clause_vars(clauses: &[Clause]) -> BTreeSet<String> {
                 }
                 args.iter().for_each(|a| arg(a, out));
             }
-            Clause::Fn { callee, args, binding: b, .. } => {
+            Clause::Fn {
+                callee,
+                args,
+                binding: b,
+                ..
+            } => {
                 if let QCallee::Var(v) = callee {
                     out.insert(v.name.clone());
                 }

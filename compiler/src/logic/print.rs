@@ -16,7 +16,11 @@ fn ident(s: &str) -> String {
 }
 
 fn var(s: &str) -> String {
-    if is_var_name(s) { s.to_string() } else { format!("`{}`", s.replace('`', "'")) }
+    if is_var_name(s) {
+        s.to_string()
+    } else {
+        format!("`{}`", s.replace('`', "'"))
+    }
 }
 
 pub fn term(t: &Term) -> String {
@@ -32,7 +36,11 @@ fn terms(ts: &[Term]) -> String {
 }
 
 pub fn atom(p: &Program, a: &Atom) -> String {
-    let args: Vec<String> = a.args.iter().map(|(k, t)| format!("{}: {}", ident(k), term(t))).collect();
+    let args: Vec<String> = a
+        .args
+        .iter()
+        .map(|(k, t)| format!("{}: {}", ident(k), term(t)))
+        .collect();
     format!("{}({})", ident(&p.rel(a.rel).name), args.join(", "))
 }
 
@@ -55,7 +63,10 @@ fn bind(b: &Bind) -> String {
 pub fn literal(p: &Program, l: &Literal) -> String {
     match l {
         Literal::Pos { cid: None, atom: a } => atom(p, a),
-        Literal::Pos { cid: Some(c), atom: a } => format!("{} := {}", var(c), atom(p, a)),
+        Literal::Pos {
+            cid: Some(c),
+            atom: a,
+        } => format!("{} := {}", var(c), atom(p, a)),
         Literal::Neg(a) => format!("!{}", atom(p, a)),
         Literal::Cmp { op, lhs, rhs } => {
             let sym = match op {
@@ -64,12 +75,36 @@ pub fn literal(p: &Program, l: &Literal) -> String {
             };
             format!("{} {sym} {}", term(lhs), term(rhs))
         }
-        Literal::Test { func, args, negated } => {
-            format!("{}{}({})", if *negated { "!" } else { "" }, callee(func), terms(args))
+        Literal::Test {
+            func,
+            args,
+            negated,
+        } => {
+            format!(
+                "{}{}({})",
+                if *negated { "!" } else { "" },
+                callee(func),
+                terms(args)
+            )
         }
-        Literal::Apply { bind: b, func, args } => format!("{} := {}({})", bind(b), callee(func), terms(args)),
-        Literal::Agg { out, func, args, atom: a } => {
-            format!("{} := {}({}) : {}", var(out), callee(func), terms(args), atom(p, a))
+        Literal::Apply {
+            bind: b,
+            func,
+            args,
+        } => format!("{} := {}({})", bind(b), callee(func), terms(args)),
+        Literal::Agg {
+            out,
+            func,
+            args,
+            atom: a,
+        } => {
+            format!(
+                "{} := {}({}) : {}",
+                var(out),
+                callee(func),
+                terms(args),
+                atom(p, a)
+            )
         }
     }
 }
@@ -98,11 +133,20 @@ pub fn program(p: &Program) -> String {
     let mut out = String::new();
     let mut any_decl = false;
     for r in &p.relations {
-        let attrs = r.attrs.iter().map(|a| ident(a)).collect::<Vec<_>>().join(", ");
+        let attrs = r
+            .attrs
+            .iter()
+            .map(|a| ident(a))
+            .collect::<Vec<_>>()
+            .join(", ");
         let line = match &r.kind {
             RelKind::Base => format!(".decl {}({attrs})", ident(&r.name)),
             RelKind::Input(k) => format!(".input {}({attrs}) {}", ident(&r.name), k.keyword()),
-            RelKind::Output(spec) => format!(".output {}({attrs}) {}", ident(&r.name), spec.parts().join(" ")),
+            RelKind::Output(spec) => format!(
+                ".output {}({attrs}) {}",
+                ident(&r.name),
+                spec.parts().join(" ")
+            ),
             RelKind::Derived => continue,
         };
         any_decl = true;

@@ -13,7 +13,8 @@ use pomo_types::ra::{Expr, ExprId, Plan};
 /// The expressions reachable from the statements, children before parents.
 pub fn post_order(plan: &Plan) -> Vec<ExprId> {
     let mut out = Vec::new();
-    let mut stack: Vec<(ExprId, bool)> = plan.roots().into_iter().rev().map(|r| (r, false)).collect();
+    let mut stack: Vec<(ExprId, bool)> =
+        plan.roots().into_iter().rev().map(|r| (r, false)).collect();
     while let Some((id, expanded)) = stack.pop() {
         if expanded {
             out.push(id);

@@ -2,24 +2,34 @@
 //! tests start from plan text (STYLE.md 1).
 
 use crate::logic::parse::{cmp_op, const_to_value};
+use pomo_grammar::Diagnostic;
 use pomo_grammar::logic_syntax::{Const, Ident};
 use pomo_grammar::ra_syntax as syn;
-use pomo_grammar::Diagnostic;
-use pomo_types::ra::*;
 use pomo_types::Value;
+use pomo_types::ra::*;
 
 /// Parses plan text.
 pub fn parse_plan(src: &str) -> Result<Plan, Vec<Diagnostic>> {
     let ast = syn::parse_plan(src)?;
-    let mut cx = Cx { plan: Plan::default(), errors: Vec::new() };
+    let mut cx = Cx {
+        plan: Plan::default(),
+        errors: Vec::new(),
+    };
     for d in &ast.decls {
         cx.decl(d);
     }
     for st in &ast.strata {
         let stmts = st.stmts.iter().filter_map(|s| cx.stmt(s)).collect();
-        cx.plan.strata.push(Stratum { recursive: st.recursive, stmts });
+        cx.plan.strata.push(Stratum {
+            recursive: st.recursive,
+            stmts,
+        });
     }
-    if cx.errors.is_empty() { Ok(cx.plan) } else { Err(cx.errors) }
+    if cx.errors.is_empty() {
+        Ok(cx.plan)
+    } else {
+        Err(cx.errors)
+    }
 }
 
 struct Cx {
@@ -29,7 +39,8 @@ struct Cx {
 
 impl Cx {
     fn err(&mut self, msg: String, span: &pomo_grammar::Span) {
-        self.errors.push(Diagnostic::error("E0231", msg).with_label(span.clone(), "here"));
+        self.errors
+            .push(Diagnostic::error("E0231", msg).with_label(span.clone(), "here"));
     }
 
     fn decl(&mut self, d: &syn::RelDecl) {
@@ -37,7 +48,11 @@ impl Cx {
         let kind = match d.kind.name.as_str() {
             "base" => RelKind::Base,
             "derived" => RelKind::Derived,
-            "input" => match d.options.first().and_then(|o| BindKind::from_keyword(&o.name.name)) {
+            "input" => match d
+                .options
+                .first()
+                .and_then(|o| BindKind::from_keyword(&o.name.name))
+            {
                 Some(k) => RelKind::Input(k),
                 None => {
                     self.err("an input relation needs its binding kind: scalar, tuple, collection or relation".into(), &d.span);
@@ -46,11 +61,18 @@ impl Cx {
             },
             "output" => {
                 let mut opts = d.options.iter();
-                let Some(find) = opts.next().and_then(|o| FindKind::from_keyword(&o.name.name)) else {
+                let Some(find) = opts
+                    .next()
+                    .and_then(|o| FindKind::from_keyword(&o.name.name))
+                else {
                     self.err("an output relation needs its find kind: relation, collection, scalar or tuple".into(), &d.span);
                     return;
                 };
-                let mut spec = OutputSpec { find, with: Vec::new(), ret: None };
+                let mut spec = OutputSpec {
+                    find,
+                    with: Vec::new(),
+                    ret: None,
+                };
                 for o in opts {
                     let args: Vec<String> = o.args.iter().map(|a| a.text()).collect();
                     if o.name.name == "with" {
@@ -69,10 +91,17 @@ impl Cx {
             }
         };
         if self.plan.relation(&d.name.name).is_some() {
-            self.err(format!("relation `{}` is declared twice", d.name.name), &d.name.span);
+            self.err(
+                format!("relation `{}` is declared twice", d.name.name),
+                &d.name.span,
+            );
             return;
         }
-        self.plan.relations.push(RelDecl { name: d.name.name.clone(), attrs, kind });
+        self.plan.relations.push(RelDecl {
+            name: d.name.name.clone(),
+            attrs,
+            kind,
+        });
     }
 
     fn relref(&mut self, r: &syn::RelRef) -> Option<RelRef> {
@@ -87,10 +116,16 @@ impl Cx {
             }
         };
         if self.plan.relation(&r.name.name).is_none() {
-            self.err(format!("relation `{}` is not declared", r.name.name), &r.name.span);
+            self.err(
+                format!("relation `{}` is not declared", r.name.name),
+                &r.name.span,
+            );
             return None;
         }
-        Some(RelRef { name: r.name.name.clone(), version })
+        Some(RelRef {
+            name: r.name.name.clone(),
+            version,
+        })
     }
 
     fn stmt(&mut self, s: &syn::Stmt) -> Option<Stmt> {
@@ -130,7 +165,11 @@ impl Cx {
     }
 
     fn callee(func: &Ident, is_var: bool) -> Callee {
-        if is_var { Callee::Attr(func.name.clone()) } else { Callee::Builtin(func.name.clone()) }
+        if is_var {
+            Callee::Attr(func.name.clone())
+        } else {
+            Callee::Builtin(func.name.clone())
+        }
     }
 
     fn formula(&mut self, f: &syn::Formula) -> Option<Formula> {
@@ -139,13 +178,32 @@ impl Cx {
             let mut lits = Vec::new();
             for a in d {
                 lits.push(match a {
-                    syn::FAtom::Cmp { op, lhs, rhs, negated, .. } => FLit {
+                    syn::FAtom::Cmp {
+                        op,
+                        lhs,
+                        rhs,
+                        negated,
+                        ..
+                    } => FLit {
                         negated: *negated,
-                        test: Test::Cmp { op: ra_cmp(*op), lhs: self.operand(lhs)?, rhs: self.operand(rhs)? },
+                        test: Test::Cmp {
+                            op: ra_cmp(*op),
+                            lhs: self.operand(lhs)?,
+                            rhs: self.operand(rhs)?,
+                        },
                     },
-                    syn::FAtom::Call { func, callee_is_var, args, negated, .. } => FLit {
+                    syn::FAtom::Call {
+                        func,
+                        callee_is_var,
+                        args,
+                        negated,
+                        ..
+                    } => FLit {
                         negated: *negated,
-                        test: Test::Call { func: Self::callee(func, *callee_is_var), args: self.operands(args)? },
+                        test: Test::Call {
+                            func: Self::callee(func, *callee_is_var),
+                            args: self.operands(args)?,
+                        },
                     },
                 });
             }
@@ -161,37 +219,85 @@ impl Cx {
     fn expr(&mut self, e: &syn::Expr) -> Option<ExprId> {
         let node = match e {
             syn::Expr::Rel(r) => Expr::Rel(self.relref(r)?),
-            syn::Expr::Project { attrs, input, .. } => Expr::Project { attrs: Self::names(attrs), input: self.expr(input)? },
-            syn::Expr::Rename { pairs, input, .. } => Expr::Rename {
-                pairs: pairs.iter().map(|(a, b)| (a.name.clone(), b.name.clone())).collect(),
+            syn::Expr::Project { attrs, input, .. } => Expr::Project {
+                attrs: Self::names(attrs),
                 input: self.expr(input)?,
             },
-            syn::Expr::Select { formula, input, .. } => Expr::Select { formula: self.formula(formula)?, input: self.expr(input)? },
-            syn::Expr::Union { inputs, .. } => {
-                Expr::Union(inputs.iter().map(|x| self.expr(x)).collect::<Option<Vec<_>>>()?)
-            }
+            syn::Expr::Rename { pairs, input, .. } => Expr::Rename {
+                pairs: pairs
+                    .iter()
+                    .map(|(a, b)| (a.name.clone(), b.name.clone()))
+                    .collect(),
+                input: self.expr(input)?,
+            },
+            syn::Expr::Select { formula, input, .. } => Expr::Select {
+                formula: self.formula(formula)?,
+                input: self.expr(input)?,
+            },
+            syn::Expr::Union { inputs, .. } => Expr::Union(
+                inputs
+                    .iter()
+                    .map(|x| self.expr(x))
+                    .collect::<Option<Vec<_>>>()?,
+            ),
             syn::Expr::Diff { left, right, .. } => Expr::Diff(self.expr(left)?, self.expr(right)?),
-            syn::Expr::Product { left, right, .. } => Expr::Product(self.expr(left)?, self.expr(right)?),
-            syn::Expr::Join { left, right, .. } => Expr::Join(self.expr(left)?, self.expr(right)?),
-            syn::Expr::SemiJoin { left, right, .. } => Expr::SemiJoin(self.expr(left)?, self.expr(right)?),
-            syn::Expr::AntiJoin { left, right, .. } => Expr::AntiJoin(self.expr(left)?, self.expr(right)?),
-            syn::Expr::ThetaJoin { formula, left, right, .. } => {
-                Expr::ThetaJoin { formula: self.formula(formula)?, left: self.expr(left)?, right: self.expr(right)? }
+            syn::Expr::Product { left, right, .. } => {
+                Expr::Product(self.expr(left)?, self.expr(right)?)
             }
-            syn::Expr::EquiJoin { pairs, left, right, .. } => Expr::EquiJoin {
-                pairs: pairs.iter().map(|(a, b)| (a.name.clone(), b.name.clone())).collect(),
+            syn::Expr::Join { left, right, .. } => Expr::Join(self.expr(left)?, self.expr(right)?),
+            syn::Expr::SemiJoin { left, right, .. } => {
+                Expr::SemiJoin(self.expr(left)?, self.expr(right)?)
+            }
+            syn::Expr::AntiJoin { left, right, .. } => {
+                Expr::AntiJoin(self.expr(left)?, self.expr(right)?)
+            }
+            syn::Expr::ThetaJoin {
+                formula,
+                left,
+                right,
+                ..
+            } => Expr::ThetaJoin {
+                formula: self.formula(formula)?,
                 left: self.expr(left)?,
                 right: self.expr(right)?,
             },
-            syn::Expr::GroupBy { keys, aggs, input, .. } => {
+            syn::Expr::EquiJoin {
+                pairs, left, right, ..
+            } => Expr::EquiJoin {
+                pairs: pairs
+                    .iter()
+                    .map(|(a, b)| (a.name.clone(), b.name.clone()))
+                    .collect(),
+                left: self.expr(left)?,
+                right: self.expr(right)?,
+            },
+            syn::Expr::GroupBy {
+                keys, aggs, input, ..
+            } => {
                 let mut calls = Vec::new();
                 for a in aggs {
-                    calls.push(AggCall { out: a.out.name.clone(), func: Self::callee(&a.func, a.func_is_var), args: self.operands(&a.args)? });
+                    calls.push(AggCall {
+                        out: a.out.name.clone(),
+                        func: Self::callee(&a.func, a.func_is_var),
+                        args: self.operands(&a.args)?,
+                    });
                 }
-                Expr::GroupBy { keys: Self::names(keys), aggs: calls, input: self.expr(input)? }
+                Expr::GroupBy {
+                    keys: Self::names(keys),
+                    aggs: calls,
+                    input: self.expr(input)?,
+                }
             }
-            syn::Expr::Map { bind, rhs, input, .. } => {
-                let opt = |i: &Ident| if i.name == "_" { None } else { Some(i.name.clone()) };
+            syn::Expr::Map {
+                bind, rhs, input, ..
+            } => {
+                let opt = |i: &Ident| {
+                    if i.name == "_" {
+                        None
+                    } else {
+                        Some(i.name.clone())
+                    }
+                };
                 let bind = match bind {
                     syn::MapBind::Scalar(a) => MapBind::Scalar(a.name.clone()),
                     syn::MapBind::Tuple(xs, _) => MapBind::Tuple(xs.iter().map(opt).collect()),
@@ -199,19 +305,35 @@ impl Cx {
                     syn::MapBind::Rel(xs, _) => MapBind::Rel(xs.iter().map(opt).collect()),
                 };
                 let rhs = match rhs {
-                    syn::MapRhs::Call { func, callee_is_var, args } => {
-                        MapRhs::Call { func: Self::callee(func, *callee_is_var), args: self.operands(args)? }
-                    }
+                    syn::MapRhs::Call {
+                        func,
+                        callee_is_var,
+                        args,
+                    } => MapRhs::Call {
+                        func: Self::callee(func, *callee_is_var),
+                        args: self.operands(args)?,
+                    },
                     syn::MapRhs::Operand(o) => MapRhs::Operand(self.operand(o)?),
                 };
-                Expr::Map { bind, rhs, input: self.expr(input)? }
+                Expr::Map {
+                    bind,
+                    rhs,
+                    input: self.expr(input)?,
+                }
             }
             syn::Expr::Values { attrs, rows, span } => {
                 let mut vals = Vec::new();
                 for r in rows {
-                    vals.push(r.iter().map(|c| self.value(c, span)).collect::<Option<Vec<_>>>()?);
+                    vals.push(
+                        r.iter()
+                            .map(|c| self.value(c, span))
+                            .collect::<Option<Vec<_>>>()?,
+                    );
                 }
-                Expr::Values { attrs: Self::names(attrs), rows: vals }
+                Expr::Values {
+                    attrs: Self::names(attrs),
+                    rows: vals,
+                }
             }
         };
         Some(self.plan.add(node))

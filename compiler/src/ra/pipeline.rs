@@ -22,16 +22,34 @@ pub struct Pass {
 
 /// The passes, in order.
 pub const PASSES: &[Pass] = &[
-    Pass { name: "fold_constants", run: passes::fold_constants::run },
-    Pass { name: "push_down_selection", run: passes::push_down_selection::run },
-    Pass { name: "introduce_semijoin", run: passes::introduce_semijoin::run },
-    Pass { name: "introduce_antijoin", run: passes::introduce_antijoin::run },
-    Pass { name: "simplify", run: passes::simplify::run },
+    Pass {
+        name: "fold_constants",
+        run: passes::fold_constants::run,
+    },
+    Pass {
+        name: "push_down_selection",
+        run: passes::push_down_selection::run,
+    },
+    Pass {
+        name: "introduce_semijoin",
+        run: passes::introduce_semijoin::run,
+    },
+    Pass {
+        name: "introduce_antijoin",
+        run: passes::introduce_antijoin::run,
+    },
+    Pass {
+        name: "simplify",
+        run: passes::simplify::run,
+    },
 ];
 
 /// The most rounds of the fixpoint group; the passes only shrink or lower operators, so real
 /// plans settle in two or three.
 const MAX_ROUNDS: usize = 16;
+
+/// Receives `(pass name, round, changed, plan)` after every pass.
+pub type TraceFn<'a> = dyn FnMut(&str, usize, bool, &Plan) + 'a;
 
 /// Options of one pipeline run.
 #[derive(Default)]
@@ -41,7 +59,7 @@ pub struct Options<'a> {
     /// Validate the plan after every pass (tests and debug builds).
     pub validate: bool,
     /// Receives `(pass name, round, changed, plan)` after every pass.
-    pub trace: Option<&'a mut dyn FnMut(&str, usize, bool, &Plan)>,
+    pub trace: Option<&'a mut TraceFn<'a>>,
 }
 
 /// A pass left the plan invalid.
@@ -69,7 +87,10 @@ pub fn optimize(plan: &mut Plan, mut opts: Options<'_>) -> Result<(), PassError>
             if opts.validate {
                 let problems = validate(plan);
                 if !problems.is_empty() {
-                    return Err(PassError { pass: pass.name, problems });
+                    return Err(PassError {
+                        pass: pass.name,
+                        problems,
+                    });
                 }
             }
             if let Some(t) = opts.trace.as_mut() {

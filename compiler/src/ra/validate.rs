@@ -25,14 +25,20 @@ pub fn validate(plan: &Plan) -> Vec<String> {
     }
     for (id, n) in parents {
         if n > 1 {
-            errs.push(format!("expression #{} has {n} parents; plans must be trees", id.0));
+            errs.push(format!(
+                "expression #{} has {n} parents; plans must be trees",
+                id.0
+            ));
         }
     }
     fn stmts(plan: &Plan, ss: &[Stmt], errs: &mut Vec<String>) {
         for s in ss {
             match s {
                 Stmt::Assign { target, expr } => match plan.relation(&target.name) {
-                    None => errs.push(format!("assignment to undeclared relation `{}`", target.name)),
+                    None => errs.push(format!(
+                        "assignment to undeclared relation `{}`",
+                        target.name
+                    )),
                     Some(d) => {
                         if matches!(d.kind, RelKind::Base | RelKind::Input(_)) {
                             errs.push(format!("assignment to base or input relation `{}`", d.name));
@@ -80,7 +86,11 @@ fn check_expr(plan: &Plan, id: ExprId, errs: &mut Vec<String>) {
         if !missing.is_empty() {
             errs.push(format!(
                 "{name} reads {} missing from its input ({what}): {}",
-                missing.iter().map(|s| s.as_str()).collect::<Vec<_>>().join(", "),
+                missing
+                    .iter()
+                    .map(|s| s.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", "),
                 plan.expr_line(id)
             ));
         }
@@ -91,12 +101,21 @@ fn check_expr(plan: &Plan, id: ExprId, errs: &mut Vec<String>) {
                 errs.push(format!("read of undeclared relation `{}`", r.name));
             }
         }
-        Expr::Project { attrs, input } => need(&attrs.iter().cloned().collect(), *input, "projection"),
+        Expr::Project { attrs, input } => {
+            need(&attrs.iter().cloned().collect(), *input, "projection")
+        }
         Expr::Rename { pairs, input } => {
-            need(&pairs.iter().map(|(a, _)| a.clone()).collect(), *input, "rename");
+            need(
+                &pairs.iter().map(|(a, _)| a.clone()).collect(),
+                *input,
+                "rename",
+            );
             let out = plan.schema(id);
             if set(out.clone()).len() != out.len() {
-                errs.push(format!("rename produces duplicate attributes: {}", plan.expr_line(id)));
+                errs.push(format!(
+                    "rename produces duplicate attributes: {}",
+                    plan.expr_line(id)
+                ));
             }
         }
         Expr::Select { formula, input } => need(&formula.attrs(), *input, "selection"),
@@ -105,7 +124,10 @@ fn check_expr(plan: &Plan, id: ExprId, errs: &mut Vec<String>) {
                 let s0 = set(plan.schema(*first));
                 for x in &xs[1..] {
                     if set(plan.schema(*x)) != s0 {
-                        errs.push(format!("union of inputs with different attributes: {}", plan.expr_line(id)));
+                        errs.push(format!(
+                            "union of inputs with different attributes: {}",
+                            plan.expr_line(id)
+                        ));
                     }
                 }
             } else {
@@ -114,28 +136,50 @@ fn check_expr(plan: &Plan, id: ExprId, errs: &mut Vec<String>) {
         }
         Expr::Diff(a, b) => {
             if set(plan.schema(*a)) != set(plan.schema(*b)) {
-                errs.push(format!("difference of inputs with different attributes: {}", plan.expr_line(id)));
+                errs.push(format!(
+                    "difference of inputs with different attributes: {}",
+                    plan.expr_line(id)
+                ));
             }
         }
-        Expr::Product(a, b) | Expr::ThetaJoin { left: a, right: b, .. } | Expr::EquiJoin { left: a, right: b, .. } => {
+        Expr::Product(a, b)
+        | Expr::ThetaJoin {
+            left: a, right: b, ..
+        }
+        | Expr::EquiJoin {
+            left: a, right: b, ..
+        } => {
             let sa = set(plan.schema(*a));
             if plan.schema(*b).iter().any(|x| sa.contains(x)) {
-                errs.push(format!("{name} of inputs that share attributes: {}", plan.expr_line(id)));
+                errs.push(format!(
+                    "{name} of inputs that share attributes: {}",
+                    plan.expr_line(id)
+                ));
             }
             match e {
                 Expr::ThetaJoin { formula, .. } => {
                     let mut both = sa.clone();
                     both.extend(plan.schema(*b));
-                    let missing: Vec<String> = formula.attrs().into_iter().filter(|x| !both.contains(x)).collect();
+                    let missing: Vec<String> = formula
+                        .attrs()
+                        .into_iter()
+                        .filter(|x| !both.contains(x))
+                        .collect();
                     if !missing.is_empty() {
-                        errs.push(format!("theta_join reads missing attributes {}", missing.join(", ")));
+                        errs.push(format!(
+                            "theta_join reads missing attributes {}",
+                            missing.join(", ")
+                        ));
                     }
                 }
                 Expr::EquiJoin { pairs, .. } => {
                     let sb = set(plan.schema(*b));
                     for (l, r) in pairs {
                         if !sa.contains(l) || !sb.contains(r) {
-                            errs.push(format!("equijoin pair {l} = {r} is not left = right: {}", plan.expr_line(id)));
+                            errs.push(format!(
+                                "equijoin pair {l} = {r} is not left = right: {}",
+                                plan.expr_line(id)
+                            ));
                         }
                     }
                 }
@@ -179,13 +223,19 @@ fn check_expr(plan: &Plan, id: ExprId, errs: &mut Vec<String>) {
             let have = set(plan.schema(*input));
             for a in bind.attrs() {
                 if have.contains(&a) {
-                    errs.push(format!("map binds {a}, which its input already has: {}", plan.expr_line(id)));
+                    errs.push(format!(
+                        "map binds {a}, which its input already has: {}",
+                        plan.expr_line(id)
+                    ));
                 }
             }
         }
         Expr::Values { attrs, rows } => {
             if rows.iter().any(|r| r.len() != attrs.len()) {
-                errs.push(format!("values rows do not match attributes: {}", plan.expr_line(id)));
+                errs.push(format!(
+                    "values rows do not match attributes: {}",
+                    plan.expr_line(id)
+                ));
             }
         }
     }

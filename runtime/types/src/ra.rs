@@ -111,7 +111,11 @@ pub struct OutputSpec {
 
 impl OutputSpec {
     pub fn relation() -> OutputSpec {
-        OutputSpec { find: FindKind::Relation, with: Vec::new(), ret: None }
+        OutputSpec {
+            find: FindKind::Relation,
+            with: Vec::new(),
+            ret: None,
+        }
     }
 
     /// The parts of the spec as text: the find kind, then `with(…)` and `keys(…)` when given.
@@ -186,10 +190,16 @@ pub struct RelRef {
 
 impl RelRef {
     pub fn total(name: impl Into<String>) -> RelRef {
-        RelRef { name: name.into(), version: Version::Total }
+        RelRef {
+            name: name.into(),
+            version: Version::Total,
+        }
     }
     pub fn with_version(name: impl Into<String>, version: Version) -> RelRef {
-        RelRef { name: name.into(), version }
+        RelRef {
+            name: name.into(),
+            version,
+        }
     }
 }
 
@@ -280,7 +290,11 @@ impl std::fmt::Display for Callee {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub enum Test {
-    Cmp { op: CmpOp, lhs: Operand, rhs: Operand },
+    Cmp {
+        op: CmpOp,
+        lhs: Operand,
+        rhs: Operand,
+    },
     /// A predicate call.
     Call { func: Callee, args: Vec<Operand> },
 }
@@ -299,13 +313,19 @@ pub struct Formula {
 
 impl Formula {
     pub fn truth() -> Formula {
-        Formula { disjuncts: vec![Vec::new()] }
+        Formula {
+            disjuncts: vec![Vec::new()],
+        }
     }
     pub fn falsity() -> Formula {
-        Formula { disjuncts: Vec::new() }
+        Formula {
+            disjuncts: Vec::new(),
+        }
     }
     pub fn conj(lits: Vec<FLit>) -> Formula {
-        Formula { disjuncts: vec![lits] }
+        Formula {
+            disjuncts: vec![lits],
+        }
     }
     pub fn is_true(&self) -> bool {
         self.disjuncts.iter().any(|d| d.is_empty())
@@ -386,23 +406,51 @@ pub enum MapRhs {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Expr {
     Rel(RelRef),
-    Project { attrs: Vec<Attr>, input: ExprId },
-    Rename { pairs: Vec<(Attr, Attr)>, input: ExprId },
-    Select { formula: Formula, input: ExprId },
+    Project {
+        attrs: Vec<Attr>,
+        input: ExprId,
+    },
+    Rename {
+        pairs: Vec<(Attr, Attr)>,
+        input: ExprId,
+    },
+    Select {
+        formula: Formula,
+        input: ExprId,
+    },
     Union(Vec<ExprId>),
     Diff(ExprId, ExprId),
     Product(ExprId, ExprId),
     Join(ExprId, ExprId),
-    ThetaJoin { formula: Formula, left: ExprId, right: ExprId },
-    EquiJoin { pairs: Vec<(Attr, Attr)>, left: ExprId, right: ExprId },
+    ThetaJoin {
+        formula: Formula,
+        left: ExprId,
+        right: ExprId,
+    },
+    EquiJoin {
+        pairs: Vec<(Attr, Attr)>,
+        left: ExprId,
+        right: ExprId,
+    },
     SemiJoin(ExprId, ExprId),
     AntiJoin(ExprId, ExprId),
-    GroupBy { keys: Vec<Attr>, aggs: Vec<AggCall>, input: ExprId },
+    GroupBy {
+        keys: Vec<Attr>,
+        aggs: Vec<AggCall>,
+        input: ExprId,
+    },
     /// Extends each tuple with the result of a function (or an operand's value); a collection or
     /// relation binding yields one tuple per element, and a call that returns nothing drops the
     /// tuple.
-    Map { bind: MapBind, rhs: MapRhs, input: ExprId },
-    Values { attrs: Vec<Attr>, rows: Vec<Vec<Value>> },
+    Map {
+        bind: MapBind,
+        rhs: MapRhs,
+        input: ExprId,
+    },
+    Values {
+        attrs: Vec<Attr>,
+        rows: Vec<Vec<Value>>,
+    },
 }
 
 impl Expr {
@@ -421,8 +469,12 @@ impl Expr {
             | Expr::Join(a, b)
             | Expr::SemiJoin(a, b)
             | Expr::AntiJoin(a, b)
-            | Expr::ThetaJoin { left: a, right: b, .. }
-            | Expr::EquiJoin { left: a, right: b, .. } => vec![*a, *b],
+            | Expr::ThetaJoin {
+                left: a, right: b, ..
+            }
+            | Expr::EquiJoin {
+                left: a, right: b, ..
+            } => vec![*a, *b],
         }
     }
 
@@ -441,8 +493,12 @@ impl Expr {
             | Expr::Join(a, b)
             | Expr::SemiJoin(a, b)
             | Expr::AntiJoin(a, b)
-            | Expr::ThetaJoin { left: a, right: b, .. }
-            | Expr::EquiJoin { left: a, right: b, .. } => vec![a, b],
+            | Expr::ThetaJoin {
+                left: a, right: b, ..
+            }
+            | Expr::EquiJoin {
+                left: a, right: b, ..
+            } => vec![a, b],
         }
     }
 
@@ -470,9 +526,15 @@ impl Expr {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Stmt {
-    Assign { target: RelRef, expr: ExprId },
+    Assign {
+        target: RelRef,
+        expr: ExprId,
+    },
     /// Runs `body` until every relation in `until` is empty.
-    Loop { body: Vec<Stmt>, until: Vec<RelRef> },
+    Loop {
+        body: Vec<Stmt>,
+        until: Vec<RelRef>,
+    },
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -508,7 +570,9 @@ impl Plan {
 
     /// The plan's output relation, if it has one.
     pub fn output(&self) -> Option<&RelDecl> {
-        self.relations.iter().find(|r| matches!(r.kind, RelKind::Output(_)))
+        self.relations
+            .iter()
+            .find(|r| matches!(r.kind, RelKind::Output(_)))
     }
 
     /// Every statement root, in program order (loop bodies included).
@@ -532,20 +596,33 @@ impl Plan {
     /// attributes (the validator reports them).
     pub fn schema(&self, id: ExprId) -> Vec<Attr> {
         match self.expr(id) {
-            Expr::Rel(r) => self.relation(&r.name).map(|d| d.attrs.clone()).unwrap_or_default(),
+            Expr::Rel(r) => self
+                .relation(&r.name)
+                .map(|d| d.attrs.clone())
+                .unwrap_or_default(),
             Expr::Project { attrs, .. } => attrs.clone(),
             Expr::Rename { pairs, input } => self
                 .schema(*input)
                 .into_iter()
-                .map(|a| pairs.iter().find(|(f, _)| *f == a).map(|(_, t)| t.clone()).unwrap_or(a))
+                .map(|a| {
+                    pairs
+                        .iter()
+                        .find(|(f, _)| *f == a)
+                        .map(|(_, t)| t.clone())
+                        .unwrap_or(a)
+                })
                 .collect(),
             Expr::Select { input, .. } => self.schema(*input),
             Expr::Union(xs) => xs.first().map(|x| self.schema(*x)).unwrap_or_default(),
             Expr::Diff(a, _) | Expr::SemiJoin(a, _) | Expr::AntiJoin(a, _) => self.schema(*a),
             Expr::Product(a, b)
             | Expr::Join(a, b)
-            | Expr::ThetaJoin { left: a, right: b, .. }
-            | Expr::EquiJoin { left: a, right: b, .. } => {
+            | Expr::ThetaJoin {
+                left: a, right: b, ..
+            }
+            | Expr::EquiJoin {
+                left: a, right: b, ..
+            } => {
                 let mut s = self.schema(*a);
                 for x in self.schema(*b) {
                     if !s.contains(&x) {
@@ -554,9 +631,11 @@ impl Plan {
                 }
                 s
             }
-            Expr::GroupBy { keys, aggs, .. } => {
-                keys.iter().cloned().chain(aggs.iter().map(|a| a.out.clone())).collect()
-            }
+            Expr::GroupBy { keys, aggs, .. } => keys
+                .iter()
+                .cloned()
+                .chain(aggs.iter().map(|a| a.out.clone()))
+                .collect(),
             Expr::Map { bind, input, .. } => {
                 let mut s = self.schema(*input);
                 for a in bind.attrs() {

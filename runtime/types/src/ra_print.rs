@@ -13,9 +13,32 @@ pub const WIDTH: usize = 100;
 
 /// Words the PomoRA lexer reserves.
 pub const RA_RESERVED: &[&str] = &[
-    "relation", "stratum", "recursive", "loop", "until", "empty", "and", "or", "not", "true", "false",
-    "nil", "project", "rename", "select", "union", "diff", "product", "join", "theta_join", "equijoin",
-    "semijoin", "antijoin", "group_by", "map", "values",
+    "relation",
+    "stratum",
+    "recursive",
+    "loop",
+    "until",
+    "empty",
+    "and",
+    "or",
+    "not",
+    "true",
+    "false",
+    "nil",
+    "project",
+    "rename",
+    "select",
+    "union",
+    "diff",
+    "product",
+    "join",
+    "theta_join",
+    "equijoin",
+    "semijoin",
+    "antijoin",
+    "group_by",
+    "map",
+    "values",
 ];
 
 /// Whether `s` lexes as a plain identifier: `[a-z_][A-Za-z0-9_$-]*` optionally ending in `?`/`!`.
@@ -31,9 +54,13 @@ pub fn is_plain_ident(s: &str) -> bool {
 
 /// Whether `s` lexes as a `?variable`.
 pub fn is_var_name(s: &str) -> bool {
-    let Some(rest) = s.strip_prefix('?') else { return false };
+    let Some(rest) = s.strip_prefix('?') else {
+        return false;
+    };
     !rest.is_empty()
-        && rest.chars().all(|c| c.is_ascii_alphanumeric() || "_-*+!<>=/.".contains(c))
+        && rest
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || "_-*+!<>=/.".contains(c))
 }
 
 /// Writes a name, in backquotes when it is not a plain identifier / variable or is reserved.
@@ -77,7 +104,11 @@ pub fn flit(l: &FLit) -> String {
         Test::Cmp { op, lhs, rhs } => format!("{} {} {}", operand(lhs), op.symbol(), operand(rhs)),
         Test::Call { func, args: a } => format!("{}({})", callee(func), args(a)),
     };
-    if l.negated { format!("not {body}") } else { body }
+    if l.negated {
+        format!("not {body}")
+    } else {
+        body
+    }
 }
 
 /// Prints a DNF formula.
@@ -105,14 +136,26 @@ fn opt_attr(a: &Option<Attr>) -> String {
 fn map_bind(b: &MapBind) -> String {
     match b {
         MapBind::Scalar(a) => rname(a),
-        MapBind::Tuple(xs) => format!("[{}]", xs.iter().map(opt_attr).collect::<Vec<_>>().join(", ")),
+        MapBind::Tuple(xs) => format!(
+            "[{}]",
+            xs.iter().map(opt_attr).collect::<Vec<_>>().join(", ")
+        ),
         MapBind::Coll(a) => format!("[{} ...]", rname(a)),
-        MapBind::Rel(xs) => format!("[[{}]]", xs.iter().map(opt_attr).collect::<Vec<_>>().join(", ")),
+        MapBind::Rel(xs) => format!(
+            "[[{}]]",
+            xs.iter().map(opt_attr).collect::<Vec<_>>().join(", ")
+        ),
     }
 }
 
 fn value_row(row: &[Value]) -> String {
-    format!("({})", row.iter().map(|v| v.to_string()).collect::<Vec<_>>().join(", "))
+    format!(
+        "({})",
+        row.iter()
+            .map(|v| v.to_string())
+            .collect::<Vec<_>>()
+            .join(", ")
+    )
 }
 
 /// The operator with its bracketed parameters, without inputs: `project[?x, ?y]`.
@@ -123,18 +166,33 @@ fn head(e: &Expr) -> String {
         Expr::Project { attrs, .. } => format!("project[{}]", list(attrs)),
         Expr::Rename { pairs, .. } => format!(
             "rename[{}]",
-            pairs.iter().map(|(a, b)| format!("{} -> {}", rname(a), rname(b))).collect::<Vec<_>>().join(", ")
+            pairs
+                .iter()
+                .map(|(a, b)| format!("{} -> {}", rname(a), rname(b)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Expr::Select { formula: f, .. } => format!("select[{}]", formula(f)),
         Expr::ThetaJoin { formula: f, .. } => format!("theta_join[{}]", formula(f)),
         Expr::EquiJoin { pairs, .. } => format!(
             "equijoin[{}]",
-            pairs.iter().map(|(a, b)| format!("{} = {}", rname(a), rname(b))).collect::<Vec<_>>().join(", ")
+            pairs
+                .iter()
+                .map(|(a, b)| format!("{} = {}", rname(a), rname(b)))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         Expr::GroupBy { keys, aggs, .. } => {
             let aggs: Vec<String> = aggs
                 .iter()
-                .map(|a| format!("{} := {}({})", rname(&a.out), callee(&a.func), args(&a.args)))
+                .map(|a| {
+                    format!(
+                        "{} := {}({})",
+                        rname(&a.out),
+                        callee(&a.func),
+                        args(&a.args)
+                    )
+                })
                 .collect();
             let sep = if aggs.is_empty() { "" } else { " " };
             format!("group_by[{};{sep}{}]", list(keys), aggs.join(", "))
@@ -149,7 +207,10 @@ fn head(e: &Expr) -> String {
         Expr::Values { attrs, rows } => format!(
             "values[{}]{{{}}}",
             list(attrs),
-            rows.iter().map(|r| value_row(r)).collect::<Vec<_>>().join(", ")
+            rows.iter()
+                .map(|r| value_row(r))
+                .collect::<Vec<_>>()
+                .join(", ")
         ),
         other => other.op_name().to_string(),
     }

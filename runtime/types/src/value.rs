@@ -154,7 +154,11 @@ pub fn write_string_literal(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
 /// Formats a double so that it always reads back as a double (`1.0`, not `1`).
 pub fn format_float(x: f64) -> String {
     if x.is_infinite() {
-        return if x > 0.0 { "##Inf".into() } else { "##-Inf".into() };
+        return if x > 0.0 {
+            "##Inf".into()
+        } else {
+            "##-Inf".into()
+        };
     }
     let s = format!("{x:?}");
     if s.contains('.') || s.contains('e') || s.contains("inf") || s.contains("NaN") {
@@ -283,13 +287,25 @@ fn civil_from_days(z: i64) -> (i64, i64, i64) {
 /// Formats a UUID in its canonical 8-4-4-4-12 form.
 pub fn format_uuid(u: u128) -> String {
     let h = format!("{u:032x}");
-    format!("{}-{}-{}-{}-{}", &h[0..8], &h[8..12], &h[12..16], &h[16..20], &h[20..32])
+    format!(
+        "{}-{}-{}-{}-{}",
+        &h[0..8],
+        &h[8..12],
+        &h[12..16],
+        &h[16..20],
+        &h[20..32]
+    )
 }
 
 /// Parses a canonical UUID string.
 pub fn parse_uuid(s: &str) -> Option<u128> {
     let parts: Vec<&str> = s.split('-').collect();
-    if parts.len() != 5 || [8, 4, 4, 4, 12].iter().zip(&parts).any(|(n, p)| p.len() != *n) {
+    if parts.len() != 5
+        || [8, 4, 4, 4, 12]
+            .iter()
+            .zip(&parts)
+            .any(|(n, p)| p.len() != *n)
+    {
         return None;
     }
     u128::from_str_radix(&parts.concat(), 16).ok()
@@ -345,12 +361,22 @@ mod tests {
 
     #[test]
     fn instants_round_trip() {
-        for s in ["1970-01-01T00:00:00.000Z", "2024-02-29T13:45:10.123Z", "1969-12-31T23:59:59.999Z"] {
+        for s in [
+            "1970-01-01T00:00:00.000Z",
+            "2024-02-29T13:45:10.123Z",
+            "1969-12-31T23:59:59.999Z",
+        ] {
             let ms = parse_instant(s).unwrap();
             assert_eq!(format_instant(ms), s);
         }
-        assert_eq!(parse_instant("2020-01-01"), parse_instant("2020-01-01T00:00:00Z"));
-        assert_eq!(parse_instant("2020-01-01T01:00:00+01:00"), parse_instant("2020-01-01T00:00:00Z"));
+        assert_eq!(
+            parse_instant("2020-01-01"),
+            parse_instant("2020-01-01T00:00:00Z")
+        );
+        assert_eq!(
+            parse_instant("2020-01-01T01:00:00+01:00"),
+            parse_instant("2020-01-01T00:00:00Z")
+        );
         assert_eq!(parse_instant("2020-13-01"), None);
     }
 

@@ -17,12 +17,20 @@ fn fold_formula(f: &Formula) -> Formula {
         let mut lits = Vec::new();
         for l in d {
             match &l.test {
-                Test::Cmp { op, lhs: Operand::Const(a), rhs: Operand::Const(b) } => {
+                Test::Cmp {
+                    op,
+                    lhs: Operand::Const(a),
+                    rhs: Operand::Const(b),
+                } => {
                     if op.eval(a, b) == l.negated {
                         continue 'disj; // This conjunction is false.
                     }
                 }
-                Test::Cmp { op, lhs: Operand::Attr(a), rhs: Operand::Attr(b) } if a == b => {
+                Test::Cmp {
+                    op,
+                    lhs: Operand::Attr(a),
+                    rhs: Operand::Attr(b),
+                } if a == b => {
                     // x = x is true (no NULLs inside PomoRA values), x < x is false.
                     let holds = matches!(op, CmpOp::Eq | CmpOp::Le | CmpOp::Ge);
                     if holds == l.negated {
@@ -45,7 +53,10 @@ fn fold_formula(f: &Formula) -> Formula {
 pub fn run(plan: &mut Plan) -> bool {
     let mut changed = false;
     for id in post_order(plan) {
-        let empty = |plan: &Plan| Expr::Values { attrs: plan.schema(id), rows: Vec::new() };
+        let empty = |plan: &Plan| Expr::Values {
+            attrs: plan.schema(id),
+            rows: Vec::new(),
+        };
         match plan.expr(id).clone() {
             Expr::Select { formula, input } => {
                 let f = fold_formula(&formula);
@@ -61,7 +72,11 @@ pub fn run(plan: &mut Plan) -> bool {
                     changed = true;
                 }
             }
-            Expr::ThetaJoin { formula, left, right } => {
+            Expr::ThetaJoin {
+                formula,
+                left,
+                right,
+            } => {
                 let f = fold_formula(&formula);
                 if f.is_true() {
                     set(plan, id, Expr::Product(left, right));
@@ -71,13 +86,24 @@ pub fn run(plan: &mut Plan) -> bool {
                     set(plan, id, e);
                     changed = true;
                 } else if f != formula {
-                    set(plan, id, Expr::ThetaJoin { formula: f, left, right });
+                    set(
+                        plan,
+                        id,
+                        Expr::ThetaJoin {
+                            formula: f,
+                            left,
+                            right,
+                        },
+                    );
                     changed = true;
                 }
             }
-            Expr::Join(a, b) | Expr::Product(a, b) | Expr::SemiJoin(a, b) | Expr::EquiJoin { left: a, right: b, .. }
-                if is_empty_values(plan, a) || is_empty_values(plan, b) =>
-            {
+            Expr::Join(a, b)
+            | Expr::Product(a, b)
+            | Expr::SemiJoin(a, b)
+            | Expr::EquiJoin {
+                left: a, right: b, ..
+            } if is_empty_values(plan, a) || is_empty_values(plan, b) => {
                 let e = empty(plan);
                 set(plan, id, e);
                 changed = true;
@@ -93,7 +119,11 @@ pub fn run(plan: &mut Plan) -> bool {
                 changed = true;
             }
             Expr::Union(xs) => {
-                let kept: Vec<ExprId> = xs.iter().copied().filter(|x| !is_empty_values(plan, *x)).collect();
+                let kept: Vec<ExprId> = xs
+                    .iter()
+                    .copied()
+                    .filter(|x| !is_empty_values(plan, *x))
+                    .collect();
                 if kept.len() != xs.len() {
                     changed = true;
                     match kept.len() {

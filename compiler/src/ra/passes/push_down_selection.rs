@@ -27,7 +27,11 @@ fn rename_lit(l: &FLit, map: &dyn Fn(&str) -> String) -> FLit {
         c => c.clone(),
     };
     let test = match &l.test {
-        Test::Cmp { op: c, lhs, rhs } => Test::Cmp { op: *c, lhs: op(lhs), rhs: op(rhs) },
+        Test::Cmp { op: c, lhs, rhs } => Test::Cmp {
+            op: *c,
+            lhs: op(lhs),
+            rhs: op(rhs),
+        },
         Test::Call { func, args } => Test::Call {
             func: match func {
                 Callee::Attr(a) => Callee::Attr(map(a)),
@@ -36,20 +40,33 @@ fn rename_lit(l: &FLit, map: &dyn Fn(&str) -> String) -> FLit {
             args: args.iter().map(op).collect(),
         },
     };
-    FLit { negated: l.negated, test }
+    FLit {
+        negated: l.negated,
+        test,
+    }
 }
 
 /// Wraps `child` in a selection of `lits` (merging into an existing selection).
 fn wrap(plan: &mut Plan, child: ExprId, lits: Vec<FLit>) -> ExprId {
-    if let Expr::Select { formula, input } = plan.expr(child).clone() {
-        if let Some(c) = formula.as_conjunction() {
-            let mut all = c.to_vec();
-            all.extend(lits);
-            set(plan, child, Expr::Select { formula: Formula::conj(all), input });
-            return child;
-        }
+    if let Expr::Select { formula, input } = plan.expr(child).clone()
+        && let Some(c) = formula.as_conjunction()
+    {
+        let mut all = c.to_vec();
+        all.extend(lits);
+        set(
+            plan,
+            child,
+            Expr::Select {
+                formula: Formula::conj(all),
+                input,
+            },
+        );
+        return child;
     }
-    plan.add(Expr::Select { formula: Formula::conj(lits), input: child })
+    plan.add(Expr::Select {
+        formula: Formula::conj(lits),
+        input: child,
+    })
 }
 
 /// Splits `lits` into those that `fits` accepts and the rest.
@@ -63,28 +80,56 @@ fn subset(a: &BTreeSet<Attr>, schema: &[Attr]) -> bool {
 
 /// Pushes the selection at `id` one level down; returns whether the plan changed.
 fn push(plan: &mut Plan, id: ExprId) -> bool {
-    let Expr::Select { formula, input } = plan.expr(id).clone() else { return false };
-    let Some(lits) = formula.as_conjunction().map(|c| c.to_vec()) else { return false };
+    let Expr::Select { formula, input } = plan.expr(id).clone() else {
+        return false;
+    };
+    let Some(lits) = formula.as_conjunction().map(|c| c.to_vec()) else {
+        return false;
+    };
     let child = plan.expr(input).clone();
     // The literals that stay above, given the ones that went down.
     let finish = |plan: &mut Plan, rest: Vec<FLit>| {
         if rest.is_empty() {
             replace_with(plan, id, input);
         } else {
-            set(plan, id, Expr::Select { formula: Formula::conj(rest), input });
+            set(
+                plan,
+                id,
+                Expr::Select {
+                    formula: Formula::conj(rest),
+                    input,
+                },
+            );
         }
     };
     match child {
-        Expr::Select { formula: inner, input: below } => {
+        Expr::Select {
+            formula: inner,
+            input: below,
+        } => {
             if let Some(c) = inner.as_conjunction() {
                 let mut all = c.to_vec();
                 all.extend(lits);
-                set(plan, id, Expr::Select { formula: Formula::conj(all), input: below });
+                set(
+                    plan,
+                    id,
+                    Expr::Select {
+                        formula: Formula::conj(all),
+                        input: below,
+                    },
+                );
                 return true;
             }
             false
         }
-        Expr::Join(a, b) | Expr::Product(a, b) | Expr::EquiJoin { left: a, right: b, .. } | Expr::ThetaJoin { left: a, right: b, .. } => {
+        Expr::Join(a, b)
+        | Expr::Product(a, b)
+        | Expr::EquiJoin {
+            left: a, right: b, ..
+        }
+        | Expr::ThetaJoin {
+            left: a, right: b, ..
+        } => {
             let (sa, sb) = (plan.schema(a), plan.schema(b));
             let (to_a, rest) = split(&lits, |s| subset(s, &sa));
             let (to_b, rest) = split(&rest, |s| subset(s, &sb));
@@ -104,31 +149,43 @@ fn push(plan: &mut Plan, id: ExprId) -> bool {
                 *c.1 = if c.0 == 0 { na } else { nb };
             }
             // Comparisons across a product make it a theta join (an equijoin for equalities).
-            if let Expr::Product(l, r) = node.clone() {
-                if !rest.is_empty() {
-                    let cross: Vec<(Attr, Attr)> = rest
-                        .iter()
-                        .filter_map(|lit| match &lit.test {
-                            Test::Cmp { op: CmpOp::Eq, lhs: Operand::Attr(x), rhs: Operand::Attr(y) } if !lit.negated => {
-                                if sa.contains(x) && sb.contains(y) {
-                                    Some((x.clone(), y.clone()))
-                                } else if sa.contains(y) && sb.contains(x) {
-                                    Some((y.clone(), x.clone()))
-                                } else {
-                                    None
-                                }
+            if let Expr::Product(l, r) = node.clone()
+                && !rest.is_empty()
+            {
+                let cross: Vec<(Attr, Attr)> = rest
+                    .iter()
+                    .filter_map(|lit| match &lit.test {
+                        Test::Cmp {
+                            op: CmpOp::Eq,
+                            lhs: Operand::Attr(x),
+                            rhs: Operand::Attr(y),
+                        } if !lit.negated => {
+                            if sa.contains(x) && sb.contains(y) {
+                                Some((x.clone(), y.clone()))
+                            } else if sa.contains(y) && sb.contains(x) {
+                                Some((y.clone(), x.clone()))
+                            } else {
+                                None
                             }
-                            _ => None,
-                        })
-                        .collect();
-                    node = if cross.len() == rest.len() {
-                        Expr::EquiJoin { pairs: cross, left: l, right: r }
-                    } else {
-                        Expr::ThetaJoin { formula: Formula::conj(rest.clone()), left: l, right: r }
-                    };
-                    rest.clear();
-                    changed = true;
-                }
+                        }
+                        _ => None,
+                    })
+                    .collect();
+                node = if cross.len() == rest.len() {
+                    Expr::EquiJoin {
+                        pairs: cross,
+                        left: l,
+                        right: r,
+                    }
+                } else {
+                    Expr::ThetaJoin {
+                        formula: Formula::conj(rest.clone()),
+                        left: l,
+                        right: r,
+                    }
+                };
+                rest.clear();
+                changed = true;
             }
             if changed {
                 set(plan, input, node);
@@ -166,38 +223,74 @@ fn push(plan: &mut Plan, id: ExprId) -> bool {
             replace_with(plan, id, input);
             true
         }
-        Expr::Project { attrs, input: below } => {
+        Expr::Project {
+            attrs,
+            input: below,
+        } => {
             let na = wrap(plan, below, lits);
             set(plan, input, Expr::Project { attrs, input: na });
             replace_with(plan, id, input);
             true
         }
-        Expr::Rename { pairs, input: below } => {
-            let back = |a: &str| pairs.iter().find(|(_, t)| t == a).map(|(f, _)| f.clone()).unwrap_or_else(|| a.to_string());
+        Expr::Rename {
+            pairs,
+            input: below,
+        } => {
+            let back = |a: &str| {
+                pairs
+                    .iter()
+                    .find(|(_, t)| t == a)
+                    .map(|(f, _)| f.clone())
+                    .unwrap_or_else(|| a.to_string())
+            };
             let renamed: Vec<FLit> = lits.iter().map(|l| rename_lit(l, &back)).collect();
             let na = wrap(plan, below, renamed);
             set(plan, input, Expr::Rename { pairs, input: na });
             replace_with(plan, id, input);
             true
         }
-        Expr::Map { bind, rhs, input: below } => {
+        Expr::Map {
+            bind,
+            rhs,
+            input: below,
+        } => {
             let new_attrs: BTreeSet<Attr> = bind.attrs().into_iter().collect();
             let (down, rest) = split(&lits, |s| s.is_disjoint(&new_attrs));
             if down.is_empty() {
                 return false;
             }
             let na = wrap(plan, below, down);
-            set(plan, input, Expr::Map { bind, rhs, input: na });
+            set(
+                plan,
+                input,
+                Expr::Map {
+                    bind,
+                    rhs,
+                    input: na,
+                },
+            );
             finish(plan, rest);
             true
         }
-        Expr::GroupBy { keys, aggs, input: below } => {
+        Expr::GroupBy {
+            keys,
+            aggs,
+            input: below,
+        } => {
             let (down, rest) = split(&lits, |s| subset(s, &keys));
             if down.is_empty() {
                 return false;
             }
             let na = wrap(plan, below, down);
-            set(plan, input, Expr::GroupBy { keys, aggs, input: na });
+            set(
+                plan,
+                input,
+                Expr::GroupBy {
+                    keys,
+                    aggs,
+                    input: na,
+                },
+            );
             finish(plan, rest);
             true
         }

@@ -13,10 +13,25 @@ pub fn run(plan: &mut Plan) -> bool {
         match plan.expr(id).clone() {
             Expr::Rename { pairs, input } if matches!(plan.expr(input), Expr::Rename { .. }) => {
                 // rename[b -> c](rename[a -> b](x)) is rename[a -> c](x).
-                let Expr::Rename { pairs: inner, input: below } = plan.expr(input).clone() else { unreachable!() };
+                let Expr::Rename {
+                    pairs: inner,
+                    input: below,
+                } = plan.expr(input).clone()
+                else {
+                    unreachable!()
+                };
                 let mut composed: Vec<(Attr, Attr)> = inner
                     .iter()
-                    .map(|(a, b)| (a.clone(), pairs.iter().find(|(f, _)| f == b).map(|(_, t)| t.clone()).unwrap_or(b.clone())))
+                    .map(|(a, b)| {
+                        (
+                            a.clone(),
+                            pairs
+                                .iter()
+                                .find(|(f, _)| f == b)
+                                .map(|(_, t)| t.clone())
+                                .unwrap_or(b.clone()),
+                        )
+                    })
                     .collect();
                 for (f, t) in &pairs {
                     if !inner.iter().any(|(_, b)| b == f) {
@@ -27,12 +42,20 @@ pub fn run(plan: &mut Plan) -> bool {
                 if composed.is_empty() {
                     replace_with(plan, id, below);
                 } else {
-                    set(plan, id, Expr::Rename { pairs: composed, input: below });
+                    set(
+                        plan,
+                        id,
+                        Expr::Rename {
+                            pairs: composed,
+                            input: below,
+                        },
+                    );
                 }
                 changed = true;
             }
             Expr::Rename { pairs, input } => {
-                let kept: Vec<(Attr, Attr)> = pairs.iter().filter(|(a, b)| a != b).cloned().collect();
+                let kept: Vec<(Attr, Attr)> =
+                    pairs.iter().filter(|(a, b)| a != b).cloned().collect();
                 if kept.is_empty() {
                     replace_with(plan, id, input);
                     changed = true;
@@ -46,7 +69,14 @@ pub fn run(plan: &mut Plan) -> bool {
                     replace_with(plan, id, input);
                     changed = true;
                 } else if let Expr::Project { input: inner, .. } = plan.expr(input).clone() {
-                    set(plan, id, Expr::Project { attrs, input: inner });
+                    set(
+                        plan,
+                        id,
+                        Expr::Project {
+                            attrs,
+                            input: inner,
+                        },
+                    );
                     changed = true;
                 }
             }

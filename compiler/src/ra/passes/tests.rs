@@ -17,67 +17,95 @@ relation one(x) derived;
 fn check(pass: &str, stmts: &str) -> String {
     let text = format!("{DECLS}\nstratum 0 {{\n{stmts}\n}}\n");
     let mut plan = parse_plan(&text).unwrap_or_else(|d| panic!("bad test plan: {d:?}"));
-    assert!(validate(&plan).is_empty(), "test input is invalid: {:?}", validate(&plan));
-    let p = PASSES.iter().find(|p| p.name == pass).expect("a pass of that name");
+    assert!(
+        validate(&plan).is_empty(),
+        "test input is invalid: {:?}",
+        validate(&plan)
+    );
+    let p = PASSES
+        .iter()
+        .find(|p| p.name == pass)
+        .expect("a pass of that name");
     let changed = (p.run)(&mut plan);
     let problems = validate(&plan);
     assert!(problems.is_empty(), "{pass} broke the plan: {problems:?}");
     plan.compact();
     // Print only the stratum: the declarations are the same for every test.
     let printed = plan.to_string();
-    let body = printed.split_once("\n\n").map(|(_, b)| b).unwrap_or(&printed);
+    let body = printed
+        .split_once("\n\n")
+        .map(|(_, b)| b)
+        .unwrap_or(&printed);
     format!("changed: {changed}\n{body}")
 }
 
 #[test]
 fn fold_constants_removes_true_and_empties_false() {
-    insta::assert_snapshot!(check("fold_constants", "
+    insta::assert_snapshot!(check(
+        "fold_constants",
+        "
         out := rename[from -> x, to -> y](select[1 < 2 and from = 3](edge));
         one := project[x](rename[id -> x](select[1 > 2](person)));
-    "));
+    "
+    ));
 }
 
 #[test]
 fn fold_constants_propagates_empty_through_joins_and_unions() {
-    insta::assert_snapshot!(check("fold_constants", "
+    insta::assert_snapshot!(check(
+        "fold_constants",
+        "
         out := union(
             rename[from -> x, to -> y](edge),
             project[x, y](join(rename[from -> x, to -> y](edge), values[y]{})));
-    "));
+    "
+    ));
 }
 
 #[test]
 fn fold_constants_folds_same_attribute_comparisons() {
-    insta::assert_snapshot!(check("fold_constants", "
+    insta::assert_snapshot!(check(
+        "fold_constants",
+        "
         one := project[x](rename[id -> x](select[id = id and age < age or age = 3](person)));
-    "));
+    "
+    ));
 }
 
 #[test]
 fn push_down_selection_splits_over_join() {
-    insta::assert_snapshot!(check("push_down_selection", "
+    insta::assert_snapshot!(check(
+        "push_down_selection",
+        "
         out := project[x, y](select[?a > 30 and y = \"ramen\" and ?i = 1](
             join(rename[id -> ?i, age -> ?a, name -> x](person),
                  rename[id -> ?i, food -> y](project[id, food](likes)))));
         one := project[x](select[x = 1](rename[from -> x, to -> y](edge)));
-    "));
+    "
+    ));
 }
 
 #[test]
 fn push_down_selection_turns_product_into_equijoin() {
-    insta::assert_snapshot!(check("push_down_selection", "
+    insta::assert_snapshot!(check(
+        "push_down_selection",
+        "
         out := project[x, y](select[?b = ?c](
             product(rename[from -> x, to -> ?b](edge), rename[from -> ?c, to -> y](edge))));
-    "));
+    "
+    ));
 }
 
 #[test]
 fn push_down_selection_makes_theta_join_and_keeps_disjunctions() {
-    insta::assert_snapshot!(check("push_down_selection", "
+    insta::assert_snapshot!(check(
+        "push_down_selection",
+        "
         out := project[x, y](select[?b < ?c](
             product(rename[from -> x, to -> ?b](edge), rename[from -> ?c, to -> y](edge))));
         one := select[x = 1 or x = 2](project[x](rename[from -> x](edge)));
-    "));
+    "
+    ));
 }
 
 #[test]
@@ -98,9 +126,12 @@ fn push_down_selection_stops_at_computed_attributes() {
 
 #[test]
 fn introduce_semijoin_when_right_adds_nothing() {
-    insta::assert_snapshot!(check("introduce_semijoin", "
+    insta::assert_snapshot!(check(
+        "introduce_semijoin",
+        "
         out := join(rename[from -> x, to -> y](edge), project[x](rename[id -> x](person)));
-    "));
+    "
+    ));
 }
 
 #[test]
@@ -131,14 +162,21 @@ fn simplify_removes_identity_operators() {
 fn passes_report_no_change_on_optimal_plans() {
     for pass in PASSES {
         let out = check(pass.name, "out := rename[from -> x, to -> y](edge);");
-        assert!(out.starts_with("changed: false"), "{} changed an optimal plan:\n{out}", pass.name);
+        assert!(
+            out.starts_with("changed: false"),
+            "{} changed an optimal plan:\n{out}",
+            pass.name
+        );
     }
 }
 
 #[test]
 fn simplify_composes_renames() {
-    insta::assert_snapshot!(check("simplify", "
+    insta::assert_snapshot!(check(
+        "simplify",
+        "
         out := rename[?x -> x, ?y -> y](rename[from -> ?x, to -> ?y](edge));
         one := rename[?x -> x](project[?x](rename[from -> ?x, to -> ?y](edge)));
-    "));
+    "
+    ));
 }
