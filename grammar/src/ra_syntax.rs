@@ -401,7 +401,8 @@ impl Expr {
 // ---- printing --------------------------------------------------------------------------------
 
 /// The words the PomoRA lexer reserves; a name spelled like one prints in backquotes.
-const RESERVED: &[&str] = &[
+/// The words the PomoRA lexer reserves (a name equal to one is written in backquotes).
+pub const RESERVED: &[&str] = &[
     "project",
     "rename",
     "select",

@@ -796,6 +796,34 @@ impl<'q> Lowerer<'q> {
         }
     }
 
+    /// Resolves a predicate or function call and lowers its arguments, which must be bound.
+    #[allow(clippy::too_many_arguments)]
+    fn lower_call(
+        &mut self,
+        callee: &QCallee,
+        args: &[FnArg],
+        span: &Span,
+        body: &mut Body,
+        default_src: &str,
+        file: FileId,
+        what: &str,
+    ) -> Option<(Callee, Vec<Term>)> {
+        let (func, takes_src) = self.resolve_fn(callee, args.len(), span, file)?;
+        let targs = self.fn_args(args, takes_src, default_src, file)?;
+        let mut vars: Vec<String> = targs
+            .iter()
+            .filter_map(|t| t.var().map(String::from))
+            .collect();
+        if let Callee::Var(f) = &func {
+            vars.push(f.clone());
+        }
+        if !self.require_bound(body, vars.clone(), span, file, what) {
+            return None;
+        }
+        body.seen.extend(vars);
+        Some((func, targs))
+    }
+
     fn require_bound(
         &mut self,
         body: &Body,
@@ -871,24 +899,17 @@ impl<'q> Lowerer<'q> {
                 );
             }
             Clause::Pred { callee, args, span } => {
-                let Some((func, takes_src)) = self.resolve_fn(callee, args.len(), span, file)
-                else {
+                let Some((func, targs)) = self.lower_call(
+                    callee,
+                    args,
+                    span,
+                    body,
+                    default_src,
+                    file,
+                    "this predicate",
+                ) else {
                     return;
                 };
-                let Some(targs) = self.fn_args(args, takes_src, default_src, file) else {
-                    return;
-                };
-                let mut vars: Vec<String> = targs
-                    .iter()
-                    .filter_map(|t| t.var().map(String::from))
-                    .collect();
-                if let Callee::Var(f) = &func {
-                    vars.push(f.clone());
-                }
-                if !self.require_bound(body, vars.clone(), span, file, "this predicate") {
-                    return;
-                }
-                body.seen.extend(vars);
                 let s = (file, span.clone());
                 let cmp = match &func {
                     Callee::Builtin(n) => cmp_op(n),
@@ -925,24 +946,17 @@ impl<'q> Lowerer<'q> {
                 binding,
                 span,
             } => {
-                let Some((func, takes_src)) = self.resolve_fn(callee, args.len(), span, file)
-                else {
+                let Some((func, targs)) = self.lower_call(
+                    callee,
+                    args,
+                    span,
+                    body,
+                    default_src,
+                    file,
+                    "this function call",
+                ) else {
                     return;
                 };
-                let Some(targs) = self.fn_args(args, takes_src, default_src, file) else {
-                    return;
-                };
-                let mut vars: Vec<String> = targs
-                    .iter()
-                    .filter_map(|t| t.var().map(String::from))
-                    .collect();
-                if let Callee::Var(f) = &func {
-                    vars.push(f.clone());
-                }
-                if !self.require_bound(body, vars.clone(), span, file, "this function call") {
-                    return;
-                }
-                body.seen.extend(vars);
                 let Some(bind) = self.lower_fn_binding(binding, file) else {
                     return;
                 };

@@ -71,63 +71,36 @@ pub fn lower_program(p: &Program, strata: &[LStratum]) -> Plan {
 }
 
 fn lower_stratum(p: &Program, s: &LStratum, plan: &mut Plan) -> Stratum {
-    let mut stmts = Vec::new();
-    if s.inductive {
-        for &rel in &s.relations {
-            let exprs: Vec<ExprId> = s
-                .rules
-                .iter()
-                .filter(|&&r| p.rules[r].head.rel == rel)
-                .map(|&r| lower_rule(p, &p.rules[r], &BTreeMap::new(), plan))
-                .collect();
-            let e = union_of(plan, exprs, &p.rel(rel).attrs);
-            stmts.push(Stmt::Assign {
-                target: RelRef::with_version(&p.rel(rel).name, Version::Next),
-                expr: e,
-            });
-        }
-        return Stratum {
-            recursive: false,
-            stmts,
-        };
-    }
     let members: BTreeSet<L::RelId> = s.relations.iter().copied().collect();
     let is_recursive_atom =
         |l: &L::Literal| matches!(l, L::Literal::Pos { atom, .. } if members.contains(&atom.rel));
-    if !s.recursive {
-        for &rel in &s.relations {
-            let exprs: Vec<ExprId> = s
-                .rules
-                .iter()
-                .filter(|&&r| p.rules[r].head.rel == rel)
-                .map(|&r| lower_rule(p, &p.rules[r], &BTreeMap::new(), plan))
-                .collect();
-            let e = union_of(plan, exprs, &p.rel(rel).attrs);
-            stmts.push(Stmt::Assign {
-                target: RelRef::total(&p.rel(rel).name),
-                expr: e,
-            });
-        }
-        return Stratum {
-            recursive: false,
-            stmts,
-        };
-    }
-    // Initialisation: rules without recursive atoms.
+    // Inductive rules write the next epoch's version; a non-recursive stratum assigns each
+    // relation once; a recursive one starts from its rules without recursive atoms.
+    let (version, init_only) = if s.inductive {
+        (Version::Next, false)
+    } else {
+        (Version::Total, s.recursive)
+    };
+    let mut stmts = Vec::new();
     for &rel in &s.relations {
         let exprs: Vec<ExprId> = s
             .rules
             .iter()
-            .filter(|&&r| {
-                p.rules[r].head.rel == rel && !p.rules[r].body.iter().any(is_recursive_atom)
-            })
+            .filter(|&&r| p.rules[r].head.rel == rel)
+            .filter(|&&r| !init_only || !p.rules[r].body.iter().any(is_recursive_atom))
             .map(|&r| lower_rule(p, &p.rules[r], &BTreeMap::new(), plan))
             .collect();
         let e = union_of(plan, exprs, &p.rel(rel).attrs);
         stmts.push(Stmt::Assign {
-            target: RelRef::total(&p.rel(rel).name),
+            target: RelRef::with_version(&p.rel(rel).name, version),
             expr: e,
         });
+    }
+    if !s.recursive || s.inductive {
+        return Stratum {
+            recursive: false,
+            stmts,
+        };
     }
     for &rel in &s.relations {
         let name = &p.rel(rel).name;

@@ -343,3 +343,17 @@ impl Cx {
 fn ra_cmp(op: pomo_grammar::logic_syntax::CmpOp) -> CmpOp {
     cmp_op(op)
 }
+
+#[cfg(test)]
+mod tests {
+    /// The printer (in `pomo-types`, which cannot see the grammar) and the lexer must agree on
+    /// the reserved words, or printed plans would not read back.
+    #[test]
+    fn printer_and_lexer_reserve_the_same_words() {
+        let mut a: Vec<&str> = pomo_types::ra_print::RA_RESERVED.to_vec();
+        let mut b: Vec<&str> = pomo_grammar::ra_syntax::RESERVED.to_vec();
+        a.sort();
+        b.sort();
+        assert_eq!(a, b);
+    }
+}
