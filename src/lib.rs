@@ -13,7 +13,10 @@
 //! ```
 
 pub use pomo_compiler as compiler;
-pub use pomo_compiler::explain::{Compilation, Input, Options, Stage, compile, explain, sources};
+pub use pomo_compiler::explain::{
+    Ast, Compilation, Input, Options, Stage, compile, explain, lower, parse, plan, sources,
+    stratify,
+};
 pub use pomo_grammar as grammar;
 pub use pomo_grammar::diag::{Sources, render};
 pub use pomo_runtime as runtime;

@@ -71,7 +71,7 @@ pub struct TraceStep {
 /// Everything a compilation produced.
 #[derive(Clone, Debug)]
 pub struct Compilation {
-    pub ast: String,
+    pub ast: Ast,
     pub program: Program,
     pub strata: Vec<Stratum>,
     pub raw: Plan,
@@ -96,8 +96,34 @@ pub fn sources(input: &Input<'_>, main_name: &str, rules_name: &str) -> Sources 
     s
 }
 
-/// Parses and lowers the input to PomoLogic and checks it; also returns the printed syntax tree.
-pub fn to_logic(input: &Input<'_>) -> Result<(String, Program), Vec<Diagnostic>> {
+/// The syntax trees of an input.
+#[derive(Clone, Debug)]
+pub enum Ast {
+    Edn {
+        query: query::Query,
+        rules: Option<Vec<query::Rule>>,
+    },
+    Logic(pomo_grammar::logic_syntax::Program),
+}
+
+impl Ast {
+    /// The `ast` stage's text.
+    pub fn text(&self) -> String {
+        match self {
+            Ast::Edn { query, rules } => {
+                let mut out = format!("{query:#?}\n");
+                if let Some(rs) = rules {
+                    let _ = writeln!(out, "{rs:#?}");
+                }
+                out
+            }
+            Ast::Logic(p) => format!("{p:#?}\n"),
+        }
+    }
+}
+
+/// Reads the input into syntax trees.
+pub fn parse(input: &Input<'_>) -> Result<Ast, Vec<Diagnostic>> {
     match input {
         Input::Edn { query: q, rules } => {
             let mut errors = Vec::new();
@@ -112,71 +138,67 @@ pub fn to_logic(input: &Input<'_>) -> Result<(String, Program), Vec<Diagnostic>>
                 },
                 None => None,
             };
-            let q = match parsed {
-                Ok(q) => q,
-                Err(ds) => {
-                    errors.extend(ds);
-                    return Err(errors);
+            match parsed {
+                Ok(query) if errors.is_empty() => Ok(Ast::Edn {
+                    query,
+                    rules: rule_set,
+                }),
+                Ok(_) => Err(errors),
+                Err(mut ds) => {
+                    ds.extend(errors);
+                    Err(ds)
                 }
-            };
-            if !errors.is_empty() {
-                return Err(errors);
             }
-            let mut ast = format!("{q:#?}\n");
-            if let Some(rs) = &rule_set {
-                let _ = writeln!(ast, "{rs:#?}");
-            }
-            let rs = rule_set
-                .as_ref()
-                .map(|r| logic::lower_edn::RuleSet { rules: r, file: 1 });
-            let prog = logic::lower_edn::lower_query(&q, rs)?;
-            let errs = logic::check::check(&prog);
-            if !errs.is_empty() {
-                return Err(errs);
-            }
-            Ok((ast, prog))
         }
-        Input::Logic(t) => {
-            let ast = match pomo_grammar::logic_syntax::parse_program(t) {
-                Ok(a) => format!("{a:#?}\n"),
-                Err(ds) => return Err(ds),
-            };
-            let prog = logic::parse::parse_program(t, 0)?;
-            let errs = logic::check::check(&prog);
-            if !errs.is_empty() {
-                return Err(errs);
-            }
-            Ok((ast, prog))
-        }
+        Input::Logic(t) => pomo_grammar::logic_syntax::parse_program(t).map(Ast::Logic),
     }
 }
 
-/// Runs every stage.
-pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Diagnostic>> {
-    let (ast, program) = to_logic(input)?;
-    let strata = strata::stratify(&program)?;
-    let mut raw = ra::lower::lower_program(&program, &strata);
+/// Lowers syntax trees to PomoLogic and checks the program.
+pub fn lower(ast: &Ast) -> Result<Program, Vec<Diagnostic>> {
+    let prog = match ast {
+        Ast::Edn { query: q, rules } => {
+            let rs = rules
+                .as_ref()
+                .map(|r| logic::lower_edn::RuleSet { rules: r, file: 1 });
+            logic::lower_edn::lower_query(q, rs)?
+        }
+        Ast::Logic(p) => logic::parse::from_syntax(p, 0)?,
+    };
+    let errs = logic::check::check(&prog);
+    if errs.is_empty() { Ok(prog) } else { Err(errs) }
+}
+
+/// Stratifies a checked program (PomoLogic spec §2.3).
+pub fn stratify(program: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
+    strata::stratify(program)
+}
+
+/// Lowers a stratified program to PomoRA and optimizes it: returns the lowered plan, the
+/// optimized plan and the pass trace (empty unless `opts.trace`).
+pub fn plan(
+    program: &Program,
+    strata: &[Stratum],
+    opts: &Options,
+) -> Result<(Plan, Plan, Vec<TraceStep>), Vec<Diagnostic>> {
+    let mut raw = ra::lower::lower_program(program, strata);
     raw.compact();
     if opts.validate {
         internal(ra::validate::validate(&raw), "lowering")?;
     }
     let mut plan = raw.clone();
     let mut trace = Vec::new();
-    let mut record = |pass: &str, round: usize, changed: bool, p: &Plan| {
-        let name = pipeline::PASSES
-            .iter()
-            .find(|x| x.name == pass)
-            .map(|x| x.name)
-            .unwrap_or("?");
+    let mut record = |pass: &'static str, round: usize, changed: bool, p: &Plan| {
+        let plan = if changed {
+            p.to_string()
+        } else {
+            String::new()
+        };
         trace.push(TraceStep {
-            pass: name,
+            pass,
             round,
             changed,
-            plan: if changed {
-                p.to_string()
-            } else {
-                String::new()
-            },
+            plan,
         });
     };
     let popts = pipeline::Options {
@@ -193,6 +215,15 @@ pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Dia
             .with_note(e.problems.join("\n")),
         ]);
     }
+    Ok((raw, plan, trace))
+}
+
+/// Runs every stage.
+pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Diagnostic>> {
+    let ast = parse(input)?;
+    let program = lower(&ast)?;
+    let strata = stratify(&program)?;
+    let (raw, plan, trace) = plan(&program, &strata, opts)?;
     Ok(Compilation {
         ast,
         program,
@@ -221,7 +252,7 @@ impl Compilation {
     /// The text of a stage.
     pub fn stage_text(&self, stage: Stage) -> String {
         match stage {
-            Stage::Ast => self.ast.clone(),
+            Stage::Ast => self.ast.text(),
             Stage::Logic => logic::print::program(&self.program),
             Stage::Strata => strata::print(&self.program, &self.strata),
             Stage::RaRaw => self.raw.to_string(),
@@ -248,8 +279,8 @@ impl Compilation {
 /// Compiles and prints one stage; for stages up to `logic`, later stages are not run.
 pub fn explain(input: &Input<'_>, stage: Stage, opts: &Options) -> Result<String, Vec<Diagnostic>> {
     match stage {
-        Stage::Ast => to_logic(input).map(|(a, _)| a),
-        Stage::Logic => to_logic(input).map(|(_, p)| logic::print::program(&p)),
+        Stage::Ast => parse(input).map(|a| a.text()),
+        Stage::Logic => lower(&parse(input)?).map(|p| logic::print::program(&p)),
         _ => {
             let c = compile(input, opts)?;
             Ok(if opts.trace && stage == Stage::Ra {

@@ -19,6 +19,11 @@ use std::collections::BTreeSet;
 pub fn parse_program(src: &str, file: FileId) -> Result<Program, Vec<Diagnostic>> {
     let ast = syn::parse_program(src)
         .map_err(|ds| ds.into_iter().map(|d| d.in_file(file)).collect::<Vec<_>>())?;
+    from_syntax(&ast, file)
+}
+
+/// Resolves a PomoLogic syntax tree (read from `file`) into a program.
+pub fn from_syntax(ast: &syn::Program, file: FileId) -> Result<Program, Vec<Diagnostic>> {
     let mut r = Resolver {
         prog: Program::default(),
         errors: Vec::new(),
@@ -26,7 +31,7 @@ pub fn parse_program(src: &str, file: FileId) -> Result<Program, Vec<Diagnostic>
         declared: BTreeSet::new(),
         heads: BTreeSet::new(),
     };
-    r.resolve(&ast);
+    r.resolve(ast);
     if r.errors.is_empty() {
         Ok(r.prog)
     } else {

@@ -49,7 +49,7 @@ pub const PASSES: &[Pass] = &[
 const MAX_ROUNDS: usize = 16;
 
 /// Receives `(pass name, round, changed, plan)` after every pass.
-pub type TraceFn<'a> = dyn FnMut(&str, usize, bool, &Plan) + 'a;
+pub type TraceFn<'a> = dyn FnMut(&'static str, usize, bool, &Plan) + 'a;
 
 /// Options of one pipeline run.
 #[derive(Default)]

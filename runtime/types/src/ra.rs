@@ -601,17 +601,15 @@ impl Plan {
                 .map(|d| d.attrs.clone())
                 .unwrap_or_default(),
             Expr::Project { attrs, .. } => attrs.clone(),
-            Expr::Rename { pairs, input } => self
-                .schema(*input)
-                .into_iter()
-                .map(|a| {
-                    pairs
-                        .iter()
-                        .find(|(f, _)| *f == a)
-                        .map(|(_, t)| t.clone())
-                        .unwrap_or(a)
-                })
-                .collect(),
+            Expr::Rename { pairs, input } => {
+                let mut s = self.schema(*input);
+                for a in &mut s {
+                    if let Some((_, t)) = pairs.iter().find(|(f, _)| f == a) {
+                        a.clone_from(t);
+                    }
+                }
+                s
+            }
             Expr::Select { input, .. } => self.schema(*input),
             Expr::Union(xs) => xs.first().map(|x| self.schema(*x)).unwrap_or_default(),
             Expr::Diff(a, _) | Expr::SemiJoin(a, _) | Expr::AntiJoin(a, _) => self.schema(*a),

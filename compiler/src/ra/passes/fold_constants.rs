@@ -53,6 +53,10 @@ fn fold_formula(f: &Formula) -> Formula {
 pub fn run(plan: &mut Plan) -> bool {
     let mut changed = false;
     for id in post_order(plan) {
+        // Relations and literals never fold; skip them without cloning.
+        if matches!(plan.expr(id), Expr::Rel(_) | Expr::Values { .. }) {
+            continue;
+        }
         let empty = |plan: &Plan| Expr::Values {
             attrs: plan.schema(id),
             rows: Vec::new(),

@@ -29,7 +29,7 @@ pub(crate) fn same_tree(plan: &Plan, a: ExprId, b: ExprId) -> bool {
 pub fn run(plan: &mut Plan) -> bool {
     let mut changed = false;
     for id in post_order(plan) {
-        if let Expr::Diff(a, b) = plan.expr(id).clone() {
+        if let Expr::Diff(a, b) = *plan.expr(id) {
             let rewrite = match plan.expr(b).clone() {
                 Expr::SemiJoin(a2, c) if same_tree(plan, a, a2) => Some(c),
                 Expr::Join(a2, c) if same_tree(plan, a, a2) => {

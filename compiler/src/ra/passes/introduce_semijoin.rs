@@ -12,6 +12,14 @@ use std::collections::BTreeSet;
 pub fn run(plan: &mut Plan) -> bool {
     let mut changed = false;
     for id in post_order(plan) {
+        let candidate = match plan.expr(id) {
+            Expr::Join(..) => true,
+            Expr::Project { input, .. } => matches!(plan.expr(*input), Expr::Join(..)),
+            _ => false,
+        };
+        if !candidate {
+            continue;
+        }
         match plan.expr(id).clone() {
             Expr::Join(a, b) => {
                 let sa: BTreeSet<Attr> = plan.schema(a).into_iter().collect();

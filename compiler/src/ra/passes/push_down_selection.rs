@@ -80,6 +80,9 @@ fn subset(a: &BTreeSet<Attr>, schema: &[Attr]) -> bool {
 
 /// Pushes the selection at `id` one level down; returns whether the plan changed.
 fn push(plan: &mut Plan, id: ExprId) -> bool {
+    if !matches!(plan.expr(id), Expr::Select { .. }) {
+        return false;
+    }
     let Expr::Select { formula, input } = plan.expr(id).clone() else {
         return false;
     };

@@ -10,6 +10,12 @@ use pomo_types::ra::*;
 pub fn run(plan: &mut Plan) -> bool {
     let mut changed = false;
     for id in post_order(plan) {
+        if !matches!(
+            plan.expr(id),
+            Expr::Rename { .. } | Expr::Project { .. } | Expr::Union(_)
+        ) {
+            continue;
+        }
         match plan.expr(id).clone() {
             Expr::Rename { pairs, input } if matches!(plan.expr(input), Expr::Rename { .. }) => {
                 // rename[b -> c](rename[a -> b](x)) is rename[a -> c](x).
