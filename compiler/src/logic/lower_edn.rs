@@ -237,25 +237,24 @@ impl<'q> Lowerer<'q> {
 
         // Find columns.
         let mut find_elems: Vec<&FindElem> = Vec::new();
-        let (kind, elems_span) = match &q.find {
-            FindSpec::Relation(es, s) => {
+        let kind = match &q.find {
+            FindSpec::Relation(es, _) => {
                 find_elems.extend(es);
-                (FindKind::Relation, s.clone())
+                FindKind::Relation
             }
-            FindSpec::Tuple(es, s) => {
+            FindSpec::Tuple(es, _) => {
                 find_elems.extend(es);
-                (FindKind::Tuple, s.clone())
+                FindKind::Tuple
             }
-            FindSpec::Collection(e, s) => {
+            FindSpec::Collection(e, _) => {
                 find_elems.push(e);
-                (FindKind::Collection, s.clone())
+                FindKind::Collection
             }
-            FindSpec::Scalar(e, s) => {
+            FindSpec::Scalar(e, _) => {
                 find_elems.push(e);
-                (FindKind::Scalar, s.clone())
+                FindKind::Scalar
             }
         };
-        let _ = elems_span;
 
         let mut used_attrs = BTreeSet::new();
         let mut col = |base: String| {
@@ -393,13 +392,12 @@ impl<'q> Lowerer<'q> {
         for e in &find_elems {
             match e {
                 FindElem::Var(v) => add_var(&v.name),
-                FindElem::Agg { args, func, .. } => {
+                FindElem::Agg { args, .. } => {
                     for a in args {
                         if let FnArg::Var(v) = a {
                             add_var(&v.name);
                         }
                     }
-                    let _ = func;
                 }
                 FindElem::Pull { var, .. } => add_var(&var.name),
             }
@@ -1205,7 +1203,7 @@ impl<'q> Lowerer<'q> {
                     .first()
                     .map(|s| s.iter().cloned().collect())
                     .unwrap_or_default();
-                self.lower_disjunction(&join, &[], branches, body, &src, span, file);
+                self.lower_disjunction(&join, branches, body, &src, span, file);
             }
             Clause::OrJoin {
                 src,
@@ -1237,7 +1235,7 @@ impl<'q> Lowerer<'q> {
                 }
                 let mut join = req.clone();
                 join.extend(free.iter().map(|v| v.name.clone()));
-                self.lower_disjunction(&join, &req, branches, body, &src, span, file);
+                self.lower_disjunction(&join, branches, body, &src, span, file);
             }
         }
     }
@@ -1422,7 +1420,6 @@ impl<'q> Lowerer<'q> {
     fn lower_disjunction(
         &mut self,
         join: &[String],
-        required: &[String],
         branches: &[Vec<Clause>],
         body: &mut Body,
         src: &str,
@@ -1438,7 +1435,6 @@ impl<'q> Lowerer<'q> {
         self.prog
             .note_attrs(id, args.iter().map(|(a, _)| a.as_str()));
         let atom = Atom { rel: id, args };
-        let _ = required;
         for br in branches {
             let sub = self.lower_sub_body(join, br, body, src, file);
             let unbound: Vec<String> = join

@@ -472,27 +472,20 @@ pub fn lower_rule(
                         _ => None,
                     }
                 };
-                let (mbind, arity_vars) = match bind {
-                    L::Bind::Scalar(t) => match out_attr(t) {
-                        Some(a) => (MapBind::Scalar(a), 1),
-                        None => {
-                            fresh += 1;
-                            (MapBind::Scalar(format!("?_.{fresh}")), 0)
-                        }
-                    },
-                    L::Bind::Coll(t) => match out_attr(t) {
-                        Some(a) => (MapBind::Coll(a), 1),
-                        None => {
-                            fresh += 1;
-                            (MapBind::Coll(format!("?_.{fresh}")), 0)
-                        }
-                    },
-                    L::Bind::Tuple(ts) => {
-                        (MapBind::Tuple(ts.iter().map(&mut out_attr).collect()), 1)
-                    }
-                    L::Bind::Rel(ts) => (MapBind::Rel(ts.iter().map(&mut out_attr).collect()), 1),
+                // A `_` result still needs an attribute to exist (the call may drop the tuple);
+                // it is projected away below.
+                let mbind = match bind {
+                    L::Bind::Scalar(t) => MapBind::Scalar(out_attr(t).unwrap_or_else(|| {
+                        fresh += 1;
+                        format!("?_.{fresh}")
+                    })),
+                    L::Bind::Coll(t) => MapBind::Coll(out_attr(t).unwrap_or_else(|| {
+                        fresh += 1;
+                        format!("?_.{fresh}")
+                    })),
+                    L::Bind::Tuple(ts) => MapBind::Tuple(ts.iter().map(&mut out_attr).collect()),
+                    L::Bind::Rel(ts) => MapBind::Rel(ts.iter().map(&mut out_attr).collect()),
                 };
-                let _ = arity_vars;
                 let before = plan.schema(acc);
                 let mut e = plan.add(Expr::Map {
                     bind: mbind,
