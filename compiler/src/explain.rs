@@ -100,7 +100,7 @@ pub fn sources(input: &Input<'_>, main_name: &str, rules_name: &str) -> Sources 
 #[derive(Clone, Debug)]
 pub enum Ast {
     Edn {
-        query: query::Query,
+        query: Box<query::Query>,
         rules: Option<Vec<query::Rule>>,
     },
     Logic(pomo_grammar::logic_syntax::Program),
@@ -140,7 +140,7 @@ pub fn parse(input: &Input<'_>) -> Result<Ast, Vec<Diagnostic>> {
             };
             match parsed {
                 Ok(query) if errors.is_empty() => Ok(Ast::Edn {
-                    query,
+                    query: Box::new(query),
                     rules: rule_set,
                 }),
                 Ok(_) => Err(errors),
