@@ -594,6 +594,16 @@ impl Plan {
 
     /// The attributes of an expression, in their defined order. Unknown relations have no
     /// attributes (the validator reports them).
+    ///
+    /// ```
+    /// use pomo_types::ra::*;
+    /// let mut plan = Plan::default();
+    /// plan.relations.push(RelDecl { name: "edge".into(), attrs: vec!["from".into(), "to".into()], kind: RelKind::Base });
+    /// let edge = plan.add(Expr::Rel(RelRef::total("edge")));
+    /// let renamed = plan.add(Expr::Rename { pairs: vec![("from".into(), "?x".into())], input: edge });
+    /// assert_eq!(plan.schema(renamed), vec!["?x".to_string(), "to".to_string()]);
+    /// assert_eq!(plan.expr_line(renamed), "rename[from -> ?x](edge)");
+    /// ```
     pub fn schema(&self, id: ExprId) -> Vec<Attr> {
         match self.expr(id) {
             Expr::Rel(r) => self

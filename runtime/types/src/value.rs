@@ -152,6 +152,11 @@ pub fn write_string_literal(f: &mut impl fmt::Write, s: &str) -> fmt::Result {
 }
 
 /// Formats a double so that it always reads back as a double (`1.0`, not `1`).
+///
+/// ```
+/// assert_eq!(pomo_types::value::format_float(2.0), "2.0");
+/// assert_eq!(pomo_types::Value::Keyword("person/name".into()).to_string(), ":person/name");
+/// ```
 pub fn format_float(x: f64) -> String {
     if x.is_infinite() {
         return if x > 0.0 {
