@@ -640,6 +640,33 @@ static BUILTINS: &[Builtin] = &[
         "logical negation"
     ),
     b!(
+        "get",
+        ["get"],
+        Function,
+        Arity::between(2, 3),
+        false,
+        true,
+        "the value at a key or index, or a default"
+    ),
+    b!(
+        "is_empty",
+        ["empty?"],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the collection or string is empty"
+    ),
+    b!(
+        "pr_str",
+        ["pr-str"],
+        Function,
+        ANY,
+        false,
+        true,
+        "the printed (readable) forms, space-separated"
+    ),
+    b!(
         "rand_int",
         ["rand-int"],
         Function,
