@@ -3,4 +3,9 @@
 //! `dataflow` and `jit` features) come with issues 3 to 5. It never depends on the compiler, so an
 //! app that runs precompiled artifacts needs only this crate and `pomo-stdlib`.
 
+pub mod pull;
+pub mod reference;
+pub mod results;
+pub mod store;
+
 pub use pomo_types::{Value, ra, value};

@@ -107,6 +107,25 @@ pub struct OutputSpec {
     pub find: FindKind,
     pub with: Vec<Attr>,
     pub ret: Option<(ReturnKind, Vec<String>)>,
+    /// Find columns that hold entities to pull (`(pull ?e pattern)`).
+    pub pulls: Vec<PullSpec>,
+}
+
+/// `(pull $src ?e pattern)` in `:find`: the entity in find column `column` is replaced by the
+/// map the pattern pulls from source `source`.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct PullSpec {
+    pub column: usize,
+    pub source: String,
+    pub pattern: PullPattern,
+}
+
+/// A pull pattern, as data (DataScript's pattern grammar in EDN values), or the input relation
+/// whose scalar value is the pattern (`(pull ?e ?pattern)`).
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub enum PullPattern {
+    Const(Value),
+    Input(String),
 }
 
 impl OutputSpec {
@@ -115,6 +134,7 @@ impl OutputSpec {
             find: FindKind::Relation,
             with: Vec::new(),
             ret: None,
+            pulls: Vec::new(),
         }
     }
 
@@ -128,6 +148,20 @@ impl OutputSpec {
         if let Some((kind, names)) = &self.ret {
             let quoted: Vec<String> = names.iter().map(|n| quote(n)).collect();
             parts.push(format!("{}({})", kind.keyword(), quoted.join(", ")));
+        }
+        for p in &self.pulls {
+            let (kind, text) = match &p.pattern {
+                PullPattern::Const(v) => ("const", v.to_string()),
+                PullPattern::Input(r) => ("input", r.clone()),
+            };
+            let args = [
+                p.column.to_string(),
+                p.source.clone(),
+                kind.to_string(),
+                text,
+            ];
+            let quoted: Vec<String> = args.iter().map(|a| quote(a)).collect();
+            parts.push(format!("pull({})", quoted.join(", ")));
         }
         parts
     }

@@ -31,6 +31,13 @@ pub enum Value {
     Symbol(String),
     /// A tuple value (tuple attributes, `tuple`, vector constants).
     Tuple(Vec<Value>),
+    /// A set (only in query evaluation and results: `distinct`, pull); kept sorted and
+    /// without duplicates.
+    Set(Vec<Value>),
+    /// A map (only in results: pull, `:keys`); entries in insertion order.
+    Map(Vec<(Value, Value)>),
+    /// A host function passed as a query input, by the name it is registered under.
+    Fn(String),
 }
 
 impl Value {
@@ -48,6 +55,9 @@ impl Value {
             Value::Cid(_) => 9,
             Value::Symbol(_) => 10,
             Value::Tuple(_) => 11,
+            Value::Set(_) => 12,
+            Value::Map(_) => 13,
+            Value::Fn(_) => 14,
         }
     }
 
@@ -67,6 +77,9 @@ impl Value {
             Value::Cid(_) => "cid",
             Value::Symbol(_) => "symbol",
             Value::Tuple(_) => "tuple",
+            Value::Set(_) => "set",
+            Value::Map(_) => "map",
+            Value::Fn(_) => "function",
         }
     }
 
@@ -111,6 +124,9 @@ impl Ord for Value {
             (Cid(a), Cid(b)) => a.cmp(b),
             (Symbol(a), Symbol(b)) => a.cmp(b),
             (Tuple(a), Tuple(b)) => a.cmp(b),
+            (Set(a), Set(b)) => a.cmp(b),
+            (Map(a), Map(b)) => a.cmp(b),
+            (Fn(a), Fn(b)) => a.cmp(b),
             _ => self.rank().cmp(&other.rank()),
         }
     }
@@ -124,12 +140,15 @@ impl std::hash::Hash for Value {
             Value::Bool(b) => b.hash(state),
             Value::Int(i) => i.hash(state),
             Value::Float(f) => f.to_bits().hash(state),
-            Value::Str(s) | Value::Keyword(s) | Value::Cid(s) | Value::Symbol(s) => s.hash(state),
+            Value::Str(s) | Value::Keyword(s) | Value::Cid(s) | Value::Symbol(s) | Value::Fn(s) => {
+                s.hash(state)
+            }
             Value::Ref(r) => r.hash(state),
             Value::Instant(i) => i.hash(state),
             Value::Uuid(u) => u.hash(state),
             Value::Bytes(b) => b.hash(state),
-            Value::Tuple(t) => t.hash(state),
+            Value::Tuple(t) | Value::Set(t) => t.hash(state),
+            Value::Map(m) => m.hash(state),
         }
     }
 }
@@ -316,6 +335,17 @@ pub fn parse_uuid(s: &str) -> Option<u128> {
     u128::from_str_radix(&parts.concat(), 16).ok()
 }
 
+fn write_seq(f: &mut fmt::Formatter<'_>, open: &str, items: &[Value], close: &str) -> fmt::Result {
+    f.write_str(open)?;
+    for (i, v) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{v}")?;
+    }
+    f.write_str(close)
+}
+
 impl fmt::Display for Value {
     /// The EDN form of the value; PomoLogic and PomoRA text use the same literal syntax.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -338,16 +368,63 @@ impl fmt::Display for Value {
             }
             Value::Cid(c) => write!(f, "#cid \"{c}\""),
             Value::Symbol(s) => write!(f, "'{s}"),
-            Value::Tuple(items) => {
-                f.write_str("[")?;
-                for (i, v) in items.iter().enumerate() {
+            Value::Tuple(items) => write_seq(f, "[", items, "]"),
+            Value::Set(items) => write_seq(f, "#{", items, "}"),
+            Value::Map(entries) => {
+                f.write_str("{")?;
+                for (i, (k, v)) in entries.iter().enumerate() {
                     if i > 0 {
                         f.write_str(", ")?;
                     }
-                    write!(f, "{v}")?;
+                    write!(f, "{k} {v}")?;
                 }
-                f.write_str("]")
+                f.write_str("}")
             }
+            Value::Fn(name) => write!(f, "#fn \"{name}\""),
+        }
+    }
+}
+
+/// EDN text of a value (no commas, as Clojure prints).
+pub fn to_edn(v: &Value) -> String {
+    let mut out = String::new();
+    write_edn(&mut out, v);
+    out
+}
+
+fn write_edn(out: &mut String, v: &Value) {
+    use std::fmt::Write as _;
+    let seq = |out: &mut String, open: &str, xs: &[Value], close: &str| {
+        out.push_str(open);
+        for (i, x) in xs.iter().enumerate() {
+            if i > 0 {
+                out.push(' ');
+            }
+            write_edn(out, x);
+        }
+        out.push_str(close);
+    };
+    match v {
+        Value::Tuple(xs) => seq(out, "[", xs, "]"),
+        Value::Set(xs) => seq(out, "#{", xs, "}"),
+        Value::Map(es) => {
+            out.push('{');
+            for (i, (k, x)) in es.iter().enumerate() {
+                if i > 0 {
+                    out.push_str(", ");
+                }
+                write_edn(out, k);
+                out.push(' ');
+                write_edn(out, x);
+            }
+            out.push('}');
+        }
+        Value::Symbol(s) => out.push_str(s),
+        Value::Ref(r) => {
+            let _ = write!(out, "{r}");
+        }
+        other => {
+            let _ = write!(out, "{other}");
         }
     }
 }
