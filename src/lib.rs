@@ -12,6 +12,10 @@
 //! assert!(text.contains("select[a = :person/age and v > 30](datom)"));
 //! ```
 
+pub mod conformance;
+pub mod edn_data;
+pub mod query;
+
 pub use pomo_compiler as compiler;
 pub use pomo_compiler::explain::{
     Ast, Compilation, Input, Options, Stage, compile, explain, lower, parse, plan, sources,

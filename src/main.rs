@@ -6,6 +6,8 @@ use pomo::{Input, InputKind, Options, Stage};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+mod store_cmd;
+
 #[derive(Parser)]
 #[command(
     name = "pomo",
@@ -19,6 +21,54 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
+    /// Run a query (EDN or PomoLogic) against a store.
+    Query {
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        store: StoreArg,
+        /// An input for the query's `:in` after the database, as EDN (repeatable, in order).
+        #[arg(long = "in", value_name = "EDN")]
+        inputs: Vec<String>,
+        /// Output format.
+        #[arg(long, value_enum, default_value = "edn")]
+        format: Format,
+        /// Print `timing: compile=<ms> run=<ms>` to stderr.
+        #[arg(long)]
+        timing: bool,
+        /// Query the database as of transaction T (a t or a tx id), inclusive.
+        #[arg(long = "as-of", value_name = "T")]
+        as_of: Option<i64>,
+        /// Only datoms added after transaction T (exclusive).
+        #[arg(long, value_name = "T")]
+        since: Option<i64>,
+        /// Query every assertion and retraction (`[?e ?a ?v ?tx ?added]`).
+        #[arg(long)]
+        history: bool,
+    },
+    /// Apply transactions: a file of tx-data vectors, each one transaction.
+    Transact {
+        /// The tx-data file (EDN).
+        file: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Import a TSV file: the first column is the entity id, each further column a value of the
+    /// named attribute.
+    Import {
+        #[arg(long, value_name = "FILE")]
+        tsv: String,
+        /// The attributes of the columns after the first: `:a1,:a2,…`.
+        #[arg(long, value_name = "ATTRS")]
+        attrs: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Load the demo dataset into the default store (once) and run the example queries.
+    Demo {
+        #[command(flatten)]
+        store: StoreArg,
+    },
     /// Parse, lower, check and stratify a query; print nothing when it is fine.
     Check(Source),
     /// Print one stage of the compilation.
@@ -50,6 +100,26 @@ struct Source {
     rules: Option<String>,
 }
 
+#[derive(Args)]
+struct StoreArg {
+    /// The store directory (default: the embedded store `.pomo` in the current directory).
+    #[arg(long, value_name = "DIR")]
+    db: Option<String>,
+}
+
+impl StoreArg {
+    fn dir(&self) -> String {
+        self.db.clone().unwrap_or_else(|| ".pomo".to_string())
+    }
+}
+
+#[derive(Clone, Copy, clap::ValueEnum)]
+enum Format {
+    Edn,
+    Json,
+    Table,
+}
+
 fn parse_stage(s: &str) -> Result<Stage, String> {
     Stage::from_name(s).ok_or_else(|| {
         let names: Vec<&str> = Stage::ALL.iter().map(|(n, _)| *n).collect();
@@ -68,7 +138,33 @@ fn color() -> bool {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
+    match &cli.command {
+        Command::Query {
+            source,
+            store,
+            inputs,
+            format,
+            timing,
+            as_of,
+            since,
+            history,
+        } => {
+            return store_cmd::query(
+                source, store, inputs, *format, *timing, *as_of, *since, *history,
+            );
+        }
+        Command::Transact { file, store } => return store_cmd::transact(file, store),
+        Command::Import { tsv, attrs, store } => return store_cmd::import(tsv, attrs, store),
+        Command::Demo { store } => return store_cmd::demo(store),
+        _ => {}
+    }
     let (source, stage, opts) = match &cli.command {
+        Command::Query { .. }
+        | Command::Transact { .. }
+        | Command::Import { .. }
+        | Command::Demo { .. } => {
+            unreachable!("the store commands returned above")
+        }
         Command::Check(s) => (
             s,
             None,

@@ -23,7 +23,9 @@ use pomo_grammar::query::{
 use pomo_grammar::span::{FileId, Span};
 use pomo_stdlib::{Kind, builtin_by_edn_name};
 use pomo_types::Value;
-use pomo_types::ra::{BindKind, CmpOp, FindKind, OutputSpec, RelKind, ReturnKind};
+use pomo_types::ra::{
+    BindKind, CmpOp, FindKind, OutputSpec, PullPattern, PullSpec, RelKind, ReturnKind,
+};
 use std::collections::{BTreeMap, BTreeSet};
 
 /// A rule set with the file its spans point into.
@@ -111,6 +113,22 @@ pub fn const_value(n: &Node) -> Result<Value, Diagnostic> {
     })
 }
 
+/// Converts a pull pattern form to a value: like [`const_value`], but maps are allowed and
+/// symbols (`*`, `...`, `limit`) stay symbols.
+pub fn pattern_value(n: &Node) -> Result<Value, Diagnostic> {
+    match &n.form {
+        Form::Map(es) => Ok(Value::Map(
+            es.iter()
+                .map(|(k, v)| Ok((pattern_value(k)?, pattern_value(v)?)))
+                .collect::<Result<_, Diagnostic>>()?,
+        )),
+        Form::Vector(xs) | Form::List(xs) => Ok(Value::Tuple(
+            xs.iter().map(pattern_value).collect::<Result<_, _>>()?,
+        )),
+        _ => const_value(n),
+    }
+}
+
 /// The lowering state of one rule body (the query's `where`, a rule branch, an `or` branch…).
 #[derive(Default, Clone)]
 struct Body {
@@ -143,6 +161,8 @@ struct Lowerer<'q> {
     plain_ok: BTreeMap<(String, String), bool>,
     /// The variables bound by :in so far, with their spans.
     input_vars: BTreeMap<String, Span>,
+    /// The input relation each :in variable lives in.
+    input_rel_of: BTreeMap<String, String>,
     counter: usize,
     /// Names taken by user rules, so generated names avoid them.
     reserved: BTreeSet<String>,
@@ -170,6 +190,7 @@ impl<'q> Lowerer<'q> {
             instances: BTreeMap::new(),
             plain_ok: BTreeMap::new(),
             input_vars: BTreeMap::new(),
+            input_rel_of: BTreeMap::new(),
             counter: 0,
             reserved,
         }
@@ -297,16 +318,7 @@ impl<'q> Lowerer<'q> {
                         }
                     }
                 }
-                FindElem::Pull { var, span, .. } => {
-                    check_bound(self, var, "pulled");
-                    self.err(
-                        Diagnostic::error("E0299", "pull expressions are not supported yet")
-                            .with_label(span.clone(), "pull in :find")
-                            .with_help(
-                                "find the entity id and its attributes with data patterns for now",
-                            ),
-                    );
-                }
+                FindElem::Pull { var, .. } => check_bound(self, var, "pulled"),
             }
         }
         for v in &q.with {
@@ -343,6 +355,7 @@ impl<'q> Lowerer<'q> {
             )
         });
 
+        let pulls = self.pull_specs(&find_elems);
         let span0 = (0usize, q.span.clone());
         if !has_agg {
             // find(cols…, with…) :- body.
@@ -365,6 +378,7 @@ impl<'q> Lowerer<'q> {
                 find: kind,
                 with: with_cols,
                 ret,
+                pulls,
             };
             let out = self.unique_name("find");
             let id = self.prog.intern(&out, RelKind::Output(spec));
@@ -471,6 +485,7 @@ impl<'q> Lowerer<'q> {
             find: kind,
             with: Vec::new(),
             ret,
+            pulls,
         };
         let out = self.unique_name("find");
         let id = self.prog.intern(&out, RelKind::Output(spec));
@@ -488,6 +503,51 @@ impl<'q> Lowerer<'q> {
             Some(span0),
             spans,
         );
+    }
+
+    /// The pull specs of the find elements: which column, which source, which pattern.
+    fn pull_specs(&mut self, elems: &[&FindElem]) -> Vec<PullSpec> {
+        let mut out = Vec::new();
+        for (column, e) in elems.iter().enumerate() {
+            let FindElem::Pull { src, pattern, .. } = e else {
+                continue;
+            };
+            let source = match src {
+                Some(s) => self.check_source(&Some(s.clone()), "$", 0),
+                None => "$".to_string(),
+            };
+            let pattern = match &pattern.form {
+                Form::Symbol(v) if v.starts_with('?') => match self.input_vars.get(v) {
+                    Some(_) => match self.input_rel_of.get(v) {
+                        Some(rel) => PullPattern::Input(rel.clone()),
+                        None => continue,
+                    },
+                    None => {
+                        self.err(
+                            Diagnostic::error("E0234", format!("pull pattern {v} is not an input"))
+                                .with_label(pattern.span.clone(), "bind the pattern with :in")
+                                .with_help(
+                                    "pass the pattern as a scalar input, or write it in the query",
+                                ),
+                        );
+                        continue;
+                    }
+                },
+                _ => match pattern_value(pattern) {
+                    Ok(v) => PullPattern::Const(v),
+                    Err(d) => {
+                        self.err(d);
+                        continue;
+                    }
+                },
+            };
+            out.push(PullSpec {
+                column,
+                source,
+                pattern,
+            });
+        }
+        out
     }
 
     fn lower_agg_call(
@@ -617,6 +677,7 @@ impl<'q> Lowerer<'q> {
                         );
                     }
                     self.input_vars.insert(v.name.clone(), v.span.clone());
+                    self.input_rel_of.insert(v.name.clone(), name.clone());
                     let mut a = attr_of(&v.name);
                     while attrs.contains(&a) {
                         a.push('_');
@@ -1473,7 +1534,6 @@ impl<'q> Lowerer<'q> {
             prog: self.prog.clone(),
             instances: self.instances.clone(),
             plain_ok: self.plain_ok.clone(),
-            input_vars: self.input_vars.clone(),
             counter: self.counter,
         }
     }
@@ -1482,7 +1542,6 @@ impl<'q> Lowerer<'q> {
         self.prog = s.prog;
         self.instances = s.instances;
         self.plain_ok = s.plain_ok;
-        self.input_vars = s.input_vars;
         self.counter = s.counter;
         self.errors.truncate(errors);
     }
@@ -1707,8 +1766,6 @@ struct Snapshot {
     prog: Program,
     instances: BTreeMap<(String, String, String), RelId>,
     plain_ok: BTreeMap<(String, String), bool>,
-    /// The variables bound by :in so far, with their spans.
-    input_vars: BTreeMap<String, Span>,
     counter: usize,
 }
 

@@ -12,7 +12,9 @@ use pomo_grammar::logic_syntax::{self as syn, Arg, BindForm, Const, Item};
 use pomo_grammar::span::{FileId, Span};
 use pomo_stdlib::{Kind, builtin};
 use pomo_types::Value;
-use pomo_types::ra::{BindKind, CmpOp, FindKind, OutputSpec, RelKind, ReturnKind};
+use pomo_types::ra::{
+    BindKind, CmpOp, FindKind, OutputSpec, PullPattern, PullSpec, RelKind, ReturnKind,
+};
 use std::collections::BTreeSet;
 
 /// Parses PomoLogic text into a program.
@@ -37,6 +39,60 @@ pub fn from_syntax(ast: &syn::Program, file: FileId) -> Result<Program, Vec<Diag
     } else {
         Err(r.errors)
     }
+}
+
+/// Reads the options of an `.output` line (or a PomoRA output declaration): `with(…)`,
+/// `keys(…)`/`strs(…)`/`syms(…)` and `pull("column", "source", "const"|"input", "text")`.
+pub fn output_spec(
+    find: FindKind,
+    options: &[syn::OutputOption],
+) -> Result<OutputSpec, (String, Span)> {
+    let mut spec = OutputSpec {
+        find,
+        with: Vec::new(),
+        ret: None,
+        pulls: Vec::new(),
+    };
+    for o in options {
+        let args: Vec<String> = o.args.iter().map(|a| a.text()).collect();
+        if o.name.name == "with" {
+            spec.with = args;
+        } else if let Some(k) = ReturnKind::from_keyword(&o.name.name) {
+            spec.ret = Some((k, args));
+        } else if o.name.name == "pull" {
+            let bad = |m: &str| (format!("bad pull option: {m}"), o.span.clone());
+            let [column, source, kind, text] = args.as_slice() else {
+                return Err(bad("expected pull(column, source, kind, pattern)"));
+            };
+            let column = column.parse().map_err(|_| bad("the column is a number"))?;
+            let pattern = match kind.as_str() {
+                "input" => PullPattern::Input(text.clone()),
+                "const" => {
+                    let node = pomo_grammar::edn::parse_one(text)
+                        .map_err(|_| bad("the pattern is not EDN"))?;
+                    PullPattern::Const(
+                        crate::logic::lower_edn::pattern_value(&node)
+                            .map_err(|d| bad(&d.message))?,
+                    )
+                }
+                _ => return Err(bad("the kind is const or input")),
+            };
+            spec.pulls.push(PullSpec {
+                column,
+                source: source.clone(),
+                pattern,
+            });
+        } else {
+            return Err((
+                format!(
+                    "unknown output option `{}`; expected with, keys, strs, syms or pull",
+                    o.name.name
+                ),
+                o.span.clone(),
+            ));
+        }
+    }
+    Ok(spec)
 }
 
 /// Converts a syntax constant to a value.
@@ -153,33 +209,13 @@ impl Resolver {
                         );
                         continue;
                     };
-                    let mut spec = OutputSpec {
-                        find,
-                        with: Vec::new(),
-                        ret: None,
-                    };
-                    for o in options {
-                        let args: Vec<String> = o
-                            .args
-                            .iter()
-                            .map(|a| match a {
-                                syn::OptArg::Ident(i) => i.name.clone(),
-                                syn::OptArg::Str(s, _) => s.clone(),
-                            })
-                            .collect();
-                        if o.name.name == "with" {
-                            spec.with = args;
-                        } else if let Some(k) = ReturnKind::from_keyword(&o.name.name) {
-                            spec.ret = Some((k, args));
-                        } else {
-                            self.err(
-                                "E0223",
-                                format!("unknown output option `{}`", o.name.name),
-                                &o.span,
-                                "expected with, keys, strs or syms",
-                            );
+                    let spec = match output_spec(find, options) {
+                        Ok(spec) => spec,
+                        Err((msg, span)) => {
+                            self.err("E0223", msg, &span, "output option");
+                            continue;
                         }
-                    }
+                    };
                     self.declare(name, attrs, RelKind::Output(spec), span);
                 }
                 Item::Rule(r) => {

@@ -68,21 +68,14 @@ impl Cx {
                     self.err("an output relation needs its find kind: relation, collection, scalar or tuple".into(), &d.span);
                     return;
                 };
-                let mut spec = OutputSpec {
-                    find,
-                    with: Vec::new(),
-                    ret: None,
-                };
-                for o in opts {
-                    let args: Vec<String> = o.args.iter().map(|a| a.text()).collect();
-                    if o.name.name == "with" {
-                        spec.with = args;
-                    } else if let Some(k) = ReturnKind::from_keyword(&o.name.name) {
-                        spec.ret = Some((k, args));
-                    } else {
-                        self.err(format!("unknown output option `{}`", o.name.name), &o.span);
+                let rest: Vec<_> = opts.cloned().collect();
+                let spec = match crate::logic::parse::output_spec(find, &rest) {
+                    Ok(spec) => spec,
+                    Err((msg, span)) => {
+                        self.err(msg, &span);
+                        return;
                     }
-                }
+                };
                 RelKind::Output(spec)
             }
             other => {

@@ -1,0 +1,271 @@
+//! Running queries from source: compile once ([`PreparedQuery`]), then run against databases
+//! and inputs with the reference evaluator, and shape the result by the find spec.
+
+use crate::{Ast, Compilation, Input, Options};
+use pomo_grammar::Diagnostic;
+use pomo_grammar::query::{Binding, Input as InElem};
+use pomo_runtime::reference::{self, Env, Source};
+use pomo_runtime::results;
+use pomo_runtime::store::Db;
+use pomo_stdlib::Registry;
+use pomo_types::Value;
+use pomo_types::ra::RelKind;
+use std::collections::BTreeMap;
+
+/// An argument of a query, in `:in` order.
+#[derive(Clone)]
+pub enum Arg {
+    /// A database for a source (`$`, `$name`).
+    Db(Db),
+    /// A collection of tuples used as a source.
+    Coll(Vec<Vec<Value>>),
+    /// A value for a binding (scalar, tuple, collection, relation) or a rule set (ignored: rules
+    /// are compiled into the plan).
+    Value(Value),
+}
+
+/// What one `:in` position takes.
+#[derive(Clone, Debug, PartialEq)]
+enum Slot {
+    Source(String),
+    Rules,
+    Relation(String),
+    Ignore,
+}
+
+/// A compiled query, ready to run.
+pub struct PreparedQuery {
+    pub compilation: Compilation,
+    slots: Vec<Slot>,
+}
+
+/// A query that failed while running.
+#[derive(Clone, Debug, PartialEq)]
+pub struct QueryError {
+    pub message: String,
+}
+
+impl std::fmt::Display for QueryError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(&self.message)
+    }
+}
+
+/// Compiles a query for running.
+pub fn prepare(input: &Input<'_>, opts: &Options) -> Result<PreparedQuery, Vec<Diagnostic>> {
+    let compilation = crate::compile(input, opts)?;
+    let slots = match &compilation.ast {
+        Ast::Edn { query, .. } => query
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(i, x)| match x {
+                InElem::Source(s) => Slot::Source(s.name.clone()),
+                InElem::Rules(_) => Slot::Rules,
+                InElem::Binding(Binding::Blank(_)) => Slot::Ignore,
+                InElem::Binding(_) => Slot::Relation(format!("in{i}")),
+            })
+            .collect(),
+        // A PomoLogic program reads the store as `$` and takes its inputs in declaration order.
+        Ast::Logic(_) => std::iter::once(Slot::Source("$".into()))
+            .chain(
+                compilation
+                    .plan
+                    .relations
+                    .iter()
+                    .filter(|r| matches!(r.kind, RelKind::Input(_)))
+                    .map(|r| Slot::Relation(r.name.clone())),
+            )
+            .collect(),
+    };
+    Ok(PreparedQuery { compilation, slots })
+}
+
+impl PreparedQuery {
+    /// How many arguments the query takes (its `:in` list).
+    pub fn arity(&self) -> usize {
+        self.slots.len()
+    }
+
+    /// Whether the `:in` list has a rule set (`%`).
+    pub fn takes_rules(&self) -> bool {
+        self.slots.contains(&Slot::Rules)
+    }
+
+    /// Binds arguments to the plan's sources and input relations.
+    pub fn env(&self, args: Vec<Arg>, registry: &Registry) -> Result<Env, QueryError> {
+        // Trailing sources may be left out: a query that never reads them runs without them
+        // (DataScript's implicit `$` when no :in is given).
+        let needed = self
+            .slots
+            .iter()
+            .rposition(|s| !matches!(s, Slot::Source(_) | Slot::Rules | Slot::Ignore))
+            .map_or(0, |i| i + 1);
+        if args.len() < needed || args.len() > self.slots.len() {
+            return Err(QueryError {
+                message: format!(
+                    "the query takes {} inputs (its :in), {} were given",
+                    self.slots.len(),
+                    args.len()
+                ),
+            });
+        }
+        let mut env = Env {
+            registry: registry.clone(),
+            ..Env::default()
+        };
+        for (slot, arg) in self.slots.iter().zip(args) {
+            // (Slots past the given arguments stay unbound.)
+            match (slot, arg) {
+                (Slot::Source(name), Arg::Db(db)) => {
+                    env.sources.insert(name.clone(), Source::Db(db));
+                }
+                (Slot::Source(name), Arg::Coll(rows)) => {
+                    env.sources.insert(name.clone(), Source::Coll(rows));
+                }
+                (Slot::Source(name), Arg::Value(Value::Tuple(rows) | Value::Set(rows))) => {
+                    let rows = rows
+                        .into_iter()
+                        .map(|r| match r {
+                            Value::Tuple(xs) => Ok(xs),
+                            other => Err(QueryError {
+                                message: format!(
+                                    "a collection source holds tuples, not a {}",
+                                    other.type_name()
+                                ),
+                            }),
+                        })
+                        .collect::<Result<_, _>>()?;
+                    env.sources.insert(name.clone(), Source::Coll(rows));
+                }
+                (Slot::Source(name), Arg::Value(v)) => {
+                    return Err(QueryError {
+                        message: format!("{name} needs a database, got a {}", v.type_name()),
+                    });
+                }
+                (Slot::Relation(rel), Arg::Value(v)) => {
+                    env.inputs.insert(rel.clone(), v);
+                }
+                (Slot::Relation(rel), _) => {
+                    return Err(QueryError {
+                        message: format!("input {rel} needs a value, got a database"),
+                    });
+                }
+                (Slot::Rules | Slot::Ignore, _) => {}
+            }
+        }
+        Ok(env)
+    }
+
+    /// Runs the query and shapes its result.
+    pub fn run(&self, args: Vec<Arg>, registry: &Registry) -> Result<Value, QueryError> {
+        let env = self.env(args, registry)?;
+        let plan = &self.compilation.plan;
+        let rels =
+            reference::evaluate(plan, &env).map_err(|e| QueryError { message: e.message })?;
+        match plan.output() {
+            Some(out) => {
+                let RelKind::Output(spec) = &out.kind else {
+                    unreachable!("output() returns an output relation")
+                };
+                let mut rel = rels
+                    .get(&out.name)
+                    .cloned()
+                    .unwrap_or_else(|| reference::Relation::new(out.attrs.clone()));
+                if !spec.pulls.is_empty() {
+                    rel = self.pull_columns(spec, rel, &env)?;
+                }
+                Ok(results::shape(spec, &rel))
+            }
+            // A program without `.output` returns every relation it derives, by name.
+            None => Ok(Value::Map(
+                rels.into_iter()
+                    .filter(|(n, _)| {
+                        plan.relation(n)
+                            .is_some_and(|d| matches!(d.kind, RelKind::Derived))
+                            || n.ends_with("@next")
+                    })
+                    .map(|(n, r)| {
+                        (
+                            Value::Symbol(n),
+                            Value::Set(r.tuples.into_iter().map(Value::Tuple).collect()),
+                        )
+                    })
+                    .collect(),
+            )),
+        }
+    }
+
+    /// Replaces the entity ids in pulled find columns by the maps their patterns pull.
+    fn pull_columns(
+        &self,
+        spec: &pomo_types::ra::OutputSpec,
+        rel: reference::Relation,
+        env: &Env,
+    ) -> Result<reference::Relation, QueryError> {
+        let qe = |m: String| QueryError { message: m };
+        let mut out = reference::Relation::new(rel.attrs.clone());
+        for t in rel.tuples {
+            let mut t = t;
+            for p in &spec.pulls {
+                let db = match env.sources.get(&p.source) {
+                    Some(Source::Db(db)) => db,
+                    _ => return Err(qe(format!("pull needs a database bound to {}", p.source))),
+                };
+                let pattern = match &p.pattern {
+                    pomo_types::ra::PullPattern::Const(v) => v.clone(),
+                    pomo_types::ra::PullPattern::Input(rel) => env
+                        .inputs
+                        .get(rel)
+                        .cloned()
+                        .ok_or_else(|| qe(format!("no pull pattern bound to {rel}")))?,
+                };
+                let e = match t.get(p.column) {
+                    Some(Value::Int(e)) => *e,
+                    Some(other) => {
+                        return Err(qe(format!(
+                            "pull needs an entity id, got a {}",
+                            other.type_name()
+                        )));
+                    }
+                    None => continue,
+                };
+                t[p.column] =
+                    pomo_runtime::pull::pull(db, &pattern, e).map_err(|e| qe(e.message))?;
+            }
+            out.tuples.insert(t);
+        }
+        Ok(out)
+    }
+
+    /// The names of the find columns, for tables.
+    pub fn columns(&self) -> Vec<String> {
+        match self.compilation.plan.output() {
+            Some(out) => {
+                let RelKind::Output(spec) = &out.kind else {
+                    return Vec::new();
+                };
+                let n = out.attrs.len() - spec.with.len().min(out.attrs.len());
+                match &spec.ret {
+                    Some((_, names)) => names.clone(),
+                    None => out.attrs[..n].to_vec(),
+                }
+            }
+            None => vec!["relation".into(), "tuples".into()],
+        }
+    }
+}
+
+/// Several named relations of a program as one map, for printing.
+pub fn relations_value(rels: &BTreeMap<String, reference::Relation>) -> Value {
+    Value::Map(
+        rels.iter()
+            .map(|(n, r)| {
+                (
+                    Value::Symbol(n.clone()),
+                    Value::Set(r.tuples.iter().cloned().map(Value::Tuple).collect()),
+                )
+            })
+            .collect(),
+    )
+}
