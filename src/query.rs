@@ -1,5 +1,21 @@
 //! Running queries from source: compile once ([`PreparedQuery`]), then run against databases
 //! and inputs with the reference evaluator, and shape the result by the find spec.
+//!
+//! ```
+//! use pomo::query::{prepare, Arg};
+//! use pomo::runtime::store::Store;
+//!
+//! let mut store = Store::in_memory(); // or Store::open(dir)
+//! let tx = pomo::grammar::edn::parse_one(r#"[[:db/add 1 :person/name "Ada"]]"#).unwrap();
+//! store.transact(pomo::edn_data::tx_data(store.db().schema(), &tx).unwrap()).unwrap();
+//! let q = prepare(
+//!     &pomo::Input::Edn { query: "[:find ?n . :where [_ :person/name ?n]]", rules: None },
+//!     &pomo::Options::default(),
+//! )
+//! .unwrap();
+//! let answer = q.run(vec![Arg::Db(store.db())], &pomo::stdlib::Registry::new()).unwrap();
+//! assert_eq!(pomo::runtime::results::to_edn(&answer), "\"Ada\"");
+//! ```
 
 use crate::{Ast, Compilation, Input, Options};
 use pomo_grammar::Diagnostic;
