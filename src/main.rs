@@ -120,6 +120,68 @@ enum Format {
     Table,
 }
 
+/// A query read from a file or `-e`, with its rule set.
+struct Loaded {
+    name: String,
+    text: String,
+    kind: InputKind,
+    rules: Option<(String, String)>,
+}
+
+impl Loaded {
+    fn input(&self) -> Input<'_> {
+        match self.kind {
+            InputKind::Edn => Input::Edn {
+                query: &self.text,
+                rules: self.rules.as_ref().map(|(_, t)| t.as_str()),
+            },
+            InputKind::Logic => Input::Logic(&self.text),
+        }
+    }
+
+    fn rules_name(&self) -> &str {
+        self.rules
+            .as_ref()
+            .map(|(n, _)| n.as_str())
+            .unwrap_or("<rules>")
+    }
+}
+
+impl Source {
+    /// Reads the query text and the rule set; a usage error exits 2.
+    fn load(&self) -> Result<Loaded, ExitCode> {
+        let (name, text, kind) = match (&self.file, &self.expr) {
+            (Some(path), None) => {
+                let Some(kind) = pomo::input_kind(path) else {
+                    return Err(usage(&format!("{path}: expected a .edn or .pomo file")));
+                };
+                match std::fs::read_to_string(path) {
+                    Ok(t) => (path.clone(), t, kind),
+                    Err(e) => return Err(usage(&format!("cannot read {path}: {e}"))),
+                }
+            }
+            (None, Some(e)) => ("<expr>".to_string(), e.clone(), pomo::guess_kind(e)),
+            _ => return Err(usage("give a query file or -e QUERY")),
+        };
+        let rules = match &self.rules {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(t) => Some((path.clone(), t)),
+                Err(e) => return Err(usage(&format!("cannot read {path}: {e}"))),
+            },
+            None => None,
+        };
+        if rules.is_some() && kind != InputKind::Edn {
+            return Err(usage("--rules goes with an EDN query"));
+        }
+        Ok(Loaded {
+            name,
+            text,
+            kind,
+            rules,
+        })
+    }
+}
+
 fn parse_stage(s: &str) -> Result<Stage, String> {
     Stage::from_name(s).ok_or_else(|| {
         let names: Vec<&str> = Stage::ALL.iter().map(|(n, _)| *n).collect();
@@ -202,37 +264,12 @@ fn main() -> ExitCode {
             )
         }
     };
-    let (name, text, kind) = match (&source.file, &source.expr) {
-        (Some(path), None) => {
-            let Some(kind) = pomo::input_kind(path) else {
-                return usage(&format!("{path}: expected a .edn or .pomo file"));
-            };
-            match std::fs::read_to_string(path) {
-                Ok(t) => (path.clone(), t, kind),
-                Err(e) => return usage(&format!("cannot read {path}: {e}")),
-            }
-        }
-        (None, Some(e)) => ("<expr>".to_string(), e.clone(), pomo::guess_kind(e)),
-        _ => return usage("give a query file or -e QUERY"),
+    let loaded = match source.load() {
+        Ok(l) => l,
+        Err(code) => return code,
     };
-    let rules = match &source.rules {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(t) => Some((path.clone(), t)),
-            Err(e) => return usage(&format!("cannot read {path}: {e}")),
-        },
-        None => None,
-    };
-    if rules.is_some() && kind != InputKind::Edn {
-        return usage("--rules goes with an EDN query");
-    }
-    let input = match kind {
-        InputKind::Edn => Input::Edn {
-            query: &text,
-            rules: rules.as_ref().map(|(_, t)| t.as_str()),
-        },
-        InputKind::Logic => Input::Logic(&text),
-    };
-    let rules_name = rules.as_ref().map(|(n, _)| n.as_str()).unwrap_or("<rules>");
+    let input = loaded.input();
+    let (name, rules_name) = (&loaded.name, loaded.rules_name());
     let result = match stage {
         None => pomo::compile(&input, &opts).map(|_| String::new()),
         Some(st) => pomo::explain(&input, st, &opts),
@@ -243,7 +280,7 @@ fn main() -> ExitCode {
             ExitCode::SUCCESS
         }
         Err(diags) => {
-            let sources = pomo::sources(&input, &name, rules_name);
+            let sources = pomo::sources(&input, name, rules_name);
             eprint!("{}", pomo::render(&diags, &sources, color()));
             let n = diags.iter().filter(|d| d.is_error()).count();
             eprintln!("{n} error{} found", if n == 1 { "" } else { "s" });

@@ -4,7 +4,7 @@ use super::{Format, Source, StoreArg, color, usage};
 use pomo::query::{Arg, prepare};
 use pomo::runtime::results;
 use pomo::runtime::store::{Db, Store, TxOp};
-use pomo::{Input, InputKind, Options};
+use pomo::{Input, Options};
 use pomo_types::Value;
 use std::process::ExitCode;
 use std::time::Instant;
@@ -103,39 +103,16 @@ pub fn query(
     since: Option<i64>,
     history: bool,
 ) -> ExitCode {
-    let (name, text, kind) = match (&source.file, &source.expr) {
-        (Some(path), None) => {
-            let Some(kind) = pomo::input_kind(path) else {
-                return usage(&format!("{path}: expected a .edn or .pomo file"));
-            };
-            match std::fs::read_to_string(path) {
-                Ok(t) => (path.clone(), t, kind),
-                Err(e) => return usage(&format!("cannot read {path}: {e}")),
-            }
-        }
-        (None, Some(e)) => ("<expr>".to_string(), e.clone(), pomo::guess_kind(e)),
-        _ => return usage("give a query file or -e QUERY"),
+    let loaded = match source.load() {
+        Ok(l) => l,
+        Err(code) => return code,
     };
-    let rules = match &source.rules {
-        Some(path) => match std::fs::read_to_string(path) {
-            Ok(t) => Some(t),
-            Err(e) => return usage(&format!("cannot read {path}: {e}")),
-        },
-        None => None,
-    };
-    let input = match kind {
-        InputKind::Edn => Input::Edn {
-            query: &text,
-            rules: rules.as_deref(),
-        },
-        InputKind::Logic => Input::Logic(&text),
-    };
+    let input = loaded.input();
     let started = Instant::now();
     let prepared = match prepare(&input, &Options::default()) {
         Ok(p) => p,
         Err(d) => {
-            let sources =
-                pomo::sources(&input, &name, source.rules.as_deref().unwrap_or("<rules>"));
+            let sources = pomo::sources(&input, &loaded.name, loaded.rules_name());
             eprint!("{}", pomo::render(&d, &sources, color()));
             return ExitCode::from(1);
         }

@@ -258,14 +258,7 @@ impl Evaluator<'_> {
             Expr::SemiJoin(a, b) | Expr::AntiJoin(a, b) => {
                 let keep = matches!(e, Expr::SemiJoin(..));
                 let (a, b) = (self.expr(*a)?, self.expr(*b)?);
-                let shared: Vec<Attr> = a
-                    .attrs
-                    .iter()
-                    .filter(|x| b.attrs.contains(x))
-                    .cloned()
-                    .collect();
-                let ai: Vec<usize> = shared.iter().map(|x| a.col(x)).collect::<Result<_, _>>()?;
-                let bi: Vec<usize> = shared.iter().map(|x| b.col(x)).collect::<Result<_, _>>()?;
+                let (ai, bi) = shared_columns(&a, &b);
                 let keys: BTreeSet<Vec<Value>> = b
                     .tuples
                     .iter()
@@ -835,16 +828,18 @@ fn elements(v: &Value) -> Option<Vec<Value>> {
     }
 }
 
+/// The positions of the attributes two relations share, in `a`'s order, in each of them.
+fn shared_columns(a: &Relation, b: &Relation) -> (Vec<usize>, Vec<usize>) {
+    a.attrs
+        .iter()
+        .enumerate()
+        .filter_map(|(i, x)| b.attrs.iter().position(|y| y == x).map(|j| (i, j)))
+        .unzip()
+}
+
 /// A natural join (a product when nothing is shared).
 fn join(a: &Relation, b: &Relation) -> Result<Relation, EvalError> {
-    let shared: Vec<Attr> = a
-        .attrs
-        .iter()
-        .filter(|x| b.attrs.contains(x))
-        .cloned()
-        .collect();
-    let ai: Vec<usize> = shared.iter().map(|x| a.col(x)).collect::<Result<_, _>>()?;
-    let bi: Vec<usize> = shared.iter().map(|x| b.col(x)).collect::<Result<_, _>>()?;
+    let (ai, bi) = shared_columns(a, b);
     let rest: Vec<usize> = (0..b.attrs.len()).filter(|i| !bi.contains(i)).collect();
     let mut index: BTreeMap<Vec<Value>, Vec<&Vec<Value>>> = BTreeMap::new();
     for t in &b.tuples {

@@ -508,23 +508,8 @@ fn is_empty(v: &Value) -> R<bool> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::test_support::{parse, show};
 
-    /// Calls `name` on the space-separated value literals in `args` and compares the printed
-    /// outcome with `expected`: a value, `nil`, or `error: <substring of the message>`.
-    #[track_caller]
-    fn check(name: &str, args: &str, expected: &str) {
-        let args = parse(args);
-        let got = show(call(name, &args));
-        if let Some(msg) = expected.strip_prefix("error: ") {
-            assert!(
-                got.starts_with("error: ") && got.contains(msg),
-                "{name} {args:?}: got {got}, expected an error containing {msg:?}"
-            );
-        } else {
-            assert_eq!(got, expected, "{name} {args:?}");
-        }
-    }
+    use crate::test_support::check_call as check;
 
     #[test]
     fn eq_is_numeric_across_kinds() {

@@ -139,3 +139,19 @@ fn the_reader_reads_every_literal() {
         "nil true 1 -2.5 \"a\\\"b\" :k/v 'x [1, [2]] #{1, 2} {:a 1} #ref \"3\""
     );
 }
+
+/// Calls `name` on the space-separated value literals in `args` and compares the printed
+/// outcome with `expected`: a value, `nil`, or `error: <substring of the message>`.
+#[track_caller]
+pub fn check_call(name: &str, args: &str, expected: &str) {
+    let args = parse(args);
+    let got = show(crate::eval::call(name, &args));
+    if let Some(msg) = expected.strip_prefix("error: ") {
+        assert!(
+            got.starts_with("error: ") && got.contains(msg),
+            "{name} {args:?}: got {got}, expected an error containing {msg:?}"
+        );
+    } else {
+        assert_eq!(got, expected, "{name} {args:?}");
+    }
+}
