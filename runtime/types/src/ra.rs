@@ -151,7 +151,7 @@ impl OutputSpec {
         }
         for p in &self.pulls {
             let (kind, text) = match &p.pattern {
-                PullPattern::Const(v) => ("const", v.to_string()),
+                PullPattern::Const(v) => ("const", crate::value::to_edn(v)),
                 PullPattern::Input(r) => ("input", r.clone()),
             };
             let args = [
