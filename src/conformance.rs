@@ -18,6 +18,7 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Reference,
+    Dataflow,
 }
 
 /// The result of one case.
@@ -255,7 +256,7 @@ fn flag(case: &[(Node, Node)], key: &str) -> bool {
     )
 }
 
-fn run_map(case: &[(Node, Node)], _backend: Backend) -> Outcome {
+fn run_map(case: &[(Node, Node)], backend: Backend) -> Outcome {
     let expect_error = flag(case, "error");
     let phase = match get(case, "error-phase") {
         Some(Node {
@@ -355,7 +356,13 @@ fn run_map(case: &[(Node, Node)], _backend: Backend) -> Outcome {
             );
         }
     };
-    let actual = match prepared.run(args, &host_registry()) {
+    let backend = match backend {
+        Backend::Reference => crate::query::Backend::Reference,
+        Backend::Dataflow => {
+            crate::query::Backend::Dataflow(pomo_runtime::dataflow::Config::default())
+        }
+    };
+    let actual = match prepared.run_on(args, &host_registry(), &backend) {
         Ok(v) => v,
         Err(e) => return fail_phase("query", e.message),
     };

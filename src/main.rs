@@ -1,5 +1,6 @@
-//! The `pomo` command line: `check` and `explain` (issue 2); the store and query commands
-//! arrive with issue 3. Exit codes: 0 fine, 1 the input has errors, 2 a usage error.
+//! The `pomo` command line: `check` and `explain`, the store commands (`transact`, `import`,
+//! `demo`), `query` on the reference or dataflow backend, and `watch` (incremental results).
+//! Exit codes: 0 fine, 1 the input has errors, 2 a usage error.
 
 use clap::{Args, Parser, Subcommand};
 use pomo::{Input, InputKind, Options, Stage};
@@ -45,6 +46,22 @@ enum Command {
         /// Query every assertion and retraction (`[?e ?a ?v ?tx ?added]`).
         #[arg(long)]
         history: bool,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
+    /// Run a query on the dataflow engine, print its result, then read transactions from stdin
+    /// (one EDN tx-data vector per line; `[]` advances an epoch without data), apply each to
+    /// the store and print the result's changes (`+ [..]` / `- [..]`).
+    Watch {
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        store: StoreArg,
+        /// An input for the query's `:in` after the database, as EDN (repeatable, in order).
+        #[arg(long = "in", value_name = "EDN")]
+        inputs: Vec<String>,
+        #[command(flatten)]
+        cluster: ClusterArgs,
     },
     /// Apply transactions: a file of tx-data vectors, each one transaction.
     Transact {
@@ -73,7 +90,7 @@ enum Command {
     Check(Source),
     /// Print one stage of the compilation.
     Explain {
-        /// The stage to print: ast, logic, strata, ra-raw or ra.
+        /// The stage to print: ast, logic, strata, ra-raw, ra or flow.
         #[arg(long, value_parser = parse_stage)]
         stage: Stage,
         /// Print the plan after each optimizer pass (with --stage ra).
@@ -110,6 +127,102 @@ struct StoreArg {
 impl StoreArg {
     fn dir(&self) -> String {
         self.db.clone().unwrap_or_else(|| ".pomo".to_string())
+    }
+}
+
+/// Which backend runs a query.
+#[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+enum EngineKind {
+    /// The reference evaluator (the oracle).
+    Reference,
+    /// Incremental differential dataflow (timely workers and processes).
+    Dataflow,
+}
+
+#[derive(Args)]
+struct EngineArgs {
+    /// The backend that runs the query (--workers and --processes imply dataflow).
+    #[arg(long, value_enum)]
+    engine: Option<EngineKind>,
+    #[command(flatten)]
+    cluster: ClusterArgs,
+}
+
+/// timely's workers and processes.
+#[derive(Args)]
+struct ClusterArgs {
+    /// Worker threads per process.
+    #[arg(long, short = 'w', value_name = "N", default_value_t = 1)]
+    workers: usize,
+    /// Processes in the cluster; each holds a shard of the facts.
+    #[arg(long, short = 'n', value_name = "N", default_value_t = 1)]
+    processes: usize,
+    /// This process's index (0 prints the results).
+    #[arg(long, short = 'p', value_name = "I", default_value_t = 0)]
+    process: usize,
+    /// A file with one `host:port` per process, in process order (default 127.0.0.1:2101+i).
+    #[arg(long, short = 'H', value_name = "FILE")]
+    hostfile: Option<String>,
+}
+
+impl ClusterArgs {
+    fn is_default(&self) -> bool {
+        self.workers == 1 && self.processes == 1 && self.hostfile.is_none()
+    }
+
+    fn config(&self) -> Result<pomo::runtime::dataflow::Config, ExitCode> {
+        if self.workers == 0 || self.processes == 0 {
+            return Err(usage("--workers and --processes take at least 1"));
+        }
+        if self.process >= self.processes {
+            return Err(usage(&format!(
+                "--process {} is outside 0..{}",
+                self.process, self.processes
+            )));
+        }
+        let hosts = match &self.hostfile {
+            Some(path) => match std::fs::read_to_string(path) {
+                Ok(t) => t
+                    .lines()
+                    .map(str::trim)
+                    .filter(|l| !l.is_empty() && !l.starts_with('#'))
+                    .map(String::from)
+                    .collect(),
+                Err(e) => return Err(usage(&format!("cannot read {path}: {e}"))),
+            },
+            None => Vec::new(),
+        };
+        if !hosts.is_empty() && hosts.len() < self.processes {
+            return Err(usage(&format!(
+                "{} names {} hosts for {} processes",
+                self.hostfile.as_deref().unwrap_or(""),
+                hosts.len(),
+                self.processes
+            )));
+        }
+        Ok(pomo::runtime::dataflow::Config {
+            workers: self.workers,
+            processes: self.processes,
+            process: self.process,
+            hosts,
+        })
+    }
+}
+
+impl EngineArgs {
+    fn backend(&self) -> Result<pomo::query::Backend, ExitCode> {
+        let kind = self.engine.unwrap_or(if self.cluster.is_default() {
+            EngineKind::Reference
+        } else {
+            EngineKind::Dataflow
+        });
+        match kind {
+            EngineKind::Reference if !self.cluster.is_default() => Err(usage(
+                "--workers, --processes and --hostfile go with --engine dataflow",
+            )),
+            EngineKind::Reference => Ok(pomo::query::Backend::Reference),
+            EngineKind::Dataflow => Ok(pomo::query::Backend::Dataflow(self.cluster.config()?)),
+        }
     }
 }
 
@@ -210,10 +323,30 @@ fn main() -> ExitCode {
             as_of,
             since,
             history,
+            engine,
         } => {
-            return store_cmd::query(
-                source, store, inputs, *format, *timing, *as_of, *since, *history,
-            );
+            let backend = match engine.backend() {
+                Ok(b) => b,
+                Err(c) => return c,
+            };
+            let view = store_cmd::View {
+                as_of: *as_of,
+                since: *since,
+                history: *history,
+            };
+            return store_cmd::query(source, store, inputs, *format, *timing, view, &backend);
+        }
+        Command::Watch {
+            source,
+            store,
+            inputs,
+            cluster,
+        } => {
+            let config = match cluster.config() {
+                Ok(c) => c,
+                Err(c) => return c,
+            };
+            return store_cmd::watch(source, store, inputs, &config);
         }
         Command::Transact { file, store } => return store_cmd::transact(file, store),
         Command::Import { tsv, attrs, store } => return store_cmd::import(tsv, attrs, store),
@@ -222,6 +355,7 @@ fn main() -> ExitCode {
     }
     let (source, stage, opts) = match &cli.command {
         Command::Query { .. }
+        | Command::Watch { .. }
         | Command::Transact { .. }
         | Command::Import { .. }
         | Command::Demo { .. } => {

@@ -20,6 +20,7 @@
 use crate::{Ast, Compilation, Input, Options};
 use pomo_grammar::Diagnostic;
 use pomo_grammar::query::{Binding, Input as InElem};
+use pomo_runtime::dataflow;
 use pomo_runtime::reference::{self, Env, Source};
 use pomo_runtime::results;
 use pomo_runtime::store::Db;
@@ -38,6 +39,15 @@ pub enum Arg {
     /// A value for a binding (scalar, tuple, collection, relation) or a rule set (ignored: rules
     /// are compiled into the plan).
     Value(Value),
+}
+
+/// Which backend evaluates a plan.
+#[derive(Clone, Debug)]
+pub enum Backend {
+    /// The reference evaluator (the oracle).
+    Reference,
+    /// The incremental dataflow backend, on timely's workers and processes.
+    Dataflow(dataflow::Config),
 }
 
 /// What one `:in` position takes.
@@ -173,12 +183,46 @@ impl PreparedQuery {
         Ok(env)
     }
 
-    /// Runs the query and shapes its result.
+    /// Runs the query on the reference evaluator and shapes its result.
     pub fn run(&self, args: Vec<Arg>, registry: &Registry) -> Result<Value, QueryError> {
+        self.run_on(args, registry, &Backend::Reference)
+    }
+
+    /// Evaluates the plan on a backend: every relation it derives, by name.
+    pub fn evaluate(
+        &self,
+        env: &Env,
+        backend: &Backend,
+    ) -> Result<BTreeMap<String, reference::Relation>, QueryError> {
+        let qe = |e: pomo_stdlib::EvalError| QueryError { message: e.message };
+        match backend {
+            Backend::Reference => reference::evaluate(&self.compilation.plan, env).map_err(qe),
+            Backend::Dataflow(config) => {
+                dataflow::evaluate(&self.compilation.flow, env, config).map_err(qe)
+            }
+        }
+    }
+
+    /// Runs the query on a backend and shapes its result.
+    pub fn run_on(
+        &self,
+        args: Vec<Arg>,
+        registry: &Registry,
+        backend: &Backend,
+    ) -> Result<Value, QueryError> {
         let env = self.env(args, registry)?;
+        let rels = self.evaluate(&env, backend)?;
+        self.shape(rels, &env)
+    }
+
+    /// Shapes the relations a plan derived into the query's result: the output relation by
+    /// its find spec (pulls included), or every derived relation of a program without one.
+    pub fn shape(
+        &self,
+        rels: BTreeMap<String, reference::Relation>,
+        env: &Env,
+    ) -> Result<Value, QueryError> {
         let plan = &self.compilation.plan;
-        let rels =
-            reference::evaluate(plan, &env).map_err(|e| QueryError { message: e.message })?;
         match plan.output() {
             Some(out) => {
                 let RelKind::Output(spec) = &out.kind else {
@@ -189,7 +233,7 @@ impl PreparedQuery {
                     .cloned()
                     .unwrap_or_else(|| reference::Relation::new(out.attrs.clone()));
                 if !spec.pulls.is_empty() {
-                    rel = self.pull_columns(spec, rel, &env)?;
+                    rel = self.pull_columns(spec, rel, env)?;
                 }
                 Ok(results::shape(spec, &rel))
             }
@@ -209,6 +253,44 @@ impl PreparedQuery {
                     })
                     .collect(),
             )),
+        }
+    }
+
+    /// The rows `pomo watch` shows and diffs: the output relation's tuples (pulls applied), or
+    /// for a program without an output, `[relation tuple]` pairs of every derived relation.
+    pub fn watch_rows(
+        &self,
+        rels: BTreeMap<String, reference::Relation>,
+        env: &Env,
+    ) -> Result<std::collections::BTreeSet<Value>, QueryError> {
+        let plan = &self.compilation.plan;
+        match plan.output() {
+            Some(out) => {
+                let RelKind::Output(spec) = &out.kind else {
+                    unreachable!("output() returns an output relation")
+                };
+                let mut rel = rels
+                    .get(&out.name)
+                    .cloned()
+                    .unwrap_or_else(|| reference::Relation::new(out.attrs.clone()));
+                if !spec.pulls.is_empty() {
+                    rel = self.pull_columns(spec, rel, env)?;
+                }
+                Ok(rel.tuples.into_iter().map(Value::Tuple).collect())
+            }
+            None => Ok(rels
+                .into_iter()
+                .filter(|(n, _)| {
+                    plan.relation(n)
+                        .is_some_and(|d| matches!(d.kind, RelKind::Derived))
+                        || n.ends_with("@next")
+                })
+                .flat_map(|(n, r)| {
+                    r.tuples
+                        .into_iter()
+                        .map(move |t| Value::Tuple(vec![Value::Symbol(n.clone()), Value::Tuple(t)]))
+                })
+                .collect()),
         }
     }
 

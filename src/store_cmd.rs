@@ -1,13 +1,14 @@
 //! The store commands of the CLI: `query`, `transact`, `import` and `demo`.
 
 use super::{Format, Source, StoreArg, color, usage};
-use pomo::query::{Arg, prepare};
+use pomo::query::{Arg, Backend, prepare};
+use pomo::runtime::dataflow::{Config, Engine};
 use pomo::runtime::results;
 use pomo::runtime::store::{Db, Store, TxOp};
 use pomo::{Input, Options};
 use pomo_types::Value;
 use std::process::ExitCode;
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 fn open(store: &StoreArg) -> Result<Store, ExitCode> {
     let dir = store.dir();
@@ -92,75 +93,95 @@ pub fn transact(file: &str, store: &StoreArg) -> ExitCode {
     }
 }
 
-#[allow(clippy::too_many_arguments)]
+/// A time view of the store (`--as-of`, `--since`, `--history`).
+pub struct View {
+    pub as_of: Option<i64>,
+    pub since: Option<i64>,
+    pub history: bool,
+}
+
+fn prepare_source(source: &Source) -> Result<(pomo::query::PreparedQuery, Duration), ExitCode> {
+    let loaded = source.load()?;
+    let input = loaded.input();
+    let started = Instant::now();
+    match prepare(&input, &Options::default()) {
+        Ok(p) => Ok((p, started.elapsed())),
+        Err(d) => {
+            let sources = pomo::sources(&input, &loaded.name, loaded.rules_name());
+            eprint!("{}", pomo::render(&d, &sources, color()));
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
+/// The query's arguments: the database first; `--in` values fill the rest of `:in` in order,
+/// and a rule set position (`%`) takes the `--rules` file.
+fn arguments(
+    prepared: &pomo::query::PreparedQuery,
+    db: Db,
+    inputs: &[String],
+) -> Result<Vec<Arg>, ExitCode> {
+    let mut args = vec![Arg::Db(db)];
+    let mut given = inputs.iter();
+    while args.len() < prepared.arity() {
+        if prepared.takes_rules() && args.len() == rules_position(prepared) {
+            args.push(Arg::Value(Value::Nil));
+            continue;
+        }
+        let Some(text) = given.next() else {
+            return Err(usage(&format!(
+                "the query takes {} inputs after the database; give them with --in",
+                prepared.arity() - 1
+            )));
+        };
+        let v = match pomo::grammar::edn::parse_one(text) {
+            Ok(n) => match pomo::edn_data::value(&n) {
+                Ok(v) => v,
+                Err(e) => return Err(usage(&format!("--in {text}: {}", e.message))),
+            },
+            Err(d) => return Err(usage(&format!("--in {text}: {}", d[0]))),
+        };
+        args.push(Arg::Value(v));
+    }
+    if given.next().is_some() {
+        return Err(usage("more --in values than the query's :in takes"));
+    }
+    Ok(args)
+}
+
 pub fn query(
     source: &Source,
     store: &StoreArg,
     inputs: &[String],
     format: Format,
     timing: bool,
-    as_of: Option<i64>,
-    since: Option<i64>,
-    history: bool,
+    view: View,
+    backend: &Backend,
 ) -> ExitCode {
-    let loaded = match source.load() {
-        Ok(l) => l,
-        Err(code) => return code,
+    let (prepared, compiled) = match prepare_source(source) {
+        Ok(x) => x,
+        Err(c) => return c,
     };
-    let input = loaded.input();
-    let started = Instant::now();
-    let prepared = match prepare(&input, &Options::default()) {
-        Ok(p) => p,
-        Err(d) => {
-            let sources = pomo::sources(&input, &loaded.name, loaded.rules_name());
-            eprint!("{}", pomo::render(&d, &sources, color()));
-            return ExitCode::from(1);
-        }
-    };
-    let compiled = started.elapsed();
     let s = match open(store) {
         Ok(s) => s,
         Err(c) => return c,
     };
     let mut db: Db = s.db();
-    if let Some(t) = as_of {
+    if let Some(t) = view.as_of {
         db = db.as_of(t);
     }
-    if let Some(t) = since {
+    if let Some(t) = view.since {
         db = db.since(t);
     }
-    if history {
+    if view.history {
         db = db.history();
     }
-    // The store is the first source; `--in` values fill the rest of `:in` in order, and a rule
-    // set position (`%`) takes the `--rules` file.
-    let mut args = vec![Arg::Db(db)];
-    let mut given = inputs.iter();
-    while args.len() < prepared.arity() {
-        if prepared.takes_rules() && args.len() == rules_position(&prepared) {
-            args.push(Arg::Value(Value::Nil));
-            continue;
-        }
-        let Some(text) = given.next() else {
-            return usage(&format!(
-                "the query takes {} inputs after the database; give them with --in",
-                prepared.arity() - 1
-            ));
-        };
-        let v = match pomo::grammar::edn::parse_one(text) {
-            Ok(n) => match pomo::edn_data::value(&n) {
-                Ok(v) => v,
-                Err(e) => return usage(&format!("--in {text}: {}", e.message)),
-            },
-            Err(d) => return usage(&format!("--in {text}: {}", d[0])),
-        };
-        args.push(Arg::Value(v));
-    }
-    if given.next().is_some() {
-        return usage("more --in values than the query's :in takes");
-    }
+    let args = match arguments(&prepared, db, inputs) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
     let run_start = Instant::now();
-    let result = prepared.run(args, &pomo::stdlib::Registry::new());
+    let result = prepared.run_on(args, &pomo::stdlib::Registry::new(), backend);
     let ran = run_start.elapsed();
     if timing {
         eprintln!(
@@ -168,6 +189,18 @@ pub fn query(
             compiled.as_secs_f64() * 1e3,
             ran.as_secs_f64() * 1e3
         );
+    }
+    // In a cluster only process 0 holds the results.
+    if let Backend::Dataflow(c) = backend
+        && c.process != 0
+    {
+        return match result {
+            Ok(_) => ExitCode::SUCCESS,
+            Err(e) => {
+                eprintln!("error: {e}");
+                ExitCode::from(1)
+            }
+        };
     }
     match result {
         Ok(v) => {
@@ -183,6 +216,125 @@ pub fn query(
             ExitCode::from(1)
         }
     }
+}
+
+/// `pomo watch`: the current result, then each epoch's changes.
+pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Config) -> ExitCode {
+    use std::io::{BufRead, Write};
+    let (prepared, _) = match prepare_source(source) {
+        Ok(x) => x,
+        Err(c) => return c,
+    };
+    let mut s = match open(store) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let args = match arguments(&prepared, s.db(), inputs) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    let registry = pomo::stdlib::Registry::new();
+    let mut env = match prepared.env(args, &registry) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    let mut engine = match Engine::start(prepared.compilation.flow.clone(), env.clone(), config) {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: {}", e.message);
+            return ExitCode::from(1);
+        }
+    };
+    let printing = config.process == 0;
+    let mut shown = match prepared.watch_rows(engine.relations(), &env) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(1);
+        }
+    };
+    if printing {
+        match prepared.shape(engine.relations(), &env) {
+            Ok(v) => println!("{}", results::to_edn(&v)),
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        }
+    }
+    let _ = std::io::stdout().flush();
+    let mut status = ExitCode::SUCCESS;
+    for (n, line) in std::io::stdin().lock().lines().enumerate() {
+        let Ok(line) = line else { break };
+        let text = line.trim();
+        if text.is_empty() || text.starts_with(';') {
+            continue;
+        }
+        let name = format!("<stdin:{}>", n + 1);
+        let form = match pomo::grammar::edn::parse_one(text) {
+            Ok(f) => f,
+            Err(d) => {
+                let mut src = pomo::Sources::new();
+                src.add(&name, text);
+                eprint!("{}", pomo::render(&d, &src, color()));
+                status = ExitCode::from(1);
+                continue;
+            }
+        };
+        let ops: Vec<TxOp> = match pomo::edn_data::tx_data(s.db().schema(), &form) {
+            Ok(ops) => ops,
+            Err(e) => {
+                let mut src = pomo::Sources::new();
+                src.add(&name, text);
+                let d = pomo::grammar::Diagnostic::error("E0400", e.message)
+                    .with_label(e.span, "in this tx-data");
+                eprint!("{}", pomo::render(&[d], &src, color()));
+                status = ExitCode::from(1);
+                continue;
+            }
+        };
+        let stepped = if ops.is_empty() {
+            engine.step()
+        } else {
+            match s.transact(ops) {
+                Ok(report) => {
+                    env.sources
+                        .insert("$".into(), pomo::runtime::reference::Source::Db(s.db()));
+                    engine.transact(s.db(), &report)
+                }
+                Err(e) => {
+                    eprintln!("error: transaction rejected ({}): {}", e.kind, e.message);
+                    status = ExitCode::from(1);
+                    continue;
+                }
+            }
+        };
+        if let Err(e) = stepped {
+            eprintln!("error: {}", e.message);
+            return ExitCode::from(1);
+        }
+        let now = match prepared.watch_rows(engine.relations(), &env) {
+            Ok(r) => r,
+            Err(e) => {
+                eprintln!("error: {e}");
+                return ExitCode::from(1);
+            }
+        };
+        if printing {
+            for r in shown.difference(&now) {
+                println!("- {}", results::to_edn(r));
+            }
+            for r in now.difference(&shown) {
+                println!("+ {}", results::to_edn(r));
+            }
+            let _ = std::io::stdout().flush();
+        }
+        shown = now;
+    }
+    status
 }
 
 fn rules_position(p: &pomo::query::PreparedQuery) -> usize {

@@ -1,7 +1,8 @@
 //! The compiler driver: runs the stages in order and prints any of them (`pomo explain`).
 //!
 //! Stages: `ast` (the syntax tree), `logic` (PomoLogic after lowering and checks), `strata`,
-//! `ra-raw` (PomoRA straight from lowering) and `ra` (after the optimizer pipeline). Each stage
+//! `ra-raw` (PomoRA straight from lowering), `ra` (after the optimizer pipeline) and `flow` (the
+//! plan lowered for the dataflow backend, see [`crate::flow`]). Each stage
 //! stops the compilation with all of its errors when it finds any.
 
 use crate::logic::{self, ir::Program};
@@ -32,6 +33,7 @@ pub enum Stage {
     Strata,
     RaRaw,
     Ra,
+    Flow,
 }
 
 impl Stage {
@@ -41,6 +43,7 @@ impl Stage {
         ("strata", Stage::Strata),
         ("ra-raw", Stage::RaRaw),
         ("ra", Stage::Ra),
+        ("flow", Stage::Flow),
     ];
 
     pub fn from_name(s: &str) -> Option<Stage> {
@@ -76,6 +79,8 @@ pub struct Compilation {
     pub strata: Vec<Stratum>,
     pub raw: Plan,
     pub plan: Plan,
+    /// The plan lowered for the dataflow backend.
+    pub flow: pomo_types::flow::FlowPlan,
     pub trace: Vec<TraceStep>,
 }
 
@@ -224,12 +229,14 @@ pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Dia
     let program = lower(&ast)?;
     let strata = stratify(&program)?;
     let (raw, plan, trace) = plan(&program, &strata, opts)?;
+    let flow = crate::flow::lower(&plan);
     Ok(Compilation {
         ast,
         program,
         strata,
         raw,
         plan,
+        flow,
         trace,
     })
 }
@@ -257,6 +264,7 @@ impl Compilation {
             Stage::Strata => strata::print(&self.program, &self.strata),
             Stage::RaRaw => self.raw.to_string(),
             Stage::Ra => self.plan.to_string(),
+            Stage::Flow => self.flow.to_string(),
         }
     }
 

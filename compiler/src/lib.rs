@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod explain;
+pub mod flow;
 pub mod logic;
 pub mod ra;
 pub mod strata;

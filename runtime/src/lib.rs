@@ -3,6 +3,8 @@
 //! `dataflow` and `jit` features) come with issues 3 to 5. It never depends on the compiler, so an
 //! app that runs precompiled artifacts needs only this crate and `pomo-stdlib`.
 
+#[cfg(feature = "dataflow")]
+pub mod dataflow;
 pub mod pull;
 pub mod reference;
 pub mod results;

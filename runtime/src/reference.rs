@@ -6,7 +6,8 @@
 //! Base relations come from an [`Env`]: `datom` (and `fact`, the same facts) over the database
 //! bound to `$`, `datom$name` over `$name`, a collection bound in place of a database (its tuples
 //! fill `e a v m added` by position), and any other base relation `R(a1, …)` of a PomoLogic
-//! program reads the store's entities that have the attributes `:R/a1 …` (`id` is the entity id).
+//! program reads the store's entities that have the attributes `:R/a1 …` (`id` is the entity id
+//! unless the store has an attribute `:R/id`).
 //! Inputs are values bound to the plan's input relations by name.
 
 use crate::store::{Datom, Db, TX0};
@@ -113,7 +114,23 @@ pub fn evaluate(plan: &Plan, env: &Env) -> Result<BTreeMap<String, Relation>, Ev
         .collect())
 }
 
-struct Evaluator<'a> {
+/// An evaluator with no plan, for the scalar parts (formulas, maps, aggregates, base
+/// relations) other backends share with this one.
+pub(crate) fn scalar(env: &Env) -> Evaluator<'_> {
+    static NO_PLAN: Plan = Plan {
+        relations: Vec::new(),
+        strata: Vec::new(),
+        exprs: Vec::new(),
+    };
+    Evaluator {
+        plan: &NO_PLAN,
+        env,
+        rels: BTreeMap::new(),
+        base: BTreeMap::new(),
+    }
+}
+
+pub(crate) struct Evaluator<'a> {
     plan: &'a Plan,
     env: &'a Env,
     rels: BTreeMap<(String, Version), Relation>,
@@ -321,7 +338,7 @@ impl Evaluator<'_> {
     }
 
     /// The source a store-view relation reads, if the relation is one.
-    fn view_source(name: &str) -> Option<String> {
+    pub(crate) fn view_source(name: &str) -> Option<String> {
         if name == "datom" || name == "fact" {
             Some("$".to_string())
         } else {
@@ -331,7 +348,7 @@ impl Evaluator<'_> {
         }
     }
 
-    fn load_base(&self, decl: &RelDecl) -> Result<Relation, EvalError> {
+    pub(crate) fn load_base(&self, decl: &RelDecl) -> Result<Relation, EvalError> {
         if let RelKind::Input(kind) = decl.kind {
             let v = self
                 .env
@@ -404,7 +421,14 @@ impl Evaluator<'_> {
         // A PomoLogic base relation over the store: entities with the attributes `:R/a`.
         let db = self.db("$")?;
         let mut r = Relation::new(decl.attrs.clone());
-        let cols: Vec<&Attr> = decl.attrs.iter().filter(|a| *a != "id").collect();
+        // `id` is the entity id, unless the store has an attribute `:R/id` of its own.
+        let id_attr = format!("{}/id", decl.name);
+        let id_is_entity = db.datoms_eavt(None, Some(&id_attr), None).is_empty();
+        let cols: Vec<&Attr> = decl
+            .attrs
+            .iter()
+            .filter(|a| *a != "id" || !id_is_entity)
+            .collect();
         let Some(first) = cols.first() else {
             return Ok(r);
         };
@@ -417,7 +441,7 @@ impl Evaluator<'_> {
         for e in entities {
             let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
             for a in &decl.attrs {
-                let vals: Vec<Value> = if a == "id" {
+                let vals: Vec<Value> = if a == "id" && id_is_entity {
                     vec![Value::Int(e)]
                 } else {
                     db.datoms_eavt(Some(e), Some(&format!("{}/{}", decl.name, a)), None)
@@ -530,7 +554,12 @@ impl Evaluator<'_> {
         }
     }
 
-    fn formula(&self, f: &Formula, attrs: &[Attr], t: &[Value]) -> Result<bool, EvalError> {
+    pub(crate) fn formula(
+        &self,
+        f: &Formula,
+        attrs: &[Attr],
+        t: &[Value],
+    ) -> Result<bool, EvalError> {
         for d in &f.disjuncts {
             let mut all = true;
             for l in d {
@@ -668,67 +697,78 @@ impl Evaluator<'_> {
         attrs.extend(bind.attrs());
         let mut out = Relation::new(attrs);
         for t in &r.tuples {
-            let v = match rhs {
-                MapRhs::Operand(o) => Some(self.operand(o, &r.attrs, t)?),
-                MapRhs::Call { func, args } => {
-                    let vals: Vec<Value> = args
-                        .iter()
-                        .map(|o| self.operand(o, &r.attrs, t))
-                        .collect::<Result<_, _>>()?;
-                    self.call(func, &vals, &r.attrs, t)?
-                }
-            };
-            // A nil result binds nothing: the tuple is dropped.
-            let Some(v) = v else { continue };
-            if v == Value::Nil {
-                continue;
-            }
-            let pick = |parts: &[Value], slots: &[Option<Attr>]| -> Option<Vec<Value>> {
-                if parts.len() < slots.len() {
-                    return None;
-                }
-                Some(
-                    slots
-                        .iter()
-                        .zip(parts)
-                        .filter(|(s, _)| s.is_some())
-                        .map(|(_, v)| v.clone())
-                        .collect(),
-                )
-            };
-            let rows: Vec<Vec<Value>> = match bind {
-                MapBind::Scalar(_) => vec![vec![v]],
-                MapBind::Tuple(slots) => match elements(&v) {
-                    Some(parts) => pick(&parts, slots).into_iter().collect(),
-                    None => return Err(err(format!("cannot bind a {} to a tuple", v.type_name()))),
-                },
-                MapBind::Coll(_) => match elements(&v) {
-                    Some(parts) => parts.into_iter().map(|x| vec![x]).collect(),
-                    None => {
-                        return Err(err(format!(
-                            "cannot bind a {} to a collection",
-                            v.type_name()
-                        )));
-                    }
-                },
-                MapBind::Rel(slots) => match elements(&v) {
-                    Some(parts) => parts
-                        .iter()
-                        .filter_map(|p| elements(p).and_then(|xs| pick(&xs, slots)))
-                        .collect(),
-                    None => {
-                        return Err(err(format!(
-                            "cannot bind a {} to a relation",
-                            v.type_name()
-                        )));
-                    }
-                },
-            };
-            for row in rows {
+            for row in self.map_tuple(bind, rhs, &r.attrs, t)? {
                 out.tuples.insert(t.iter().cloned().chain(row).collect());
             }
         }
         Ok(out)
+    }
+
+    /// The values a map appends to one tuple: one row per binding (none when the function
+    /// gives nothing or nil).
+    pub(crate) fn map_tuple(
+        &self,
+        bind: &MapBind,
+        rhs: &MapRhs,
+        attrs: &[Attr],
+        t: &[Value],
+    ) -> Result<Vec<Vec<Value>>, EvalError> {
+        let v = match rhs {
+            MapRhs::Operand(o) => Some(self.operand(o, attrs, t)?),
+            MapRhs::Call { func, args } => {
+                let vals: Vec<Value> = args
+                    .iter()
+                    .map(|o| self.operand(o, attrs, t))
+                    .collect::<Result<_, _>>()?;
+                self.call(func, &vals, attrs, t)?
+            }
+        };
+        // A nil result binds nothing: the tuple is dropped.
+        let Some(v) = v else { return Ok(Vec::new()) };
+        if v == Value::Nil {
+            return Ok(Vec::new());
+        }
+        let pick = |parts: &[Value], slots: &[Option<Attr>]| -> Option<Vec<Value>> {
+            if parts.len() < slots.len() {
+                return None;
+            }
+            Some(
+                slots
+                    .iter()
+                    .zip(parts)
+                    .filter(|(s, _)| s.is_some())
+                    .map(|(_, v)| v.clone())
+                    .collect(),
+            )
+        };
+        Ok(match bind {
+            MapBind::Scalar(_) => vec![vec![v]],
+            MapBind::Tuple(slots) => match elements(&v) {
+                Some(parts) => pick(&parts, slots).into_iter().collect(),
+                None => return Err(err(format!("cannot bind a {} to a tuple", v.type_name()))),
+            },
+            MapBind::Coll(_) => match elements(&v) {
+                Some(parts) => parts.into_iter().map(|x| vec![x]).collect(),
+                None => {
+                    return Err(err(format!(
+                        "cannot bind a {} to a collection",
+                        v.type_name()
+                    )));
+                }
+            },
+            MapBind::Rel(slots) => match elements(&v) {
+                Some(parts) => parts
+                    .iter()
+                    .filter_map(|p| elements(p).and_then(|xs| pick(&xs, slots)))
+                    .collect(),
+                None => {
+                    return Err(err(format!(
+                        "cannot bind a {} to a relation",
+                        v.type_name()
+                    )));
+                }
+            },
+        })
     }
 
     fn group_by(
@@ -751,55 +791,74 @@ impl Evaluator<'_> {
         let mut out = Relation::new(attrs);
         for (key, tuples) in groups {
             let mut row = key;
-            for a in aggs {
-                // The last operand is the aggregated attribute; constants before it are
-                // parameters (the n of `max n ?x`). `count()` counts tuples.
-                let (params, values): (Vec<Value>, Vec<Value>) = match a.args.split_last() {
-                    Some((Operand::Attr(x), params)) => {
-                        let i = r.col(x)?;
-                        let ps = params
-                            .iter()
-                            .map(|p| self.operand(p, &r.attrs, tuples[0]))
-                            .collect::<Result<_, _>>()?;
-                        (ps, tuples.iter().map(|t| t[i].clone()).collect())
-                    }
-                    _ => (
-                        Vec::new(),
-                        tuples.iter().map(|_| Value::Bool(true)).collect(),
-                    ),
-                };
-                let v = match &a.func {
-                    Callee::Builtin(name) => pomo_stdlib::aggregate(name, &params, values)?,
-                    Callee::Attr(f) => {
-                        match self.operand(&Operand::Attr(f.clone()), &r.attrs, tuples[0])? {
-                            Value::Fn(name) => {
-                                let agg = self
-                                    .env
-                                    .registry
-                                    .aggregate(&name)
-                                    .ok_or_else(|| err(format!("no host aggregate {name}")))?;
-                                agg(values)?
-                            }
-                            other => {
-                                return Err(err(format!(
-                                    "{f} is a {}, not an aggregate",
-                                    other.type_name()
-                                )));
-                            }
-                        }
-                    }
-                };
-                row.push(v);
-            }
+            let tuples: Vec<&[Value]> = tuples.iter().map(|t| t.as_slice()).collect();
+            row.extend(self.aggregate_group(aggs, &r.attrs, &tuples)?);
             out.tuples.insert(row);
         }
         Ok(out)
+    }
+
+    /// The aggregates of one group of (distinct) tuples, in order.
+    pub(crate) fn aggregate_group(
+        &self,
+        aggs: &[AggCall],
+        attrs: &[Attr],
+        tuples: &[&[Value]],
+    ) -> Result<Vec<Value>, EvalError> {
+        let col = |a: &str| {
+            attrs
+                .iter()
+                .position(|x| x == a)
+                .ok_or_else(|| err(format!("attribute {a} is not in ({})", attrs.join(", "))))
+        };
+        let mut row = Vec::new();
+        for a in aggs {
+            // The last operand is the aggregated attribute; constants before it are
+            // parameters (the n of `max n ?x`). `count()` counts tuples.
+            let (params, values): (Vec<Value>, Vec<Value>) = match a.args.split_last() {
+                Some((Operand::Attr(x), params)) => {
+                    let i = col(x)?;
+                    let ps = params
+                        .iter()
+                        .map(|p| self.operand(p, attrs, tuples[0]))
+                        .collect::<Result<_, _>>()?;
+                    (ps, tuples.iter().map(|t| t[i].clone()).collect())
+                }
+                _ => (
+                    Vec::new(),
+                    tuples.iter().map(|_| Value::Bool(true)).collect(),
+                ),
+            };
+            let v = match &a.func {
+                Callee::Builtin(name) => pomo_stdlib::aggregate(name, &params, values)?,
+                Callee::Attr(f) => {
+                    match self.operand(&Operand::Attr(f.clone()), attrs, tuples[0])? {
+                        Value::Fn(name) => {
+                            let agg = self
+                                .env
+                                .registry
+                                .aggregate(&name)
+                                .ok_or_else(|| err(format!("no host aggregate {name}")))?;
+                            agg(values)?
+                        }
+                        other => {
+                            return Err(err(format!(
+                                "{f} is a {}, not an aggregate",
+                                other.type_name()
+                            )));
+                        }
+                    }
+                }
+            };
+            row.push(v);
+        }
+        Ok(row)
     }
 }
 
 /// Resolves a lookup ref `[:unique-attr value]` to its entity, as DataScript does for entity
 /// positions: the attribute must be unique and the entity must exist.
-fn resolve_lookup_ref(db: &Db, lr: &Value) -> Result<i64, EvalError> {
+pub(crate) fn resolve_lookup_ref(db: &Db, lr: &Value) -> Result<i64, EvalError> {
     let Value::Tuple(xs) = lr else {
         return Err(err(format!("{lr} is not an entity id")));
     };
@@ -866,7 +925,7 @@ fn join(a: &Relation, b: &Relation) -> Result<Relation, EvalError> {
 }
 
 /// The tuples of a store view with the attributes a plan declares for it.
-fn datom_relation(db: &Db, attrs: &[Attr], datoms: Vec<Datom>) -> Relation {
+pub(crate) fn datom_relation(db: &Db, attrs: &[Attr], datoms: Vec<Datom>) -> Relation {
     let mut r = Relation::new(attrs.to_vec());
     for d in datoms {
         let t: Vec<Value> = attrs

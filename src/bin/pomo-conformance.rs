@@ -1,4 +1,4 @@
-//! `pomo-conformance edn DIR_OR_FILES... [--backend reference]`: runs conformance cases, prints
+//! `pomo-conformance edn DIR_OR_FILES... [--backend reference|dataflow]`: runs conformance cases, prints
 //! one line per failing case with the reason, and ends with `N passed, M failed`.
 
 use clap::{Parser, ValueEnum};
@@ -14,6 +14,7 @@ enum Suite {
 #[derive(Clone, Copy, ValueEnum)]
 enum BackendArg {
     Reference,
+    Dataflow,
 }
 
 #[derive(Parser)]
@@ -36,6 +37,7 @@ fn main() -> ExitCode {
     let Suite::Edn = cli.suite;
     let backend = match cli.backend {
         BackendArg::Reference => Backend::Reference,
+        BackendArg::Dataflow => Backend::Dataflow,
     };
     let files = case_files(&cli.paths);
     let (mut passed, mut failed) = (0, 0);

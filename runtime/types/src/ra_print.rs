@@ -72,7 +72,7 @@ pub fn name(s: &str, reserved: &[&str]) -> String {
     }
 }
 
-fn rname(s: &str) -> String {
+pub(crate) fn rname(s: &str) -> String {
     name(s, RA_RESERVED)
 }
 
@@ -80,21 +80,21 @@ fn relref(r: &RelRef) -> String {
     format!("{}{}", rname(&r.name), r.version.suffix())
 }
 
-fn operand(o: &Operand) -> String {
+pub(crate) fn operand(o: &Operand) -> String {
     match o {
         Operand::Attr(a) => rname(a),
         Operand::Const(v) => v.to_string(),
     }
 }
 
-fn callee(c: &Callee) -> String {
+pub(crate) fn callee(c: &Callee) -> String {
     match c {
         Callee::Builtin(n) => rname(n),
         Callee::Attr(a) => rname(a),
     }
 }
 
-fn args(xs: &[Operand]) -> String {
+pub(crate) fn args(xs: &[Operand]) -> String {
     xs.iter().map(operand).collect::<Vec<_>>().join(", ")
 }
 
@@ -133,7 +133,7 @@ fn opt_attr(a: &Option<Attr>) -> String {
     a.as_deref().map(rname).unwrap_or_else(|| "_".into())
 }
 
-fn map_bind(b: &MapBind) -> String {
+pub(crate) fn map_bind(b: &MapBind) -> String {
     match b {
         MapBind::Scalar(a) => rname(a),
         MapBind::Tuple(xs) => format!(
@@ -148,7 +148,7 @@ fn map_bind(b: &MapBind) -> String {
     }
 }
 
-fn value_row(row: &[Value]) -> String {
+pub(crate) fn value_row(row: &[Value]) -> String {
     format!(
         "({})",
         row.iter()

@@ -1,0 +1,384 @@
+//! Building a timely/differential dataflow from a flow plan, at run time.
+//!
+//! One dataflow per engine, with an outer `u64` timestamp (the epoch). Fed relations (base
+//! relations, inputs, carried `R@prev` sources) are input collections; constant rows come from
+//! one constants input; each stratum's definitions are rendered node by node, a recursive
+//! stratum inside one iterative scope (`Product<u64, u64>`) whose variables are its relations.
+//! The renderer is generic over the scope's timestamp only and never recurses into an iterative
+//! scope (NOTES-crates §3: that would instantiate ever deeper timestamp types).
+
+use super::Row;
+use crate::reference::{self, Env};
+use differential_dataflow::lattice::Lattice;
+use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
+use differential_dataflow::operators::iterate::VecVariable;
+use differential_dataflow::trace::implementations::{KeySpine, ValSpine};
+use differential_dataflow::{AsCollection, ExchangeData, VecCollection};
+use pomo_types::Value;
+use pomo_types::flow::*;
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+use timely::dataflow::Scope;
+use timely::order::Product;
+use timely::progress::Timestamp;
+
+pub(crate) type Coll<'s, T> = VecCollection<'s, T, Row, isize>;
+type Arr<'s, T> = Arranged<'s, TraceAgent<ValSpine<Row, Row, T, isize>>>;
+type KArr<'s, T> = Arranged<'s, TraceAgent<KeySpine<Row, T, isize>>>;
+
+/// How many rounds a recursive stratum may take in one epoch; like the reference evaluator's
+/// limit, it turns a program that keeps inventing values into an error instead of a hang.
+pub const MAX_ROUNDS: u64 = 100_000;
+
+/// What every operator closure shares: the plan, the bindings of functions, the first error.
+pub(crate) struct Shared {
+    pub flow: FlowPlan,
+    pub env: Env,
+    pub error: Mutex<Option<String>>,
+}
+
+impl Shared {
+    pub fn fail(&self, message: String) {
+        let mut e = self.error.lock().expect("error slot poisoned");
+        if e.is_none() {
+            *e = Some(message);
+        }
+    }
+}
+
+/// The collections a rendered scope reads its sources from.
+pub(crate) trait Sources<'s, T: Timestamp> {
+    fn source(&mut self, name: &str) -> Coll<'s, T>;
+    /// The constants input, rows tagged with their values node in column 0.
+    fn constants(&mut self) -> Coll<'s, T>;
+}
+
+pub(crate) trait Time: Timestamp + Lattice + ExchangeData + Ord {}
+impl<T: Timestamp + Lattice + ExchangeData + Ord> Time for T {}
+
+/// Rendered nodes and arrangements of one scope.
+pub(crate) struct Memo<'s, T: Time> {
+    nodes: HashMap<NodeId, Coll<'s, T>>,
+    arrs: HashMap<ArrId, Arr<'s, T>>,
+    karrs: HashMap<ArrId, KArr<'s, T>>,
+}
+
+impl<'s, T: Time> Memo<'s, T> {
+    pub fn new() -> Self {
+        Memo {
+            nodes: HashMap::new(),
+            arrs: HashMap::new(),
+            karrs: HashMap::new(),
+        }
+    }
+}
+
+fn pick(row: &[Value], cols: &[usize]) -> Row {
+    cols.iter().map(|&c| row[c].clone()).collect()
+}
+
+fn build(out: &[JCol], k: &Row, l: &Row, r: &Row) -> Row {
+    out.iter()
+        .map(|c| match *c {
+            JCol::Key(i) => k[i].clone(),
+            JCol::Left(i) => l[i].clone(),
+            JCol::Right(i) => r[i].clone(),
+        })
+        .collect()
+}
+
+/// Renders a node in a scope.
+pub(crate) fn node<'s, T: Time>(
+    sh: &Arc<Shared>,
+    id: NodeId,
+    memo: &mut Memo<'s, T>,
+    src: &mut dyn Sources<'s, T>,
+) -> Coll<'s, T> {
+    if let Some(c) = memo.nodes.get(&id) {
+        return c.clone();
+    }
+    let c: Coll<'s, T> = match sh.flow.node(id).clone() {
+        Node::Source(name) => src.source(&name),
+        Node::Values { .. } => {
+            let tag = Value::Int(id.0 as i64);
+            src.constants()
+                .filter(move |r| r[0] == tag)
+                .map(|r| r[1..].iter().cloned().collect())
+        }
+        Node::Initial(x) => {
+            let x = node(sh, x, memo, src);
+            let first = src.source(super::EPOCH0).map(|r| (r, ())).arrange_by_key();
+            x.map(|r| (Row::new(), r))
+                .join_core(first, |_k, r: &Row, _| Some(r.clone()))
+        }
+        Node::Filter {
+            schema,
+            formula,
+            input,
+        } => {
+            let x = node(sh, input, memo, src);
+            let sh = sh.clone();
+            x.filter(
+                move |r| match reference::scalar(&sh.env).formula(&formula, &schema, r) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        sh.fail(e.message);
+                        false
+                    }
+                },
+            )
+        }
+        Node::Project { cols, input } => {
+            let x = node(sh, input, memo, src);
+            x.map(move |r| pick(&r, &cols))
+        }
+        Node::Map {
+            schema,
+            bind,
+            rhs,
+            input,
+        } => {
+            let x = node(sh, input, memo, src);
+            let sh = sh.clone();
+            x.flat_map(move |r| {
+                let ext = match reference::scalar(&sh.env).map_tuple(&bind, &rhs, &schema, &r) {
+                    Ok(rows) => rows,
+                    Err(e) => {
+                        sh.fail(e.message);
+                        Vec::new()
+                    }
+                };
+                ext.into_iter()
+                    .map(|e| r.iter().cloned().chain(e).collect::<Row>())
+                    .collect::<Vec<_>>()
+            })
+        }
+        Node::Union(xs) => {
+            let parts: Vec<Coll<'s, T>> = xs.iter().map(|x| node(sh, *x, memo, src)).collect();
+            let mut it = parts.into_iter();
+            let first = it.next().expect("a union has parts");
+            first.concatenate(it)
+        }
+        Node::Distinct(x) => node(sh, x, memo, src).distinct(),
+        Node::Join { left, right, out } => {
+            let l = arr(sh, left, memo, src);
+            let r = arr(sh, right, memo, src);
+            l.join_core(r, move |k: &Row, a: &Row, b: &Row| {
+                Some(build(&out, k, a, b))
+            })
+        }
+        Node::SemiJoin { left, right, out } => {
+            let l = arr(sh, left, memo, src);
+            let r = karr(sh, right, memo, src);
+            let empty = Row::new();
+            l.join_core(r, move |k: &Row, a: &Row, _: &()| {
+                Some(build(&out, k, a, &empty))
+            })
+        }
+        Node::AntiJoin {
+            input,
+            left,
+            right,
+            out,
+        } => {
+            let x = node(sh, input, memo, src);
+            let l = arr(sh, left, memo, src);
+            let r = karr(sh, right, memo, src);
+            let empty = Row::new();
+            let semi = l.join_core(r, move |k: &Row, a: &Row, _: &()| {
+                Some(build(&out, k, a, &empty))
+            });
+            x.concat(semi.negate())
+        }
+        Node::Reduce {
+            schema,
+            keys,
+            aggs,
+            input,
+        } => {
+            let x = node(sh, input, memo, src);
+            let sh = sh.clone();
+            x.distinct()
+                .map(move |r| (pick(&r, &keys), r))
+                .reduce(
+                    move |_k, vals: &[(&Row, isize)], out: &mut Vec<(Row, isize)>| {
+                        let tuples: Vec<&[Value]> =
+                            vals.iter().map(|(r, _)| r.as_slice()).collect();
+                        match reference::scalar(&sh.env).aggregate_group(&aggs, &schema, &tuples) {
+                            Ok(v) => out.push((v.into_iter().collect(), 1)),
+                            Err(e) => sh.fail(e.message),
+                        }
+                    },
+                )
+                .map(|(k, v): (Row, Row)| k.into_iter().chain(v).collect())
+        }
+    };
+    memo.nodes.insert(id, c.clone());
+    c
+}
+
+fn arr<'s, T: Time>(
+    sh: &Arc<Shared>,
+    id: ArrId,
+    memo: &mut Memo<'s, T>,
+    src: &mut dyn Sources<'s, T>,
+) -> Arr<'s, T> {
+    if let Some(a) = memo.arrs.get(&id) {
+        return a.clone();
+    }
+    let spec = sh.flow.arrangement(id).clone();
+    let x = node(sh, spec.input, memo, src);
+    let arity_hint = spec.key.clone();
+    let a = x
+        .map(move |r| {
+            let k = pick(&r, &arity_hint);
+            let v: Row = r
+                .iter()
+                .enumerate()
+                .filter(|(i, _)| !arity_hint.contains(i))
+                .map(|(_, v)| v.clone())
+                .collect();
+            (k, v)
+        })
+        .arrange_by_key();
+    memo.arrs.insert(id, a.clone());
+    a
+}
+
+fn karr<'s, T: Time>(
+    sh: &Arc<Shared>,
+    id: ArrId,
+    memo: &mut Memo<'s, T>,
+    src: &mut dyn Sources<'s, T>,
+) -> KArr<'s, T> {
+    if let Some(a) = memo.karrs.get(&id) {
+        return a.clone();
+    }
+    let spec = sh.flow.arrangement(id).clone();
+    let x = node(sh, spec.input, memo, src);
+    let key = spec.key.clone();
+    let a = x.map(move |r| pick(&r, &key)).distinct().arrange_by_self();
+    memo.karrs.insert(id, a.clone());
+    a
+}
+
+/// The outer scope's sources: fed inputs, constants, and the relations earlier strata defined.
+pub(crate) struct Outer<'s> {
+    pub fed: HashMap<String, Coll<'s, u64>>,
+    pub constants: Coll<'s, u64>,
+    pub defined: HashMap<String, Coll<'s, u64>>,
+}
+
+impl<'s> Sources<'s, u64> for Outer<'s> {
+    fn source(&mut self, name: &str) -> Coll<'s, u64> {
+        if let Some(c) = self.defined.get(name).or_else(|| self.fed.get(name)) {
+            return c.clone();
+        }
+        // A relation nothing defines or feeds (a derived relation without rules) is empty.
+        self.constants.clone().filter(|_| false)
+    }
+    fn constants(&mut self) -> Coll<'s, u64> {
+        self.constants.clone()
+    }
+}
+
+/// Sources inside an iterative scope: the stratum's variables, else the outer collections,
+/// entered once.
+struct Inner<'a, 's, 'i> {
+    outer: &'a mut Outer<'s>,
+    scope: Scope<'i, Product<u64, u64>>,
+    vars: HashMap<String, Coll<'i, Product<u64, u64>>>,
+    entered: HashMap<String, Coll<'i, Product<u64, u64>>>,
+    constants: Option<Coll<'i, Product<u64, u64>>>,
+}
+
+impl<'s, 'i> Sources<'i, Product<u64, u64>> for Inner<'_, 's, 'i> {
+    fn source(&mut self, name: &str) -> Coll<'i, Product<u64, u64>> {
+        if let Some(c) = self.vars.get(name).or_else(|| self.entered.get(name)) {
+            return c.clone();
+        }
+        let c = self.outer.source(name).enter(self.scope);
+        self.entered.insert(name.to_string(), c.clone());
+        c
+    }
+    fn constants(&mut self) -> Coll<'i, Product<u64, u64>> {
+        if let Some(c) = &self.constants {
+            return c.clone();
+        }
+        let c = self.outer.constants.clone().enter(self.scope);
+        self.constants = Some(c.clone());
+        c
+    }
+}
+
+/// Renders every stratum; returns each definition's collection (`R`, or `R@next`).
+pub(crate) fn strata<'s>(
+    sh: &Arc<Shared>,
+    scope: Scope<'s, u64>,
+    outer: &mut Outer<'s>,
+) -> Vec<(String, Coll<'s, u64>)> {
+    let mut out = Vec::new();
+    let mut memo: Memo<'s, u64> = Memo::new();
+    for st in &sh.flow.strata {
+        if !st.recursive {
+            for d in &st.defs {
+                let c = node(sh, d.node, &mut memo, outer);
+                let name = if d.next {
+                    format!("{}@next", d.relation)
+                } else {
+                    d.relation.clone()
+                };
+                if !d.next {
+                    outer.defined.insert(d.relation.clone(), c.clone());
+                }
+                out.push((name, c));
+            }
+            continue;
+        }
+        let results: Vec<(String, Coll<'s, u64>)> = scope.iterative::<u64, _, _>(|inner| {
+            let mut variables = Vec::new();
+            let mut vars = HashMap::new();
+            for d in &st.defs {
+                let (var, coll) = VecVariable::new(inner, Product::new(0, 1));
+                vars.insert(d.relation.clone(), coll);
+                variables.push(var);
+            }
+            let mut src = Inner {
+                outer,
+                scope: inner,
+                vars,
+                entered: HashMap::new(),
+                constants: None,
+            };
+            let mut imemo: Memo<'_, Product<u64, u64>> = Memo::new();
+            let mut results = Vec::new();
+            for (d, var) in st.defs.iter().zip(variables) {
+                let c = node(sh, d.node, &mut imemo, &mut src);
+                // Stop a stratum that does not converge, and say so.
+                let shc = sh.clone();
+                let c = timely::dataflow::operators::vec::Filter::filter(
+                    c.inner,
+                    move |(_, t, _): &(Row, Product<u64, u64>, isize)| {
+                        if t.inner >= MAX_ROUNDS {
+                            shc.fail(format!(
+                                "recursion did not converge after {MAX_ROUNDS} iterations"
+                            ));
+                            false
+                        } else {
+                            true
+                        }
+                    },
+                )
+                .as_collection();
+                var.set(c.clone());
+                results.push((d.relation.clone(), c.leave(scope)));
+            }
+            results
+        });
+        for (name, c) in results {
+            outer.defined.insert(name.clone(), c.clone());
+            out.push((name, c));
+        }
+    }
+    out
+}
