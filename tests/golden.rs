@@ -61,6 +61,7 @@ fn golden_stages() {
         insta::assert_snapshot!("logic", c.stage_text(Stage::Logic));
         insta::assert_snapshot!("strata", c.stage_text(Stage::Strata));
         insta::assert_snapshot!("ra", c.stage_text(Stage::Ra));
+        insta::assert_snapshot!("flow", c.stage_text(Stage::Flow));
     });
 }
 
