@@ -1,5 +1,6 @@
 //! The public conformance corpora, run through the conformance runner on every `cargo test`:
-//! `../shared/conformance/edn` (DataScript-checked) and `edn-time` (time views). A case outside
+//! `../shared/conformance/edn` (DataScript-checked) and `edn-time` (time views), on the reference
+//! and the dataflow backends. A case outside
 //! `tests/known-failures.txt` that fails, or a listed case that passes, fails this test; every
 //! listed case carries its reason.
 
@@ -42,7 +43,7 @@ fn known_failures() -> BTreeMap<String, String> {
     out
 }
 
-fn run_suite(suite: &str) {
+fn run_suite(suite: &str, backend: Backend) {
     let Some(dir) = corpus(suite) else {
         // The corpora live beside the repository (../shared); a checkout without them has
         // nothing to run here, and says so.
@@ -53,7 +54,7 @@ fn run_suite(suite: &str) {
     let mut problems = Vec::new();
     let (mut passed, mut failed) = (0, 0);
     for f in case_files(&[dir]) {
-        let (name, outcome) = run_case(&f, Backend::Reference);
+        let (name, outcome) = run_case(&f, backend);
         let key = format!("{suite}/{name}");
         match (outcome, known.get(&key)) {
             (Outcome::Pass, None) => passed += 1,
@@ -68,16 +69,28 @@ fn run_suite(suite: &str) {
             }
         }
     }
-    eprintln!("{suite}: {passed} passed, {failed} failed (known)");
+    eprintln!("{suite} on {backend:?}: {passed} passed, {failed} failed (known)");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
 #[test]
 fn edn_corpus() {
-    run_suite("edn");
+    run_suite("edn", Backend::Reference);
+}
+
+/// The dataflow backend passes exactly the cases the reference passes: the same list of known
+/// failures holds for both.
+#[test]
+fn edn_corpus_on_dataflow() {
+    run_suite("edn", Backend::Dataflow);
+}
+
+#[test]
+fn edn_time_corpus_on_dataflow() {
+    run_suite("edn-time", Backend::Dataflow);
 }
 
 #[test]
 fn edn_time_corpus() {
-    run_suite("edn-time");
+    run_suite("edn-time", Backend::Reference);
 }
