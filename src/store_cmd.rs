@@ -26,6 +26,23 @@ fn open(store: &StoreArg) -> Result<Store, ExitCode> {
     }
 }
 
+/// Opens the store for a query: read-only, so that queries run beside a writer.
+fn open_for_reading(store: &StoreArg) -> Result<Store, ExitCode> {
+    let dir = store.dir();
+    match Store::open_read_only(std::path::Path::new(&dir)) {
+        Ok((s, warnings)) => {
+            for w in warnings {
+                eprintln!("warning: {dir}: {w}");
+            }
+            Ok(s)
+        }
+        Err(e) => {
+            eprintln!("error: cannot open the store in {dir}: {e:?}");
+            Err(ExitCode::from(1))
+        }
+    }
+}
+
 fn read_forms(path: &str) -> Result<(String, Vec<pomo::grammar::edn::Node>), ExitCode> {
     let text =
         std::fs::read_to_string(path).map_err(|e| usage(&format!("cannot read {path}: {e}")))?;
@@ -162,7 +179,7 @@ pub fn query(
         Ok(x) => x,
         Err(c) => return c,
     };
-    let s = match open(store) {
+    let s = match open_for_reading(store) {
         Ok(s) => s,
         Err(c) => return c,
     };

@@ -109,9 +109,13 @@ fn tx_text(ops: &[Op]) -> String {
                 1000 + *k as i64,
                 1000 + *k as i64
             )),
-            Op::RemoveEdge(k) => out.push_str(&format!("[:db/retractEntity {}] ", 1000 + *k as i64)),
+            Op::RemoveEdge(k) => {
+                out.push_str(&format!("[:db/retractEntity {}] ", 1000 + *k as i64))
+            }
             Op::Node(n) => out.push_str(&format!("[:db/add {} :node/id {n}] ", 2000 + *n as i64)),
-            Op::RemoveNode(n) => out.push_str(&format!("[:db/retractEntity {}] ", 2000 + *n as i64)),
+            Op::RemoveNode(n) => {
+                out.push_str(&format!("[:db/retractEntity {}] ", 2000 + *n as i64))
+            }
         }
     }
     out.push(']');
@@ -203,7 +207,9 @@ fn check(
         let Some(report) = transact(&mut store, &tx_text(tx)) else {
             continue;
         };
-        engine.transact(store.db(), &report).expect("the epoch runs");
+        engine
+            .transact(store.db(), &report)
+            .expect("the epoch runs");
         let env = prepared.env(args(&store), &registry).unwrap();
         let expected = reference::evaluate(&prepared.compilation.plan, &env).unwrap();
         compare(&format!("after transaction {}", i + 1), &expected, &engine)?;

@@ -346,3 +346,40 @@ fn large_and_batched_imports_land_whole() {
     assert_eq!(st.facts().filter(|f| f.a == "n/v").count(), 20_000);
     assert_eq!(st.last_t(), Some(20));
 }
+
+#[test]
+fn a_read_only_store_reads_beside_the_writer_and_refuses_transactions() {
+    let dir = tempfile::tempdir().unwrap();
+    let (mut writer, _) = Store::open(dir.path()).unwrap();
+    writer
+        .transact(vec![add(1, "name", Value::Str("Ada".into()))])
+        .unwrap();
+    // The writer still holds its lock; a reader opens anyway and sees the acknowledged data.
+    let (mut reader, warnings) = Store::open_read_only(dir.path()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(reader.db().datoms().len(), writer.db().datoms().len());
+    let e = reader
+        .transact(vec![add(2, "name", Value::Str("Bob".into()))])
+        .unwrap_err();
+    assert!(e.message.contains("read-only"), "{}", e.message);
+    // A half-written transaction at the end is left out, not read, and the file is untouched.
+    let len = std::fs::metadata(log_path(dir.path())).unwrap().len();
+    OpenOptions::new()
+        .append(true)
+        .open(log_path(dir.path()))
+        .unwrap()
+        .write_all(&[0x40, 1, 2, 3])
+        .unwrap();
+    let (reader, warnings) = Store::open_read_only(dir.path()).unwrap();
+    assert_eq!(warnings.len(), 1, "{warnings:?}");
+    assert_eq!(reader.db().datoms().len(), writer.db().datoms().len());
+    assert_eq!(
+        std::fs::metadata(log_path(dir.path())).unwrap().len(),
+        len + 4
+    );
+    // A store that does not exist reads as empty and is not created.
+    let missing = dir.path().join("nothing-here");
+    let (empty, _) = Store::open_read_only(&missing).unwrap();
+    assert!(empty.db().datoms().is_empty());
+    assert!(!missing.exists());
+}

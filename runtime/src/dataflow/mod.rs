@@ -237,6 +237,10 @@ impl Engine {
         let worker_sink = sink.clone();
         let fed_names = fed.clone();
         let done_tx = Mutex::new(done_tx);
+        // timely prints its connection progress ("awaiting connections", "error connecting …;
+        // retrying") on stdout while a cluster connects; send it to stderr so that it never
+        // mixes with results.
+        let quiet = (config.processes > 1).then(StdoutToStderr::start);
         let guards = timely::execute(timely_config, move |worker| {
             worker_main(
                 worker,
@@ -248,7 +252,9 @@ impl Engine {
                 threads,
             )
         })
-        .map_err(|e| err(format!("could not start the dataflow: {e}")))?;
+        .map_err(|e| err(format!("could not start the dataflow: {e}")));
+        drop(quiet);
+        let guards = guards?;
         let mut engine = Engine {
             shared,
             config: config.clone(),
@@ -570,6 +576,31 @@ impl Drop for Engine {
         }
         if let Some(g) = self.guards.take() {
             let _ = g.join();
+        }
+    }
+}
+
+/// Points fd 1 at fd 2 until dropped.
+struct StdoutToStderr(Option<std::os::fd::OwnedFd>);
+
+impl StdoutToStderr {
+    fn start() -> StdoutToStderr {
+        use std::io::Write;
+        let _ = std::io::stdout().flush();
+        let saved = rustix::io::dup(std::io::stdout()).ok();
+        if saved.is_some() {
+            let _ = rustix::stdio::dup2_stdout(std::io::stderr());
+        }
+        StdoutToStderr(saved)
+    }
+}
+
+impl Drop for StdoutToStderr {
+    fn drop(&mut self) {
+        use std::io::Write;
+        if let Some(fd) = self.0.take() {
+            let _ = std::io::stdout().flush();
+            let _ = rustix::stdio::dup2_stdout(&fd);
         }
     }
 }

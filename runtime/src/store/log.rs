@@ -255,6 +255,38 @@ impl LogFile {
         Ok((LogFile { file, len }, commits, warnings))
     }
 
+    /// Reads the log in `dir` without locking or changing it (see `Store::open_read_only`).
+    pub fn read(dir: &Path) -> Result<(Vec<ReplayCommit>, Vec<String>), StoreError> {
+        let path = dir.join(LOG_FILE);
+        let buf = match std::fs::read(&path) {
+            Ok(b) => b,
+            Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                return Ok((Vec::new(), Vec::new()));
+            }
+            Err(e) => return Err(e.into()),
+        };
+        let pre = preamble();
+        if buf.len() < pre.len() && pre.starts_with(&buf) {
+            return Ok((Vec::new(), Vec::new()));
+        }
+        if let Some(i) = (0..pre.len()).find(|&i| buf.get(i) != Some(&pre[i])) {
+            return Err(StoreError::Corrupt {
+                offset: i as u64,
+                message: "the CAR header or genesis block is damaged".into(),
+            });
+        }
+        let (commits, good) = scan(&buf, pre.len())?;
+        let mut warnings = Vec::new();
+        if good < buf.len() {
+            warnings.push(format!(
+                "{}: ignored {} bytes after byte {good}: an incomplete or damaged last transaction (never read as data)",
+                path.display(),
+                buf.len() - good
+            ));
+        }
+        Ok((commits, warnings))
+    }
+
     /// Appends one transaction (its fact blocks, then its commit) and fsyncs it. On failure the
     /// file is cut back to its previous length, so a later append does not follow garbage.
     pub fn append(&mut self, t: u64, facts: &[Fact], prev: Option<Cid>) -> std::io::Result<Cid> {

@@ -408,6 +408,8 @@ pub struct Store {
     last_commit: Option<Cid>,
     /// A fixed transaction instant for reproducible tests (None: the wall clock).
     clock: Option<i64>,
+    /// Opened with [`Store::open_read_only`]: transactions are refused.
+    read_only: bool,
 }
 
 impl Store {
@@ -421,6 +423,7 @@ impl Store {
             last_t: None,
             last_commit: None,
             clock: None,
+            read_only: false,
         }
     }
 
@@ -439,6 +442,26 @@ impl Store {
                 })?;
         }
         store.log = Some(file);
+        Ok((store, warnings))
+    }
+
+    /// Opens the store in `dir` for reading only, without taking the writer's lock, so that
+    /// queries run while another process (a `pomo watch`, a cluster peer) has the store open.
+    /// The log is append-only and fsynced per transaction, so a reader sees every transaction
+    /// acknowledged before it opened; a last transaction still being written is left out and
+    /// reported in the warnings, never read. A missing store is an empty database.
+    pub fn open_read_only(dir: &Path) -> Result<(Store, Vec<String>), StoreError> {
+        let (replay, warnings) = log::LogFile::read(dir)?;
+        let mut store = Store::in_memory();
+        for commit in replay {
+            store
+                .apply_commit(commit.t, commit.facts, commit.cid)
+                .map_err(|message| StoreError::Corrupt {
+                    offset: commit.offset,
+                    message,
+                })?;
+        }
+        store.read_only = true;
         Ok((store, warnings))
     }
 
@@ -480,6 +503,12 @@ impl Store {
     /// Applies a transaction. On disk the transaction is written and fsynced before this
     /// returns Ok; on any error nothing of it is kept.
     pub fn transact(&mut self, ops: Vec<TxOp>) -> Result<TxReport, TxError> {
+        if self.read_only {
+            return Err(TxError {
+                message: "the store was opened read-only".into(),
+                kind: "io",
+            });
+        }
         let t = self.last_t.map_or(1, |t| t + 1);
         let plan = {
             let ix = self.shared.read().expect("store lock poisoned");
