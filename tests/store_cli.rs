@@ -176,3 +176,102 @@ fn demo_loads_the_example_data_and_runs_its_queries() {
     let again = ok(&pomo(dir.path(), &["demo"]));
     assert!(!again.contains("loading"));
 }
+
+fn watch(dir: &std::path::Path, args: &[&str], stdin: &str) -> Output {
+    use std::io::Write;
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pomo"))
+        .arg("watch")
+        .args(args)
+        .current_dir(dir)
+        .env("NO_COLOR", "1")
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("the pomo binary runs");
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
+    child.wait_with_output().unwrap()
+}
+
+#[test]
+fn watch_prints_the_result_then_each_epochs_changes() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tx.edn"), TX).unwrap();
+    ok(&pomo(dir.path(), &["transact", "--db", "db", "tx.edn"]));
+    let q = "[:find ?n ?a :where [?e :person/name ?n] [?e :person/age ?a]]";
+    let out = watch(
+        dir.path(),
+        &["--db", "db", "-e", q],
+        "[[:db/add 3 :person/name \"Cy\"] [:db/add 3 :person/age 20]]\n\
+         [[:db/add 2 :person/age 33]]\n\
+         not edn (\n\
+         [[:db/retractEntity 1]]\n",
+    );
+    // The bad line is reported and skipped; the others are applied in order.
+    assert_eq!(out.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(stderr.contains("<stdin:3>"), "{stderr}");
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "#{[\"Ada\" 44] [\"Ben\" 32]}\n\
+         + [\"Cy\" 20]\n\
+         - [\"Ben\" 32]\n\
+         + [\"Ben\" 33]\n\
+         - [\"Ada\" 44]\n"
+    );
+    // The transactions were written to the store.
+    assert_eq!(
+        ok(&pomo(dir.path(), &["query", "--db", "db", "-e", q])).trim(),
+        "#{[\"Ben\" 33] [\"Cy\" 20]}"
+    );
+}
+
+#[test]
+fn watch_runs_inductive_rules_epoch_by_epoch() {
+    // The PomoLogic spec's checkbox: a click flips a box at the next epoch; `[]` is an epoch
+    // without data.
+    let dir = tempfile::tempdir().unwrap();
+    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/queries/pomo-checkbox-next.pomo");
+    let out = watch(
+        dir.path(),
+        &["--db", "db", program],
+        "[[:db/add 100 :clicks/id 1]]\n\
+         [[:db/retract 100 :clicks/id 1]]\n\
+         []\n",
+    );
+    assert_eq!(
+        String::from_utf8_lossy(&out.stdout),
+        "{checkbox #{[1 false] [2 true]}, checkbox@next #{[1 false] [2 true]}}\n\
+         - [checkbox@next [1 false]]\n\
+         + [checkbox@next [1 true]]\n\
+         - [checkbox [1 false]]\n\
+         + [checkbox [1 true]]\n",
+        "stderr: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+#[test]
+fn query_on_the_dataflow_engine_gives_the_reference_answer() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("tx.edn"), TX).unwrap();
+    ok(&pomo(dir.path(), &["transact", "--db", "db", "tx.edn"]));
+    let q = "[:find ?n (count ?f) :where [?e :person/name ?n] [?e :person/friend ?f]]";
+    let reference = ok(&pomo(dir.path(), &["query", "--db", "db", "-e", q]));
+    for args in [
+        vec!["--engine", "dataflow"],
+        vec!["--workers", "2"],
+        vec!["--engine", "dataflow", "--as-of", "2"],
+    ] {
+        let mut all = vec!["query", "--db", "db", "-e", q];
+        all.extend(args.iter().copied());
+        assert_eq!(ok(&pomo(dir.path(), &all)), reference, "{args:?}");
+    }
+    let out = pomo(dir.path(), &["query", "--db", "db", "-e", q, "--engine", "reference", "--workers", "2"]);
+    assert_eq!(out.status.code(), Some(2));
+}
