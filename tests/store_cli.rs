@@ -236,7 +236,10 @@ fn watch_runs_inductive_rules_epoch_by_epoch() {
     // The PomoLogic spec's checkbox: a click flips a box at the next epoch; `[]` is an epoch
     // without data.
     let dir = tempfile::tempdir().unwrap();
-    let program = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/queries/pomo-checkbox-next.pomo");
+    let program = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/corpus/queries/pomo-checkbox-next.pomo"
+    );
     let out = watch(
         dir.path(),
         &["--db", "db", program],
@@ -272,6 +275,19 @@ fn query_on_the_dataflow_engine_gives_the_reference_answer() {
         all.extend(args.iter().copied());
         assert_eq!(ok(&pomo(dir.path(), &all)), reference, "{args:?}");
     }
-    let out = pomo(dir.path(), &["query", "--db", "db", "-e", q, "--engine", "reference", "--workers", "2"]);
+    let out = pomo(
+        dir.path(),
+        &[
+            "query",
+            "--db",
+            "db",
+            "-e",
+            q,
+            "--engine",
+            "reference",
+            "--workers",
+            "2",
+        ],
+    );
     assert_eq!(out.status.code(), Some(2));
 }

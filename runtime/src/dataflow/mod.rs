@@ -52,7 +52,7 @@ use std::sync::{Arc, Mutex};
 pub use render::MAX_ROUNDS;
 
 /// A row of a collection.
-pub type Row = SmallVec<[Value; 4]>;
+pub type Row = SmallVec<[Value; 2]>;
 
 /// The fed relation that holds one empty row in the first epoch only (see `Node::Initial`).
 pub(crate) const EPOCH0: &str = "@epoch0";
@@ -124,7 +124,7 @@ impl Config {
     }
 }
 
-/// The changes of one epoch, by relation (`R`, `R@next`), each row with `+1` or `−1`.
+/// The changes of one epoch, by relation (`R`, `R@next`), each row with `+1` or `−1`, sorted.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpochDiffs {
     pub epoch: u64,
@@ -153,7 +153,8 @@ pub struct Engine {
     /// Current contents of fed relations that are recomputed and diffed at each epoch.
     fed_state: Vec<Option<BTreeSet<Vec<Value>>>>,
     outs: Vec<String>,
-    state: BTreeMap<String, BTreeMap<Vec<Value>, isize>>,
+    /// Current contents of every defined relation, with multiplicities (1 once settled).
+    state: HashMap<String, HashMap<Row, isize>>,
     epoch: u64,
     recompute: bool,
     cmds: Vec<Sender<Cmd>>,
@@ -262,7 +263,7 @@ impl Engine {
             fed,
             fed_state,
             outs,
-            state: BTreeMap::new(),
+            state: HashMap::new(),
             epoch: 0,
             recompute,
             cmds,
@@ -301,7 +302,7 @@ impl Engine {
             r.tuples = s
                 .iter()
                 .filter(|(_, c)| **c > 0)
-                .map(|(t, _)| t.clone())
+                .map(|(t, _)| t.to_vec())
                 .collect();
         }
         Some(r)
@@ -502,8 +503,10 @@ impl Engine {
                 d.sort();
                 diffs.insert(name.clone(), d);
             }
-            self.state
-                .insert(name.clone(), new.into_iter().map(|t| (t, 1)).collect());
+            self.state.insert(
+                name.clone(),
+                new.into_iter().map(|t| (Row::from_vec(t), 1)).collect(),
+            );
         }
         self.epoch += 1;
         let out = EpochDiffs {
@@ -534,30 +537,41 @@ impl Engine {
             return Err(err(e));
         }
         let updates = std::mem::take(&mut *self.sink.lock().expect("sink poisoned"));
-        let mut acc: BTreeMap<String, BTreeMap<Vec<Value>, isize>> = BTreeMap::new();
+        // Consolidate per relation (one relation's updates may come from several workers and
+        // times), then fold into the current contents.
+        let mut acc: Vec<HashMap<Row, isize>> = vec![HashMap::new(); self.outs.len()];
         for (i, row, d) in updates {
-            *acc.entry(self.outs[i].clone())
-                .or_default()
-                .entry(row.into_vec())
-                .or_default() += d;
+            *acc[i].entry(row).or_default() += d;
         }
         let mut diffs = BTreeMap::new();
-        for (name, rows) in acc {
+        for (i, rows) in acc.into_iter().enumerate() {
+            if rows.is_empty() {
+                continue;
+            }
+            let name = &self.outs[i];
             let state = self.state.entry(name.clone()).or_default();
-            let mut d: Vec<(Vec<Value>, isize)> = Vec::new();
+            let mut d: Vec<(Vec<Value>, isize)> = Vec::with_capacity(rows.len());
             for (row, n) in rows {
                 if n == 0 {
                     continue;
                 }
-                let e = state.entry(row.clone()).or_default();
-                *e += n;
-                if *e == 0 {
-                    state.remove(&row);
+                let v = row.to_vec();
+                match state.entry(row) {
+                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                        *o.get_mut() += n;
+                        if *o.get() == 0 {
+                            o.remove();
+                        }
+                    }
+                    std::collections::hash_map::Entry::Vacant(e) => {
+                        e.insert(n);
+                    }
                 }
-                d.push((row, n));
+                d.push((v, n));
             }
             if !d.is_empty() {
-                diffs.insert(name, d);
+                d.sort();
+                diffs.insert(name.clone(), d);
             }
         }
         let out = EpochDiffs {
@@ -622,6 +636,13 @@ fn load(flow: &FlowPlan, env: &Env, name: &str) -> Result<BTreeSet<Vec<Value>>, 
     let decl = flow
         .relation(name)
         .ok_or_else(|| err(format!("unknown relation {name}")))?;
+    // Without a store, a base relation is the application's to feed (`Engine::update`).
+    if decl.kind == RelKind::Base
+        && Evaluator::view_source(name).is_none()
+        && !env.sources.contains_key("$")
+    {
+        return Ok(BTreeSet::new());
+    }
     Ok(reference::scalar(env).load_base(decl)?.tuples)
 }
 
@@ -677,10 +698,10 @@ fn worker_main(
             c.inner
                 .exchange(|_| 0)
                 .as_collection()
-                .inspect(move |(row, _t, diff): &(Row, u64, isize)| {
+                .inspect_batch(move |_t, batch: &[(Row, u64, isize)]| {
                     sink.lock()
                         .expect("sink poisoned")
-                        .push((i, row.clone(), *diff));
+                        .extend(batch.iter().map(|(row, _, diff)| (i, row.clone(), *diff)));
                 })
                 .probe_with(&probe);
         }

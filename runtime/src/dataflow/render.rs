@@ -14,8 +14,10 @@ use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
 use differential_dataflow::operators::iterate::VecVariable;
 use differential_dataflow::trace::implementations::{KeySpine, ValSpine};
 use differential_dataflow::{AsCollection, ExchangeData, VecCollection};
+use pomo_stdlib::EvalError;
 use pomo_types::Value;
 use pomo_types::flow::*;
+use pomo_types::ra::{Attr, CmpOp, Formula, Operand, Test};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use timely::dataflow::Scope;
@@ -118,15 +120,14 @@ pub(crate) fn node<'s, T: Time>(
         } => {
             let x = node(sh, input, memo, src);
             let sh = sh.clone();
-            x.filter(
-                move |r| match reference::scalar(&sh.env).formula(&formula, &schema, r) {
-                    Ok(b) => b,
-                    Err(e) => {
-                        sh.fail(e.message);
-                        false
-                    }
-                },
-            )
+            let f = Compiled::new(&formula, &schema);
+            x.filter(move |r| match f.eval(&sh, &schema, r) {
+                Ok(b) => b,
+                Err(e) => {
+                    sh.fail(e.message);
+                    false
+                }
+            })
         }
         Node::Project { cols, input } => {
             let x = node(sh, input, memo, src);
@@ -215,6 +216,107 @@ pub(crate) fn node<'s, T: Time>(
     };
     memo.nodes.insert(id, c.clone());
     c
+}
+
+/// A formula with its attributes resolved to columns. Comparisons of two integers are decided
+/// here; every other test goes through the same stdlib code as the reference evaluator.
+struct Compiled {
+    disjuncts: Vec<Vec<CLit>>,
+}
+
+enum Opnd {
+    Col(usize),
+    Const(Value),
+}
+
+enum CLit {
+    Cmp {
+        negated: bool,
+        op: CmpOp,
+        lhs: Opnd,
+        rhs: Opnd,
+    },
+    Other(Formula),
+}
+
+impl Compiled {
+    fn new(f: &Formula, schema: &[Attr]) -> Compiled {
+        let opnd = |o: &Operand| match o {
+            Operand::Const(c) => Some(Opnd::Const(c.clone())),
+            Operand::Attr(a) => schema.iter().position(|x| x == a).map(Opnd::Col),
+        };
+        Compiled {
+            disjuncts: f
+                .disjuncts
+                .iter()
+                .map(|d| {
+                    d.iter()
+                        .map(|l| match &l.test {
+                            Test::Cmp { op, lhs, rhs } => match (opnd(lhs), opnd(rhs)) {
+                                (Some(lhs), Some(rhs)) => CLit::Cmp {
+                                    negated: l.negated,
+                                    op: *op,
+                                    lhs,
+                                    rhs,
+                                },
+                                _ => CLit::Other(Formula::conj(vec![l.clone()])),
+                            },
+                            Test::Call { .. } => CLit::Other(Formula::conj(vec![l.clone()])),
+                        })
+                        .collect()
+                })
+                .collect(),
+        }
+    }
+
+    fn eval(&self, sh: &Shared, schema: &[Attr], row: &[Value]) -> Result<bool, EvalError> {
+        fn get<'a>(o: &'a Opnd, row: &'a [Value]) -> &'a Value {
+            match o {
+                Opnd::Col(c) => &row[*c],
+                Opnd::Const(v) => v,
+            }
+        }
+        for d in &self.disjuncts {
+            let mut all = true;
+            for l in d {
+                let holds = match l {
+                    CLit::Cmp {
+                        negated,
+                        op,
+                        lhs,
+                        rhs,
+                    } => {
+                        let (a, b) = (get(lhs, row), get(rhs, row));
+                        let v = match (a, b) {
+                            (Value::Int(_), Value::Int(_)) => op.eval(a, b),
+                            _ => {
+                                let name = match op {
+                                    CmpOp::Eq => "eq",
+                                    CmpOp::Ne => "ne",
+                                    CmpOp::Lt => "lt",
+                                    CmpOp::Le => "le",
+                                    CmpOp::Gt => "gt",
+                                    CmpOp::Ge => "ge",
+                                };
+                                pomo_stdlib::call(name, &[a.clone(), b.clone()])?
+                                    .is_some_and(|v| pomo_stdlib::truthy(&v))
+                            }
+                        };
+                        v != *negated
+                    }
+                    CLit::Other(f) => reference::scalar(&sh.env).formula(f, schema, row)?,
+                };
+                if !holds {
+                    all = false;
+                    break;
+                }
+            }
+            if all {
+                return Ok(true);
+            }
+        }
+        Ok(false)
+    }
 }
 
 fn arr<'s, T: Time>(
