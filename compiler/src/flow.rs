@@ -159,7 +159,296 @@ pub fn lower(plan: &Plan) -> FlowPlan {
             },
         );
     }
-    l.flow
+    let mut flow = l.flow;
+    narrow(&mut flow);
+    flow
+}
+
+/// Keeps intermediate rows narrow: a projection of a join's only output becomes the join's
+/// output list, and an arrangement keeps only the value columns its readers use. Rows of one
+/// or two columns stay inline in the runtime, so this saves an allocation per tuple as well as
+/// the copying. Ends by dropping the nodes nothing reads any more.
+fn narrow(flow: &mut FlowPlan) {
+    // Each round fuses or prunes at least once; plans settle in a few rounds.
+    for _ in 0..32 {
+        // Dead nodes would still count as readers.
+        compact(flow);
+        let mut changed = false;
+        // An identity projection is its input.
+        let identity: HashMap<NodeId, NodeId> = (0..flow.nodes.len())
+            .filter_map(|i| match &flow.nodes[i] {
+                Node::Project { cols, input }
+                    if cols.iter().copied().eq(0..arity(flow, *input)) =>
+                {
+                    Some((NodeId(i as u32), *input))
+                }
+                _ => None,
+            })
+            .collect();
+        if !identity.is_empty() {
+            let fwd = |x: &mut NodeId| {
+                while let Some(y) = identity.get(x) {
+                    *x = *y;
+                }
+            };
+            for n in &mut flow.nodes {
+                match n {
+                    Node::Initial(x) | Node::Distinct(x) => fwd(x),
+                    Node::Filter { input, .. }
+                    | Node::Map { input, .. }
+                    | Node::Reduce { input, .. }
+                    | Node::AntiJoin { input, .. } => fwd(input),
+                    Node::Project { input, .. } => fwd(input),
+                    Node::Union(xs) => xs.iter_mut().for_each(fwd),
+                    _ => {}
+                }
+            }
+            for a in &mut flow.arrangements {
+                fwd(&mut a.input);
+            }
+            for d in flow.strata.iter_mut().flat_map(|s| &mut s.defs) {
+                fwd(&mut d.node);
+            }
+            compact(flow);
+        }
+        let uses = consumers(flow);
+        // project(join) → join with the projected output.
+        for i in 0..flow.nodes.len() {
+            let Node::Project { cols, input } = &flow.nodes[i] else {
+                continue;
+            };
+            if uses[input.0 as usize] != 1 {
+                continue;
+            }
+            let fused = match &flow.nodes[input.0 as usize] {
+                Node::Join { left, right, out } => Node::Join {
+                    left: *left,
+                    right: *right,
+                    out: cols.iter().map(|&c| out[c]).collect(),
+                },
+                Node::SemiJoin { left, right, out } => Node::SemiJoin {
+                    left: *left,
+                    right: *right,
+                    out: cols.iter().map(|&c| out[c]).collect(),
+                },
+                Node::Project {
+                    cols: inner,
+                    input: deeper,
+                } => Node::Project {
+                    cols: cols.iter().map(|&c| inner[c]).collect(),
+                    input: *deeper,
+                },
+                _ => continue,
+            };
+            flow.nodes[i] = fused;
+            changed = true;
+        }
+        // Arrangement values nobody reads.
+        for a in 0..flow.arrangements.len() {
+            let arr = flow.arrangements[a].clone();
+            if arr.keys_only {
+                continue;
+            }
+            let id = ArrId(a as u32);
+            let arity = arity(flow, arr.input);
+            let vals: Vec<usize> = (0..arity).filter(|c| !arr.key.contains(c)).collect();
+            let mut used = vec![false; vals.len()];
+            for n in &flow.nodes {
+                let (left, right, out) = match n {
+                    Node::Join { left, right, out }
+                    | Node::SemiJoin { left, right, out }
+                    | Node::AntiJoin {
+                        left, right, out, ..
+                    } => (*left, *right, out),
+                    _ => continue,
+                };
+                for c in out {
+                    match *c {
+                        JCol::Left(i) if left == id => used[i] = true,
+                        JCol::Right(i) if right == id => used[i] = true,
+                        _ => {}
+                    }
+                }
+            }
+            if used.iter().all(|u| *u) {
+                continue;
+            }
+            // The arrangement reads a projection keeping the key and the used values.
+            let keep: Vec<usize> = (0..arity)
+                .filter(|c| {
+                    arr.key.contains(c) || vals.iter().position(|v| v == c).is_some_and(|i| used[i])
+                })
+                .collect();
+            let new_index: Vec<Option<usize>> = {
+                let mut next = 0;
+                used.iter()
+                    .map(|u| {
+                        u.then(|| {
+                            next += 1;
+                            next - 1
+                        })
+                    })
+                    .collect()
+            };
+            let projected = NodeId(flow.nodes.len() as u32);
+            flow.nodes.push(Node::Project {
+                cols: keep.clone(),
+                input: arr.input,
+            });
+            flow.arrangements[a] = Arrangement {
+                input: projected,
+                key: arr
+                    .key
+                    .iter()
+                    .map(|k| keep.iter().position(|c| c == k).unwrap_or(0))
+                    .collect(),
+                keys_only: false,
+            };
+            for n in &mut flow.nodes {
+                let (left, right, out) = match n {
+                    Node::Join { left, right, out }
+                    | Node::SemiJoin { left, right, out }
+                    | Node::AntiJoin {
+                        left, right, out, ..
+                    } => (*left, *right, out),
+                    _ => continue,
+                };
+                for c in out.iter_mut() {
+                    match c {
+                        JCol::Left(i) if left == id => *i = new_index[*i].unwrap_or(0),
+                        JCol::Right(i) if right == id => *i = new_index[*i].unwrap_or(0),
+                        _ => {}
+                    }
+                }
+            }
+            changed = true;
+        }
+        if !changed {
+            break;
+        }
+    }
+    compact(flow);
+}
+
+/// How many nodes, arrangements and definitions read each node.
+fn consumers(flow: &FlowPlan) -> Vec<usize> {
+    let mut uses = vec![0; flow.nodes.len()];
+    for n in &flow.nodes {
+        for i in n.inputs() {
+            uses[i.0 as usize] += 1;
+        }
+    }
+    for a in &flow.arrangements {
+        uses[a.input.0 as usize] += 1;
+    }
+    for d in flow.strata.iter().flat_map(|s| &s.defs) {
+        uses[d.node.0 as usize] += 1;
+    }
+    uses
+}
+
+/// The number of columns a node produces.
+fn arity(flow: &FlowPlan, id: NodeId) -> usize {
+    match flow.node(id) {
+        Node::Source(name) => {
+            let base = name.strip_suffix("@prev").unwrap_or(name);
+            flow.relation(base).map_or(0, |d| d.attrs.len())
+        }
+        Node::Values { arity, .. } => *arity,
+        Node::Initial(x) | Node::Distinct(x) => arity(flow, *x),
+        Node::Filter { schema, .. } => schema.len(),
+        Node::Project { cols, .. } => cols.len(),
+        Node::Map { schema, bind, .. } => schema.len() + bind.attrs().len(),
+        Node::Union(xs) => xs.first().map_or(0, |x| arity(flow, *x)),
+        Node::Join { out, .. } | Node::SemiJoin { out, .. } | Node::AntiJoin { out, .. } => {
+            out.len()
+        }
+        Node::Reduce { keys, aggs, .. } => keys.len() + aggs.len(),
+    }
+}
+
+/// Drops the nodes and arrangements no definition reaches, renumbering the rest in the order
+/// a walk from the definitions meets them (inputs first).
+fn compact(flow: &mut FlowPlan) {
+    let old_nodes = std::mem::take(&mut flow.nodes);
+    let old_arrs = std::mem::take(&mut flow.arrangements);
+    let mut node_map: HashMap<NodeId, NodeId> = HashMap::new();
+    let mut arr_map: HashMap<ArrId, ArrId> = HashMap::new();
+    fn visit(
+        id: NodeId,
+        old_nodes: &[Node],
+        old_arrs: &[Arrangement],
+        flow: &mut FlowPlan,
+        node_map: &mut HashMap<NodeId, NodeId>,
+        arr_map: &mut HashMap<ArrId, ArrId>,
+    ) -> NodeId {
+        if let Some(n) = node_map.get(&id) {
+            return *n;
+        }
+        let mut n = old_nodes[id.0 as usize].clone();
+        let v = |x: NodeId,
+                 flow: &mut FlowPlan,
+                 nm: &mut HashMap<NodeId, NodeId>,
+                 am: &mut HashMap<ArrId, ArrId>| {
+            visit(x, old_nodes, old_arrs, flow, nm, am)
+        };
+        let arr = |a: ArrId,
+                   flow: &mut FlowPlan,
+                   nm: &mut HashMap<NodeId, NodeId>,
+                   am: &mut HashMap<ArrId, ArrId>| {
+            if let Some(x) = am.get(&a) {
+                return *x;
+            }
+            let mut spec = old_arrs[a.0 as usize].clone();
+            spec.input = visit(spec.input, old_nodes, old_arrs, flow, nm, am);
+            let new = ArrId(flow.arrangements.len() as u32);
+            flow.arrangements.push(spec);
+            am.insert(a, new);
+            new
+        };
+        match &mut n {
+            Node::Source(_) | Node::Values { .. } => {}
+            Node::Initial(x) | Node::Distinct(x) => *x = v(*x, flow, node_map, arr_map),
+            Node::Filter { input, .. }
+            | Node::Project { input, .. }
+            | Node::Map { input, .. }
+            | Node::Reduce { input, .. } => *input = v(*input, flow, node_map, arr_map),
+            Node::Union(xs) => {
+                for x in xs.iter_mut() {
+                    *x = v(*x, flow, node_map, arr_map);
+                }
+            }
+            Node::Join { left, right, .. } | Node::SemiJoin { left, right, .. } => {
+                *left = arr(*left, flow, node_map, arr_map);
+                *right = arr(*right, flow, node_map, arr_map);
+            }
+            Node::AntiJoin {
+                input, left, right, ..
+            } => {
+                *input = v(*input, flow, node_map, arr_map);
+                *left = arr(*left, flow, node_map, arr_map);
+                *right = arr(*right, flow, node_map, arr_map);
+            }
+        }
+        let new = NodeId(flow.nodes.len() as u32);
+        flow.nodes.push(n);
+        node_map.insert(id, new);
+        new
+    }
+    let mut strata = std::mem::take(&mut flow.strata);
+    for st in &mut strata {
+        for d in &mut st.defs {
+            d.node = visit(
+                d.node,
+                &old_nodes,
+                &old_arrs,
+                flow,
+                &mut node_map,
+                &mut arr_map,
+            );
+        }
+    }
+    flow.strata = strata;
 }
 
 struct Lowering<'a> {

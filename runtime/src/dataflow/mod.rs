@@ -31,7 +31,7 @@
 //! };
 //! let mut engine = Engine::start(flow, Env::default(), &Config::default()).unwrap();
 //! let d = engine.update(vec![("edge".into(), vec![Value::Int(1), Value::Int(2)], 1)]).unwrap();
-//! assert_eq!(d.diffs["copy"], vec![(vec![Value::Int(1), Value::Int(2)], 1)]);
+//! assert_eq!(d.diffs["copy"][0].0.as_slice(), &[Value::Int(1), Value::Int(2)]);
 //! assert_eq!(engine.relation("copy").unwrap().tuples.len(), 1);
 //! ```
 
@@ -124,11 +124,12 @@ impl Config {
     }
 }
 
-/// The changes of one epoch, by relation (`R`, `R@next`), each row with `+1` or `−1`, sorted.
+/// The changes of one epoch, by relation (`R`, `R@next`), each row with `+1` or `−1`, in no
+/// particular order.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpochDiffs {
     pub epoch: u64,
-    pub diffs: BTreeMap<String, Vec<(Vec<Value>, isize)>>,
+    pub diffs: BTreeMap<String, Vec<(Row, isize)>>,
 }
 
 enum Cmd {
@@ -488,16 +489,16 @@ impl Engine {
             ));
         }
         let fresh = Engine::start(self.shared.flow.clone(), self.env.clone(), &self.config)?;
-        let mut diffs: BTreeMap<String, Vec<(Vec<Value>, isize)>> = BTreeMap::new();
+        let mut diffs: BTreeMap<String, Vec<(Row, isize)>> = BTreeMap::new();
         for name in &self.outs {
             let old = self.relation(name).map(|r| r.tuples).unwrap_or_default();
             let new = fresh.relation(name).map(|r| r.tuples).unwrap_or_default();
             let mut d = Vec::new();
             for r in old.difference(&new) {
-                d.push((r.clone(), -1));
+                d.push((r.iter().cloned().collect(), -1));
             }
             for r in new.difference(&old) {
-                d.push((r.clone(), 1));
+                d.push((r.iter().cloned().collect(), 1));
             }
             if !d.is_empty() {
                 d.sort();
@@ -550,12 +551,12 @@ impl Engine {
             }
             let name = &self.outs[i];
             let state = self.state.entry(name.clone()).or_default();
-            let mut d: Vec<(Vec<Value>, isize)> = Vec::with_capacity(rows.len());
+            let mut d: Vec<(Row, isize)> = Vec::with_capacity(rows.len());
             for (row, n) in rows {
                 if n == 0 {
                     continue;
                 }
-                let v = row.to_vec();
+                let v = row.clone();
                 match state.entry(row) {
                     std::collections::hash_map::Entry::Occupied(mut o) => {
                         *o.get_mut() += n;
@@ -570,7 +571,6 @@ impl Engine {
                 d.push((v, n));
             }
             if !d.is_empty() {
-                d.sort();
                 diffs.insert(name.clone(), d);
             }
         }
