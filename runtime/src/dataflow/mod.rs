@@ -44,12 +44,15 @@ use pomo_types::Value;
 use pomo_types::flow::{self, FlowPlan, Node};
 use pomo_types::ra::{CmpOp, FLit, Operand, RelKind, Test};
 use smallvec::SmallVec;
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap, hash_map};
 use std::hash::{Hash, Hasher};
 use std::sync::mpsc::{Receiver, Sender, channel};
 use std::sync::{Arc, Mutex};
 
 pub use render::MAX_ROUNDS;
+
+/// Hash maps of rows in the driver (results are not adversarial input; a fast hash pays).
+type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
 /// A row of a collection.
 pub type Row = SmallVec<[Value; 2]>;
@@ -155,7 +158,7 @@ pub struct Engine {
     fed_state: Vec<Option<BTreeSet<Vec<Value>>>>,
     outs: Vec<String>,
     /// Current contents of every defined relation, with multiplicities (1 once settled).
-    state: HashMap<String, HashMap<Row, isize>>,
+    state: HashMap<String, FastMap<Row, isize>>,
     epoch: u64,
     recompute: bool,
     cmds: Vec<Sender<Cmd>>,
@@ -540,7 +543,14 @@ impl Engine {
         let updates = std::mem::take(&mut *self.sink.lock().expect("sink poisoned"));
         // Consolidate per relation (one relation's updates may come from several workers and
         // times), then fold into the current contents.
-        let mut acc: Vec<HashMap<Row, isize>> = vec![HashMap::new(); self.outs.len()];
+        let mut counts = vec![0usize; self.outs.len()];
+        for (i, _, _) in &updates {
+            counts[*i] += 1;
+        }
+        let mut acc: Vec<FastMap<Row, isize>> = counts
+            .iter()
+            .map(|n| FastMap::with_capacity_and_hasher(*n, Default::default()))
+            .collect();
         for (i, row, d) in updates {
             *acc[i].entry(row).or_default() += d;
         }
@@ -551,6 +561,7 @@ impl Engine {
             }
             let name = &self.outs[i];
             let state = self.state.entry(name.clone()).or_default();
+            state.reserve(rows.len());
             let mut d: Vec<(Row, isize)> = Vec::with_capacity(rows.len());
             for (row, n) in rows {
                 if n == 0 {
@@ -558,13 +569,13 @@ impl Engine {
                 }
                 let v = row.clone();
                 match state.entry(row) {
-                    std::collections::hash_map::Entry::Occupied(mut o) => {
+                    hash_map::Entry::Occupied(mut o) => {
                         *o.get_mut() += n;
                         if *o.get() == 0 {
                             o.remove();
                         }
                     }
-                    std::collections::hash_map::Entry::Vacant(e) => {
+                    hash_map::Entry::Vacant(e) => {
                         e.insert(n);
                     }
                 }
