@@ -1,7 +1,8 @@
-//! pomo-runtime: executes plans over the store. Issue 2 only re-exports the shared value and plan
-//! types; the store, the reference evaluator and the dataflow and JIT backends (behind the
-//! `dataflow` and `jit` features) come with issues 3 to 5. It never depends on the compiler, so an
-//! app that runs precompiled artifacts needs only this crate and `pomo-stdlib`.
+//! pomo-runtime: executes plans over the store: the content-addressed store, the reference
+//! evaluator of PomoRA plans, the incremental dataflow engine for flow plans (feature
+//! `dataflow`), pull and result shaping; the JIT backend (feature `jit`) comes with issue 5. It
+//! never depends on the compiler, so an app that runs precompiled plans needs only this crate
+//! and `pomo-stdlib`.
 
 #[cfg(feature = "dataflow")]
 pub mod dataflow;

@@ -31,19 +31,21 @@
 //! };
 //! let mut engine = Engine::start(flow, Env::default(), &Config::default()).unwrap();
 //! let d = engine.update(vec![("edge".into(), vec![Value::Int(1), Value::Int(2)], 1)]).unwrap();
-//! assert_eq!(d.diffs["copy"][0].0.as_slice(), &[Value::Int(1), Value::Int(2)]);
+//! assert_eq!(d.diffs["copy"][0].0.to_vec(), vec![Value::Int(1), Value::Int(2)]);
 //! assert_eq!(engine.relation("copy").unwrap().tuples.len(), 1);
 //! ```
 
 mod render;
+mod row;
+
+pub use row::Row;
 
 use crate::reference::{self, Env, Evaluator, Relation, Source};
 use crate::store::{Db, TxReport};
 use pomo_stdlib::EvalError;
 use pomo_types::Value;
-use pomo_types::flow::{self, FlowPlan, Node};
+use pomo_types::flow::{FlowPlan, Node};
 use pomo_types::ra::{CmpOp, FLit, Operand, RelKind, Test};
-use smallvec::SmallVec;
 use std::collections::{BTreeMap, BTreeSet, HashMap, hash_map};
 use std::hash::{Hash, Hasher};
 use std::sync::mpsc::{Receiver, Sender, channel};
@@ -53,9 +55,6 @@ pub use render::MAX_ROUNDS;
 
 /// Hash maps of rows in the driver (results are not adversarial input; a fast hash pays).
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
-
-/// A row of a collection.
-pub type Row = SmallVec<[Value; 2]>;
 
 /// The fed relation that holds one empty row in the first epoch only (see `Node::Initial`).
 pub(crate) const EPOCH0: &str = "@epoch0";
@@ -509,7 +508,7 @@ impl Engine {
             }
             self.state.insert(
                 name.clone(),
-                new.into_iter().map(|t| (Row::from_vec(t), 1)).collect(),
+                new.into_iter().map(|t| (Row::from(t), 1)).collect(),
             );
         }
         self.epoch += 1;
@@ -722,9 +721,9 @@ fn worker_main(
         for (i, n) in shared.flow.nodes.iter().enumerate() {
             if let Node::Values { rows, .. } = n {
                 for r in rows {
-                    let mut row = Row::new();
-                    row.push(Value::Int(i as i64));
-                    row.extend(r.iter().cloned());
+                    let row: Row = std::iter::once(Value::Int(i as i64))
+                        .chain(r.iter().cloned())
+                        .collect();
                     constants.insert(row);
                 }
             }
@@ -815,6 +814,5 @@ fn resolve_lookup_refs(flow: &mut FlowPlan, env: &Env) -> Result<bool, EvalError
             }
         }
     }
-    let _ = flow::carried;
     Ok(any)
 }

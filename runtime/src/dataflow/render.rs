@@ -18,6 +18,7 @@ use pomo_stdlib::EvalError;
 use pomo_types::Value;
 use pomo_types::flow::*;
 use pomo_types::ra::{Attr, CmpOp, Formula, Operand, Test};
+use smallvec::SmallVec;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use timely::dataflow::Scope;
@@ -75,18 +76,19 @@ impl<'s, T: Time> Memo<'s, T> {
     }
 }
 
-fn pick(row: &[Value], cols: &[usize]) -> Row {
-    cols.iter().map(|&c| row[c].clone()).collect()
-}
-
 fn build(out: &[JCol], k: &Row, l: &Row, r: &Row) -> Row {
     out.iter()
         .map(|c| match *c {
-            JCol::Key(i) => k[i].clone(),
-            JCol::Left(i) => l[i].clone(),
-            JCol::Right(i) => r[i].clone(),
+            JCol::Key(i) => k.get(i),
+            JCol::Left(i) => l.get(i),
+            JCol::Right(i) => r.get(i),
         })
         .collect()
+}
+
+/// The columns of a row that are not in `key`, in order.
+fn rest(len: usize, key: &[usize]) -> SmallVec<[usize; 4]> {
+    (0..len).filter(|c| !key.contains(c)).collect()
 }
 
 /// Renders a node in a scope.
@@ -104,8 +106,8 @@ pub(crate) fn node<'s, T: Time>(
         Node::Values { .. } => {
             let tag = Value::Int(id.0 as i64);
             src.constants()
-                .filter(move |r| r[0] == tag)
-                .map(|r| r[1..].iter().cloned().collect())
+                .filter(move |r| r.get(0) == tag)
+                .map(|r| (1..r.len()).map(|i| r.get(i)).collect())
         }
         Node::Initial(x) => {
             let x = node(sh, x, memo, src);
@@ -121,7 +123,7 @@ pub(crate) fn node<'s, T: Time>(
             let x = node(sh, input, memo, src);
             let sh = sh.clone();
             let f = Compiled::new(&formula, &schema);
-            x.filter(move |r| match f.eval(&sh, &schema, r) {
+            x.filter(move |r| match r.with_values(|v| f.eval(&sh, &schema, v)) {
                 Ok(b) => b,
                 Err(e) => {
                     sh.fail(e.message);
@@ -131,7 +133,7 @@ pub(crate) fn node<'s, T: Time>(
         }
         Node::Project { cols, input } => {
             let x = node(sh, input, memo, src);
-            x.map(move |r| pick(&r, &cols))
+            x.map(move |r| r.project(&cols))
         }
         Node::Map {
             schema,
@@ -142,16 +144,16 @@ pub(crate) fn node<'s, T: Time>(
             let x = node(sh, input, memo, src);
             let sh = sh.clone();
             x.flat_map(move |r| {
-                let ext = match reference::scalar(&sh.env).map_tuple(&bind, &rhs, &schema, &r) {
+                let ext = match r
+                    .with_values(|v| reference::scalar(&sh.env).map_tuple(&bind, &rhs, &schema, v))
+                {
                     Ok(rows) => rows,
                     Err(e) => {
                         sh.fail(e.message);
                         Vec::new()
                     }
                 };
-                ext.into_iter()
-                    .map(|e| r.iter().cloned().chain(e).collect::<Row>())
-                    .collect::<Vec<_>>()
+                ext.into_iter().map(|e| r.extended(e)).collect::<Vec<_>>()
             })
         }
         Node::Union(xs) => {
@@ -200,18 +202,18 @@ pub(crate) fn node<'s, T: Time>(
             let x = node(sh, input, memo, src);
             let sh = sh.clone();
             x.distinct()
-                .map(move |r| (pick(&r, &keys), r))
+                .map(move |r| (r.project(&keys), r))
                 .reduce(
                     move |_k, vals: &[(&Row, isize)], out: &mut Vec<(Row, isize)>| {
-                        let tuples: Vec<&[Value]> =
-                            vals.iter().map(|(r, _)| r.as_slice()).collect();
+                        let rows: Vec<Vec<Value>> = vals.iter().map(|(r, _)| r.to_vec()).collect();
+                        let tuples: Vec<&[Value]> = rows.iter().map(|r| r.as_slice()).collect();
                         match reference::scalar(&sh.env).aggregate_group(&aggs, &schema, &tuples) {
                             Ok(v) => out.push((v.into_iter().collect(), 1)),
                             Err(e) => sh.fail(e.message),
                         }
                     },
                 )
-                .map(|(k, v): (Row, Row)| k.into_iter().chain(v).collect())
+                .map(|(k, v): (Row, Row)| k.extended(v.to_vec()))
         }
     };
     memo.nodes.insert(id, c.clone());
@@ -330,17 +332,11 @@ fn arr<'s, T: Time>(
     }
     let spec = sh.flow.arrangement(id).clone();
     let x = node(sh, spec.input, memo, src);
-    let arity_hint = spec.key.clone();
+    let key = spec.key.clone();
     let a = x
         .map(move |r| {
-            let k = pick(&r, &arity_hint);
-            let v: Row = r
-                .iter()
-                .enumerate()
-                .filter(|(i, _)| !arity_hint.contains(i))
-                .map(|(_, v)| v.clone())
-                .collect();
-            (k, v)
+            let vals = rest(r.len(), &key);
+            (r.project(&key), r.project(&vals))
         })
         .arrange_by_key();
     memo.arrs.insert(id, a.clone());
@@ -359,7 +355,7 @@ fn karr<'s, T: Time>(
     let spec = sh.flow.arrangement(id).clone();
     let x = node(sh, spec.input, memo, src);
     let key = spec.key.clone();
-    let a = x.map(move |r| pick(&r, &key)).distinct().arrange_by_self();
+    let a = x.map(move |r| r.project(&key)).distinct().arrange_by_self();
     memo.karrs.insert(id, a.clone());
     a
 }
