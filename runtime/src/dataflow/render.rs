@@ -13,21 +13,52 @@ use differential_dataflow::lattice::Lattice;
 use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
 use differential_dataflow::operators::iterate::VecVariable;
 use differential_dataflow::trace::implementations::{KeySpine, ValSpine};
+use differential_dataflow::trace::wrappers::enter::TraceEnter;
 use differential_dataflow::{AsCollection, ExchangeData, VecCollection};
 use pomo_stdlib::EvalError;
 use pomo_types::Value;
 use pomo_types::flow::*;
 use pomo_types::ra::{Attr, CmpOp, Formula, Operand, Test};
 use smallvec::SmallVec;
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::sync::{Arc, Mutex};
 use timely::dataflow::Scope;
 use timely::order::Product;
 use timely::progress::Timestamp;
+use timely::progress::timestamp::Refines;
 
 pub(crate) type Coll<'s, T> = VecCollection<'s, T, Row, isize>;
 type Arr<'s, T> = Arranged<'s, TraceAgent<ValSpine<Row, Row, T, isize>>>;
 type KArr<'s, T> = Arranged<'s, TraceAgent<KeySpine<Row, T, isize>>>;
+/// An arrangement of the outer scope, entered into an iterative one.
+type EArr<'s, T> = Arranged<'s, TraceEnter<TraceAgent<ValSpine<Row, Row, u64, isize>>, T>>;
+type EKArr<'s, T> = Arranged<'s, TraceEnter<TraceAgent<KeySpine<Row, u64, isize>>, T>>;
+
+/// An arrangement built in the scope, or one of the outer scope that does not change while a
+/// recursive stratum iterates (built once, read by every round).
+#[derive(Clone)]
+enum AnyArr<'s, T: Time> {
+    Native(Arr<'s, T>),
+    Entered(EArr<'s, T>),
+}
+
+#[derive(Clone)]
+enum AnyKArr<'s, T: Time> {
+    Native(KArr<'s, T>),
+    Entered(EKArr<'s, T>),
+}
+
+/// Joins two arrangements of any kind with one closure.
+macro_rules! join_any {
+    ($l:expr, $r:expr, $a:ident, $b:ident, $f:expr) => {
+        match ($l, $r) {
+            ($a::Native(l), $b::Native(r)) => l.join_core(r, $f),
+            ($a::Native(l), $b::Entered(r)) => l.join_core(r, $f),
+            ($a::Entered(l), $b::Native(r)) => l.join_core(r, $f),
+            ($a::Entered(l), $b::Entered(r)) => l.join_core(r, $f),
+        }
+    };
+}
 
 /// How many rounds a recursive stratum may take in one epoch; like the reference evaluator's
 /// limit, it turns a program that keeps inventing values into an error instead of a hang.
@@ -50,20 +81,30 @@ impl Shared {
 }
 
 /// The collections a rendered scope reads its sources from.
-pub(crate) trait Sources<'s, T: Timestamp> {
+pub(crate) trait Sources<'s, T: Time> {
     fn source(&mut self, name: &str) -> Coll<'s, T>;
     /// The constants input, rows tagged with their values node in column 0.
     fn constants(&mut self) -> Coll<'s, T>;
+    /// A node that does not depend on the scope's variables, rendered outside and entered.
+    fn invariant_node(&mut self, _id: NodeId) -> Option<Coll<'s, T>> {
+        None
+    }
+    fn invariant_arr(&mut self, _id: ArrId) -> Option<EArr<'s, T>> {
+        None
+    }
+    fn invariant_karr(&mut self, _id: ArrId) -> Option<EKArr<'s, T>> {
+        None
+    }
 }
 
-pub(crate) trait Time: Timestamp + Lattice + ExchangeData + Ord {}
-impl<T: Timestamp + Lattice + ExchangeData + Ord> Time for T {}
+pub(crate) trait Time: Timestamp + Lattice + ExchangeData + Ord + Refines<u64> {}
+impl<T: Timestamp + Lattice + ExchangeData + Ord + Refines<u64>> Time for T {}
 
 /// Rendered nodes and arrangements of one scope.
 pub(crate) struct Memo<'s, T: Time> {
     nodes: HashMap<NodeId, Coll<'s, T>>,
-    arrs: HashMap<ArrId, Arr<'s, T>>,
-    karrs: HashMap<ArrId, KArr<'s, T>>,
+    arrs: HashMap<ArrId, AnyArr<'s, T>>,
+    karrs: HashMap<ArrId, AnyKArr<'s, T>>,
 }
 
 impl<'s, T: Time> Memo<'s, T> {
@@ -100,6 +141,10 @@ pub(crate) fn node<'s, T: Time>(
 ) -> Coll<'s, T> {
     if let Some(c) = memo.nodes.get(&id) {
         return c.clone();
+    }
+    if let Some(c) = src.invariant_node(id) {
+        memo.nodes.insert(id, c.clone());
+        return c;
     }
     let c: Coll<'s, T> = match sh.flow.node(id).clone() {
         Node::Source(name) => src.source(&name),
@@ -166,7 +211,7 @@ pub(crate) fn node<'s, T: Time>(
         Node::Join { left, right, out } => {
             let l = arr(sh, left, memo, src);
             let r = arr(sh, right, memo, src);
-            l.join_core(r, move |k: &Row, a: &Row, b: &Row| {
+            join_any!(l, r, AnyArr, AnyArr, move |k: &Row, a: &Row, b: &Row| {
                 Some(build(&out, k, a, b))
             })
         }
@@ -174,7 +219,7 @@ pub(crate) fn node<'s, T: Time>(
             let l = arr(sh, left, memo, src);
             let r = karr(sh, right, memo, src);
             let empty = Row::new();
-            l.join_core(r, move |k: &Row, a: &Row, _: &()| {
+            join_any!(l, r, AnyArr, AnyKArr, move |k: &Row, a: &Row, _: &()| {
                 Some(build(&out, k, a, &empty))
             })
         }
@@ -188,7 +233,7 @@ pub(crate) fn node<'s, T: Time>(
             let l = arr(sh, left, memo, src);
             let r = karr(sh, right, memo, src);
             let empty = Row::new();
-            let semi = l.join_core(r, move |k: &Row, a: &Row, _: &()| {
+            let semi = join_any!(l, r, AnyArr, AnyKArr, move |k: &Row, a: &Row, _: &()| {
                 Some(build(&out, k, a, &empty))
             });
             x.concat(semi.negate())
@@ -326,9 +371,14 @@ fn arr<'s, T: Time>(
     id: ArrId,
     memo: &mut Memo<'s, T>,
     src: &mut dyn Sources<'s, T>,
-) -> Arr<'s, T> {
+) -> AnyArr<'s, T> {
     if let Some(a) = memo.arrs.get(&id) {
         return a.clone();
+    }
+    if let Some(a) = src.invariant_arr(id) {
+        let a = AnyArr::Entered(a);
+        memo.arrs.insert(id, a.clone());
+        return a;
     }
     let spec = sh.flow.arrangement(id).clone();
     let x = node(sh, spec.input, memo, src);
@@ -339,6 +389,7 @@ fn arr<'s, T: Time>(
             (r.project(&key), r.project(&vals))
         })
         .arrange_by_key();
+    let a = AnyArr::Native(a);
     memo.arrs.insert(id, a.clone());
     a
 }
@@ -348,14 +399,19 @@ fn karr<'s, T: Time>(
     id: ArrId,
     memo: &mut Memo<'s, T>,
     src: &mut dyn Sources<'s, T>,
-) -> KArr<'s, T> {
+) -> AnyKArr<'s, T> {
     if let Some(a) = memo.karrs.get(&id) {
         return a.clone();
+    }
+    if let Some(a) = src.invariant_karr(id) {
+        let a = AnyKArr::Entered(a);
+        memo.karrs.insert(id, a.clone());
+        return a;
     }
     let spec = sh.flow.arrangement(id).clone();
     let x = node(sh, spec.input, memo, src);
     let key = spec.key.clone();
-    let a = x.map(move |r| r.project(&key)).distinct().arrange_by_self();
+    let a = AnyKArr::Native(x.map(move |r| r.project(&key)).distinct().arrange_by_self());
     memo.karrs.insert(id, a.clone());
     a
 }
@@ -383,7 +439,12 @@ impl<'s> Sources<'s, u64> for Outer<'s> {
 /// Sources inside an iterative scope: the stratum's variables, else the outer collections,
 /// entered once.
 struct Inner<'a, 's, 'i> {
+    sh: &'a Arc<Shared>,
     outer: &'a mut Outer<'s>,
+    outer_memo: &'a mut Memo<'s, u64>,
+    /// The nodes and arrangements that read the stratum's variables; the others are rendered
+    /// in the outer scope and entered.
+    variant: &'a (HashSet<NodeId>, HashSet<ArrId>),
     scope: Scope<'i, Product<u64, u64>>,
     vars: HashMap<String, Coll<'i, Product<u64, u64>>>,
     entered: HashMap<String, Coll<'i, Product<u64, u64>>>,
@@ -407,6 +468,75 @@ impl<'s, 'i> Sources<'i, Product<u64, u64>> for Inner<'_, 's, 'i> {
         self.constants = Some(c.clone());
         c
     }
+    fn invariant_node(&mut self, id: NodeId) -> Option<Coll<'i, Product<u64, u64>>> {
+        if self.variant.0.contains(&id) {
+            return None;
+        }
+        let c = node(self.sh, id, self.outer_memo, self.outer);
+        Some(c.enter(self.scope))
+    }
+    fn invariant_arr(&mut self, id: ArrId) -> Option<EArr<'i, Product<u64, u64>>> {
+        if self.variant.1.contains(&id) {
+            return None;
+        }
+        match arr(self.sh, id, self.outer_memo, self.outer) {
+            AnyArr::Native(a) => Some(a.enter(self.scope)),
+            AnyArr::Entered(_) => None,
+        }
+    }
+    fn invariant_karr(&mut self, id: ArrId) -> Option<EKArr<'i, Product<u64, u64>>> {
+        if self.variant.1.contains(&id) {
+            return None;
+        }
+        match karr(self.sh, id, self.outer_memo, self.outer) {
+            AnyKArr::Native(a) => Some(a.enter(self.scope)),
+            AnyKArr::Entered(_) => None,
+        }
+    }
+}
+
+/// The nodes and arrangements that depend on the relations `names` (a stratum's variables).
+fn variant(flow: &FlowPlan, names: &HashSet<String>) -> (HashSet<NodeId>, HashSet<ArrId>) {
+    fn visit(
+        flow: &FlowPlan,
+        names: &HashSet<String>,
+        id: NodeId,
+        seen: &mut HashMap<NodeId, bool>,
+    ) -> bool {
+        if let Some(v) = seen.get(&id) {
+            return *v;
+        }
+        let n = flow.node(id);
+        let v = match n {
+            Node::Source(s) => names.contains(s),
+            _ => {
+                let mut v = false;
+                for i in n.inputs() {
+                    v |= visit(flow, names, i, seen);
+                }
+                for a in n.arrangements() {
+                    v |= visit(flow, names, flow.arrangement(a).input, seen);
+                }
+                v
+            }
+        };
+        seen.insert(id, v);
+        v
+    }
+    let mut seen = HashMap::new();
+    for i in 0..flow.nodes.len() {
+        visit(flow, names, NodeId(i as u32), &mut seen);
+    }
+    let nodes: HashSet<NodeId> = seen
+        .into_iter()
+        .filter(|(_, v)| *v)
+        .map(|(k, _)| k)
+        .collect();
+    let arrs = (0..flow.arrangements.len())
+        .map(|a| ArrId(a as u32))
+        .filter(|a| nodes.contains(&flow.arrangement(*a).input))
+        .collect();
+    (nodes, arrs)
 }
 
 /// Renders every stratum; returns each definition's collection (`R`, or `R@next`).
@@ -433,6 +563,8 @@ pub(crate) fn strata<'s>(
             }
             continue;
         }
+        let names: HashSet<String> = st.defs.iter().map(|d| d.relation.clone()).collect();
+        let variant = variant(&sh.flow, &names);
         let results: Vec<(String, Coll<'s, u64>)> = scope.iterative::<u64, _, _>(|inner| {
             let mut variables = Vec::new();
             let mut vars = HashMap::new();
@@ -442,7 +574,10 @@ pub(crate) fn strata<'s>(
                 variables.push(var);
             }
             let mut src = Inner {
+                sh,
                 outer,
+                outer_memo: &mut memo,
+                variant: &variant,
                 scope: inner,
                 vars,
                 entered: HashMap::new(),
