@@ -118,11 +118,31 @@ impl<'s, T: Time> Memo<'s, T> {
 }
 
 fn build(out: &[JCol], k: &Row, l: &Row, r: &Row) -> Row {
+    let src = |c: JCol| match c {
+        JCol::Key(i) => (k, i),
+        JCol::Left(i) => (l, i),
+        JCol::Right(i) => (r, i),
+    };
+    // Integer rows are built without going through values.
+    match out {
+        [a] => {
+            let (row, i) = src(*a);
+            if let Some(x) = row.int(i) {
+                return Row::I1(x);
+            }
+        }
+        [a, b] => {
+            let ((ra, i), (rb, j)) = (src(*a), src(*b));
+            if let (Some(x), Some(y)) = (ra.int(i), rb.int(j)) {
+                return Row::I2(x, y);
+            }
+        }
+        _ => {}
+    }
     out.iter()
-        .map(|c| match *c {
-            JCol::Key(i) => k.get(i),
-            JCol::Left(i) => l.get(i),
-            JCol::Right(i) => r.get(i),
+        .map(|c| {
+            let (row, i) = src(*c);
+            row.get(i)
         })
         .collect()
 }
@@ -383,10 +403,12 @@ fn arr<'s, T: Time>(
     let spec = sh.flow.arrangement(id).clone();
     let x = node(sh, spec.input, memo, src);
     let key = spec.key.clone();
+    // Every row of a node has the same arity; the value columns are computed once.
+    let mut vals: Option<SmallVec<[usize; 4]>> = None;
     let a = x
         .map(move |r| {
-            let vals = rest(r.len(), &key);
-            (r.project(&key), r.project(&vals))
+            let v = vals.get_or_insert_with(|| rest(r.len(), &key));
+            (r.project(&key), r.project(v))
         })
         .arrange_by_key();
     let a = AnyArr::Native(a);
