@@ -212,6 +212,49 @@ fn narrow(flow: &mut FlowPlan) {
             compact(flow);
         }
         let uses = consumers(flow);
+        // filter(join) → a join that tests its rows before building them.
+        for i in 0..flow.nodes.len() {
+            let Node::Filter {
+                schema,
+                formula,
+                input,
+            } = &flow.nodes[i]
+            else {
+                continue;
+            };
+            if uses[input.0 as usize] != 1 {
+                continue;
+            }
+            let Node::Join {
+                left,
+                right,
+                out,
+                filter: None,
+            } = &flow.nodes[input.0 as usize]
+            else {
+                continue;
+            };
+            // The filter keeps only the columns its formula reads.
+            let read = formula.attrs();
+            let (cols, schema): (Vec<JCol>, Vec<Attr>) = out
+                .iter()
+                .zip(schema)
+                .filter(|(_, a)| read.contains(*a))
+                .map(|(c, a)| (*c, a.clone()))
+                .unzip();
+            flow.nodes[i] = Node::Join {
+                left: *left,
+                right: *right,
+                out: out.clone(),
+                filter: Some(JoinFilter {
+                    cols,
+                    schema,
+                    formula: formula.clone(),
+                }),
+            };
+            changed = true;
+        }
+        let uses = consumers(flow);
         // project(join) → join with the projected output.
         for i in 0..flow.nodes.len() {
             let Node::Project { cols, input } = &flow.nodes[i] else {
@@ -221,10 +264,16 @@ fn narrow(flow: &mut FlowPlan) {
                 continue;
             }
             let fused = match &flow.nodes[input.0 as usize] {
-                Node::Join { left, right, out } => Node::Join {
+                Node::Join {
+                    left,
+                    right,
+                    out,
+                    filter,
+                } => Node::Join {
                     left: *left,
                     right: *right,
                     out: cols.iter().map(|&c| out[c]).collect(),
+                    filter: filter.clone(),
                 },
                 Node::SemiJoin { left, right, out } => Node::SemiJoin {
                     left: *left,
@@ -255,15 +304,13 @@ fn narrow(flow: &mut FlowPlan) {
             let mut used = vec![false; vals.len()];
             for n in &flow.nodes {
                 let (left, right, out) = match n {
-                    Node::Join { left, right, out }
-                    | Node::SemiJoin { left, right, out }
-                    | Node::AntiJoin {
-                        left, right, out, ..
-                    } => (*left, *right, out),
+                    Node::Join { left, right, .. }
+                    | Node::SemiJoin { left, right, .. }
+                    | Node::AntiJoin { left, right, .. } => (*left, *right, join_cols(n)),
                     _ => continue,
                 };
                 for c in out {
-                    match *c {
+                    match c {
                         JCol::Left(i) if left == id => used[i] = true,
                         JCol::Right(i) if right == id => used[i] = true,
                         _ => {}
@@ -305,15 +352,13 @@ fn narrow(flow: &mut FlowPlan) {
                 keys_only: false,
             };
             for n in &mut flow.nodes {
-                let (left, right, out) = match n {
-                    Node::Join { left, right, out }
-                    | Node::SemiJoin { left, right, out }
-                    | Node::AntiJoin {
-                        left, right, out, ..
-                    } => (*left, *right, out),
+                let (left, right) = match n {
+                    Node::Join { left, right, .. }
+                    | Node::SemiJoin { left, right, .. }
+                    | Node::AntiJoin { left, right, .. } => (*left, *right),
                     _ => continue,
                 };
-                for c in out.iter_mut() {
+                for c in join_cols_mut(n) {
                     match c {
                         JCol::Left(i) if left == id => *i = new_index[*i].unwrap_or(0),
                         JCol::Right(i) if right == id => *i = new_index[*i].unwrap_or(0),
@@ -328,6 +373,30 @@ fn narrow(flow: &mut FlowPlan) {
         }
     }
     compact(flow);
+}
+
+/// Every join column a node names (its output, then its filter's columns).
+fn join_cols(n: &Node) -> Vec<JCol> {
+    match n {
+        Node::Join { out, filter, .. } => out
+            .iter()
+            .chain(filter.iter().flat_map(|f| &f.cols))
+            .copied()
+            .collect(),
+        Node::SemiJoin { out, .. } | Node::AntiJoin { out, .. } => out.clone(),
+        _ => Vec::new(),
+    }
+}
+
+fn join_cols_mut(n: &mut Node) -> Vec<&mut JCol> {
+    match n {
+        Node::Join { out, filter, .. } => out
+            .iter_mut()
+            .chain(filter.iter_mut().flat_map(|f| f.cols.iter_mut()))
+            .collect(),
+        Node::SemiJoin { out, .. } | Node::AntiJoin { out, .. } => out.iter_mut().collect(),
+        _ => Vec::new(),
+    }
 }
 
 /// How many nodes, arrangements and definitions read each node.
@@ -772,7 +841,12 @@ impl Lowering<'_> {
                 out.push(rcols[j]);
             }
         }
-        let n = self.node(Node::Join { left, right, out });
+        let n = self.node(Node::Join {
+            left,
+            right,
+            out,
+            filter: None,
+        });
         (n, schema)
     }
 }

@@ -542,44 +542,53 @@ impl Engine {
         let updates = std::mem::take(&mut *self.sink.lock().expect("sink poisoned"));
         // Consolidate per relation (one relation's updates may come from several workers and
         // times), then fold into the current contents.
-        let mut counts = vec![0usize; self.outs.len()];
-        for (i, _, _) in &updates {
-            counts[*i] += 1;
-        }
-        let mut acc: Vec<FastMap<Row, isize>> = counts
-            .iter()
-            .map(|n| FastMap::with_capacity_and_hasher(*n, Default::default()))
-            .collect();
+        // Group by relation, then fold into the current contents. A relation that was empty
+        // takes the updates directly (its net change is its new contents); otherwise the
+        // updates are consolidated first, since one row may change several times in an epoch.
+        let mut by_rel: Vec<Vec<(Row, isize)>> = vec![Vec::new(); self.outs.len()];
         for (i, row, d) in updates {
-            *acc[i].entry(row).or_default() += d;
+            by_rel[i].push((row, d));
         }
         let mut diffs = BTreeMap::new();
-        for (i, rows) in acc.into_iter().enumerate() {
+        for (i, rows) in by_rel.into_iter().enumerate() {
             if rows.is_empty() {
                 continue;
             }
             let name = &self.outs[i];
             let state = self.state.entry(name.clone()).or_default();
-            state.reserve(rows.len());
-            let mut d: Vec<(Row, isize)> = Vec::with_capacity(rows.len());
-            for (row, n) in rows {
-                if n == 0 {
-                    continue;
+            let d: Vec<(Row, isize)> = if state.is_empty() {
+                state.reserve(rows.len());
+                for (row, n) in rows {
+                    *state.entry(row).or_default() += n;
                 }
-                let v = row.clone();
-                match state.entry(row) {
-                    hash_map::Entry::Occupied(mut o) => {
-                        *o.get_mut() += n;
-                        if *o.get() == 0 {
-                            o.remove();
+                state.retain(|_, n| *n != 0);
+                state.iter().map(|(r, n)| (*r, *n)).collect()
+            } else {
+                let mut acc: FastMap<Row, isize> =
+                    FastMap::with_capacity_and_hasher(rows.len(), Default::default());
+                for (row, n) in rows {
+                    *acc.entry(row).or_default() += n;
+                }
+                let mut d = Vec::with_capacity(acc.len());
+                for (row, n) in acc {
+                    if n == 0 {
+                        continue;
+                    }
+                    match state.entry(row) {
+                        hash_map::Entry::Occupied(mut o) => {
+                            *o.get_mut() += n;
+                            if *o.get() == 0 {
+                                o.remove();
+                            }
+                        }
+                        hash_map::Entry::Vacant(e) => {
+                            e.insert(n);
                         }
                     }
-                    hash_map::Entry::Vacant(e) => {
-                        e.insert(n);
-                    }
+                    d.push((row, n));
                 }
-                d.push((v, n));
-            }
+                d
+            };
             if !d.is_empty() {
                 diffs.insert(name.clone(), d);
             }

@@ -228,11 +228,46 @@ pub(crate) fn node<'s, T: Time>(
             first.concatenate(it)
         }
         Node::Distinct(x) => node(sh, x, memo, src).distinct(),
-        Node::Join { left, right, out } => {
+        Node::Join {
+            left,
+            right,
+            out,
+            filter: None,
+        } => {
             let l = arr(sh, left, memo, src);
             let r = arr(sh, right, memo, src);
             join_any!(l, r, AnyArr, AnyArr, move |k: &Row, a: &Row, b: &Row| {
                 Some(build(&out, k, a, b))
+            })
+        }
+        Node::Join {
+            left,
+            right,
+            out,
+            filter: Some(f),
+        } => {
+            let l = arr(sh, left, memo, src);
+            let r = arr(sh, right, memo, src);
+            let sh = sh.clone();
+            let test = Compiled::new(&f.formula, &f.schema);
+            join_any!(l, r, AnyArr, AnyArr, move |k: &Row, a: &Row, b: &Row| {
+                let vals: SmallVec<[Value; 4]> = f
+                    .cols
+                    .iter()
+                    .map(|c| match *c {
+                        JCol::Key(i) => k.get(i),
+                        JCol::Left(i) => a.get(i),
+                        JCol::Right(i) => b.get(i),
+                    })
+                    .collect();
+                match test.eval(&sh, &f.schema, &vals) {
+                    Ok(true) => Some(build(&out, k, a, b)),
+                    Ok(false) => None,
+                    Err(e) => {
+                        sh.fail(e.message);
+                        None
+                    }
+                }
             })
         }
         Node::SemiJoin { left, right, out } => {

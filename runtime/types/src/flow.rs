@@ -65,10 +65,12 @@ pub enum Node {
     Union(Vec<NodeId>),
     /// Set semantics: every row once.
     Distinct(NodeId),
+    /// With a filter, a joined row is kept only when the filter holds on its `cols`.
     Join {
         left: ArrId,
         right: ArrId,
         out: Vec<JCol>,
+        filter: Option<JoinFilter>,
     },
     /// The rows of `left` whose key is in `right` (a key-only arrangement).
     SemiJoin {
@@ -117,6 +119,15 @@ impl Node {
             _ => vec![],
         }
     }
+}
+
+/// A test a join applies to each joined row before building its output: the formula's attributes
+/// (`schema`) are the columns `cols` of the joined row.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct JoinFilter {
+    pub cols: Vec<JCol>,
+    pub schema: Vec<Attr>,
+    pub formula: Formula,
 }
 
 /// A collection indexed by its key columns. A key-only arrangement holds each key once (the
@@ -281,7 +292,19 @@ impl FlowPlan {
                 left,
                 right,
                 out: o,
-            } => format!("join({}, {}) -> [{}]", a(left), a(right), out(o)),
+                filter,
+            } => {
+                let f = match filter {
+                    None => String::new(),
+                    Some(f) => format!(
+                        " where [{}: {}; {}]",
+                        out(&f.cols),
+                        schema(&f.schema),
+                        formula(&f.formula)
+                    ),
+                };
+                format!("join({}, {}) -> [{}]{f}", a(left), a(right), out(o))
+            }
             Node::SemiJoin {
                 left,
                 right,
