@@ -53,6 +53,9 @@ use std::sync::{Arc, Mutex};
 
 pub use render::MAX_ROUNDS;
 
+/// Where the workers leave the updates of the defined relations: (relation index, row, diff).
+type Sink = Arc<Mutex<Vec<(usize, Row, isize)>>>;
+
 /// Hash maps of rows in the driver (results are not adversarial input; a fast hash pays).
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
 
@@ -162,7 +165,7 @@ pub struct Engine {
     recompute: bool,
     cmds: Vec<Sender<Cmd>>,
     done: Receiver<()>,
-    sink: Arc<Mutex<Vec<(usize, Row, isize)>>>,
+    sink: Sink,
     guards: Option<timely::communication::initialize::WorkerGuards<()>>,
     subscribers: Vec<Sender<EpochDiffs>>,
 }
@@ -236,7 +239,7 @@ impl Engine {
             receivers.push(Some(rx));
         }
         let receivers = Arc::new(Mutex::new(receivers));
-        let sink: Arc<Mutex<Vec<(usize, Row, isize)>>> = Arc::new(Mutex::new(Vec::new()));
+        let sink: Sink = Arc::new(Mutex::new(Vec::new()));
         let worker_shared = shared.clone();
         let worker_sink = sink.clone();
         let fed_names = fed.clone();
@@ -677,7 +680,7 @@ fn worker_main(
     shared: &Arc<render::Shared>,
     fed: &[String],
     receivers: &Mutex<Vec<Option<Receiver<Cmd>>>>,
-    sink: &Arc<Mutex<Vec<(usize, Row, isize)>>>,
+    sink: &Sink,
     done: &Mutex<Sender<()>>,
     threads: usize,
 ) {
@@ -720,7 +723,7 @@ fn worker_main(
                 .inspect_batch(move |_t, batch: &[(Row, u64, isize)]| {
                     sink.lock()
                         .expect("sink poisoned")
-                        .extend(batch.iter().map(|(row, _, diff)| (i, row.clone(), *diff)));
+                        .extend(batch.iter().map(|(row, _, diff)| (i, *row, *diff)));
                 })
                 .probe_with(&probe);
         }
@@ -749,7 +752,7 @@ fn worker_main(
                         shard(row) % peers
                     };
                     if owner == index as u64 {
-                        inputs[*rel].update(row.clone(), *diff);
+                        inputs[*rel].update(*row, *diff);
                     }
                 }
                 epoch += 1;

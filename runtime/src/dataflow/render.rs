@@ -178,7 +178,7 @@ pub(crate) fn node<'s, T: Time>(
             let x = node(sh, x, memo, src);
             let first = src.source(super::EPOCH0).map(|r| (r, ())).arrange_by_key();
             x.map(|r| (Row::new(), r))
-                .join_core(first, |_k, r: &Row, _| Some(r.clone()))
+                .join_core(first, |_k, r: &Row, _| Some(*r))
         }
         Node::Filter {
             schema,
