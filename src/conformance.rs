@@ -18,7 +18,10 @@ use std::sync::Arc;
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Backend {
     Reference,
-    Dataflow,
+    /// The dataflow backend on this many worker threads.
+    Dataflow {
+        workers: usize,
+    },
 }
 
 /// The result of one case.
@@ -358,8 +361,11 @@ fn run_map(case: &[(Node, Node)], backend: Backend) -> Outcome {
     };
     let backend = match backend {
         Backend::Reference => crate::query::Backend::Reference,
-        Backend::Dataflow => {
-            crate::query::Backend::Dataflow(pomo_runtime::dataflow::Config::default())
+        Backend::Dataflow { workers } => {
+            crate::query::Backend::Dataflow(pomo_runtime::dataflow::Config {
+                workers,
+                ..Default::default()
+            })
         }
     };
     let actual = match prepared.run_on(args, &host_registry(), &backend) {

@@ -82,12 +82,18 @@ fn edn_corpus() {
 /// failures holds for both.
 #[test]
 fn edn_corpus_on_dataflow() {
-    run_suite("edn", Backend::Dataflow);
+    run_suite("edn", Backend::Dataflow { workers: 1 });
+}
+
+/// Two workers shard every collection; the answers must not change.
+#[test]
+fn edn_corpus_on_dataflow_with_two_workers() {
+    run_suite("edn", Backend::Dataflow { workers: 2 });
 }
 
 #[test]
 fn edn_time_corpus_on_dataflow() {
-    run_suite("edn-time", Backend::Dataflow);
+    run_suite("edn-time", Backend::Dataflow { workers: 1 });
 }
 
 #[test]

@@ -1,4 +1,4 @@
-//! `pomo-conformance edn DIR_OR_FILES... [--backend reference|dataflow]`: runs conformance cases, prints
+//! `pomo-conformance edn DIR_OR_FILES... [--backend reference|dataflow] [--workers N]`: runs conformance cases, prints
 //! one line per failing case with the reason, and ends with `N passed, M failed`.
 
 use clap::{Parser, ValueEnum};
@@ -30,6 +30,9 @@ struct Cli {
     paths: Vec<PathBuf>,
     #[arg(long, value_enum, default_value = "reference")]
     backend: BackendArg,
+    /// Worker threads for the dataflow backend.
+    #[arg(long, default_value_t = 1)]
+    workers: usize,
 }
 
 fn main() -> ExitCode {
@@ -37,7 +40,9 @@ fn main() -> ExitCode {
     let Suite::Edn = cli.suite;
     let backend = match cli.backend {
         BackendArg::Reference => Backend::Reference,
-        BackendArg::Dataflow => Backend::Dataflow,
+        BackendArg::Dataflow => Backend::Dataflow {
+            workers: cli.workers,
+        },
     };
     let files = case_files(&cli.paths);
     let (mut passed, mut failed) = (0, 0);
