@@ -80,6 +80,19 @@ const EDN_QUERIES: &[(&str, &str)] = &[
         "[:find ?n (sum ?y) :with ?e :where [?n :node/id ?x] [?e :edge/from ?x] [?e :edge/to ?y]]",
         "",
     ),
+    // A function that reads the database (the engine re-runs such plans per epoch).
+    (
+        "[:find ?e ?y :where [?e :edge/from ?x] [(get-else $ ?e :edge/to -1) ?y] [(< ?x 4)]]",
+        "",
+    ),
+    (
+        "[:find ?x :where (or-join [?x] [?e :edge/from ?x] (and [?n :node/id ?x] [(> ?x 2)]))]",
+        "",
+    ),
+    (
+        "[:find (min ?x) (max ?y) (count-distinct ?y) :where [?e :edge/from ?x] [?e :edge/to ?y] (not-join [?x] [?n :node/id ?x])]",
+        "",
+    ),
 ];
 
 #[derive(Clone, Debug)]
@@ -240,9 +253,10 @@ proptest! {
         which in 0..EDN_QUERIES.len(),
         initial in proptest::collection::vec(op(), 0..10),
         txs in proptest::collection::vec(proptest::collection::vec(op(), 1..4), 0..6),
+        workers in 1usize..3,
     ) {
         let (query, rules) = EDN_QUERIES[which];
         let input = Input::Edn { query, rules: (!rules.is_empty()).then_some(rules) };
-        check(&input, &initial, &txs, 1)?;
+        check(&input, &initial, &txs, workers)?;
     }
 }
