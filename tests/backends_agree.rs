@@ -1,0 +1,88 @@
+//! Every query of the golden corpus runs on the demo dataset on the reference and the dataflow
+//! backends (1 and 2 workers); the answers must be equal, or both runs must fail with the same error. Inputs after
+//! the database are given as `nil` (queries that need real ones fail on both backends alike),
+//! and the corpus's host functions come from the conformance harness.
+
+use pomo::query::{Arg, Backend, prepare};
+use pomo::runtime::dataflow::Config;
+use pomo::runtime::store::Store;
+use pomo::types::Value;
+use pomo::{Input, Options};
+use std::path::Path;
+
+fn demo_store() -> Store {
+    let mut store = Store::in_memory();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/examples/demo/data.edn"
+    ))
+    .unwrap();
+    for form in pomo::grammar::edn::parse_forms(&text).unwrap() {
+        let ops = pomo::edn_data::tx_data(store.db().schema(), &form).unwrap();
+        store.transact(ops).unwrap();
+    }
+    store
+}
+
+#[test]
+fn corpus_queries_give_the_same_answers_on_every_backend() {
+    let store = demo_store();
+    let registry = pomo::conformance::host_registry();
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/queries"));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| !p.to_str().unwrap().ends_with(".rules.edn"))
+        .collect();
+    files.sort();
+    let (mut same, mut both_failed) = (0, 0);
+    let mut problems = Vec::new();
+    for path in files {
+        let text = std::fs::read_to_string(&path).unwrap();
+        let rules = std::fs::read_to_string(path.with_file_name(format!(
+            "{}.rules.edn",
+            path.file_stem().unwrap().to_str().unwrap()
+        )))
+        .ok();
+        let input = if path.extension().is_some_and(|e| e == "pomo") {
+            Input::Logic(&text)
+        } else {
+            Input::Edn {
+                query: &text,
+                rules: rules.as_deref(),
+            }
+        };
+        let q = prepare(&input, &Options::default()).unwrap();
+        let args = || {
+            let mut a = vec![Arg::Db(store.db())];
+            while a.len() < q.arity() {
+                a.push(Arg::Value(Value::Nil));
+            }
+            a
+        };
+        let reference = q.run_on(args(), &registry, &Backend::Reference);
+        for workers in [1, 2] {
+            let dataflow = q.run_on(
+                args(),
+                &registry,
+                &Backend::Dataflow(Config {
+                    workers,
+                    ..Config::default()
+                }),
+            );
+            match (&reference, &dataflow) {
+                // Random aggregates and `rand` draw different values on each run.
+                (Ok(_), Ok(_)) if text.contains("rand") || text.contains("sample") => same += 1,
+                (Ok(a), Ok(b)) if a == b => same += 1,
+                (Err(a), Err(b)) if a == b => both_failed += 1,
+                (a, b) => problems.push(format!(
+                    "{} ({workers} workers): reference {a:?}, dataflow {b:?}",
+                    path.display()
+                )),
+            }
+        }
+    }
+    eprintln!("{same} equal answers, {both_failed} failed on both");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(same > 150, "only {same} queries gave answers");
+}
