@@ -402,6 +402,11 @@ impl Engine {
         &mut self,
         changes: Vec<(String, Vec<Value>, isize)>,
     ) -> Result<EpochDiffs, EvalError> {
+        if self.recompute {
+            return Err(err(
+                "this plan reads the database in its functions; apply transactions instead",
+            ));
+        }
         let mut batch = Vec::new();
         for (rel, row, diff) in changes {
             let Some(i) = self.fed.iter().position(|f| *f == rel) else {
@@ -419,11 +424,6 @@ impl Engine {
                 }
             }
             batch.push((i, row.into_iter().collect(), diff));
-        }
-        if self.recompute {
-            return Err(err(
-                "this plan reads the database in its functions; apply transactions instead",
-            ));
         }
         self.carry(&mut batch);
         self.run_epoch(batch)
