@@ -24,10 +24,7 @@ fn ints(xs: &[i64]) -> Vec<Value> {
 }
 
 fn diffs(d: &EpochDiffs, rel: &str) -> BTreeSet<(Vec<Value>, isize)> {
-    d.diffs
-        .get(rel)
-        .map(|v| v.iter().map(|(r, n)| (r.to_vec(), *n)).collect())
-        .unwrap_or_default()
+    d.values(rel).into_iter().collect()
 }
 
 const TC: &str = ".decl edge(from, to)\n\

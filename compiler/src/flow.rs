@@ -418,22 +418,7 @@ fn consumers(flow: &FlowPlan) -> Vec<usize> {
 
 /// The number of columns a node produces.
 fn arity(flow: &FlowPlan, id: NodeId) -> usize {
-    match flow.node(id) {
-        Node::Source(name) => {
-            let base = name.strip_suffix("@prev").unwrap_or(name);
-            flow.relation(base).map_or(0, |d| d.attrs.len())
-        }
-        Node::Values { arity, .. } => *arity,
-        Node::Initial(x) | Node::Distinct(x) => arity(flow, *x),
-        Node::Filter { schema, .. } => schema.len(),
-        Node::Project { cols, .. } => cols.len(),
-        Node::Map { schema, bind, .. } => schema.len() + bind.attrs().len(),
-        Node::Union(xs) => xs.first().map_or(0, |x| arity(flow, *x)),
-        Node::Join { out, .. } | Node::SemiJoin { out, .. } | Node::AntiJoin { out, .. } => {
-            out.len()
-        }
-        Node::Reduce { keys, aggs, .. } => keys.len() + aggs.len(),
-    }
+    flow.arity(id)
 }
 
 /// Drops the nodes and arrangements no definition reaches, renumbering the rest in the order

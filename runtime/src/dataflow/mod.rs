@@ -31,7 +31,7 @@
 //! };
 //! let mut engine = Engine::start(flow, Env::default(), &Config::default()).unwrap();
 //! let d = engine.update(vec![("edge".into(), vec![Value::Int(1), Value::Int(2)], 1)]).unwrap();
-//! assert_eq!(d.diffs["copy"][0].0.to_vec(), vec![Value::Int(1), Value::Int(2)]);
+//! assert_eq!(d.values("copy"), vec![(vec![Value::Int(1), Value::Int(2)], 1)]);
 //! assert_eq!(engine.relation("copy").unwrap().tuples.len(), 1);
 //! ```
 
@@ -130,11 +130,24 @@ impl Config {
 }
 
 /// The changes of one epoch, by relation (`R`, `R@next`), each row with `+1` or `−1`, in no
-/// particular order.
+/// particular order. Rows are compact; [`EpochDiffs::values`] gives them as values.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub struct EpochDiffs {
     pub epoch: u64,
     pub diffs: BTreeMap<String, Vec<(Row, isize)>>,
+    /// The number of columns of each relation's rows.
+    pub arity: BTreeMap<String, usize>,
+}
+
+impl EpochDiffs {
+    /// One relation's changes as values.
+    pub fn values(&self, relation: &str) -> Vec<(Vec<Value>, isize)> {
+        let arity = self.arity.get(relation).copied().unwrap_or(0);
+        self.diffs
+            .get(relation)
+            .map(|d| d.iter().map(|(r, n)| (r.to_vec(arity), *n)).collect())
+            .unwrap_or_default()
+    }
 }
 
 enum Cmd {
@@ -305,10 +318,11 @@ impl Engine {
             .unwrap_or_default();
         let mut r = Relation::new(attrs);
         if let Some(s) = self.state.get(name) {
+            let arity = r.attrs.len();
             r.tuples = s
                 .iter()
                 .filter(|(_, c)| **c > 0)
-                .map(|(t, _)| t.to_vec())
+                .map(|(t, _)| t.to_vec(arity))
                 .collect();
         }
         Some(r)
@@ -517,10 +531,27 @@ impl Engine {
         self.epoch += 1;
         let out = EpochDiffs {
             epoch: self.epoch,
+            arity: self.arities(&diffs),
             diffs,
         };
         self.publish(&out);
         Ok(out)
+    }
+
+    /// The arity of each relation that has changes.
+    fn arities(&self, diffs: &BTreeMap<String, Vec<(Row, isize)>>) -> BTreeMap<String, usize> {
+        diffs
+            .keys()
+            .map(|n| {
+                let base = n.strip_suffix("@next").unwrap_or(n);
+                let arity = self
+                    .shared
+                    .flow
+                    .relation(base)
+                    .map_or(0, |d| d.attrs.len());
+                (n.clone(), arity)
+            })
+            .collect()
     }
 
     fn publish(&mut self, d: &EpochDiffs) {
@@ -598,6 +629,7 @@ impl Engine {
         }
         let out = EpochDiffs {
             epoch: self.epoch,
+            arity: self.arities(&diffs),
             diffs,
         };
         self.publish(&out);

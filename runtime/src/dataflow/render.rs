@@ -125,16 +125,17 @@ fn build(out: &[JCol], k: &Row, l: &Row, r: &Row) -> Row {
     };
     // Integer rows are built without going through values.
     match out {
+        [] => return Row::new(),
         [a] => {
             let (row, i) = src(*a);
             if let Some(x) = row.int(i) {
-                return Row::I1(x);
+                return Row::int1(x);
             }
         }
         [a, b] => {
             let ((ra, i), (rb, j)) = (src(*a), src(*b));
             if let (Some(x), Some(y)) = (ra.int(i), rb.int(j)) {
-                return Row::I2(x, y);
+                return Row::ints(x, y);
             }
         }
         _ => {}
@@ -168,11 +169,11 @@ pub(crate) fn node<'s, T: Time>(
     }
     let c: Coll<'s, T> = match sh.flow.node(id).clone() {
         Node::Source(name) => src.source(&name),
-        Node::Values { .. } => {
+        Node::Values { arity, .. } => {
             let tag = Value::Int(id.0 as i64);
             src.constants()
                 .filter(move |r| r.get(0) == tag)
-                .map(|r| (1..r.len()).map(|i| r.get(i)).collect())
+                .map(move |r| (1..=arity).map(|i| r.get(i)).collect())
         }
         Node::Initial(x) => {
             let x = node(sh, x, memo, src);
@@ -188,7 +189,7 @@ pub(crate) fn node<'s, T: Time>(
             let x = node(sh, input, memo, src);
             let sh = sh.clone();
             let f = Compiled::new(&formula, &schema);
-            x.filter(move |r| match r.with_values(|v| f.eval(&sh, &schema, v)) {
+            x.filter(move |r| match r.with_values(schema.len(), |v| f.eval(&sh, &schema, v)) {
                 Ok(b) => b,
                 Err(e) => {
                     sh.fail(e.message);
@@ -208,17 +209,20 @@ pub(crate) fn node<'s, T: Time>(
         } => {
             let x = node(sh, input, memo, src);
             let sh = sh.clone();
+            let arity = schema.len();
             x.flat_map(move |r| {
-                let ext = match r
-                    .with_values(|v| reference::scalar(&sh.env).map_tuple(&bind, &rhs, &schema, v))
-                {
+                let ext = match r.with_values(arity, |v| {
+                    reference::scalar(&sh.env).map_tuple(&bind, &rhs, &schema, v)
+                }) {
                     Ok(rows) => rows,
                     Err(e) => {
                         sh.fail(e.message);
                         Vec::new()
                     }
                 };
-                ext.into_iter().map(|e| r.extended(e)).collect::<Vec<_>>()
+                ext.into_iter()
+                    .map(|e| r.extended(arity, e))
+                    .collect::<Vec<_>>()
             })
         }
         Node::Union(xs) => {
@@ -301,11 +305,13 @@ pub(crate) fn node<'s, T: Time>(
         } => {
             let x = node(sh, input, memo, src);
             let sh = sh.clone();
+            let (arity, nkeys, naggs) = (schema.len(), keys.len(), aggs.len());
             x.distinct()
                 .map(move |r| (r.project(&keys), r))
                 .reduce(
                     move |_k, vals: &[(&Row, isize)], out: &mut Vec<(Row, isize)>| {
-                        let rows: Vec<Vec<Value>> = vals.iter().map(|(r, _)| r.to_vec()).collect();
+                        let rows: Vec<Vec<Value>> =
+                            vals.iter().map(|(r, _)| r.to_vec(arity)).collect();
                         let tuples: Vec<&[Value]> = rows.iter().map(|r| r.as_slice()).collect();
                         match reference::scalar(&sh.env).aggregate_group(&aggs, &schema, &tuples) {
                             Ok(v) => out.push((v.into_iter().collect(), 1)),
@@ -313,7 +319,7 @@ pub(crate) fn node<'s, T: Time>(
                         }
                     },
                 )
-                .map(|(k, v): (Row, Row)| k.extended(v.to_vec()))
+                .map(move |(k, v): (Row, Row)| k.extended(nkeys, v.to_vec(naggs)))
         }
     };
     memo.nodes.insert(id, c.clone());
@@ -438,13 +444,9 @@ fn arr<'s, T: Time>(
     let spec = sh.flow.arrangement(id).clone();
     let x = node(sh, spec.input, memo, src);
     let key = spec.key.clone();
-    // Every row of a node has the same arity; the value columns are computed once.
-    let mut vals: Option<SmallVec<[usize; 4]>> = None;
+    let vals = rest(sh.flow.arity(spec.input), &key);
     let a = x
-        .map(move |r| {
-            let v = vals.get_or_insert_with(|| rest(r.len(), &key));
-            (r.project(&key), r.project(v))
-        })
+        .map(move |r| (r.project(&key), r.project(&vals)))
         .arrange_by_key();
     let a = AnyArr::Native(a);
     memo.arrs.insert(id, a.clone());

@@ -4,14 +4,16 @@
 //! dataflow copies, sorts, merges and hashes every tuple many times, so the row type decides the
 //! speed. Measured on the transitive closure of a 2,000-node chain with the hand-written
 //! differential program: `(u32, u32)` 2.0 s, `(i64, i64)` 2.9 s, a `Copy` enum of integer rows
-//! 3.5 s, and the same enum with one boxed variant 5.5 s — a type with drop glue is what costs.
+//! 3.5 s, and the same enum with one boxed variant 5.5 s.
 //!
-//! So a [`Row`] is `Copy`: up to two integers inline, and every other row as the id of its
-//! values in a process-wide interner. The representation is canonical (a row of at most two
-//! `Value::Int`s is always an integer variant, and equal value rows get one id), so equality is
-//! structural. Rows hash by their values and travel between processes as values (re-interned on
-//! arrival), so partitioning agrees across a cluster; their order is total within a process,
-//! which is all a dataflow needs. Interned rows live as long as the process.
+//! So a [`Row`] is 8 bytes and `Copy`: a row of at most two integers that fit in 32 bits is held
+//! inline (unused positions are zero), and every other row is the id of its values in a
+//! process-wide interner, marked by `i32::MIN` in the first position (an integer row that starts
+//! with `i32::MIN` is interned too). The representation is canonical, so equality is structural.
+//! A row does not know its arity: every collection's rows have the arity of its plan node, and
+//! readers pass it in. Rows hash by their values and travel between processes as values
+//! (re-interned on arrival), so partitioning agrees across a cluster; their order is total
+//! within a process, which is all a dataflow needs. Interned rows live as long as the process.
 
 use pomo_types::Value;
 use serde::{Deserialize, Serialize};
@@ -20,65 +22,42 @@ use std::collections::HashMap;
 use std::hash::{Hash, Hasher};
 use std::sync::{Arc, LazyLock, RwLock};
 
+const INTERNED: i32 = i32::MIN;
+
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(from = "Wire", into = "Wire")]
-pub enum Row {
-    #[default]
-    I0,
-    I1(i64),
-    I2(i64, i64),
-    /// Every other row: an interned id.
-    V(u64),
-}
+pub struct Row([i32; 2]);
 
 /// How a row travels between processes: by value.
 #[derive(Serialize, Deserialize)]
 enum Wire {
-    I0,
-    I1(i64),
-    I2(i64, i64),
-    V(Vec<Value>),
+    Inline([i32; 2]),
+    Interned(Vec<Value>),
 }
 
 impl From<Wire> for Row {
     fn from(w: Wire) -> Row {
         match w {
-            Wire::I0 => Row::I0,
-            Wire::I1(a) => Row::I1(a),
-            Wire::I2(a, b) => Row::I2(a, b),
-            Wire::V(v) => Row::from(v),
+            Wire::Inline(a) => Row(a),
+            Wire::Interned(v) => Row::from_values(&v),
         }
     }
 }
 
 impl From<Row> for Wire {
     fn from(r: Row) -> Wire {
-        match r {
-            Row::I0 => Wire::I0,
-            Row::I1(a) => Wire::I1(a),
-            Row::I2(a, b) => Wire::I2(a, b),
-            Row::V(id) => Wire::V(lookup(id).to_vec()),
+        match r.interned() {
+            Some(id) => Wire::Interned(lookup(id).to_vec()),
+            None => Wire::Inline(r.0),
         }
     }
 }
 
 impl Hash for Row {
     fn hash<H: Hasher>(&self, state: &mut H) {
-        match self {
-            Row::I0 => 0u8.hash(state),
-            Row::I1(a) => {
-                1u8.hash(state);
-                a.hash(state);
-            }
-            Row::I2(a, b) => {
-                2u8.hash(state);
-                a.hash(state);
-                b.hash(state);
-            }
-            Row::V(id) => {
-                3u8.hash(state);
-                lookup(*id).hash(state);
-            }
+        match self.interned() {
+            Some(id) => lookup(id).hash(state),
+            None => self.0.hash(state),
         }
     }
 }
@@ -87,13 +66,13 @@ type Values = Arc<[Value]>;
 
 #[derive(Default)]
 struct Interner {
-    ids: HashMap<Values, u64, foldhash::fast::FixedState>,
+    ids: HashMap<Values, u32, foldhash::fast::FixedState>,
     rows: Vec<Values>,
 }
 
 static INTERNER: LazyLock<RwLock<Interner>> = LazyLock::new(Default::default);
 
-fn intern(values: &[Value]) -> u64 {
+fn intern(values: &[Value]) -> u32 {
     if let Some(id) = INTERNER
         .read()
         .expect("row interner poisoned")
@@ -106,113 +85,142 @@ fn intern(values: &[Value]) -> u64 {
     if let Some(id) = w.ids.get(values) {
         return *id;
     }
-    let id = w.rows.len() as u64;
+    let id = u32::try_from(w.rows.len()).expect("more than 2^32 distinct non-integer rows");
     let v: Values = values.into();
     w.rows.push(v.clone());
     w.ids.insert(v, id);
     id
 }
 
-fn lookup(id: u64) -> Values {
+fn lookup(id: u32) -> Values {
     INTERNER.read().expect("row interner poisoned").rows[id as usize].clone()
 }
 
 impl Row {
+    /// The empty row.
     pub fn new() -> Row {
-        Row::I0
+        Row([0, 0])
     }
 
-    pub fn len(&self) -> usize {
-        match self {
-            Row::I0 => 0,
-            Row::I1(_) => 1,
-            Row::I2(..) => 2,
-            Row::V(id) => lookup(*id).len(),
+    /// The row of these values.
+    pub fn from_values(v: &[Value]) -> Row {
+        let small = |x: &Value| match x {
+            Value::Int(i) => i32::try_from(*i).ok(),
+            _ => None,
+        };
+        match v {
+            [] => return Row([0, 0]),
+            [a] => {
+                if let Some(a) = small(a).filter(|a| *a != INTERNED) {
+                    return Row([a, 0]);
+                }
+            }
+            [a, b] => {
+                if let (Some(a), Some(b)) = (small(a).filter(|a| *a != INTERNED), small(b)) {
+                    return Row([a, b]);
+                }
+            }
+            _ => {}
+        }
+        Row([INTERNED, intern(v) as i32])
+    }
+
+    /// A row of two integers.
+    #[inline]
+    pub fn ints(a: i64, b: i64) -> Row {
+        match (i32::try_from(a), i32::try_from(b)) {
+            (Ok(x), Ok(y)) if x != INTERNED => Row([x, y]),
+            _ => Row::from_values(&[Value::Int(a), Value::Int(b)]),
         }
     }
 
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
+    /// A row of one integer.
+    #[inline]
+    pub fn int1(a: i64) -> Row {
+        match i32::try_from(a) {
+            Ok(x) if x != INTERNED => Row([x, 0]),
+            _ => Row::from_values(&[Value::Int(a)]),
+        }
+    }
+
+    fn interned(&self) -> Option<u32> {
+        (self.0[0] == INTERNED).then_some(self.0[1] as u32)
     }
 
     /// Column `i`.
     pub fn get(&self, i: usize) -> Value {
-        match (self, i) {
-            (Row::I1(a), 0) | (Row::I2(a, _), 0) => Value::Int(*a),
-            (Row::I2(_, b), 1) => Value::Int(*b),
-            (Row::V(id), i) => lookup(*id)[i].clone(),
-            _ => panic!("column {i} of a row of {}", self.len()),
+        match self.interned() {
+            Some(id) => lookup(id)[i].clone(),
+            None => Value::Int(self.0[i] as i64),
         }
     }
 
-    /// Column `i` when it holds an integer of an integer row.
+    /// Column `i` of an inline (integer) row.
     #[inline]
     pub fn int(&self, i: usize) -> Option<i64> {
-        match (self, i) {
-            (Row::I1(a), 0) | (Row::I2(a, _), 0) => Some(*a),
-            (Row::I2(_, b), 1) => Some(*b),
-            _ => None,
+        match self.interned() {
+            Some(_) => None,
+            None => Some(self.0[i] as i64),
         }
     }
 
-    /// Calls `f` with the row as a slice of values (integer rows are expanded on the stack).
-    pub fn with_values<R>(&self, f: impl FnOnce(&[Value]) -> R) -> R {
-        match self {
-            Row::I0 => f(&[]),
-            Row::I1(a) => f(&[Value::Int(*a)]),
-            Row::I2(a, b) => f(&[Value::Int(*a), Value::Int(*b)]),
-            Row::V(id) => f(&lookup(*id)),
+    /// Calls `f` with the row's `arity` values.
+    pub fn with_values<R>(&self, arity: usize, f: impl FnOnce(&[Value]) -> R) -> R {
+        match self.interned() {
+            Some(id) => f(&lookup(id)),
+            None => {
+                let v = [Value::Int(self.0[0] as i64), Value::Int(self.0[1] as i64)];
+                f(&v[..arity.min(2)])
+            }
         }
     }
 
-    pub fn to_vec(&self) -> Vec<Value> {
-        self.with_values(|v| v.to_vec())
+    pub fn to_vec(&self, arity: usize) -> Vec<Value> {
+        self.with_values(arity, |v| v.to_vec())
     }
 
     /// The columns `cols`, in that order.
     pub fn project(&self, cols: &[usize]) -> Row {
-        match (self, cols) {
-            (_, []) => Row::I0,
-            (Row::I1(a), [0]) | (Row::I2(a, _), [0]) => Row::I1(*a),
-            (Row::I2(_, b), [1]) => Row::I1(*b),
-            (Row::I2(a, b), [0, 1]) => Row::I2(*a, *b),
-            (Row::I2(a, b), [1, 0]) => Row::I2(*b, *a),
-            (Row::I2(a, _), [0, 0]) => Row::I2(*a, *a),
-            (Row::I2(_, b), [1, 1]) => Row::I2(*b, *b),
-            (Row::I1(a), [0, 0]) => Row::I2(*a, *a),
-            (Row::V(id), cols) => {
-                let v = lookup(*id);
-                cols.iter().map(|&c| v[c].clone()).collect()
+        match self.interned() {
+            None => match cols {
+                [] => Row([0, 0]),
+                [a] => Row::int1(self.0[*a] as i64),
+                [a, b] => Row::ints(self.0[*a] as i64, self.0[*b] as i64),
+                _ => Row::from_values(
+                    &cols
+                        .iter()
+                        .map(|&c| Value::Int(self.0[c] as i64))
+                        .collect::<SmallVec<[Value; 4]>>(),
+                ),
+            },
+            Some(id) => {
+                let v = lookup(id);
+                Row::from_values(
+                    &cols
+                        .iter()
+                        .map(|&c| v[c].clone())
+                        .collect::<SmallVec<[Value; 4]>>(),
+                )
             }
-            _ => cols.iter().map(|&c| self.get(c)).collect(),
         }
     }
 
-    /// The row followed by `more`.
-    pub fn extended(&self, more: impl IntoIterator<Item = Value>) -> Row {
-        self.with_values(|v| v.iter().cloned().chain(more).collect())
+    /// The row's `arity` values followed by `more`.
+    pub fn extended(&self, arity: usize, more: impl IntoIterator<Item = Value>) -> Row {
+        self.with_values(arity, |v| v.iter().cloned().chain(more).collect())
     }
 }
 
 impl FromIterator<Value> for Row {
     fn from_iter<I: IntoIterator<Item = Value>>(iter: I) -> Row {
         let vals: SmallVec<[Value; 4]> = iter.into_iter().collect();
-        from_slice(&vals)
+        Row::from_values(&vals)
     }
 }
 
 impl From<Vec<Value>> for Row {
     fn from(v: Vec<Value>) -> Row {
-        from_slice(&v)
-    }
-}
-
-fn from_slice(v: &[Value]) -> Row {
-    match v {
-        [] => Row::I0,
-        [Value::Int(a)] => Row::I1(*a),
-        [Value::Int(a), Value::Int(b)] => Row::I2(*a, *b),
-        _ => Row::V(intern(v)),
+        Row::from_values(&v)
     }
 }
 
@@ -220,43 +228,58 @@ fn from_slice(v: &[Value]) -> Row {
 mod tests {
     use super::*;
 
+    fn ints(xs: &[i64]) -> Vec<Value> {
+        xs.iter().map(|x| Value::Int(*x)).collect()
+    }
+
     #[test]
-    fn rows_are_canonical_and_copy() {
-        let a: Row = vec![Value::Int(1), Value::Int(2)].into();
-        let b: Row = [Value::Int(1), Value::Int(2)].into_iter().collect();
+    fn rows_are_canonical_copy_and_small() {
+        assert_eq!(std::mem::size_of::<Row>(), 8);
+        let a: Row = ints(&[1, 2]).into();
+        let b: Row = ints(&[1, 2]).into_iter().collect();
         assert_eq!(a, b);
-        assert_eq!(a, Row::I2(1, 2));
-        assert_eq!(a.project(&[1]), Row::I1(2));
-        assert_eq!(a.project(&[1, 0]), Row::I2(2, 1));
-        assert_eq!(a.extended([Value::Int(3)]).to_vec().len(), 3);
+        assert_eq!(a, Row::ints(1, 2));
+        assert_eq!(a.project(&[1]), Row::int1(2));
+        assert_eq!(a.project(&[1, 0]), Row::ints(2, 1));
+        assert_eq!(a.extended(2, [Value::Int(3)]).to_vec(3), ints(&[1, 2, 3]));
+        assert_eq!(Row::new().to_vec(0), Vec::<Value>::new());
         let s: Row = vec![Value::Int(1), Value::Str("x".into())].into();
         let t: Row = vec![Value::Int(1), Value::Str("x".into())].into();
-        assert!(matches!(s, Row::V(_)));
         assert_eq!(s, t);
-        assert_eq!(s.project(&[0]), Row::I1(1));
+        assert!(s.int(0).is_none());
+        assert_eq!(s.project(&[0]), Row::int1(1));
         assert_eq!(s.get(1), Value::Str("x".into()));
-        assert_eq!(s.len(), 2);
-        assert!(std::mem::size_of::<Row>() <= 24);
+        assert_eq!(s.to_vec(2).len(), 2);
+    }
+
+    #[test]
+    fn integers_outside_32_bits_and_the_marker_value_are_interned() {
+        let big: Row = ints(&[1 << 40, 2]).into();
+        assert!(big.int(0).is_none());
+        assert_eq!(big.to_vec(2), ints(&[1 << 40, 2]));
+        assert_eq!(big.project(&[1]), Row::int1(2));
+        assert_eq!(big.project(&[1, 1]), Row::ints(2, 2));
+        let marker: Row = ints(&[i32::MIN as i64, 7]).into();
+        assert_eq!(marker.to_vec(2), ints(&[i32::MIN as i64, 7]));
+        // A projection that would start with the marker value stays canonical.
+        let r = Row::ints(7, i32::MIN as i64);
+        assert_eq!(r.project(&[1, 0]), marker);
+        assert_eq!(Row::ints(i32::MIN as i64, 7), marker);
+        assert_eq!(Row::int1(1 << 40).to_vec(1), ints(&[1 << 40]));
     }
 
     #[test]
     fn rows_hash_and_travel_by_value() {
         use std::hash::BuildHasher;
-        let s: Row = vec![Value::Str("a".into()), Value::Int(2), Value::Int(3)].into();
         let h = foldhash::fast::FixedState::default();
-        let expected = {
-            let mut x = h.build_hasher();
-            3u8.hash(&mut x);
-            lookup(match s {
-                Row::V(id) => id,
-                _ => unreachable!(),
-            })
-            .hash(&mut x);
-            x.finish()
-        };
-        assert_eq!(h.hash_one(s), expected);
+        let s: Row = vec![Value::Str("a".into()), Value::Int(2), Value::Int(3)].into();
+        let values = vec![Value::Str("a".into()), Value::Int(2), Value::Int(3)];
+        assert_eq!(h.hash_one(s), h.hash_one(&values[..]));
         let wire: Wire = s.into();
-        assert!(matches!(&wire, Wire::V(v) if v.len() == 3));
+        assert!(matches!(&wire, Wire::Interned(v) if v.len() == 3));
         assert_eq!(Row::from(wire), s);
+        let i = Row::ints(4, 5);
+        let wire: Wire = i.into();
+        assert!(matches!(wire, Wire::Inline([4, 5])));
     }
 }

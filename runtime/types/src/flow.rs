@@ -181,6 +181,29 @@ impl FlowPlan {
         self.relations.iter().find(|r| r.name == name)
     }
 
+    /// The number of columns a node produces.
+    pub fn arity(&self, id: NodeId) -> usize {
+        match self.node(id) {
+            Node::Source(name) => {
+                let base = name
+                    .strip_suffix("@prev")
+                    .or_else(|| name.strip_suffix("@next"))
+                    .unwrap_or(name);
+                self.relation(base).map_or(0, |d| d.attrs.len())
+            }
+            Node::Values { arity, .. } => *arity,
+            Node::Initial(x) | Node::Distinct(x) => self.arity(*x),
+            Node::Filter { schema, .. } => schema.len(),
+            Node::Project { cols, .. } => cols.len(),
+            Node::Map { schema, bind, .. } => schema.len() + bind.attrs().len(),
+            Node::Union(xs) => xs.first().map_or(0, |x| self.arity(*x)),
+            Node::Join { out, .. } | Node::SemiJoin { out, .. } | Node::AntiJoin { out, .. } => {
+                out.len()
+            }
+            Node::Reduce { keys, aggs, .. } => keys.len() + aggs.len(),
+        }
+    }
+
     /// The relations that inductive rules carry to the next epoch.
     pub fn carried_relations(&self) -> Vec<String> {
         let mut out: Vec<String> = self
