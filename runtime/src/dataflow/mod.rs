@@ -53,8 +53,8 @@ use std::sync::{Arc, Mutex};
 
 pub use render::MAX_ROUNDS;
 
-/// Where the workers leave the updates of the defined relations: (relation index, row, diff).
-type Sink = Arc<Mutex<Vec<(usize, Row, isize)>>>;
+/// Where the workers leave the updates of the defined relations, one list per relation.
+type Sink = Arc<Mutex<Vec<Vec<(Row, isize)>>>>;
 
 /// Hash maps of rows in the driver (results are not adversarial input; a fast hash pays).
 type FastMap<K, V> = HashMap<K, V, foldhash::fast::FixedState>;
@@ -173,7 +173,8 @@ pub struct Engine {
     fed_state: Vec<Option<BTreeSet<Vec<Value>>>>,
     outs: Vec<String>,
     /// Current contents of every defined relation, with multiplicities (1 once settled).
-    state: HashMap<String, FastMap<Row, isize>>,
+    /// (One map per defined relation, in the order of `outs`.)
+    state: Vec<FastMap<Row, isize>>,
     epoch: u64,
     recompute: bool,
     cmds: Vec<Sender<Cmd>>,
@@ -252,7 +253,8 @@ impl Engine {
             receivers.push(Some(rx));
         }
         let receivers = Arc::new(Mutex::new(receivers));
-        let sink: Sink = Arc::new(Mutex::new(Vec::new()));
+        let n_outs = outs.len();
+        let sink: Sink = Arc::new(Mutex::new(vec![Vec::new(); n_outs]));
         let worker_shared = shared.clone();
         let worker_sink = sink.clone();
         let fed_names = fed.clone();
@@ -282,7 +284,7 @@ impl Engine {
             fed,
             fed_state,
             outs,
-            state: HashMap::new(),
+            state: vec![FastMap::default(); n_outs],
             epoch: 0,
             recompute,
             cmds,
@@ -317,7 +319,8 @@ impl Engine {
             .map(|d| d.attrs.clone())
             .unwrap_or_default();
         let mut r = Relation::new(attrs);
-        if let Some(s) = self.state.get(name) {
+        let i = self.outs.iter().position(|n| n == name)?;
+        if let Some(s) = self.state.get(i) {
             let arity = r.attrs.len();
             r.tuples = s
                 .iter()
@@ -523,10 +526,9 @@ impl Engine {
                 d.sort();
                 diffs.insert(name.clone(), d);
             }
-            self.state.insert(
-                name.clone(),
-                new.into_iter().map(|t| (Row::from(t), 1)).collect(),
-            );
+            if let Some(i) = self.outs.iter().position(|n| n == name) {
+                self.state[i] = new.into_iter().map(|t| (Row::from(t), 1)).collect();
+            }
         }
         self.epoch += 1;
         let out = EpochDiffs {
@@ -544,11 +546,7 @@ impl Engine {
             .keys()
             .map(|n| {
                 let base = n.strip_suffix("@next").unwrap_or(n);
-                let arity = self
-                    .shared
-                    .flow
-                    .relation(base)
-                    .map_or(0, |d| d.attrs.len());
+                let arity = self.shared.flow.relation(base).map_or(0, |d| d.attrs.len());
                 (n.clone(), arity)
             })
             .collect()
@@ -573,23 +571,21 @@ impl Engine {
         if let Some(e) = self.shared.error.lock().expect("error slot").take() {
             return Err(err(e));
         }
-        let updates = std::mem::take(&mut *self.sink.lock().expect("sink poisoned"));
-        // Consolidate per relation (one relation's updates may come from several workers and
-        // times), then fold into the current contents.
-        // Group by relation, then fold into the current contents. A relation that was empty
+        let by_rel = std::mem::replace(
+            &mut *self.sink.lock().expect("sink poisoned"),
+            vec![Vec::new(); self.outs.len()],
+        );
+        // Fold each relation's updates into its current contents. A relation that was empty
         // takes the updates directly (its net change is its new contents); otherwise the
-        // updates are consolidated first, since one row may change several times in an epoch.
-        let mut by_rel: Vec<Vec<(Row, isize)>> = vec![Vec::new(); self.outs.len()];
-        for (i, row, d) in updates {
-            by_rel[i].push((row, d));
-        }
+        // updates are consolidated first, since one row may change several times in an epoch
+        // (from several workers and rounds).
         let mut diffs = BTreeMap::new();
         for (i, rows) in by_rel.into_iter().enumerate() {
             if rows.is_empty() {
                 continue;
             }
             let name = &self.outs[i];
-            let state = self.state.entry(name.clone()).or_default();
+            let state = &mut self.state[i];
             let d: Vec<(Row, isize)> = if state.is_empty() {
                 state.reserve(rows.len());
                 for (row, n) in rows {
@@ -753,9 +749,8 @@ fn worker_main(
                 .exchange(|_| 0)
                 .as_collection()
                 .inspect_batch(move |_t, batch: &[(Row, u64, isize)]| {
-                    sink.lock()
-                        .expect("sink poisoned")
-                        .extend(batch.iter().map(|(row, _, diff)| (i, *row, *diff)));
+                    sink.lock().expect("sink poisoned")[i]
+                        .extend(batch.iter().map(|(row, _, diff)| (*row, *diff)));
                 })
                 .probe_with(&probe);
         }

@@ -189,13 +189,15 @@ pub(crate) fn node<'s, T: Time>(
             let x = node(sh, input, memo, src);
             let sh = sh.clone();
             let f = Compiled::new(&formula, &schema);
-            x.filter(move |r| match r.with_values(schema.len(), |v| f.eval(&sh, &schema, v)) {
-                Ok(b) => b,
-                Err(e) => {
-                    sh.fail(e.message);
-                    false
-                }
-            })
+            x.filter(
+                move |r| match r.with_values(schema.len(), |v| f.eval(&sh, &schema, v)) {
+                    Ok(b) => b,
+                    Err(e) => {
+                        sh.fail(e.message);
+                        false
+                    }
+                },
+            )
         }
         Node::Project { cols, input } => {
             let x = node(sh, input, memo, src);
@@ -255,13 +257,29 @@ pub(crate) fn node<'s, T: Time>(
             let sh = sh.clone();
             let test = Compiled::new(&f.formula, &f.schema);
             join_any!(l, r, AnyArr, AnyArr, move |k: &Row, a: &Row, b: &Row| {
+                let col = |c: &JCol| match *c {
+                    JCol::Key(i) => (k, i),
+                    JCol::Left(i) => (a, i),
+                    JCol::Right(i) => (b, i),
+                };
+                // Comparisons of integer columns are decided without building values.
+                let ints: Option<SmallVec<[i64; 4]>> = f
+                    .cols
+                    .iter()
+                    .map(|c| {
+                        let (row, i) = col(c);
+                        row.int(i)
+                    })
+                    .collect();
+                if let Some(held) = ints.and_then(|xs| test.eval_ints(&xs)) {
+                    return held.then(|| build(&out, k, a, b));
+                }
                 let vals: SmallVec<[Value; 4]> = f
                     .cols
                     .iter()
-                    .map(|c| match *c {
-                        JCol::Key(i) => k.get(i),
-                        JCol::Left(i) => a.get(i),
-                        JCol::Right(i) => b.get(i),
+                    .map(|c| {
+                        let (row, i) = col(c);
+                        row.get(i)
                     })
                     .collect();
                 match test.eval(&sh, &f.schema, &vals) {
@@ -375,6 +393,43 @@ impl Compiled {
                 })
                 .collect(),
         }
+    }
+
+    /// Decides the formula on integer columns when every test is a comparison of columns and
+    /// integer constants; `None` otherwise.
+    fn eval_ints(&self, row: &[i64]) -> Option<bool> {
+        let get = |o: &Opnd| match o {
+            Opnd::Col(c) => Some(row[*c]),
+            Opnd::Const(Value::Int(v)) => Some(*v),
+            Opnd::Const(_) => None,
+        };
+        let mut any = false;
+        for d in &self.disjuncts {
+            let mut all = true;
+            for l in d {
+                let CLit::Cmp {
+                    negated,
+                    op,
+                    lhs,
+                    rhs,
+                } = l
+                else {
+                    return None;
+                };
+                let (a, b) = (get(lhs)?, get(rhs)?);
+                let v = match op {
+                    CmpOp::Eq => a == b,
+                    CmpOp::Ne => a != b,
+                    CmpOp::Lt => a < b,
+                    CmpOp::Le => a <= b,
+                    CmpOp::Gt => a > b,
+                    CmpOp::Ge => a >= b,
+                };
+                all &= v != *negated;
+            }
+            any |= all;
+        }
+        Some(any)
     }
 
     fn eval(&self, sh: &Shared, schema: &[Attr], row: &[Value]) -> Result<bool, EvalError> {
