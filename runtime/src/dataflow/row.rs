@@ -273,7 +273,7 @@ mod tests {
         use std::hash::BuildHasher;
         let h = foldhash::fast::FixedState::default();
         let s: Row = vec![Value::Str("a".into()), Value::Int(2), Value::Int(3)].into();
-        let values = vec![Value::Str("a".into()), Value::Int(2), Value::Int(3)];
+        let values = [Value::Str("a".into()), Value::Int(2), Value::Int(3)];
         assert_eq!(h.hash_one(s), h.hash_one(&values[..]));
         let wire: Wire = s.into();
         assert!(matches!(&wire, Wire::Interned(v) if v.len() == 3));
