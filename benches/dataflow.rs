@@ -1,10 +1,11 @@
 //! The dataflow backend next to the hand-written differential program of
 //! `../shared/bench/peers/dd`, on the files of `../shared/bench/gen_data.py`, in one run:
 //! transitive closure on the random graph (1 and 2 workers) and on the chain, same-generation,
-//! and ±1 edge updates after the closure of the random graph.
+//! and ±1 edge updates after the closure of the random graph and of the chain.
 //!
 //! ```text
-//! cargo bench --bench dataflow -- [--data DIR] [--peer PATH] [--reps N] [--only tc,chain,sg,incr]
+//! cargo bench --bench dataflow -- [--data DIR] [--peer PATH] [--reps N]
+//!     [--only tc,chain,sg,incr,incr-chain]
 //! ```
 //!
 //! `--data` defaults to `target/bench-data` (generated when missing); `--peer` to the peer's
@@ -45,7 +46,13 @@ fn args() -> Args {
             p.exists().then_some(p)
         }),
         reps: 5,
-        only: vec!["tc".into(), "chain".into(), "sg".into(), "incr".into()],
+        only: vec![
+            "tc".into(),
+            "chain".into(),
+            "sg".into(),
+            "incr".into(),
+            "incr-chain".into(),
+        ],
     };
     let mut it = std::env::args().skip(1);
     while let Some(x) = it.next() {
@@ -278,9 +285,15 @@ fn main() {
             theirs.first().map(|p| p.1),
         );
     }
-    if want("incr") {
-        let data = read_pairs(&a.data.join("tc_rand.tsv"));
-        let incr: Vec<i64> = std::fs::read_to_string(a.data.join("tc_rand.incr"))
+    for (workload, file_name, label) in [
+        ("incr", "tc_rand", "random"),
+        ("incr-chain", "tc_chain", "chain"),
+    ] {
+        if !want(workload) {
+            continue;
+        }
+        let data = read_pairs(&a.data.join(format!("{file_name}.tsv")));
+        let incr: Vec<i64> = std::fs::read_to_string(a.data.join(format!("{file_name}.incr")))
             .unwrap()
             .split_whitespace()
             .map(|x| x.parse().unwrap())
@@ -316,16 +329,21 @@ fn main() {
         }
         let theirs = run_peer(vec![
             "tc-incr".into(),
-            file("tc_rand.tsv"),
-            file("tc_rand.incr"),
+            file(&format!("{file_name}.tsv")),
+            file(&format!("{file_name}.incr")),
             a.reps.max(3).to_string(),
             "1".into(),
         ]);
         let find = |s: &str| theirs.iter().find(|p| p.0 == s).map(|p| p.1);
-        report("5 tc random, initial", initial, card, find("initial"));
+        report(
+            &format!("5 tc {label}, initial"),
+            initial,
+            card,
+            find("initial"),
+        );
         for (name, ts) in steps {
             report(
-                &format!("5 tc random, {name}"),
+                &format!("5 tc {label}, {name}"),
                 median(ts),
                 card,
                 find(name),
