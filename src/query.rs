@@ -225,16 +225,7 @@ impl PreparedQuery {
         let plan = &self.compilation.plan;
         match plan.output() {
             Some(out) => {
-                let RelKind::Output(spec) = &out.kind else {
-                    unreachable!("output() returns an output relation")
-                };
-                let mut rel = rels
-                    .get(&out.name)
-                    .cloned()
-                    .unwrap_or_else(|| reference::Relation::new(out.attrs.clone()));
-                if !spec.pulls.is_empty() {
-                    rel = self.pull_columns(spec, rel, env)?;
-                }
+                let (spec, rel) = self.output_relation(out, &rels, env)?;
                 Ok(results::shape(spec, &rel))
             }
             // A program without `.output` returns every relation it derives, by name.
@@ -266,16 +257,7 @@ impl PreparedQuery {
         let plan = &self.compilation.plan;
         match plan.output() {
             Some(out) => {
-                let RelKind::Output(spec) = &out.kind else {
-                    unreachable!("output() returns an output relation")
-                };
-                let mut rel = rels
-                    .get(&out.name)
-                    .cloned()
-                    .unwrap_or_else(|| reference::Relation::new(out.attrs.clone()));
-                if !spec.pulls.is_empty() {
-                    rel = self.pull_columns(spec, rel, env)?;
-                }
+                let (_, rel) = self.output_relation(out, &rels, env)?;
                 Ok(rel.tuples.into_iter().map(Value::Tuple).collect())
             }
             None => Ok(rels
@@ -292,6 +274,26 @@ impl PreparedQuery {
                 })
                 .collect()),
         }
+    }
+
+    /// The output relation's tuples (pulls applied) with its spec.
+    fn output_relation<'a>(
+        &self,
+        out: &'a pomo_types::ra::RelDecl,
+        rels: &BTreeMap<String, reference::Relation>,
+        env: &Env,
+    ) -> Result<(&'a pomo_types::ra::OutputSpec, reference::Relation), QueryError> {
+        let RelKind::Output(spec) = &out.kind else {
+            unreachable!("output() returns an output relation")
+        };
+        let mut rel = rels
+            .get(&out.name)
+            .cloned()
+            .unwrap_or_else(|| reference::Relation::new(out.attrs.clone()));
+        if !spec.pulls.is_empty() {
+            rel = self.pull_columns(spec, rel, env)?;
+        }
+        Ok((spec, rel))
     }
 
     /// Replaces the entity ids in pulled find columns by the maps their patterns pull.

@@ -11,25 +11,22 @@ use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
 fn open(store: &StoreArg) -> Result<Store, ExitCode> {
-    let dir = store.dir();
-    match Store::open(std::path::Path::new(&dir)) {
-        Ok((s, warnings)) => {
-            for w in warnings {
-                eprintln!("warning: {dir}: {w}");
-            }
-            Ok(s)
-        }
-        Err(e) => {
-            eprintln!("error: cannot open the store in {dir}: {e:?}");
-            Err(ExitCode::from(1))
-        }
-    }
+    opened(store, Store::open)
 }
 
 /// Opens the store for a query: read-only, so that queries run beside a writer.
 fn open_for_reading(store: &StoreArg) -> Result<Store, ExitCode> {
+    opened(store, Store::open_read_only)
+}
+
+/// A way to open a store directory: the store and its warnings.
+type OpenFn =
+    fn(&std::path::Path) -> Result<(Store, Vec<String>), pomo::runtime::store::StoreError>;
+
+/// Opens the store directory with `how`, printing its warnings; an error exits 1.
+fn opened(store: &StoreArg, how: OpenFn) -> Result<Store, ExitCode> {
     let dir = store.dir();
-    match Store::open_read_only(std::path::Path::new(&dir)) {
+    match how(std::path::Path::new(&dir)) {
         Ok((s, warnings)) => {
             for w in warnings {
                 eprintln!("warning: {dir}: {w}");

@@ -177,9 +177,7 @@ fn narrow(flow: &mut FlowPlan) {
         // An identity projection is its input.
         let identity: HashMap<NodeId, NodeId> = (0..flow.nodes.len())
             .filter_map(|i| match &flow.nodes[i] {
-                Node::Project { cols, input }
-                    if cols.iter().copied().eq(0..arity(flow, *input)) =>
-                {
+                Node::Project { cols, input } if cols.iter().copied().eq(0..flow.arity(*input)) => {
                     Some((NodeId(i as u32), *input))
                 }
                 _ => None,
@@ -299,7 +297,7 @@ fn narrow(flow: &mut FlowPlan) {
                 continue;
             }
             let id = ArrId(a as u32);
-            let arity = arity(flow, arr.input);
+            let arity = flow.arity(arr.input);
             let vals: Vec<usize> = (0..arity).filter(|c| !arr.key.contains(c)).collect();
             let mut used = vec![false; vals.len()];
             for n in &flow.nodes {
@@ -414,11 +412,6 @@ fn consumers(flow: &FlowPlan) -> Vec<usize> {
         uses[d.node.0 as usize] += 1;
     }
     uses
-}
-
-/// The number of columns a node produces.
-fn arity(flow: &FlowPlan, id: NodeId) -> usize {
-    flow.arity(id)
 }
 
 /// Drops the nodes and arrangements no definition reaches, renumbering the rest in the order

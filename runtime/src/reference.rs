@@ -565,14 +565,7 @@ impl Evaluator<'_> {
             for l in d {
                 let holds = match &l.test {
                     Test::Cmp { op, lhs, rhs } => {
-                        let name = match op {
-                            CmpOp::Eq => "eq",
-                            CmpOp::Ne => "ne",
-                            CmpOp::Lt => "lt",
-                            CmpOp::Le => "le",
-                            CmpOp::Gt => "gt",
-                            CmpOp::Ge => "ge",
-                        };
+                        let name = op.builtin();
                         let args = [self.operand(lhs, attrs, t)?, self.operand(rhs, attrs, t)?];
                         self.call(&Callee::Builtin(name.into()), &args, attrs, t)?
                             .is_some_and(|v| pomo_stdlib::truthy(&v))

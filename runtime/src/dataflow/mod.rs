@@ -390,12 +390,7 @@ impl Engine {
                         db.datoms_eavt(Some(*e), Some(a), None),
                     )
                     .tuples;
-                    for r in old.difference(&new) {
-                        changes.push((i, r.iter().cloned().collect(), -1));
-                    }
-                    for r in new.difference(&old) {
-                        changes.push((i, r.iter().cloned().collect(), 1));
-                    }
+                    queue_changes(i, &old, &new, &mut changes);
                 }
                 // The view's contents are not kept (the store has them).
                 self.fed_state[i] = None;
@@ -464,12 +459,7 @@ impl Engine {
     ) -> Result<(), EvalError> {
         let new = load(&self.shared.flow, &self.env, &self.fed[i])?;
         let old = self.fed_state[i].take().unwrap_or_default();
-        for r in old.difference(&new) {
-            changes.push((i, r.iter().cloned().collect(), -1));
-        }
-        for r in new.difference(&old) {
-            changes.push((i, r.iter().cloned().collect(), 1));
-        }
+        queue_changes(i, &old, &new, changes);
         self.fed_state[i] = Some(new);
         Ok(())
     }
@@ -493,12 +483,7 @@ impl Engine {
                 .map(|r| r.tuples)
                 .unwrap_or_default();
             let old = self.fed_state[i].take().unwrap_or_default();
-            for r in old.difference(&next) {
-                changes.push((i, r.iter().cloned().collect(), -1));
-            }
-            for r in next.difference(&old) {
-                changes.push((i, r.iter().cloned().collect(), 1));
-            }
+            queue_changes(i, &old, &next, changes);
             self.fed_state[i] = Some(next);
         }
     }
@@ -676,6 +661,17 @@ pub fn evaluate(
     config: &Config,
 ) -> Result<BTreeMap<String, Relation>, EvalError> {
     Ok(Engine::start(flow.clone(), env.clone(), config)?.relations())
+}
+
+/// Queues the changes that turn fed relation `i` from `old` into `new`.
+fn queue_changes(
+    i: usize,
+    old: &BTreeSet<Vec<Value>>,
+    new: &BTreeSet<Vec<Value>>,
+    changes: &mut Vec<(usize, Row, isize)>,
+) {
+    changes.extend(old.difference(new).map(|r| (i, Row::from_values(r), -1)));
+    changes.extend(new.difference(old).map(|r| (i, Row::from_values(r), 1)));
 }
 
 /// The rows of a fed relation from the bindings.

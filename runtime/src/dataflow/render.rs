@@ -417,15 +417,7 @@ impl Compiled {
                     return None;
                 };
                 let (a, b) = (get(lhs)?, get(rhs)?);
-                let v = match op {
-                    CmpOp::Eq => a == b,
-                    CmpOp::Ne => a != b,
-                    CmpOp::Lt => a < b,
-                    CmpOp::Le => a <= b,
-                    CmpOp::Gt => a > b,
-                    CmpOp::Ge => a >= b,
-                };
-                all &= v != *negated;
+                all &= op.holds(a.cmp(&b)) != *negated;
             }
             any |= all;
         }
@@ -452,18 +444,8 @@ impl Compiled {
                         let (a, b) = (get(lhs, row), get(rhs, row));
                         let v = match (a, b) {
                             (Value::Int(_), Value::Int(_)) => op.eval(a, b),
-                            _ => {
-                                let name = match op {
-                                    CmpOp::Eq => "eq",
-                                    CmpOp::Ne => "ne",
-                                    CmpOp::Lt => "lt",
-                                    CmpOp::Le => "le",
-                                    CmpOp::Gt => "gt",
-                                    CmpOp::Ge => "ge",
-                                };
-                                pomo_stdlib::call(name, &[a.clone(), b.clone()])?
-                                    .is_some_and(|v| pomo_stdlib::truthy(&v))
-                            }
+                            _ => pomo_stdlib::call(op.builtin(), &[a.clone(), b.clone()])?
+                                .is_some_and(|v| pomo_stdlib::truthy(&v)),
                         };
                         v != *negated
                     }

@@ -432,6 +432,13 @@ impl Store {
     /// damage followed by valid data is [`StoreError::Corrupt`].
     pub fn open(dir: &Path) -> Result<(Store, Vec<String>), StoreError> {
         let (file, replay, warnings) = log::LogFile::open(dir)?;
+        let mut store = Store::replayed(replay)?;
+        store.log = Some(file);
+        Ok((store, warnings))
+    }
+
+    /// An in-memory store holding the transactions read back from a log.
+    fn replayed(replay: Vec<log::ReplayCommit>) -> Result<Store, StoreError> {
         let mut store = Store::in_memory();
         for commit in replay {
             store
@@ -441,8 +448,7 @@ impl Store {
                     message,
                 })?;
         }
-        store.log = Some(file);
-        Ok((store, warnings))
+        Ok(store)
     }
 
     /// Opens the store in `dir` for reading only, without taking the writer's lock, so that
@@ -452,15 +458,7 @@ impl Store {
     /// reported in the warnings, never read. A missing store is an empty database.
     pub fn open_read_only(dir: &Path) -> Result<(Store, Vec<String>), StoreError> {
         let (replay, warnings) = log::LogFile::read(dir)?;
-        let mut store = Store::in_memory();
-        for commit in replay {
-            store
-                .apply_commit(commit.t, commit.facts, commit.cid)
-                .map_err(|message| StoreError::Corrupt {
-                    offset: commit.offset,
-                    message,
-                })?;
-        }
+        let mut store = Store::replayed(replay)?;
         store.read_only = true;
         Ok((store, warnings))
     }

@@ -288,13 +288,30 @@ impl CmpOp {
 
     /// Evaluates the comparison on two values (the order of [`Value`]).
     pub fn eval(self, a: &Value, b: &Value) -> bool {
+        self.holds(a.cmp(b))
+    }
+
+    /// Whether the comparison holds for two operands that compare as `ord`.
+    pub fn holds(self, ord: std::cmp::Ordering) -> bool {
         match self {
-            CmpOp::Eq => a == b,
-            CmpOp::Ne => a != b,
-            CmpOp::Lt => a < b,
-            CmpOp::Le => a <= b,
-            CmpOp::Gt => a > b,
-            CmpOp::Ge => a >= b,
+            CmpOp::Eq => ord.is_eq(),
+            CmpOp::Ne => ord.is_ne(),
+            CmpOp::Lt => ord.is_lt(),
+            CmpOp::Le => ord.is_le(),
+            CmpOp::Gt => ord.is_gt(),
+            CmpOp::Ge => ord.is_ge(),
+        }
+    }
+
+    /// The stdlib predicate that evaluates the comparison (`eq`, `lt`, …).
+    pub fn builtin(self) -> &'static str {
+        match self {
+            CmpOp::Eq => "eq",
+            CmpOp::Ne => "ne",
+            CmpOp::Lt => "lt",
+            CmpOp::Le => "le",
+            CmpOp::Gt => "gt",
+            CmpOp::Ge => "ge",
         }
     }
 }
