@@ -22,6 +22,8 @@ pub enum Backend {
     Dataflow {
         workers: usize,
     },
+    /// The JIT backend (native kernels, or interpreted ones).
+    Jit(pomo_runtime::jit::Mode),
 }
 
 /// The result of one case.
@@ -367,6 +369,7 @@ fn run_map(case: &[(Node, Node)], backend: Backend) -> Outcome {
                 ..Default::default()
             })
         }
+        Backend::Jit(mode) => crate::query::Backend::Jit(mode),
     };
     let actual = match prepared.run_on(args, &host_registry(), &backend) {
         Ok(v) => v,

@@ -48,6 +48,8 @@ pub enum Backend {
     Reference,
     /// The incremental dataflow backend, on timely's workers and processes.
     Dataflow(dataflow::Config),
+    /// Kernels compiled to native code by Cranelift (or interpreted, to check the compiler).
+    Jit(pomo_runtime::jit::Mode),
 }
 
 /// What one `:in` position takes.
@@ -199,6 +201,11 @@ impl PreparedQuery {
             Backend::Reference => reference::evaluate(&self.compilation.plan, env).map_err(qe),
             Backend::Dataflow(config) => {
                 dataflow::evaluate(&self.compilation.flow, env, config).map_err(qe)
+            }
+            Backend::Jit(mode) => {
+                let mut jit = pomo_runtime::jit::Jit::new(*mode);
+                let out = jit.run(&self.compilation.kernel, env).map_err(qe)?;
+                Ok(jit.relations(&out))
             }
         }
     }

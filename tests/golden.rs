@@ -1,7 +1,7 @@
 //! Golden tests (insta) over the query corpus in `tests/corpus`:
 //!
 //! * every good query or program is compiled (with plan validation after every pass) and its
-//!   `logic`, `strata` and `ra` stages are snapshotted;
+//!   `logic`, `strata`, `ra`, `flow` and `kernel` stages are snapshotted;
 //! * every printed PomoLogic and PomoRA text parses back to the same text (round trip);
 //! * every bad input fails, and its rendered diagnostics are snapshotted.
 //!
@@ -62,6 +62,7 @@ fn golden_stages() {
         insta::assert_snapshot!("strata", c.stage_text(Stage::Strata));
         insta::assert_snapshot!("ra", c.stage_text(Stage::Ra));
         insta::assert_snapshot!("flow", c.stage_text(Stage::Flow));
+        insta::assert_snapshot!("kernel", c.stage_text(Stage::Kernel));
     });
 }
 

@@ -34,6 +34,7 @@ pub enum Stage {
     RaRaw,
     Ra,
     Flow,
+    Kernel,
 }
 
 impl Stage {
@@ -44,6 +45,7 @@ impl Stage {
         ("ra-raw", Stage::RaRaw),
         ("ra", Stage::Ra),
         ("flow", Stage::Flow),
+        ("kernel", Stage::Kernel),
     ];
 
     pub fn from_name(s: &str) -> Option<Stage> {
@@ -81,6 +83,8 @@ pub struct Compilation {
     pub plan: Plan,
     /// The plan lowered for the dataflow backend.
     pub flow: pomo_types::flow::FlowPlan,
+    /// The plan lowered for the JIT backend.
+    pub kernel: pomo_types::kernel::KernelPlan,
     pub trace: Vec<TraceStep>,
 }
 
@@ -230,6 +234,7 @@ pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Dia
     let strata = stratify(&program)?;
     let (raw, plan, trace) = plan(&program, &strata, opts)?;
     let flow = crate::flow::lower(&plan);
+    let kernel = crate::kernel::lower(&plan);
     Ok(Compilation {
         ast,
         program,
@@ -237,6 +242,7 @@ pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Dia
         raw,
         plan,
         flow,
+        kernel,
         trace,
     })
 }
@@ -265,6 +271,7 @@ impl Compilation {
             Stage::RaRaw => self.raw.to_string(),
             Stage::Ra => self.plan.to_string(),
             Stage::Flow => self.flow.to_string(),
+            Stage::Kernel => self.kernel.to_string(),
         }
     }
 

@@ -9,6 +9,7 @@
 
 pub mod explain;
 pub mod flow;
+pub mod kernel;
 pub mod logic;
 pub mod ra;
 pub mod strata;

@@ -6,6 +6,8 @@
 
 #[cfg(feature = "dataflow")]
 pub mod dataflow;
+#[cfg(feature = "jit")]
+pub mod jit;
 pub mod pull;
 pub mod reference;
 pub mod results;

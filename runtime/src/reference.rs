@@ -473,7 +473,21 @@ impl Evaluator<'_> {
         let Expr::Rel(r) = self.plan.expr(input) else {
             return Ok(None);
         };
-        let Some(src) = Self::view_source(&r.name) else {
+        let Some(decl) = self.plan.relation(&r.name) else {
+            return Ok(None);
+        };
+        self.view_scan(decl, formula)
+    }
+
+    /// `select[formula](view)` read through the store's index that the formula's constant
+    /// `e`, `a` and `v` pick (the rest of the formula tested on what it reads); `None` when the
+    /// relation is not a store view over a database or the formula names no such constant.
+    pub(crate) fn view_scan(
+        &self,
+        decl: &RelDecl,
+        formula: &Formula,
+    ) -> Result<Option<Relation>, EvalError> {
+        let Some(src) = Self::view_source(&decl.name) else {
             return Ok(None);
         };
         let Some(conj) = formula.as_conjunction() else {
@@ -518,10 +532,6 @@ impl Evaluator<'_> {
         {
             v = Some(Value::Int(resolve_lookup_ref(&db, lr)?));
         }
-        let decl = self
-            .plan
-            .relation(&r.name)
-            .ok_or_else(|| err("unknown relation"))?;
         let datoms = db.datoms_eavt(e, a.as_deref(), v.as_ref());
         let scanned = datom_relation(&db, &decl.attrs, datoms);
         // The constants were resolved for the lookup; test the rest of the formula.

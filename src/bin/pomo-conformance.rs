@@ -1,4 +1,4 @@
-//! `pomo-conformance edn DIR_OR_FILES... [--backend reference|dataflow] [--workers N]`: runs conformance cases, prints
+//! `pomo-conformance edn DIR_OR_FILES... [--backend reference|dataflow|jit|jit-interp] [--workers N]`: runs conformance cases, prints
 //! one line per failing case with the reason, and ends with `N passed, M failed`.
 
 use clap::{Parser, ValueEnum};
@@ -15,6 +15,10 @@ enum Suite {
 enum BackendArg {
     Reference,
     Dataflow,
+    /// Native kernels compiled by Cranelift.
+    Jit,
+    /// The JIT backend's kernels, interpreted (a check on its code generator).
+    JitInterp,
 }
 
 #[derive(Parser)]
@@ -43,6 +47,8 @@ fn main() -> ExitCode {
         BackendArg::Dataflow => Backend::Dataflow {
             workers: cli.workers,
         },
+        BackendArg::Jit => Backend::Jit(pomo::runtime::jit::Mode::Native),
+        BackendArg::JitInterp => Backend::Jit(pomo::runtime::jit::Mode::Interpret),
     };
     let files = case_files(&cli.paths);
     let (mut passed, mut failed) = (0, 0);

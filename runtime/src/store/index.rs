@@ -261,6 +261,18 @@ impl Db {
         }
     }
 
+    /// What identifies this database value's contents: the store, the basis and the view's
+    /// bounds. Two values with equal keys show the same datoms (caches of derived data use it).
+    pub fn cache_key(&self) -> (usize, u32, Option<i64>, Option<i64>, bool) {
+        (
+            Arc::as_ptr(&self.shared) as usize,
+            self.basis,
+            self.as_of,
+            self.since,
+            self.history,
+        )
+    }
+
     pub fn is_history(&self) -> bool {
         self.history
     }

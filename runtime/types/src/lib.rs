@@ -6,6 +6,7 @@
 //! pulls in a backend. It has no dependency heavier than serde.
 
 pub mod flow;
+pub mod kernel;
 pub mod ra;
 pub mod ra_print;
 pub mod value;

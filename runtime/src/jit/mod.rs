@@ -1,0 +1,770 @@
+//! The JIT backend (DESIGN §7, "jit"): runs kernel plans ([`pomo_types::kernel`]) as native
+//! loop nests that Cranelift compiles at load time ([`codegen`]), over fixed-width tables of
+//! 64-bit words ([`table`], encoding in [`abi`]).
+//!
+//! The driver here runs a plan's statements in order (PomoRA's semi-naive loops, kept by the
+//! kernel lowering), loads base relations, store views and inputs into tables, keeps the
+//! indexes kernels probe up to date, and answers the helpers compiled code calls: index probes,
+//! inserts with deduplication, and the stdlib shim that evaluates tests and functions with the
+//! reference evaluator's own code (so every function behaves on this backend exactly as on the
+//! reference). Aggregation runs here too, over the decoded rows of a group, with the stdlib's
+//! aggregates.
+//!
+//! A [`Jit`] keeps what outlives one run: the interner, the tables of store views (one per
+//! database value and attribute, with their indexes: the columnar copies of the store's
+//! covered indexes) and the compiled kernels, cached by the kernel's content so that running
+//! a prepared query again compiles nothing. [`Mode::Interpret`] runs the same kernels through
+//! a small interpreter; tests use it to check the code generator.
+
+pub mod abi;
+pub mod codegen;
+pub mod table;
+
+use crate::reference::{self, Env, Relation, Source};
+use crate::store::Db;
+use abi::{KernelFn, NONE, Param};
+use pomo_stdlib::EvalError;
+use pomo_types::Value;
+use pomo_types::kernel::*;
+use pomo_types::ra::{FLit, Formula, RelKind, Version};
+use std::collections::{BTreeMap, HashMap};
+use std::sync::Arc;
+use table::{Index, Interner, Table};
+
+fn err(message: impl Into<String>) -> EvalError {
+    EvalError {
+        message: message.into(),
+    }
+}
+
+/// How kernels run.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Mode {
+    /// Compiled to native code by Cranelift.
+    #[default]
+    Native,
+    /// Interpreted (a check on the code generator).
+    Interpret,
+}
+
+type ViewKey = (
+    (usize, u32, Option<i64>, Option<i64>, bool),
+    String,
+    Vec<(String, Value)>,
+);
+
+/// What the JIT backend keeps between runs.
+pub struct Jit {
+    mode: Mode,
+    interner: Interner,
+    /// Store views by database value, relation and constants; the `Db` keeps the store alive
+    /// so that its address in the key is never reused while the entry exists.
+    views: HashMap<ViewKey, (Db, Arc<Table>)>,
+    view_indexes: HashMap<(ViewKey, Vec<usize>), Arc<Index>>,
+    codegen: Option<codegen::Codegen>,
+    compiled: HashMap<u64, (KernelFn, Vec<Param>)>,
+}
+
+impl Default for Jit {
+    fn default() -> Jit {
+        Jit::new(Mode::Native)
+    }
+}
+
+/// What a run derived: the tables of the plan's derived relations (and `R@next`), by name.
+pub struct Outcome {
+    pub tables: BTreeMap<String, (Vec<String>, Arc<Table>)>,
+}
+
+impl Outcome {
+    /// The number of rows of a derived relation.
+    pub fn len(&self, name: &str) -> Option<usize> {
+        self.tables.get(name).map(|(_, t)| t.len)
+    }
+}
+
+/// Evaluates a kernel plan once with native kernels; every derived relation by name.
+pub fn evaluate(plan: &KernelPlan, env: &Env) -> Result<BTreeMap<String, Relation>, EvalError> {
+    let mut jit = Jit::new(Mode::Native);
+    let out = jit.run(plan, env)?;
+    Ok(jit.relations(&out))
+}
+
+impl Jit {
+    pub fn new(mode: Mode) -> Jit {
+        Jit {
+            mode,
+            interner: Interner::default(),
+            views: HashMap::new(),
+            view_indexes: HashMap::new(),
+            codegen: None,
+            compiled: HashMap::new(),
+        }
+    }
+
+    /// The derived relations of a run, decoded.
+    pub fn relations(&self, out: &Outcome) -> BTreeMap<String, Relation> {
+        out.tables
+            .iter()
+            .map(|(n, (attrs, t))| {
+                let mut r = Relation::new(attrs.clone());
+                for i in 0..t.len {
+                    r.tuples
+                        .insert(t.cols.iter().map(|c| self.interner.decode(c[i])).collect());
+                }
+                (n.clone(), r)
+            })
+            .collect()
+    }
+
+    /// Runs a plan.
+    pub fn run(&mut self, plan: &KernelPlan, env: &Env) -> Result<Outcome, EvalError> {
+        let mut run = Run::new(self, plan, env)?;
+        for st in &plan.strata {
+            run.stmts(&st.stmts)?;
+        }
+        let mut tables = BTreeMap::new();
+        for (i, s) in plan.slots.iter().enumerate() {
+            if let SlotKind::Rel { name, version } = &s.kind {
+                let derived = plan.relations.iter().any(|d| {
+                    &d.name == name && matches!(d.kind, RelKind::Derived | RelKind::Output(_))
+                });
+                let key = match version {
+                    Version::Total if derived => name.clone(),
+                    Version::Next => format!("{name}@next"),
+                    _ => continue,
+                };
+                tables.insert(key, (s.attrs.clone(), run.tables[i].clone()));
+            }
+        }
+        Ok(Outcome { tables })
+    }
+
+    /// The native entry point and parameter layout of a kernel, compiled on first use.
+    fn compiled(
+        &mut self,
+        plan: &KernelPlan,
+        k: KernelId,
+    ) -> Result<(KernelFn, Vec<Param>), EvalError> {
+        use std::hash::{Hash, Hasher};
+        let kernel = &plan.kernels[k.0 as usize];
+        // The code depends on the kernel, the slots of the indexes it reads and the calls it
+        // makes; ids are passed to helpers as numbers, so equal kernels share code.
+        let mut h = std::collections::hash_map::DefaultHasher::new();
+        kernel.hash(&mut h);
+        for op in &kernel.ops {
+            match op {
+                Op::Probe { index, .. } | Op::Exists { index, .. } => {
+                    plan.indexes[index.0 as usize].hash(&mut h)
+                }
+                Op::Filter { disjuncts } => {
+                    for l in disjuncts.iter().flatten() {
+                        plan.calls[l.call.0 as usize].hash(&mut h);
+                    }
+                }
+                Op::Map { call, .. } => plan.calls[call.0 as usize].hash(&mut h),
+                Op::Scan { .. } | Op::Same(..) => {}
+            }
+        }
+        let key = h.finish();
+        if let Some(c) = self.compiled.get(&key) {
+            return Ok(c.clone());
+        }
+        if self.codegen.is_none() {
+            self.codegen = Some(codegen::Codegen::new(&helper_symbols()).map_err(err)?);
+        }
+        let cg = self.codegen.as_mut().expect("created above");
+        let (f, _) = cg.compile(plan, k).map_err(err)?;
+        let entry = (f, abi::layout(plan, k));
+        self.compiled.insert(key, entry.clone());
+        Ok(entry)
+    }
+}
+
+/// The helpers' symbols for the code generator.
+pub fn helper_symbols() -> Vec<(&'static str, *const u8)> {
+    vec![
+        ("pomo_probe", pomo_probe as *const u8),
+        ("pomo_exists", pomo_exists as *const u8),
+        ("pomo_insert", pomo_insert as *const u8),
+        ("pomo_test", pomo_test as *const u8),
+        ("pomo_map", pomo_map as *const u8),
+    ]
+}
+
+/// The state of one run of a plan.
+struct Run<'a> {
+    jit: &'a mut Jit,
+    plan: &'a KernelPlan,
+    ev: reference::Evaluator<'a>,
+    tables: Vec<Arc<Table>>,
+    indexes: Vec<Arc<Index>>,
+    /// Indexes whose chains kernels follow (the others are answered from the table's set).
+    chained: Vec<bool>,
+    /// Test calls as one-literal formulas, built once.
+    tests: Vec<Option<Formula>>,
+    map_bufs: Vec<Vec<u64>>,
+    error: Option<EvalError>,
+}
+
+impl<'a> Run<'a> {
+    fn new(jit: &'a mut Jit, plan: &'a KernelPlan, env: &'a Env) -> Result<Run<'a>, EvalError> {
+        let ev = reference::scalar(env);
+        let mut tables = Vec::with_capacity(plan.slots.len());
+        let mut view_keys: Vec<Option<ViewKey>> = Vec::new();
+        for s in &plan.slots {
+            let (t, vk) = load_slot(jit, &ev, env, plan, s)?;
+            tables.push(t);
+            view_keys.push(vk);
+        }
+        let mut chained = vec![false; plan.indexes.len()];
+        for k in &plan.kernels {
+            for op in &k.ops {
+                match op {
+                    Op::Probe { index, .. } => chained[index.0 as usize] = true,
+                    Op::Exists { index, .. } => {
+                        let ix = &plan.indexes[index.0 as usize];
+                        let full = ix.key.len() == plan.slot(ix.slot).arity()
+                            && ix.key.iter().enumerate().all(|(i, c)| i == *c);
+                        if !full && !ix.key.is_empty() {
+                            chained[index.0 as usize] = true;
+                        }
+                    }
+                    _ => {}
+                }
+            }
+        }
+        let mut indexes = Vec::with_capacity(plan.indexes.len());
+        for (i, ix) in plan.indexes.iter().enumerate() {
+            let slot = ix.slot.0 as usize;
+            match &view_keys[slot] {
+                Some(vk) if chained[i] => {
+                    let key = (vk.clone(), ix.key.clone());
+                    let idx = jit.view_indexes.entry(key).or_insert_with(|| {
+                        let mut x = Index::new(ix.key.clone());
+                        x.sync(&tables[slot]);
+                        Arc::new(x)
+                    });
+                    indexes.push(idx.clone());
+                }
+                _ => indexes.push(Arc::new(Index::new(ix.key.clone()))),
+            }
+        }
+        let tests = plan
+            .calls
+            .iter()
+            .map(|c| match &c.kind {
+                CallKind::Test(t) => Some(Formula::conj(vec![FLit {
+                    negated: false,
+                    test: t.clone(),
+                }])),
+                CallKind::Map { .. } => None,
+            })
+            .collect();
+        Ok(Run {
+            jit,
+            plan,
+            ev,
+            tables,
+            indexes,
+            chained,
+            tests,
+            map_bufs: Vec::new(),
+            error: None,
+        })
+    }
+
+    fn table_mut(&mut self, s: SlotId) -> &mut Table {
+        Arc::make_mut(&mut self.tables[s.0 as usize])
+    }
+
+    fn stmts(&mut self, stmts: &[Stmt]) -> Result<(), EvalError> {
+        for s in stmts {
+            match s {
+                Stmt::Clear(x) => self.table_mut(*x).clear(),
+                Stmt::Run(k) => self.run_kernel(*k)?,
+                Stmt::Union { target, source } => {
+                    let src = self.tables[source.0 as usize].clone();
+                    self.table_mut(*target).extend_from(&src);
+                }
+                Stmt::Move { target, source } => {
+                    let t = self.table_mut(*source).take();
+                    self.tables[target.0 as usize] = Arc::new(t);
+                }
+                Stmt::GroupBy {
+                    input,
+                    keys,
+                    aggs,
+                    target,
+                } => {
+                    let schema = &self.plan.slot(*input).attrs;
+                    let t = self.tables[input.0 as usize].clone();
+                    let rows: Vec<Vec<Value>> = (0..t.len)
+                        .map(|i| {
+                            t.cols
+                                .iter()
+                                .map(|c| self.jit.interner.decode(c[i]))
+                                .collect()
+                        })
+                        .collect();
+                    let mut groups: BTreeMap<Vec<Value>, Vec<&[Value]>> = BTreeMap::new();
+                    for r in &rows {
+                        groups
+                            .entry(keys.iter().map(|&k| r[k].clone()).collect())
+                            .or_default()
+                            .push(r);
+                    }
+                    let mut out = Vec::new();
+                    for (key, tuples) in groups {
+                        let mut row = key;
+                        row.extend(self.ev.aggregate_group(aggs, schema, &tuples)?);
+                        out.push(row);
+                    }
+                    for row in out {
+                        let w: Vec<u64> = row.iter().map(|v| self.jit.interner.encode(v)).collect();
+                        self.table_mut(*target).insert(&w);
+                    }
+                }
+                Stmt::Loop { body, until } => {
+                    let mut n = 0;
+                    loop {
+                        self.stmts(body)?;
+                        n += 1;
+                        if until.iter().all(|u| self.tables[u.0 as usize].len == 0) {
+                            break;
+                        }
+                        if n >= reference::MAX_ITERATIONS {
+                            return Err(err(format!(
+                                "recursion did not converge after {n} iterations"
+                            )));
+                        }
+                    }
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn run_kernel(&mut self, k: KernelId) -> Result<(), EvalError> {
+        let plan = self.plan;
+        let kernel = &plan.kernels[k.0 as usize];
+        for op in &kernel.ops {
+            if let Op::Probe { index, .. } | Op::Exists { index, .. } = op {
+                let i = index.0 as usize;
+                if self.chained[i] {
+                    let slot = plan.indexes[i].slot.0 as usize;
+                    let t = self.tables[slot].clone();
+                    Arc::make_mut(&mut self.indexes[i]).sync(&t);
+                }
+            }
+        }
+        if self.map_bufs.len() < kernel.ops.len() {
+            self.map_bufs.resize(kernel.ops.len(), Vec::new());
+        }
+        match self.jit.mode {
+            Mode::Interpret => {
+                let mut regs = vec![0u64; kernel.regs as usize];
+                self.interp(kernel, 0, &mut regs)
+            }
+            Mode::Native => {
+                let (f, layout) = self.jit.compiled(plan, k)?;
+                let params: Vec<u64> = layout
+                    .iter()
+                    .map(|p| match p {
+                        Param::Len(s) => self.tables[s.0 as usize].len as u64,
+                        Param::Col(s, c) => self.tables[s.0 as usize].cols[*c].as_ptr() as u64,
+                        Param::Next(i) => self.indexes[i.0 as usize].next.as_ptr() as u64,
+                        Param::Const(v) => self.jit.interner.encode(v),
+                    })
+                    .collect();
+                // SAFETY: the kernel reads the tables and index chains whose pointers are in
+                // `params`; none of them changes while it runs (kernels write only their
+                // target, which they never read), and the helpers get this run as context.
+                let status =
+                    unsafe { f(self as *mut Run as *mut std::ffi::c_void, params.as_ptr()) };
+                if status < 0 {
+                    return Err(self
+                        .error
+                        .take()
+                        .unwrap_or_else(|| err("a kernel failed without an error")));
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn word(&mut self, t: &Term, regs: &[u64]) -> u64 {
+        match t {
+            Term::Reg(r) => regs[*r as usize],
+            Term::Const(v) => self.jit.interner.encode(v),
+        }
+    }
+
+    fn bind(&mut self, slot: SlotId, r: usize, cols: &[Bind], regs: &mut [u64]) -> bool {
+        for (c, b) in cols.iter().enumerate() {
+            match b {
+                Bind::Skip => {}
+                Bind::Store(x) => regs[*x as usize] = self.tables[slot.0 as usize].cols[c][r],
+                Bind::Check(t) => {
+                    let w = self.word(t, regs);
+                    if self.tables[slot.0 as usize].cols[c][r] != w {
+                        return false;
+                    }
+                }
+            }
+        }
+        true
+    }
+
+    /// The interpreter: runs the operations from `at` on, then the insert.
+    fn interp(&mut self, k: &Kernel, at: usize, regs: &mut Vec<u64>) -> Result<(), EvalError> {
+        let Some(op) = k.ops.get(at) else {
+            let row: Vec<u64> = k.emit.iter().map(|t| self.word(t, regs)).collect();
+            self.table_mut(k.target).insert(&row);
+            return Ok(());
+        };
+        match op {
+            Op::Scan { slot, cols } => {
+                for r in 0..self.tables[slot.0 as usize].len {
+                    if self.bind(*slot, r, cols, regs) {
+                        self.interp(k, at + 1, regs)?;
+                    }
+                }
+            }
+            Op::Probe { index, key, cols } => {
+                let key: Vec<u64> = key.iter().map(|t| self.word(t, regs)).collect();
+                let mut r = self.probe(*index, &key);
+                let slot = self.plan.indexes[index.0 as usize].slot;
+                while r != NONE {
+                    if self.bind(slot, r as usize, cols, regs) {
+                        self.interp(k, at + 1, regs)?;
+                    }
+                    r = self.indexes[index.0 as usize].next[r as usize];
+                }
+            }
+            Op::Exists {
+                index,
+                key,
+                negated,
+            } => {
+                let key: Vec<u64> = key.iter().map(|t| self.word(t, regs)).collect();
+                if self.exists(*index, &key) != *negated {
+                    self.interp(k, at + 1, regs)?;
+                }
+            }
+            Op::Same(a, b) => {
+                if self.word(a, regs) == self.word(b, regs) {
+                    self.interp(k, at + 1, regs)?;
+                }
+            }
+            Op::Filter { disjuncts } => {
+                let mut pass = false;
+                for d in disjuncts {
+                    let mut all = true;
+                    for l in d {
+                        let holds = match &l.cmp {
+                            Some((op, a, b)) => {
+                                let (x, y) = (self.word(a, regs), self.word(b, regs));
+                                if x & 1 == 0 && y & 1 == 0 {
+                                    op.holds((x as i64).cmp(&(y as i64)))
+                                } else {
+                                    self.test_words(l.call, regs)?
+                                }
+                            }
+                            None => self.test_words(l.call, regs)?,
+                        };
+                        if holds == l.negated {
+                            all = false;
+                            break;
+                        }
+                    }
+                    if all {
+                        pass = true;
+                        break;
+                    }
+                }
+                if pass {
+                    self.interp(k, at + 1, regs)?;
+                }
+            }
+            Op::Map { call, outs } => {
+                let args: Vec<u64> = self.plan.calls[call.0 as usize]
+                    .args
+                    .iter()
+                    .map(|t| self.word(t, regs))
+                    .collect();
+                let rows = self.map(*call, &args)?;
+                for row in rows {
+                    for (o, w) in outs.iter().zip(&row) {
+                        if let Some(r) = o {
+                            regs[*r as usize] = *w;
+                        }
+                    }
+                    self.interp(k, at + 1, regs)?;
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn test_words(&mut self, call: CallId, regs: &[u64]) -> Result<bool, EvalError> {
+        let args: Vec<u64> = self.plan.calls[call.0 as usize]
+            .args
+            .iter()
+            .map(|t| self.word(t, regs))
+            .collect();
+        self.test(call, &args)
+    }
+
+    fn probe(&self, index: IndexId, key: &[u64]) -> u32 {
+        let ix = &self.indexes[index.0 as usize];
+        ix.probe(
+            &self.tables[self.plan.indexes[index.0 as usize].slot.0 as usize],
+            key,
+        )
+    }
+
+    fn exists(&self, index: IndexId, key: &[u64]) -> bool {
+        let i = index.0 as usize;
+        let t = &self.tables[self.plan.indexes[i].slot.0 as usize];
+        if self.plan.indexes[i].key.is_empty() {
+            t.len > 0
+        } else if self.chained[i] {
+            self.indexes[i].probe(t, key) != NONE
+        } else {
+            t.contains(key)
+        }
+    }
+
+    fn decode_args(&self, call: CallId, args: &[u64]) -> Vec<Value> {
+        let _ = call;
+        args.iter().map(|w| self.jit.interner.decode(*w)).collect()
+    }
+
+    fn test(&mut self, call: CallId, args: &[u64]) -> Result<bool, EvalError> {
+        let c = &self.plan.calls[call.0 as usize];
+        let tuple = self.decode_args(call, args);
+        let f = self.tests[call.0 as usize]
+            .as_ref()
+            .ok_or_else(|| err("a map call used as a test"))?;
+        self.ev.formula(f, &c.schema, &tuple)
+    }
+
+    fn map(&mut self, call: CallId, args: &[u64]) -> Result<Vec<Vec<u64>>, EvalError> {
+        let c = &self.plan.calls[call.0 as usize];
+        let CallKind::Map { bind, rhs } = &c.kind else {
+            return Err(err("a test call used as a map"));
+        };
+        let tuple = self.decode_args(call, args);
+        let rows = self.ev.map_tuple(bind, rhs, &c.schema, &tuple)?;
+        Ok(rows
+            .iter()
+            .map(|r| r.iter().map(|v| self.jit.interner.encode(v)).collect())
+            .collect())
+    }
+}
+
+/// The table a slot starts with (and the view key it is cached under).
+fn load_slot(
+    jit: &mut Jit,
+    ev: &reference::Evaluator<'_>,
+    env: &Env,
+    plan: &KernelPlan,
+    s: &Slot,
+) -> Result<(Arc<Table>, Option<ViewKey>), EvalError> {
+    let encode = |jit: &mut Jit, r: &Relation| {
+        let mut t = Table::new(s.arity());
+        let mut row = Vec::with_capacity(s.arity());
+        for tuple in &r.tuples {
+            row.clear();
+            row.extend(tuple.iter().map(|v| jit.interner.encode(v)));
+            t.insert(&row);
+        }
+        t
+    };
+    match &s.kind {
+        SlotKind::Temp => Ok((Arc::new(Table::new(s.arity())), None)),
+        SlotKind::Values(rows) => {
+            let r = Relation {
+                attrs: s.attrs.clone(),
+                tuples: rows.iter().cloned().collect(),
+            };
+            Ok((Arc::new(encode(jit, &r)), None))
+        }
+        SlotKind::Rel { name, version } => {
+            let decl = plan.relations.iter().find(|d| &d.name == name);
+            match decl {
+                Some(d) if matches!(d.kind, RelKind::Base | RelKind::Input(_)) => {
+                    if *version != Version::Total {
+                        return Ok((Arc::new(Table::new(s.arity())), None));
+                    }
+                    // Whole store views are cached per database value.
+                    let db = reference::Evaluator::view_source(name)
+                        .and_then(|src| match env.sources.get(&src) {
+                            Some(Source::Db(db)) => Some(db.clone()),
+                            _ => None,
+                        })
+                        .filter(|_| matches!(d.kind, RelKind::Base));
+                    if let Some(db) = db {
+                        let key: ViewKey = (db.cache_key(), name.clone(), Vec::new());
+                        let key = (key.0, key.1, vec![("*".to_string(), Value::Nil)]);
+                        if let Some((_, t)) = jit.views.get(&key) {
+                            return Ok((t.clone(), Some(key)));
+                        }
+                        let r = ev.load_base(d)?;
+                        let t = Arc::new(encode(jit, &r));
+                        jit.views.insert(key.clone(), (db, t.clone()));
+                        return Ok((t, Some(key)));
+                    }
+                    let r = ev.load_base(d)?;
+                    Ok((Arc::new(encode(jit, &r)), None))
+                }
+                _ => Ok((Arc::new(Table::new(s.arity())), None)),
+            }
+        }
+        SlotKind::View { rel, consts } => {
+            let decl = plan
+                .relations
+                .iter()
+                .find(|d| &d.name == rel)
+                .ok_or_else(|| err(format!("unknown relation {rel}")))?;
+            let formula = Formula::conj(
+                consts
+                    .iter()
+                    .map(|(a, v)| FLit {
+                        negated: false,
+                        test: pomo_types::ra::Test::Cmp {
+                            op: pomo_types::ra::CmpOp::Eq,
+                            lhs: pomo_types::ra::Operand::Attr(a.clone()),
+                            rhs: pomo_types::ra::Operand::Const(v.clone()),
+                        },
+                    })
+                    .collect(),
+            );
+            let db = reference::Evaluator::view_source(rel).and_then(|src| {
+                match env.sources.get(&src) {
+                    Some(Source::Db(db)) => Some(db.clone()),
+                    _ => None,
+                }
+            });
+            // Only views by attribute are cached: they are the columnar copies of the store's
+            // attribute index that every query over the database reads.
+            let cacheable = db.is_some() && consts.len() == 1 && consts[0].0 == "a";
+            if let (true, Some(db)) = (cacheable, &db) {
+                let key: ViewKey = (db.cache_key(), rel.clone(), consts.clone());
+                if let Some((_, t)) = jit.views.get(&key) {
+                    return Ok((t.clone(), Some(key)));
+                }
+                let r = ev
+                    .view_scan(decl, &formula)?
+                    .ok_or_else(|| err("a view without constants"))?;
+                let t = Arc::new(encode(jit, &r));
+                jit.views.insert(key.clone(), (db.clone(), t.clone()));
+                return Ok((t, Some(key)));
+            }
+            let r = match ev.view_scan(decl, &formula)? {
+                Some(r) => r,
+                None => {
+                    // A collection bound as a database: the reference selects on the rows.
+                    let all = ev.load_base(decl)?;
+                    let mut r = Relation::new(all.attrs.clone());
+                    for t in &all.tuples {
+                        if ev.formula(&formula, &all.attrs, t)? {
+                            r.tuples.insert(t.clone());
+                        }
+                    }
+                    r
+                }
+            };
+            Ok((Arc::new(encode(jit, &r)), None))
+        }
+    }
+}
+
+/// Recovers the run from a helper's context pointer.
+///
+/// # Safety
+/// `ctx` is the `Run` that called the kernel, which is alive and not otherwise borrowed for
+/// the duration of the call.
+unsafe fn run_of<'a>(ctx: *mut std::ffi::c_void) -> &'a mut Run<'a> {
+    unsafe { &mut *(ctx as *mut Run<'a>) }
+}
+
+fn key_words<'a>(plan: &KernelPlan, index: u32, key: *const u64) -> &'a [u64] {
+    let n = plan.indexes[index as usize].key.len();
+    if n == 0 {
+        return &[];
+    }
+    // SAFETY: compiled kernels pass as many key words as the index has key columns.
+    unsafe { std::slice::from_raw_parts(key, n) }
+}
+
+extern "C" fn pomo_probe(ctx: *mut std::ffi::c_void, index: u32, key: *const u64) -> u32 {
+    let run = unsafe { run_of(ctx) };
+    let key = key_words(run.plan, index, key);
+    run.probe(IndexId(index), key)
+}
+
+extern "C" fn pomo_exists(ctx: *mut std::ffi::c_void, index: u32, key: *const u64) -> u32 {
+    let run = unsafe { run_of(ctx) };
+    let key = key_words(run.plan, index, key);
+    run.exists(IndexId(index), key) as u32
+}
+
+extern "C" fn pomo_insert(ctx: *mut std::ffi::c_void, slot: u32, row: *const u64) -> u32 {
+    let run = unsafe { run_of(ctx) };
+    let n = run.plan.slots[slot as usize].arity();
+    let row: &[u64] = if n == 0 {
+        &[]
+    } else {
+        // SAFETY: compiled kernels pass a row of the target's arity.
+        unsafe { std::slice::from_raw_parts(row, n) }
+    };
+    run.table_mut(SlotId(slot)).insert(row) as u32
+}
+
+fn call_args<'a>(plan: &KernelPlan, call: u32, args: *const u64) -> &'a [u64] {
+    let n = plan.calls[call as usize].args.len();
+    if n == 0 {
+        return &[];
+    }
+    // SAFETY: compiled kernels pass as many words as the call has arguments.
+    unsafe { std::slice::from_raw_parts(args, n) }
+}
+
+extern "C" fn pomo_test(ctx: *mut std::ffi::c_void, call: u32, args: *const u64) -> i32 {
+    let run = unsafe { run_of(ctx) };
+    let args = call_args(run.plan, call, args);
+    match run.test(CallId(call), args) {
+        Ok(b) => b as i32,
+        Err(e) => {
+            run.error = Some(e);
+            -1
+        }
+    }
+}
+
+extern "C" fn pomo_map(
+    ctx: *mut std::ffi::c_void,
+    call: u32,
+    buf: u32,
+    args: *const u64,
+) -> *const u64 {
+    let run = unsafe { run_of(ctx) };
+    let args = call_args(run.plan, call, args);
+    match run.map(CallId(call), args) {
+        Ok(rows) => {
+            let b = &mut run.map_bufs[buf as usize];
+            b.clear();
+            b.push(rows.len() as u64);
+            for r in rows {
+                b.extend(r);
+            }
+            b.as_ptr()
+        }
+        Err(e) => {
+            run.error = Some(e);
+            std::ptr::null()
+        }
+    }
+}
