@@ -90,9 +90,10 @@ enum Command {
     Check(Source),
     /// Print one stage of the compilation.
     Explain {
-        /// The stage to print: ast, logic, strata, ra-raw, ra or flow.
+        /// The stage to print: ast, logic, strata, ra-raw, ra, flow, kernel or clif (the
+        /// Cranelift IR the JIT compiles each kernel to).
         #[arg(long, value_parser = parse_stage)]
-        stage: Stage,
+        stage: CliStage,
         /// Print the plan after each optimizer pass (with --stage ra).
         #[arg(long)]
         trace: bool,
@@ -133,6 +134,10 @@ impl StoreArg {
 /// Which backend runs a query.
 #[derive(Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
 enum EngineKind {
+    /// The JIT for a one-shot query, dataflow with --workers/--processes (the default).
+    Auto,
+    /// Kernels compiled to native code by Cranelift.
+    Jit,
     /// The reference evaluator (the oracle).
     Reference,
     /// Incremental differential dataflow (timely workers and processes).
@@ -141,7 +146,8 @@ enum EngineKind {
 
 #[derive(Args)]
 struct EngineArgs {
-    /// The backend that runs the query (--workers and --processes imply dataflow).
+    /// The backend that runs the query (default auto: jit, or dataflow when --workers,
+    /// --processes or --hostfile is given).
     #[arg(long, value_enum)]
     engine: Option<EngineKind>,
     #[command(flatten)]
@@ -211,15 +217,18 @@ impl ClusterArgs {
 
 impl EngineArgs {
     fn backend(&self) -> Result<pomo::query::Backend, ExitCode> {
-        let kind = self.engine.unwrap_or(if self.cluster.is_default() {
-            EngineKind::Reference
-        } else {
-            EngineKind::Dataflow
-        });
+        let kind = match self.engine.unwrap_or(EngineKind::Auto) {
+            EngineKind::Auto if self.cluster.is_default() => EngineKind::Jit,
+            EngineKind::Auto => EngineKind::Dataflow,
+            k => k,
+        };
         match kind {
-            EngineKind::Reference if !self.cluster.is_default() => Err(usage(
+            EngineKind::Reference | EngineKind::Jit if !self.cluster.is_default() => Err(usage(
                 "--workers, --processes and --hostfile go with --engine dataflow",
             )),
+            EngineKind::Jit | EngineKind::Auto => {
+                Ok(pomo::query::Backend::Jit(pomo::runtime::jit::Mode::Native))
+            }
             EngineKind::Reference => Ok(pomo::query::Backend::Reference),
             EngineKind::Dataflow => Ok(pomo::query::Backend::Dataflow(self.cluster.config()?)),
         }
@@ -295,10 +304,23 @@ impl Source {
     }
 }
 
-fn parse_stage(s: &str) -> Result<Stage, String> {
-    Stage::from_name(s).ok_or_else(|| {
+/// A stage `explain` prints: one of the compiler's, or the CLIF of the JIT's kernels.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+enum CliStage {
+    Compiler(Stage),
+    Clif,
+}
+
+fn parse_stage(s: &str) -> Result<CliStage, String> {
+    if s == "clif" {
+        return Ok(CliStage::Clif);
+    }
+    Stage::from_name(s).map(CliStage::Compiler).ok_or_else(|| {
         let names: Vec<&str> = Stage::ALL.iter().map(|(n, _)| *n).collect();
-        format!("unknown stage `{s}`; expected one of {}", names.join(", "))
+        format!(
+            "unknown stage `{s}`; expected one of {}, clif",
+            names.join(", ")
+        )
     })
 }
 
@@ -384,7 +406,7 @@ fn main() -> ExitCode {
                     return usage(&format!("unknown pass `{d}`; passes: {}", names.join(", ")));
                 }
             }
-            if *trace && *stage != Stage::Ra {
+            if *trace && *stage != CliStage::Compiler(Stage::Ra) {
                 return usage("--trace goes with --stage ra");
             }
             (
@@ -406,7 +428,17 @@ fn main() -> ExitCode {
     let (name, rules_name) = (&loaded.name, loaded.rules_name());
     let result = match stage {
         None => pomo::compile(&input, &opts).map(|_| String::new()),
-        Some(st) => pomo::explain(&input, st, &opts),
+        Some(CliStage::Compiler(st)) => pomo::explain(&input, st, &opts),
+        Some(CliStage::Clif) => match pomo::compile(&input, &opts) {
+            Ok(c) => match pomo::runtime::jit::codegen::clif_text(&c.kernel) {
+                Ok(text) => Ok(text),
+                Err(e) => {
+                    eprintln!("error: the kernels do not compile to CLIF: {e}");
+                    return ExitCode::from(1);
+                }
+            },
+            Err(d) => Err(d),
+        },
     };
     match result {
         Ok(out) => {

@@ -4,6 +4,7 @@
 //! and the corpus's host functions come from the conformance harness.
 
 use pomo::query::{Arg, Backend, prepare};
+use pomo::runtime::jit::Mode;
 use pomo::runtime::dataflow::Config;
 use pomo::runtime::store::Store;
 use pomo::types::Value;
@@ -61,22 +62,27 @@ fn corpus_queries_give_the_same_answers_on_every_backend() {
             a
         };
         let reference = q.run_on(args(), &registry, &Backend::Reference);
-        for workers in [1, 2] {
-            let dataflow = q.run_on(
-                args(),
-                &registry,
-                &Backend::Dataflow(Config {
-                    workers,
+        let backends = [
+            ("dataflow, 1 worker", Backend::Dataflow(Config::default())),
+            (
+                "dataflow, 2 workers",
+                Backend::Dataflow(Config {
+                    workers: 2,
                     ..Config::default()
                 }),
-            );
-            match (&reference, &dataflow) {
+            ),
+            ("jit", Backend::Jit(Mode::Native)),
+            ("jit, interpreted", Backend::Jit(Mode::Interpret)),
+        ];
+        for (name, backend) in &backends {
+            let other = q.run_on(args(), &registry, backend);
+            match (&reference, &other) {
                 // Random aggregates and `rand` draw different values on each run.
                 (Ok(_), Ok(_)) if text.contains("rand") || text.contains("sample") => same += 1,
                 (Ok(a), Ok(b)) if a == b => same += 1,
                 (Err(a), Err(b)) if a == b => both_failed += 1,
                 (a, b) => problems.push(format!(
-                    "{} ({workers} workers): reference {a:?}, dataflow {b:?}",
+                    "{}: reference {a:?}, {name} {b:?}",
                     path.display()
                 )),
             }

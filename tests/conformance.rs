@@ -100,3 +100,21 @@ fn edn_time_corpus_on_dataflow() {
 fn edn_time_corpus() {
     run_suite("edn-time", Backend::Reference);
 }
+
+/// The JIT backend passes exactly the cases the reference passes (native kernels).
+#[test]
+fn edn_corpus_on_jit() {
+    run_suite("edn", Backend::Jit(pomo::runtime::jit::Mode::Native));
+}
+
+#[test]
+fn edn_time_corpus_on_jit() {
+    run_suite("edn-time", Backend::Jit(pomo::runtime::jit::Mode::Native));
+}
+
+/// The JIT's kernels, interpreted: a disagreement between this and the native run is a bug in
+/// the code generator.
+#[test]
+fn edn_corpus_on_jit_interpreter() {
+    run_suite("edn", Backend::Jit(pomo::runtime::jit::Mode::Interpret));
+}

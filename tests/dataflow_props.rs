@@ -5,6 +5,7 @@
 
 use pomo::query::{Arg, prepare};
 use pomo::runtime::dataflow::{Config, Engine};
+use pomo::runtime::jit::{Jit, Mode};
 use pomo::runtime::reference::{self, Relation};
 use pomo::runtime::store::Store;
 use pomo::{Input, Options};
@@ -190,6 +191,37 @@ fn compare(
     Ok(())
 }
 
+/// The JIT modes the property tests check.
+const JIT_MODES: [Mode; 1] = [Mode::Interpret];
+
+/// The JIT backend, from scratch on the same database (it is not incremental): native and
+/// interpreted kernels must both give the reference's relations.
+fn compare_jit(
+    what: &str,
+    prepared: &pomo::query::PreparedQuery,
+    env: &pomo::runtime::reference::Env,
+    reference: &BTreeMap<String, Relation>,
+) -> Result<(), TestCaseError> {
+    for mode in JIT_MODES {
+        let mut jit = Jit::new(mode);
+        let out = jit
+            .run(&prepared.compilation.kernel, env)
+            .expect("the jit runs");
+        let rels = jit.relations(&out);
+        for (name, rel) in reference {
+            prop_assert_eq!(
+                rels.get(name).map(|r| &r.tuples),
+                Some(&rel.tuples),
+                "{}: relation {} differs on the jit ({:?}; jit left, reference right)",
+                what,
+                name,
+                mode
+            );
+        }
+    }
+    Ok(())
+}
+
 fn check(
     input: &Input<'_>,
     initial: &[Op],
@@ -216,6 +248,7 @@ fn check(
         .expect("the engine starts");
     let expected = reference::evaluate(&prepared.compilation.plan, &env).unwrap();
     compare("first epoch", &expected, &engine)?;
+    compare_jit("first epoch", &prepared, &env, &expected)?;
     for (i, tx) in txs.iter().enumerate() {
         let Some(report) = transact(&mut store, &tx_text(tx)) else {
             continue;
@@ -226,6 +259,7 @@ fn check(
         let env = prepared.env(args(&store), &registry).unwrap();
         let expected = reference::evaluate(&prepared.compilation.plan, &env).unwrap();
         compare(&format!("after transaction {}", i + 1), &expected, &engine)?;
+        compare_jit(&format!("after transaction {}", i + 1), &prepared, &env, &expected)?;
     }
     Ok(())
 }

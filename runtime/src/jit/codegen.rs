@@ -14,3 +14,6 @@ impl Codegen {
         Err("no code generator".into())
     }
 }
+pub fn clif_text(_plan: &KernelPlan) -> Result<String, String> {
+    Err("no code generator".into())
+}

@@ -119,7 +119,19 @@ impl Jit {
 
     /// Runs a plan.
     pub fn run(&mut self, plan: &KernelPlan, env: &Env) -> Result<Outcome, EvalError> {
-        let mut run = Run::new(self, plan, env)?;
+        self.run_with(plan, env, &BTreeMap::new())
+    }
+
+    /// Runs a plan with some base relations given as rows (in the relation's attribute order)
+    /// instead of read from the environment's store: how an app or a benchmark feeds data it
+    /// holds itself.
+    pub fn run_with(
+        &mut self,
+        plan: &KernelPlan,
+        env: &Env,
+        bases: &BTreeMap<String, Vec<Vec<Value>>>,
+    ) -> Result<Outcome, EvalError> {
+        let mut run = Run::new(self, plan, env, bases)?;
         for st in &plan.strata {
             run.stmts(&st.stmts)?;
         }
@@ -208,11 +220,38 @@ struct Run<'a> {
 }
 
 impl<'a> Run<'a> {
-    fn new(jit: &'a mut Jit, plan: &'a KernelPlan, env: &'a Env) -> Result<Run<'a>, EvalError> {
+    fn new(
+        jit: &'a mut Jit,
+        plan: &'a KernelPlan,
+        env: &'a Env,
+        bases: &BTreeMap<String, Vec<Vec<Value>>>,
+    ) -> Result<Run<'a>, EvalError> {
         let ev = reference::scalar(env);
         let mut tables = Vec::with_capacity(plan.slots.len());
         let mut view_keys: Vec<Option<ViewKey>> = Vec::new();
         for s in &plan.slots {
+            if let SlotKind::Rel {
+                name,
+                version: Version::Total,
+            } = &s.kind
+                && let Some(rows) = bases.get(name)
+            {
+                let mut t = Table::new(s.arity());
+                for r in rows {
+                    if r.len() != s.arity() {
+                        return Err(err(format!(
+                            "rows of {name} have {} values, not {}",
+                            r.len(),
+                            s.arity()
+                        )));
+                    }
+                    let w: Vec<u64> = r.iter().map(|v| jit.interner.encode(v)).collect();
+                    t.insert(&w);
+                }
+                tables.push(Arc::new(t));
+                view_keys.push(None);
+                continue;
+            }
             let (t, vk) = load_slot(jit, &ev, env, plan, s)?;
             tables.push(t);
             view_keys.push(vk);
