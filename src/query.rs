@@ -222,6 +222,20 @@ impl PreparedQuery {
         self.shape(rels, &env)
     }
 
+    /// Runs the query on a JIT backend the caller keeps, so that repeated runs reuse its
+    /// compiled kernels and its tables of store views (the way to embed the JIT).
+    pub fn run_jit(
+        &self,
+        jit: &mut pomo_runtime::jit::Jit,
+        args: Vec<Arg>,
+        registry: &Registry,
+    ) -> Result<Value, QueryError> {
+        let qe = |e: pomo_stdlib::EvalError| QueryError { message: e.message };
+        let env = self.env(args, registry)?;
+        let out = jit.run(&self.compilation.kernel, &env).map_err(qe)?;
+        self.shape(jit.relations(&out), &env)
+    }
+
     /// Shapes the relations a plan derived into the query's result: the output relation by
     /// its find spec (pulls included), or every derived relation of a program without one.
     pub fn shape(

@@ -4,8 +4,8 @@
 //! and the corpus's host functions come from the conformance harness.
 
 use pomo::query::{Arg, Backend, prepare};
-use pomo::runtime::jit::Mode;
 use pomo::runtime::dataflow::Config;
+use pomo::runtime::jit::Mode;
 use pomo::runtime::store::Store;
 use pomo::types::Value;
 use pomo::{Input, Options};
@@ -81,10 +81,9 @@ fn corpus_queries_give_the_same_answers_on_every_backend() {
                 (Ok(_), Ok(_)) if text.contains("rand") || text.contains("sample") => same += 1,
                 (Ok(a), Ok(b)) if a == b => same += 1,
                 (Err(a), Err(b)) if a == b => both_failed += 1,
-                (a, b) => problems.push(format!(
-                    "{}: reference {a:?}, {name} {b:?}",
-                    path.display()
-                )),
+                (a, b) => {
+                    problems.push(format!("{}: reference {a:?}, {name} {b:?}", path.display()))
+                }
             }
         }
     }

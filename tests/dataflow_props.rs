@@ -192,7 +192,7 @@ fn compare(
 }
 
 /// The JIT modes the property tests check.
-const JIT_MODES: [Mode; 1] = [Mode::Interpret];
+const JIT_MODES: [Mode; 2] = [Mode::Native, Mode::Interpret];
 
 /// The JIT backend, from scratch on the same database (it is not incremental): native and
 /// interpreted kernels must both give the reference's relations.
@@ -259,7 +259,12 @@ fn check(
         let env = prepared.env(args(&store), &registry).unwrap();
         let expected = reference::evaluate(&prepared.compilation.plan, &env).unwrap();
         compare(&format!("after transaction {}", i + 1), &expected, &engine)?;
-        compare_jit(&format!("after transaction {}", i + 1), &prepared, &env, &expected)?;
+        compare_jit(
+            &format!("after transaction {}", i + 1),
+            &prepared,
+            &env,
+            &expected,
+        )?;
     }
     Ok(())
 }

@@ -1,19 +1,1454 @@
-//! Placeholder until the Cranelift code generator lands.
-use super::abi::KernelFn;
-use pomo_types::kernel::{KernelId, KernelPlan};
-pub struct Codegen;
+//! Cranelift code generation for kernels: each [`Kernel`] of a [`KernelPlan`] becomes one native
+//! function `fn(ctx, params) -> i64` following the contract of [`super::abi`] (words, parameter
+//! layout, helpers). This is the only module that touches Cranelift (STYLE 9): it owns the
+//! contexts and builds functions through the `Module` trait, so an object-file backend or a
+//! Cranelift upgrade changes this file alone.
+//!
+//! The loop nest is generated iteratively: every looping operation (`Scan`, `Probe`, `Map`) opens
+//! a loop whose "continue" block advances to its next row, and every later operation jumps to the
+//! innermost continue block when its row fails. The outermost loop leaves to a block that returns
+//! 0; a helper failure leaves to a block that returns -1. Registers, loop counters and chain
+//! positions are Cranelift `Variable`s, so the SSA form is the frontend's business. All words of
+//! the parameter block are loaded once in the entry block, so nothing the driver passes is
+//! reloaded per row. Key, argument and row words handed to helpers go through one scratch stack
+//! slot as wide as the widest such list; every value stored there is consumed by the helper call
+//! that immediately follows, so sharing it is safe.
+//!
+//! Invariants: generation never panics on a plan (bad ids, registers or layouts give `Err`), the
+//! CLIF text of a kernel depends only on the plan (the function is named `%k<id>` while printed,
+//! helpers are declared in [`abi::HELPERS`] order), and compiled code stays valid as long as its
+//! [`Codegen`] lives. The target's pointers must be 64 bits wide, like the words.
+
+use super::abi::{self, KernelFn, NONE, Param, int_word};
+use cranelift_codegen::Context;
+use cranelift_codegen::ir::condcodes::IntCC;
+use cranelift_codegen::ir::{
+    AbiParam, Block, FuncRef, InstBuilder, MemFlagsData, Signature, StackSlot, StackSlotData,
+    StackSlotKind, UserFuncName, Value as Val, types,
+};
+use cranelift_codegen::isa::OwnedTargetIsa;
+use cranelift_codegen::settings::{self, Configurable};
+use cranelift_frontend::{FunctionBuilder, FunctionBuilderContext, Variable};
+use cranelift_jit::{JITBuilder, JITModule};
+use cranelift_module::{FuncId, Linkage, Module, default_libcall_names};
+use pomo_types::Value;
+use pomo_types::kernel::*;
+use pomo_types::ra::CmpOp;
+use std::mem::ManuallyDrop;
+
+/// The helpers' positions in [`abi::HELPERS`] (and in every helper table of this module).
+const PROBE: usize = 0;
+const EXISTS: usize = 1;
+const INSERT: usize = 2;
+const TEST: usize = 3;
+const MAP: usize = 4;
+
+/// Compiles kernels into one JIT module and keeps their code alive.
+pub struct Codegen {
+    /// Freed in `Drop`, which is why it is wrapped: `free_memory` consumes the module.
+    module: ManuallyDrop<JITModule>,
+    ctx: Context,
+    fctx: FunctionBuilderContext,
+    helpers: [FuncId; 5],
+    /// Numbers the compiled functions, whose symbol names must be unique in the module.
+    next: u32,
+}
+
 impl Codegen {
-    pub fn new(_symbols: &[(&'static str, *const u8)]) -> Result<Codegen, String> {
-        Err("no code generator".into())
+    /// Sets up the host ISA and a JIT module whose helper symbols resolve to `symbols`, which
+    /// must name every helper of [`abi::HELPERS`].
+    pub fn new(symbols: &[(&'static str, *const u8)]) -> Result<Codegen, String> {
+        let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
+        for name in abi::HELPERS {
+            let Some((_, addr)) = symbols.iter().find(|(n, _)| n == name) else {
+                return Err(format!("jit: no address for helper {name}"));
+            };
+            builder.symbol(*name, *addr);
+        }
+        let mut module = JITModule::new(builder);
+        let helpers = declare_helpers(&mut module)?;
+        Ok(Codegen {
+            ctx: module.make_context(),
+            module: ManuallyDrop::new(module),
+            fctx: FunctionBuilderContext::new(),
+            helpers,
+            next: 0,
+        })
     }
+
+    /// Compiles one kernel; returns its entry point and its CLIF text (the function as
+    /// Cranelift prints it before compilation), which depends only on the plan.
     pub fn compile(
         &mut self,
-        _plan: &KernelPlan,
-        _k: KernelId,
+        plan: &KernelPlan,
+        k: KernelId,
     ) -> Result<(KernelFn, String), String> {
-        Err("no code generator".into())
+        let module: &mut JITModule = &mut self.module;
+        let built = build(
+            module,
+            &self.helpers,
+            &mut self.ctx,
+            &mut self.fctx,
+            plan,
+            k,
+        );
+        let text = match built {
+            Ok(text) => text,
+            Err(e) => {
+                // A half-built function leaves both contexts dirty; the builder context has no
+                // public reset, so it is replaced.
+                module.clear_context(&mut self.ctx);
+                self.fctx = FunctionBuilderContext::new();
+                return Err(e);
+            }
+        };
+        let name = format!("pomo_kernel_{}", self.next);
+        self.next += 1;
+        let sig = self.ctx.func.signature.clone();
+        // The context is cleared on every path, so a failed definition leaves it reusable.
+        let id = match module.declare_function(&name, Linkage::Local, &sig) {
+            Ok(id) => {
+                self.ctx.func.name = UserFuncName::user(0, id.as_u32());
+                let defined = module.define_function(id, &mut self.ctx);
+                module.clear_context(&mut self.ctx);
+                defined.map_err(|e| format!("jit: kernel k{}: {e:?}", k.0))?;
+                id
+            }
+            Err(e) => {
+                module.clear_context(&mut self.ctx);
+                return Err(format!("jit: kernel k{}: {e}", k.0));
+            }
+        };
+        module
+            .finalize_definitions()
+            .map_err(|e| format!("jit: kernel k{}: {e}", k.0))?;
+        let code = module.get_finalized_function(id);
+        // SAFETY: the function was built with the signature of `KernelFn` in the platform's
+        // default calling convention, which is `extern "C"`, and the module keeps it alive.
+        let f = unsafe { std::mem::transmute::<*const u8, KernelFn>(code) };
+        Ok((f, text))
     }
 }
-pub fn clif_text(_plan: &KernelPlan) -> Result<String, String> {
-    Err("no code generator".into())
+
+impl Drop for Codegen {
+    fn drop(&mut self) {
+        // SAFETY: the module is taken exactly once, here; the contract of `compile` is that its
+        // functions are not called after the Codegen is gone.
+        unsafe { ManuallyDrop::take(&mut self.module).free_memory() }
+    }
+}
+
+/// The CLIF text of every kernel of a plan, in kernel order, each verified. Helpers are only
+/// declared (in a throwaway module that is never finalized), so no addresses are needed.
+pub fn clif_text(plan: &KernelPlan) -> Result<String, String> {
+    let mut module = JITModule::new(JITBuilder::with_isa(isa()?, default_libcall_names()));
+    let result = (|| {
+        let helpers = declare_helpers(&mut module)?;
+        let mut ctx = module.make_context();
+        let mut fctx = FunctionBuilderContext::new();
+        let mut out = String::new();
+        for k in 0..plan.kernels.len() {
+            let k = KernelId(k as u32);
+            let text = build(&mut module, &helpers, &mut ctx, &mut fctx, plan, k)?;
+            cranelift_codegen::verify_function(&ctx.func, module.isa())
+                .map_err(|e| format!("jit: kernel k{}: {e}", k.0))?;
+            module.clear_context(&mut ctx);
+            if !out.is_empty() {
+                out.push('\n');
+            }
+            out.push_str(&text);
+        }
+        Ok(out)
+    })();
+    // SAFETY: nothing was defined in this module, so no code from it can be running.
+    unsafe { module.free_memory() };
+    result
+}
+
+/// The host ISA with the settings the JIT needs: absolute calls to helpers (no PIC, no colocated
+/// libcalls) and full optimisation.
+fn isa() -> Result<OwnedTargetIsa, String> {
+    let mut flags = settings::builder();
+    for (name, value) in [
+        ("use_colocated_libcalls", "false"),
+        ("is_pic", "false"),
+        ("opt_level", "speed"),
+    ] {
+        flags
+            .set(name, value)
+            .map_err(|e| format!("jit: setting {name}: {e}"))?;
+    }
+    let isa = cranelift_native::builder()
+        .map_err(|e| format!("jit: host not supported: {e}"))?
+        .finish(settings::Flags::new(flags))
+        .map_err(|e| format!("jit: {e}"))?;
+    if isa.pointer_type() != types::I64 {
+        return Err("jit: kernels need 64-bit pointers".to_string());
+    }
+    Ok(isa)
+}
+
+/// Declares the helpers as imports, in [`abi::HELPERS`] order, with their ABI signatures.
+fn declare_helpers<M: Module>(module: &mut M) -> Result<[FuncId; 5], String> {
+    let ptr = module.target_config().pointer_type();
+    let mut ids = Vec::with_capacity(abi::HELPERS.len());
+    for (h, name) in abi::HELPERS.iter().enumerate() {
+        let mut sig = module.make_signature();
+        sig.params.push(AbiParam::new(ptr));
+        sig.params.push(AbiParam::new(types::I32));
+        if h == MAP {
+            // The result buffer number.
+            sig.params.push(AbiParam::new(types::I32));
+        }
+        sig.params.push(AbiParam::new(ptr));
+        sig.returns
+            .push(AbiParam::new(if h == MAP { ptr } else { types::I32 }));
+        let id = module
+            .declare_function(name, Linkage::Import, &sig)
+            .map_err(|e| format!("jit: declaring {name}: {e}"))?;
+        ids.push(id);
+    }
+    ids.try_into()
+        .map_err(|_| "jit: abi::HELPERS does not list five helpers".to_string())
+}
+
+/// The signature of every kernel: `(ctx, params) -> i64`.
+fn kernel_signature<M: Module>(module: &M) -> Signature {
+    let ptr = module.target_config().pointer_type();
+    let mut sig = module.make_signature();
+    sig.params.push(AbiParam::new(ptr));
+    sig.params.push(AbiParam::new(ptr));
+    sig.returns.push(AbiParam::new(types::I64));
+    sig
+}
+
+/// Builds kernel `k` into `ctx.func` (named `%k<id>`) and returns its CLIF text.
+fn build<M: Module>(
+    module: &mut M,
+    helpers: &[FuncId; 5],
+    ctx: &mut Context,
+    fctx: &mut FunctionBuilderContext,
+    plan: &KernelPlan,
+    k: KernelId,
+) -> Result<String, String> {
+    let kernel = check(plan, k)?;
+    ctx.func.signature = kernel_signature(module);
+    ctx.func.name = UserFuncName::testcase(format!("k{}", k.0));
+    let config = module.target_config();
+    let b = FunctionBuilder::new(&mut ctx.func, fctx);
+    let mut g = Gen {
+        b,
+        module,
+        plan,
+        kernel,
+        helper_ids: *helpers,
+        helper_refs: [None; 5],
+        layout: abi::layout(plan, k),
+        params: Vec::new(),
+        regs: Vec::new(),
+        ctx_ptr: None,
+        scratch: None,
+        fail: None,
+    };
+    g.body()?;
+    g.b.seal_all_blocks();
+    g.b.finalize(config);
+    Ok(ctx.func.display().to_string())
+}
+
+/// Checks every id a kernel uses, so that neither [`abi::layout`] nor generation can index out
+/// of bounds.
+fn check(plan: &KernelPlan, k: KernelId) -> Result<&Kernel, String> {
+    let kernel = plan
+        .kernels
+        .get(k.0 as usize)
+        .ok_or_else(|| format!("jit: no kernel k{}", k.0))?;
+    let slot = |s: &SlotId| {
+        if (s.0 as usize) < plan.slots.len() {
+            Ok(())
+        } else {
+            Err(format!("jit: kernel k{}: no slot s{}", k.0, s.0))
+        }
+    };
+    let index = |i: &IndexId| match plan.indexes.get(i.0 as usize) {
+        Some(ix) => slot(&ix.slot),
+        None => Err(format!("jit: kernel k{}: no index i{}", k.0, i.0)),
+    };
+    let call = |c: &CallId| {
+        if (c.0 as usize) < plan.calls.len() {
+            Ok(())
+        } else {
+            Err(format!("jit: kernel k{}: no call c{}", k.0, c.0))
+        }
+    };
+    slot(&kernel.target)?;
+    for op in &kernel.ops {
+        match op {
+            Op::Scan { slot: s, .. } => slot(s)?,
+            Op::Probe { index: i, .. } | Op::Exists { index: i, .. } => index(i)?,
+            Op::Same(..) => {}
+            Op::Filter { disjuncts } => {
+                disjuncts.iter().flatten().try_for_each(|l| call(&l.call))?
+            }
+            Op::Map { call: c, .. } => call(c)?,
+        }
+    }
+    Ok(kernel)
+}
+
+/// The integer condition that orders even (inline integer) words like their integers.
+fn int_cc(op: CmpOp) -> IntCC {
+    match op {
+        CmpOp::Eq => IntCC::Equal,
+        CmpOp::Ne => IntCC::NotEqual,
+        CmpOp::Lt => IntCC::SignedLessThan,
+        CmpOp::Le => IntCC::SignedLessThanOrEqual,
+        CmpOp::Gt => IntCC::SignedGreaterThan,
+        CmpOp::Ge => IntCC::SignedGreaterThanOrEqual,
+    }
+}
+
+/// The word of a constant known at compile time to be an inline integer.
+fn inline_word(t: &Term) -> Option<u64> {
+    match t {
+        Term::Const(Value::Int(i)) => int_word(*i),
+        _ => None,
+    }
+}
+
+/// Whether a term is a constant whose word is not an inline integer (so it is odd).
+fn odd_const(t: &Term) -> bool {
+    matches!(t, Term::Const(_)) && inline_word(t).is_none()
+}
+
+/// Memory flags for every access: params, columns, chains, helper results and the scratch slot
+/// are all aligned and valid while the kernel runs.
+fn flags() -> MemFlagsData {
+    MemFlagsData::trusted()
+}
+
+/// How a loop's continue block advances, filled after the nest so that blocks are built one at a
+/// time (the builder cannot leave a block half-filled).
+enum Advance {
+    /// `var += 1` (scan rows, map result rows).
+    Count { var: Variable },
+    /// `var = next[var]` (index chains).
+    Chain { var: Variable, next: Val },
+}
+
+/// One loop of the nest: where a failing row goes, and how it advances.
+struct Loop {
+    cont: Block,
+    header: Block,
+    advance: Advance,
+}
+
+/// The state of building one kernel.
+struct Gen<'a, 'b, M: Module> {
+    b: FunctionBuilder<'b>,
+    module: &'a mut M,
+    plan: &'a KernelPlan,
+    kernel: &'a Kernel,
+    helper_ids: [FuncId; 5],
+    helper_refs: [Option<FuncRef>; 5],
+    layout: Vec<Param>,
+    /// The words of the parameter block, loaded in the entry block (so they dominate every use).
+    params: Vec<Val>,
+    regs: Vec<Variable>,
+    ctx_ptr: Option<Val>,
+    scratch: Option<StackSlot>,
+    /// The block returning -1, created on first use.
+    fail: Option<Block>,
+}
+
+impl<M: Module> Gen<'_, '_, M> {
+    fn body(&mut self) -> Result<(), String> {
+        // Detached from `self`, so that walking the kernel does not borrow the generator.
+        let (plan, kernel) = (self.plan, self.kernel);
+        let entry = self.b.create_block();
+        self.b.append_block_params_for_function_params(entry);
+        self.b.switch_to_block(entry);
+        let args = self.b.block_params(entry).to_vec();
+        self.ctx_ptr = Some(args[0]);
+        for i in 0..self.layout.len() {
+            let w = self
+                .b
+                .ins()
+                .load(types::I64, flags(), args[1], (8 * i) as i32);
+            self.params.push(w);
+        }
+        // Registers start at zero, so a register read before any write (which a valid plan
+        // never does) still has a defined value.
+        let zero = self.b.ins().iconst(types::I64, 0);
+        for _ in 0..kernel.regs {
+            let v = self.b.declare_var(types::I64);
+            self.b.def_var(v, zero);
+            self.regs.push(v);
+        }
+        let width = self.scratch_width();
+        self.scratch = Some(self.b.create_sized_stack_slot(StackSlotData::new(
+            StackSlotKind::ExplicitSlot,
+            (8 * width.max(1)) as u32,
+            3,
+        )));
+
+        let done = self.b.create_block();
+        let mut loops: Vec<Loop> = Vec::new();
+        let mut reachable = true;
+        for (i, op) in kernel.ops.iter().enumerate() {
+            let cont = loops.last().map_or(done, |l| l.cont);
+            match op {
+                Op::Scan { slot, cols } => {
+                    let len = self.param(&Param::Len(*slot))?;
+                    let bases = self.bases(*slot, cols)?;
+                    let var = self.b.declare_var(types::I64);
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    self.b.def_var(var, zero);
+                    let l = self.open(
+                        var,
+                        Advance::Count { var },
+                        |b, row| b.ins().icmp(IntCC::UnsignedLessThan, row, len),
+                        cont,
+                    );
+                    let row = self.b.use_var(var);
+                    self.binds(&bases, cols, row, l.cont)?;
+                    loops.push(l);
+                }
+                Op::Probe { index, key, cols } => {
+                    let slot = plan.indexes[index.0 as usize].slot;
+                    let next = self.param(&Param::Next(*index))?;
+                    let bases = self.bases(slot, cols)?;
+                    let keyp = self.store_terms(key)?;
+                    let id = self.b.ins().iconst(types::I32, i64::from(index.0));
+                    let first = self.call(PROBE, &[id, keyp]);
+                    let var = self.b.declare_var(types::I32);
+                    self.b.def_var(var, first);
+                    let l = self.open(
+                        var,
+                        Advance::Chain { var, next },
+                        |b, row| b.ins().icmp_imm_u(IntCC::NotEqual, row, i64::from(NONE)),
+                        cont,
+                    );
+                    let row = self.b.use_var(var);
+                    let row = self.b.ins().uextend(types::I64, row);
+                    self.binds(&bases, cols, row, l.cont)?;
+                    loops.push(l);
+                }
+                Op::Exists {
+                    index,
+                    key,
+                    negated,
+                } => {
+                    let keyp = self.store_terms(key)?;
+                    let id = self.b.ins().iconst(types::I32, i64::from(index.0));
+                    let found = self.call(EXISTS, &[id, keyp]);
+                    let ok = self.b.create_block();
+                    if *negated {
+                        self.b.ins().brif(found, cont, &[], ok, &[]);
+                    } else {
+                        self.b.ins().brif(found, ok, &[], cont, &[]);
+                    }
+                    self.b.switch_to_block(ok);
+                }
+                Op::Same(x, y) => {
+                    let x = self.term(x)?;
+                    let y = self.term(y)?;
+                    let same = self.b.ins().icmp(IntCC::Equal, x, y);
+                    let ok = self.b.create_block();
+                    self.b.ins().brif(same, ok, &[], cont, &[]);
+                    self.b.switch_to_block(ok);
+                }
+                Op::Filter { disjuncts } => {
+                    if !self.filter(disjuncts, cont)? {
+                        // `false`: the rest of the nest is dead, so it is not generated.
+                        reachable = false;
+                        break;
+                    }
+                }
+                Op::Map { call, outs } => {
+                    let argp = self.store_terms(&plan.calls[call.0 as usize].args)?;
+                    let id = self.b.ins().iconst(types::I32, i64::from(call.0));
+                    let buf = self.b.ins().iconst(types::I32, i as i64);
+                    let res = self.call(MAP, &[id, buf, argp]);
+                    let got = self.b.create_block();
+                    let fail = self.fail_block();
+                    self.b.ins().brif(res, got, &[], fail, &[]);
+                    self.b.switch_to_block(got);
+                    let n = self.b.ins().load(types::I64, flags(), res, 0);
+                    let var = self.b.declare_var(types::I64);
+                    let zero = self.b.ins().iconst(types::I64, 0);
+                    self.b.def_var(var, zero);
+                    let l = self.open(
+                        var,
+                        Advance::Count { var },
+                        |b, j| b.ins().icmp(IntCC::UnsignedLessThan, j, n),
+                        cont,
+                    );
+                    if outs.iter().any(Option::is_some) {
+                        // Row j starts at word 1 + j * width of the result.
+                        let j = self.b.use_var(var);
+                        let off = self.b.ins().imul_imm_s(j, (8 * outs.len()) as i64);
+                        let row = self.b.ins().iadd(res, off);
+                        for (c, out) in outs.iter().enumerate() {
+                            if let Some(r) = out {
+                                let v = self.b.ins().load(
+                                    types::I64,
+                                    flags(),
+                                    row,
+                                    (8 * (1 + c)) as i32,
+                                );
+                                let var = self.reg(*r)?;
+                                self.b.def_var(var, v);
+                            }
+                        }
+                    }
+                    loops.push(l);
+                }
+            }
+        }
+        if reachable {
+            let rowp = self.store_terms(&kernel.emit)?;
+            let target = self.b.ins().iconst(types::I32, i64::from(kernel.target.0));
+            self.call(INSERT, &[target, rowp]);
+            let cont = loops.last().map_or(done, |l| l.cont);
+            self.b.ins().jump(cont, &[]);
+        }
+        // Continue blocks, innermost first: advance, then test again at the header.
+        while let Some(l) = loops.pop() {
+            self.b.switch_to_block(l.cont);
+            match l.advance {
+                Advance::Count { var } => {
+                    let x = self.b.use_var(var);
+                    let x = self.b.ins().iadd_imm_s(x, 1);
+                    self.b.def_var(var, x);
+                }
+                Advance::Chain { var, next } => {
+                    let x = self.b.use_var(var);
+                    let x = self.b.ins().uextend(types::I64, x);
+                    let off = self.b.ins().ishl_imm_u(x, 2);
+                    let addr = self.b.ins().iadd(next, off);
+                    let x = self.b.ins().load(types::I32, flags(), addr, 0);
+                    self.b.def_var(var, x);
+                }
+            }
+            self.b.ins().jump(l.header, &[]);
+        }
+        self.b.switch_to_block(done);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.ins().return_(&[zero]);
+        if let Some(fail) = self.fail {
+            self.b.switch_to_block(fail);
+            let minus = self.b.ins().iconst(types::I64, -1);
+            self.b.ins().return_(&[minus]);
+        }
+        Ok(())
+    }
+
+    /// Opens a loop over `var` (already defined): jumps to a header that tests `more` and
+    /// either enters the body (the current block afterwards) or leaves to `exit`.
+    fn open(
+        &mut self,
+        var: Variable,
+        advance: Advance,
+        more: impl FnOnce(&mut FunctionBuilder<'_>, Val) -> Val,
+        exit: Block,
+    ) -> Loop {
+        let header = self.b.create_block();
+        let body = self.b.create_block();
+        let cont = self.b.create_block();
+        self.b.ins().jump(header, &[]);
+        self.b.switch_to_block(header);
+        let x = self.b.use_var(var);
+        let c = more(&mut self.b, x);
+        self.b.ins().brif(c, body, &[], exit, &[]);
+        self.b.switch_to_block(body);
+        Loop {
+            cont,
+            header,
+            advance,
+        }
+    }
+
+    /// Generates a DNF filter; on return the current block is where it holds. Returns false
+    /// (and leaves the current block filled) when the filter is the constant `false`.
+    fn filter(&mut self, disjuncts: &[Vec<Lit>], cont: Block) -> Result<bool, String> {
+        if disjuncts.is_empty() {
+            self.b.ins().jump(cont, &[]);
+            return Ok(false);
+        }
+        let pass = self.b.create_block();
+        for (d, lits) in disjuncts.iter().enumerate() {
+            let last = d + 1 == disjuncts.len();
+            // An empty conjunction is `true`, so later disjuncts are never tested.
+            let next = if last || lits.is_empty() {
+                cont
+            } else {
+                self.b.create_block()
+            };
+            for lit in lits {
+                self.lit(lit, next)?;
+            }
+            self.b.ins().jump(pass, &[]);
+            if lits.is_empty() || last {
+                break;
+            }
+            self.b.switch_to_block(next);
+        }
+        self.b.switch_to_block(pass);
+        Ok(true)
+    }
+
+    /// Tests one literal: continues in a new current block when it holds, jumps to `no` when
+    /// it does not.
+    fn lit(&mut self, lit: &Lit, no: Block) -> Result<(), String> {
+        let yes = self.b.create_block();
+        // Where the test's raw result sends control, before negation.
+        let (t, f) = if lit.negated { (no, yes) } else { (yes, no) };
+        // A constant that is not an inline integer is never even, so the native path is skipped.
+        let fast = lit
+            .cmp
+            .as_ref()
+            .filter(|(_, x, y)| !odd_const(x) && !odd_const(y));
+        match fast {
+            Some((op, x, y)) => {
+                let op = *op;
+                let xv = self.term(x)?;
+                let yv = self.term(y)?;
+                // Only registers need the run-time tag test; inline constants are even.
+                let tagged: Vec<Val> = [(x, xv), (y, yv)]
+                    .into_iter()
+                    .filter(|(t, _)| matches!(t, Term::Reg(_)))
+                    .map(|(_, v)| v)
+                    .collect();
+                let native = self.b.create_block();
+                if tagged.is_empty() {
+                    self.b.ins().jump(native, &[]);
+                } else {
+                    let any = tagged[1..]
+                        .iter()
+                        .fold(tagged[0], |a, v| self.b.ins().bor(a, *v));
+                    let odd = self.b.ins().band_imm_u(any, 1);
+                    let slow = self.b.create_block();
+                    self.b.ins().brif(odd, slow, &[], native, &[]);
+                    self.b.switch_to_block(slow);
+                    self.test(lit.call, t, f)?;
+                }
+                self.b.switch_to_block(native);
+                let c = self.b.ins().icmp(int_cc(op), xv, yv);
+                self.b.ins().brif(c, t, &[], f, &[]);
+            }
+            None => self.test(lit.call, t, f)?,
+        }
+        self.b.switch_to_block(yes);
+        Ok(())
+    }
+
+    /// Calls `pomo_test` on a call's arguments: to `t` when it holds, `f` when not, and out of
+    /// the kernel with -1 when it failed.
+    fn test(&mut self, call: CallId, t: Block, f: Block) -> Result<(), String> {
+        let plan = self.plan;
+        let argp = self.store_terms(&plan.calls[call.0 as usize].args)?;
+        let id = self.b.ins().iconst(types::I32, i64::from(call.0));
+        let r = self.call(TEST, &[id, argp]);
+        let failed = self.b.ins().icmp_imm_s(IntCC::SignedLessThan, r, 0);
+        let fail = self.fail_block();
+        let ok = self.b.create_block();
+        self.b.ins().brif(failed, fail, &[], ok, &[]);
+        self.b.switch_to_block(ok);
+        self.b.ins().brif(r, t, &[], f, &[]);
+        Ok(())
+    }
+
+    /// Reads the columns of row `row` (an I64 row number): stores registers and jumps to `no`
+    /// when a checked column differs. Columns are handled in order, so a check may read a
+    /// register stored by an earlier column of the same row.
+    fn binds(
+        &mut self,
+        bases: &[Option<Val>],
+        cols: &[Bind],
+        row: Val,
+        no: Block,
+    ) -> Result<(), String> {
+        if bases.iter().all(Option::is_none) {
+            return Ok(());
+        }
+        let off = self.b.ins().ishl_imm_u(row, 3);
+        for (b, base) in cols.iter().zip(bases) {
+            let Some(base) = base else { continue };
+            let addr = self.b.ins().iadd(*base, off);
+            let w = self.b.ins().load(types::I64, flags(), addr, 0);
+            match b {
+                Bind::Skip => {}
+                Bind::Store(r) => {
+                    let var = self.reg(*r)?;
+                    self.b.def_var(var, w);
+                }
+                Bind::Check(t) => {
+                    let t = self.term(t)?;
+                    let same = self.b.ins().icmp(IntCC::Equal, w, t);
+                    let ok = self.b.create_block();
+                    self.b.ins().brif(same, ok, &[], no, &[]);
+                    self.b.switch_to_block(ok);
+                }
+            }
+        }
+        Ok(())
+    }
+
+    /// The column base of every column a loop reads (`None` for skipped columns).
+    fn bases(&mut self, slot: SlotId, cols: &[Bind]) -> Result<Vec<Option<Val>>, String> {
+        cols.iter()
+            .enumerate()
+            .map(|(c, b)| match b {
+                Bind::Skip => Ok(None),
+                _ => self.param(&Param::Col(slot, c)).map(Some),
+            })
+            .collect()
+    }
+
+    /// Stores terms in the scratch slot and returns its address. The caller passes it to a
+    /// helper call right away, before the slot is reused.
+    fn store_terms(&mut self, terms: &[Term]) -> Result<Val, String> {
+        let vals = terms
+            .iter()
+            .map(|t| self.term(t))
+            .collect::<Result<Vec<_>, _>>()?;
+        let ss = self.scratch.ok_or("jit: no scratch slot")?;
+        let addr = self.b.ins().stack_addr(types::I64, ss, 0);
+        for (i, v) in vals.into_iter().enumerate() {
+            self.b.ins().store(flags(), v, addr, (8 * i) as i32);
+        }
+        Ok(addr)
+    }
+
+    /// The widest list of words the scratch slot holds.
+    fn scratch_width(&self) -> usize {
+        let calls = &self.plan.calls;
+        let args = |c: &CallId| calls.get(c.0 as usize).map_or(0, |c| c.args.len());
+        let mut w = self.kernel.emit.len();
+        for op in &self.kernel.ops {
+            w = w.max(match op {
+                Op::Probe { key, .. } | Op::Exists { key, .. } => key.len(),
+                Op::Filter { disjuncts } => disjuncts
+                    .iter()
+                    .flatten()
+                    .map(|l| args(&l.call))
+                    .max()
+                    .unwrap_or(0),
+                Op::Map { call, .. } => args(call),
+                Op::Scan { .. } | Op::Same(..) => 0,
+            });
+        }
+        w
+    }
+
+    /// The word of a term.
+    fn term(&mut self, t: &Term) -> Result<Val, String> {
+        match t {
+            Term::Reg(r) => {
+                let var = self.reg(*r)?;
+                Ok(self.b.use_var(var))
+            }
+            Term::Const(v) => match inline_word(t) {
+                Some(w) => Ok(self.b.ins().iconst(types::I64, w as i64)),
+                None => self.param(&Param::Const(v.clone())),
+            },
+        }
+    }
+
+    fn reg(&self, r: Reg) -> Result<Variable, String> {
+        self.regs.get(r as usize).copied().ok_or_else(|| {
+            format!(
+                "jit: register r{r} out of range ({} registers)",
+                self.regs.len()
+            )
+        })
+    }
+
+    /// The word of a parameter, loaded in the entry block.
+    fn param(&self, p: &Param) -> Result<Val, String> {
+        self.layout
+            .iter()
+            .position(|q| q == p)
+            .map(|i| self.params[i])
+            .ok_or_else(|| format!("jit: parameter {p:?} missing from the layout"))
+    }
+
+    /// Calls helper `h` with the context followed by `args`; returns its result.
+    fn call(&mut self, h: usize, args: &[Val]) -> Val {
+        let f = match self.helper_refs[h] {
+            Some(f) => f,
+            None => {
+                let f = self
+                    .module
+                    .declare_func_in_func(self.helper_ids[h], self.b.func);
+                self.helper_refs[h] = Some(f);
+                f
+            }
+        };
+        let mut all = Vec::with_capacity(args.len() + 1);
+        all.extend(self.ctx_ptr);
+        all.extend_from_slice(args);
+        let inst = self.b.ins().call(f, &all);
+        self.b.inst_results(inst)[0]
+    }
+
+    fn fail_block(&mut self) -> Block {
+        *self.fail.get_or_insert_with(|| self.b.create_block())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    //! Kernels built by hand, compiled, and run against mock helpers over plain Rust tables;
+    //! results are compared with the same loops written in Rust.
+
+    use super::*;
+    use pomo_types::ra::{Callee, Test};
+    use std::collections::{HashMap, HashSet};
+    use std::ffi::c_void;
+
+    /// An index: for each key, its first row, and for each row the next with the same key.
+    struct MockIndex {
+        key: Vec<usize>,
+        first: HashMap<Vec<u64>, u32>,
+        next: Vec<u32>,
+    }
+
+    /// A mock map call: the result rows for the decoded arguments, or `None` for a failure.
+    type MapFn = fn(u32, &[Value]) -> Option<Vec<Vec<u64>>>;
+
+    /// What the helpers see behind the context pointer.
+    struct Mock {
+        /// Per slot, per column, one word per row.
+        cols: Vec<Vec<Vec<u64>>>,
+        indexes: Vec<MockIndex>,
+        arity: Vec<usize>,
+        args: Vec<usize>,
+        /// Interned values: `consts[i]` has the word `i << 1 | 1`.
+        consts: Vec<Value>,
+        inserted: Vec<(u32, Vec<u64>)>,
+        seen: HashSet<(u32, Vec<u64>)>,
+        test: fn(u32, &[Value]) -> i32,
+        map: MapFn,
+        bufs: HashMap<u32, Vec<u64>>,
+        tests: usize,
+    }
+
+    fn w(i: i64) -> u64 {
+        int_word(i).unwrap()
+    }
+
+    impl Mock {
+        /// Tables given row by row, per slot; `consts` pre-interns values the rows refer to.
+        fn new(plan: &KernelPlan, rows: Vec<Vec<Vec<u64>>>, consts: Vec<Value>) -> Mock {
+            let arity: Vec<usize> = plan.slots.iter().map(Slot::arity).collect();
+            let mut cols: Vec<Vec<Vec<u64>>> = arity.iter().map(|&n| vec![Vec::new(); n]).collect();
+            for (s, rs) in rows.iter().enumerate() {
+                for r in rs {
+                    for (c, x) in r.iter().enumerate() {
+                        cols[s][c].push(*x);
+                    }
+                }
+            }
+            let indexes = plan
+                .indexes
+                .iter()
+                .map(|ix| {
+                    let rs = rows.get(ix.slot.0 as usize).cloned().unwrap_or_default();
+                    let mut first = HashMap::new();
+                    let mut next = vec![NONE; rs.len()];
+                    for (i, r) in rs.iter().enumerate().rev() {
+                        let key: Vec<u64> = ix.key.iter().map(|&c| r[c]).collect();
+                        next[i] = first.get(&key).copied().unwrap_or(NONE);
+                        first.insert(key, i as u32);
+                    }
+                    MockIndex {
+                        key: ix.key.clone(),
+                        first,
+                        next,
+                    }
+                })
+                .collect();
+            Mock {
+                cols,
+                indexes,
+                arity,
+                args: plan.calls.iter().map(|c| c.args.len()).collect(),
+                consts,
+                inserted: Vec::new(),
+                seen: HashSet::new(),
+                test: |_, _| 0,
+                map: |_, _| None,
+                bufs: HashMap::new(),
+                tests: 0,
+            }
+        }
+
+        fn word(&mut self, v: &Value) -> u64 {
+            let i = match self.consts.iter().position(|c| c == v) {
+                Some(i) => i,
+                None => {
+                    self.consts.push(v.clone());
+                    self.consts.len() - 1
+                }
+            };
+            (i as u64) << 1 | 1
+        }
+
+        fn value(&self, x: u64) -> Value {
+            if x & 1 == 0 {
+                Value::Int(x as i64 >> 1)
+            } else {
+                self.consts[(x >> 1) as usize].clone()
+            }
+        }
+
+        fn params(&mut self, plan: &KernelPlan, k: KernelId) -> Vec<u64> {
+            abi::layout(plan, k)
+                .iter()
+                .map(|p| match p {
+                    Param::Len(s) => self.cols[s.0 as usize].first().map_or(0, Vec::len) as u64,
+                    Param::Col(s, c) => self.cols[s.0 as usize][*c].as_ptr() as u64,
+                    Param::Next(i) => self.indexes[i.0 as usize].next.as_ptr() as u64,
+                    Param::Const(v) => self.word(v),
+                })
+                .collect()
+        }
+
+        /// The rows inserted into a slot, in order.
+        fn rows(&self, slot: u32) -> Vec<Vec<u64>> {
+            self.inserted
+                .iter()
+                .filter(|(s, _)| *s == slot)
+                .map(|(_, r)| r.clone())
+                .collect()
+        }
+    }
+
+    unsafe fn mock<'a>(ctx: *mut c_void) -> &'a mut Mock {
+        unsafe { &mut *(ctx as *mut Mock) }
+    }
+
+    unsafe fn words<'a>(p: *const u64, n: usize) -> &'a [u64] {
+        if n == 0 {
+            &[]
+        } else {
+            unsafe { std::slice::from_raw_parts(p, n) }
+        }
+    }
+
+    extern "C" fn probe(ctx: *mut c_void, index: u32, key: *const u64) -> u32 {
+        let m = unsafe { mock(ctx) };
+        let ix = &m.indexes[index as usize];
+        let key = unsafe { words(key, ix.key.len()) };
+        ix.first.get(key).copied().unwrap_or(NONE)
+    }
+
+    extern "C" fn exists(ctx: *mut c_void, index: u32, key: *const u64) -> u32 {
+        (probe(ctx, index, key) != NONE) as u32
+    }
+
+    extern "C" fn insert(ctx: *mut c_void, slot: u32, row: *const u64) -> u32 {
+        let m = unsafe { mock(ctx) };
+        let row = unsafe { words(row, m.arity[slot as usize]) }.to_vec();
+        if m.seen.insert((slot, row.clone())) {
+            m.inserted.push((slot, row));
+            1
+        } else {
+            0
+        }
+    }
+
+    extern "C" fn test(ctx: *mut c_void, call: u32, args: *const u64) -> i32 {
+        let m = unsafe { mock(ctx) };
+        m.tests += 1;
+        let args: Vec<Value> = unsafe { words(args, m.args[call as usize]) }
+            .iter()
+            .map(|x| m.value(*x))
+            .collect();
+        (m.test)(call, &args)
+    }
+
+    extern "C" fn map(ctx: *mut c_void, call: u32, buf: u32, args: *const u64) -> *const u64 {
+        let m = unsafe { mock(ctx) };
+        let args: Vec<Value> = unsafe { words(args, m.args[call as usize]) }
+            .iter()
+            .map(|x| m.value(*x))
+            .collect();
+        match (m.map)(call, &args) {
+            None => std::ptr::null(),
+            Some(rows) => {
+                let mut out = vec![rows.len() as u64];
+                rows.iter().for_each(|r| out.extend(r));
+                let out = m.bufs.entry(buf).insert_entry(out).into_mut();
+                out.as_ptr()
+            }
+        }
+    }
+
+    fn symbols() -> Vec<(&'static str, *const u8)> {
+        vec![
+            ("pomo_probe", probe as *const u8),
+            ("pomo_exists", exists as *const u8),
+            ("pomo_insert", insert as *const u8),
+            ("pomo_test", test as *const u8),
+            ("pomo_map", map as *const u8),
+        ]
+    }
+
+    /// Compiles kernel `k` and runs it over the mock; returns the kernel's result.
+    fn run(plan: &KernelPlan, k: u32, m: &mut Mock) -> i64 {
+        let mut cg = Codegen::new(&symbols()).unwrap();
+        let (f, _) = cg.compile(plan, KernelId(k)).unwrap();
+        let params = m.params(plan, KernelId(k));
+        unsafe { f(m as *mut Mock as *mut c_void, params.as_ptr()) }
+    }
+
+    fn slot(n: usize) -> Slot {
+        Slot {
+            kind: SlotKind::Temp,
+            attrs: (0..n).map(|i| format!("a{i}")).collect(),
+        }
+    }
+
+    fn call(args: Vec<Term>) -> Call {
+        Call {
+            kind: CallKind::Test(Test::Call {
+                func: Callee::Builtin("f".into()),
+                args: vec![],
+            }),
+            schema: (0..args.len()).map(|i| format!("a{i}")).collect(),
+            args,
+        }
+    }
+
+    fn r(i: Reg) -> Term {
+        Term::Reg(i)
+    }
+
+    fn int(i: i64) -> Term {
+        Term::Const(Value::Int(i))
+    }
+
+    fn lit(call: u32, negated: bool, cmp: Option<(CmpOp, Term, Term)>) -> Lit {
+        Lit {
+            negated,
+            call: CallId(call),
+            cmp,
+        }
+    }
+
+    fn kernel(target: u32, regs: u32, ops: Vec<Op>, emit: Vec<Term>) -> Kernel {
+        Kernel {
+            target: SlotId(target),
+            regs,
+            ops,
+            emit,
+        }
+    }
+
+    /// A small pseudo-random graph (deduplicated edges over 0..n).
+    fn graph(n: u64, edges: usize, seed: u64) -> Vec<(u64, u64)> {
+        let mut x = seed;
+        let mut out = Vec::new();
+        for _ in 0..edges {
+            x = x
+                .wrapping_mul(6364136223846793005)
+                .wrapping_add(1442695040888963407);
+            let e = ((x >> 33) % n, (x >> 17) % n);
+            if !out.contains(&e) {
+                out.push(e);
+            }
+        }
+        out
+    }
+
+    /// Transitive closure's step (TC `k0`): scan delta, probe edge by its source, skip pairs
+    /// already in path, insert into new; plus kernels using `Check` and `Same`.
+    fn tc_plan() -> KernelPlan {
+        KernelPlan {
+            slots: vec![slot(2), slot(2), slot(2), slot(2)],
+            indexes: vec![
+                Index {
+                    slot: SlotId(1),
+                    key: vec![0],
+                },
+                Index {
+                    slot: SlotId(0),
+                    key: vec![0, 1],
+                },
+            ],
+            kernels: vec![
+                kernel(
+                    3,
+                    3,
+                    vec![
+                        Op::Scan {
+                            slot: SlotId(2),
+                            cols: vec![Bind::Store(0), Bind::Store(1)],
+                        },
+                        Op::Probe {
+                            index: IndexId(0),
+                            key: vec![r(1)],
+                            cols: vec![Bind::Skip, Bind::Store(2)],
+                        },
+                        Op::Exists {
+                            index: IndexId(1),
+                            key: vec![r(0), r(2)],
+                            negated: true,
+                        },
+                    ],
+                    vec![r(0), r(2)],
+                ),
+                // Self loops: the second column is checked against the first's register.
+                kernel(
+                    3,
+                    1,
+                    vec![Op::Scan {
+                        slot: SlotId(1),
+                        cols: vec![Bind::Store(0), Bind::Check(r(0))],
+                    }],
+                    vec![r(0), r(0)],
+                ),
+                // Edges into node 3, paired with the pairs of path starting there.
+                kernel(
+                    3,
+                    3,
+                    vec![
+                        Op::Scan {
+                            slot: SlotId(1),
+                            cols: vec![Bind::Store(0), Bind::Store(1)],
+                        },
+                        Op::Same(r(1), int(3)),
+                        Op::Probe {
+                            index: IndexId(1),
+                            key: vec![r(1), r(1)],
+                            cols: vec![Bind::Skip, Bind::Skip],
+                        },
+                        Op::Exists {
+                            index: IndexId(0),
+                            key: vec![r(0)],
+                            negated: false,
+                        },
+                    ],
+                    vec![r(0), r(1)],
+                ),
+            ],
+            ..KernelPlan::default()
+        }
+    }
+
+    #[test]
+    fn tc_step_matches_rust() {
+        let plan = tc_plan();
+        let mut edge = graph(12, 40, 7);
+        // A self loop for k1 and an edge into 3 for k2.
+        for e in [(5, 5), (4, 3)] {
+            if !edge.contains(&e) {
+                edge.push(e);
+            }
+        }
+        let mut path: Vec<(u64, u64)> = graph(12, 50, 11);
+        // Kernel k2 needs the pair (3, 3) and at least one edge into 3.
+        path.retain(|&p| p != (3, 3));
+        path.push((3, 3));
+        let delta: Vec<(u64, u64)> = path.iter().copied().step_by(2).collect();
+        let rows = |v: &[(u64, u64)]| {
+            v.iter()
+                .map(|&(a, b)| vec![w(a as i64), w(b as i64)])
+                .collect::<Vec<_>>()
+        };
+        let tables = vec![rows(&path), rows(&edge), rows(&delta), vec![]];
+
+        let mut m = Mock::new(&plan, tables.clone(), vec![]);
+        assert_eq!(run(&plan, 0, &mut m), 0);
+        let mut expected: Vec<Vec<u64>> = Vec::new();
+        for &(x, y) in &delta {
+            for &(y2, z) in &edge {
+                if y2 == y && !path.contains(&(x, z)) {
+                    let row = vec![w(x as i64), w(z as i64)];
+                    if !expected.contains(&row) {
+                        expected.push(row);
+                    }
+                }
+            }
+        }
+        assert!(!expected.is_empty());
+        assert_eq!(m.rows(3), expected);
+
+        let mut m = Mock::new(&plan, tables.clone(), vec![]);
+        assert_eq!(run(&plan, 1, &mut m), 0);
+        let loops: Vec<Vec<u64>> = edge
+            .iter()
+            .filter(|(a, b)| a == b)
+            .map(|&(a, _)| vec![w(a as i64), w(a as i64)])
+            .collect();
+        assert_eq!(m.rows(3), loops);
+
+        let mut m = Mock::new(&plan, tables, vec![]);
+        assert_eq!(run(&plan, 2, &mut m), 0);
+        let into3: Vec<Vec<u64>> = edge
+            .iter()
+            .filter(|&&(a, b)| b == 3 && edge.iter().any(|e| e.0 == a))
+            .map(|&(a, b)| vec![w(a as i64), w(b as i64)])
+            .collect();
+        assert!(!into3.is_empty() && !loops.is_empty());
+        assert_eq!(m.rows(3), into3);
+    }
+
+    #[test]
+    fn check_of_a_non_inline_constant() {
+        let s = Value::Str("s".into());
+        let plan = KernelPlan {
+            slots: vec![slot(2), slot(1)],
+            kernels: vec![kernel(
+                1,
+                1,
+                vec![Op::Scan {
+                    slot: SlotId(0),
+                    cols: vec![Bind::Store(0), Bind::Check(Term::Const(s.clone()))],
+                }],
+                vec![r(0)],
+            )],
+            ..KernelPlan::default()
+        };
+        // `s` is interned first, so its word is 1.
+        let rows = vec![
+            vec![w(1), 1],
+            vec![w(2), w(0)],
+            vec![w(3), 1],
+            vec![w(4), 3],
+        ];
+        let mut m = Mock::new(&plan, vec![rows, vec![]], vec![s, Value::Str("t".into())]);
+        assert_eq!(run(&plan, 0, &mut m), 0);
+        assert_eq!(m.rows(1), vec![vec![w(1)], vec![w(3)]]);
+    }
+
+    /// Rows mixing inline integers and interned strings (words 1 and 3: "x" and "y").
+    fn filter_rows() -> Vec<Vec<u64>> {
+        vec![
+            vec![w(1), w(2)],
+            vec![w(5), w(2)],
+            vec![1, w(9)],
+            vec![w(-3), 3],
+            vec![w(-7), w(-1)],
+            vec![3, w(4)],
+            vec![w(6), w(6)],
+            vec![1, 1],
+        ]
+    }
+
+    fn filter_plan(ops: Vec<Op>, calls: Vec<Call>) -> KernelPlan {
+        let mut all = vec![Op::Scan {
+            slot: SlotId(0),
+            cols: vec![Bind::Store(0), Bind::Store(1)],
+        }];
+        all.extend(ops);
+        KernelPlan {
+            slots: vec![slot(2), slot(2)],
+            calls,
+            kernels: vec![kernel(1, 2, all, vec![r(0), r(1)])],
+            ..KernelPlan::default()
+        }
+    }
+
+    fn run_filter(ops: Vec<Op>, calls: Vec<Call>, t: fn(u32, &[Value]) -> i32) -> (i64, Mock) {
+        let plan = filter_plan(ops, calls);
+        let xy = vec![Value::Str("x".into()), Value::Str("y".into())];
+        let mut m = Mock::new(&plan, vec![filter_rows(), vec![]], xy);
+        m.test = t;
+        let res = run(&plan, 0, &mut m);
+        (res, m)
+    }
+
+    fn ints(vs: &[Value]) -> Option<(i64, i64)> {
+        match vs {
+            [Value::Int(a), Value::Int(b)] => Some((*a, *b)),
+            _ => None,
+        }
+    }
+
+    #[test]
+    fn filter_lt_inline_and_slow_path() {
+        let (res, m) = run_filter(
+            vec![Op::Filter {
+                disjuncts: vec![vec![lit(0, false, Some((CmpOp::Lt, r(0), r(1))))]],
+            }],
+            vec![call(vec![r(0), r(1)])],
+            // The slow path says "true" for any non-integer pair, so its use is visible.
+            |_, a| ints(a).map_or(1, |(a, b)| (a < b) as i32),
+        );
+        assert_eq!(res, 0);
+        let expected: Vec<Vec<u64>> = filter_rows()
+            .into_iter()
+            .filter(|r| (r[0] | r[1]) & 1 == 1 || (r[0] as i64) < (r[1] as i64))
+            .collect();
+        assert_eq!(m.rows(1), expected);
+        let odd = filter_rows()
+            .iter()
+            .filter(|r| (r[0] | r[1]) & 1 == 1)
+            .count();
+        assert_eq!(m.tests, odd);
+    }
+
+    #[test]
+    fn filter_dnf_with_a_non_inline_constant() {
+        // not (r0 = "x") or r1 > 5
+        let x = Term::Const(Value::Str("x".into()));
+        let (res, m) = run_filter(
+            vec![Op::Filter {
+                disjuncts: vec![
+                    vec![lit(0, true, Some((CmpOp::Eq, r(0), x.clone())))],
+                    vec![lit(1, false, Some((CmpOp::Gt, r(1), int(5))))],
+                ],
+            }],
+            vec![call(vec![r(0), x]), call(vec![r(1), int(5)])],
+            |c, a| match c {
+                0 => (a[0] == a[1]) as i32,
+                _ => ints(a).is_some_and(|(a, b)| a > b) as i32,
+            },
+        );
+        assert_eq!(res, 0);
+        let expected: Vec<Vec<u64>> = filter_rows()
+            .into_iter()
+            .filter(|r| r[0] != 1 || (r[1] & 1 == 0 && (r[1] as i64 >> 1) > 5))
+            .collect();
+        assert_eq!(m.rows(1), expected);
+        // The first literal always takes the slow path; the second only on odd words.
+        let slow2 = filter_rows()
+            .iter()
+            .filter(|r| r[0] == 1 && r[1] & 1 == 1)
+            .count();
+        assert_eq!(m.tests, filter_rows().len() + slow2);
+    }
+
+    #[test]
+    fn filter_constants_and_predicate_calls() {
+        let all = filter_rows();
+        let (_, m) = run_filter(vec![Op::Filter { disjuncts: vec![] }], vec![], |_, _| 1);
+        assert!(m.rows(1).is_empty());
+        let (_, m) = run_filter(
+            vec![Op::Filter {
+                disjuncts: vec![vec![]],
+            }],
+            vec![],
+            |_, _| 0,
+        );
+        assert_eq!(m.rows(1), all);
+        // A predicate without a comparison, negated, after a `Same` on two registers.
+        let (res, m) = run_filter(
+            vec![
+                Op::Same(r(0), r(0)),
+                Op::Filter {
+                    disjuncts: vec![vec![lit(0, true, None)]],
+                },
+            ],
+            vec![call(vec![r(0)])],
+            |_, a| matches!(a[0], Value::Str(_)) as i32,
+        );
+        assert_eq!(res, 0);
+        let ints: Vec<Vec<u64>> = all.into_iter().filter(|r| r[0] & 1 == 0).collect();
+        assert_eq!(m.rows(1), ints);
+    }
+
+    #[test]
+    fn test_failure_returns_minus_one() {
+        let (res, m) = run_filter(
+            vec![Op::Filter {
+                disjuncts: vec![vec![lit(0, false, None)]],
+            }],
+            vec![call(vec![r(0)])],
+            |_, a| if a[0] == Value::Int(-3) { -1 } else { 1 },
+        );
+        assert_eq!(res, -1);
+        // Rows before the failing one (the fourth) were inserted; none after.
+        assert_eq!(m.rows(1), filter_rows()[..3].to_vec());
+    }
+
+    fn map_plan() -> KernelPlan {
+        KernelPlan {
+            slots: vec![slot(1), slot(3)],
+            calls: vec![call(vec![r(0)])],
+            kernels: vec![kernel(
+                1,
+                3,
+                vec![
+                    Op::Scan {
+                        slot: SlotId(0),
+                        cols: vec![Bind::Store(0)],
+                    },
+                    Op::Map {
+                        call: CallId(0),
+                        outs: vec![Some(1), None, Some(2)],
+                    },
+                ],
+                vec![r(0), r(1), r(2)],
+            )],
+            ..KernelPlan::default()
+        }
+    }
+
+    #[test]
+    fn map_binds_each_result_row() {
+        let plan = map_plan();
+        let mut m = Mock::new(
+            &plan,
+            vec![vec![vec![w(1)], vec![w(2)], vec![w(3)]], vec![]],
+            vec![],
+        );
+        m.map = |_, a| match a[0] {
+            Value::Int(2) => Some(vec![]),
+            Value::Int(x) => Some(vec![
+                vec![w(x), w(99), w(10 * x)],
+                vec![w(x + 1), w(98), w(20 * x)],
+            ]),
+            _ => None,
+        };
+        assert_eq!(run(&plan, 0, &mut m), 0);
+        let expected: Vec<Vec<u64>> = [1, 3]
+            .iter()
+            .flat_map(|&x| [vec![w(x), w(x), w(10 * x)], vec![w(x), w(x + 1), w(20 * x)]])
+            .collect();
+        assert_eq!(m.rows(1), expected);
+
+        let mut m = Mock::new(&plan, vec![vec![vec![w(1)], vec![w(2)]], vec![]], vec![]);
+        m.map = |_, a| (a[0] == Value::Int(1)).then(|| vec![vec![w(0), w(0), w(0)]]);
+        assert_eq!(run(&plan, 0, &mut m), -1);
+        assert_eq!(m.rows(1).len(), 1);
+    }
+
+    #[test]
+    fn clif_text_is_deterministic() {
+        let plan = tc_plan();
+        let a = clif_text(&plan).unwrap();
+        assert_eq!(a, clif_text(&plan).unwrap());
+        assert!(
+            a.contains("function %k0(") && a.contains("function %k2("),
+            "{a}"
+        );
+        let mut cg = Codegen::new(&symbols()).unwrap();
+        let (_, t0) = cg.compile(&plan, KernelId(0)).unwrap();
+        let (_, t0b) = cg.compile(&plan, KernelId(0)).unwrap();
+        assert_eq!(t0, t0b);
+        assert!(a.starts_with(&t0));
+    }
+
+    #[test]
+    fn bad_plans_are_errors() {
+        let mut plan = tc_plan();
+        plan.kernels[0].emit.push(r(7));
+        let mut cg = Codegen::new(&symbols()).unwrap();
+        assert!(cg.compile(&plan, KernelId(0)).is_err());
+        assert!(cg.compile(&plan, KernelId(9)).is_err());
+        // The generator is still usable after a failed build.
+        assert!(cg.compile(&plan, KernelId(1)).is_ok());
+        plan.kernels[1].ops.push(Op::Exists {
+            index: IndexId(5),
+            key: vec![],
+            negated: false,
+        });
+        assert!(clif_text(&plan).is_err());
+        assert!(Codegen::new(&symbols()[1..]).is_err());
+    }
 }
