@@ -55,7 +55,41 @@ pub fn lower(plan: &Plan) -> KernelPlan {
             stmts,
         });
     }
+    drop_unused_indexes(&mut l.out);
     l.out
+}
+
+/// Removes the indexes no kernel reads any more (after `fuse_new_rows`) and renumbers the
+/// rest in order.
+fn drop_unused_indexes(plan: &mut KernelPlan) {
+    let mut used = vec![false; plan.indexes.len()];
+    for k in &plan.kernels {
+        for op in &k.ops {
+            if let Op::Probe { index, .. } | Op::Exists { index, .. } = op {
+                used[index.0 as usize] = true;
+            }
+        }
+    }
+    let mut map = Vec::with_capacity(used.len());
+    let mut next = 0u32;
+    for u in &used {
+        map.push(IndexId(next));
+        if *u {
+            next += 1;
+        }
+    }
+    let mut i = 0;
+    plan.indexes.retain(|_| {
+        i += 1;
+        used[i - 1]
+    });
+    for k in &mut plan.kernels {
+        for op in &mut k.ops {
+            if let Op::Probe { index, .. } | Op::Exists { index, .. } = op {
+                *index = map[index.0 as usize];
+            }
+        }
+    }
 }
 
 /// A loop nest being built: its operations, registers, and the term holding each attribute of
@@ -162,7 +196,8 @@ impl Lowering<'_> {
             match s {
                 ra::Stmt::Assign { target, expr } => self.assign(target, *expr, &mut out),
                 ra::Stmt::Loop { body, until } => {
-                    let body = self.stmts(body);
+                    let mut body = self.stmts(body);
+                    self.fuse_new_rows(&mut body);
                     let until = until.iter().map(|r| self.rel_slot(r)).collect();
                     out.push(Stmt::Loop { body, until });
                 }
@@ -234,6 +269,75 @@ impl Lowering<'_> {
         }
     }
 
+    /// Semi-naive evaluation computes `R@new := diff(…, R)` and then `R := union(R, R@new)`:
+    /// every new row is looked up in `R` twice and inserted twice. When each kernel that
+    /// fills `R@new` ends with that `not exists` test on all of `R` and reads `R` nowhere
+    /// else, the kernels insert into `R` directly and append the rows that were new to `R@new`
+    /// (`insert R(…) new into R@new`), and the union goes. Rows reach `R` earlier than in
+    /// the reference's order, which only lets later kernels of the same iteration see them
+    /// sooner; recursive strata are monotone, so the fixpoint is the same.
+    fn fuse_new_rows(&mut self, body: &mut Vec<Stmt>) {
+        let mut i = 0;
+        while i < body.len() {
+            let Stmt::Union {
+                target: r,
+                source: n,
+            } = body[i]
+            else {
+                i += 1;
+                continue;
+            };
+            let arity = self.out.slot(r).arity();
+            let mut runs = Vec::new();
+            let mut ok = r != n;
+            for s in &body[..i] {
+                match s {
+                    Stmt::Run(k) if self.out.kernels[k.0 as usize].target == n => runs.push(*k),
+                    Stmt::Run(k) => {
+                        let kernel = &self.out.kernels[k.0 as usize];
+                        ok &= !self.out.kernel_reads(kernel).contains(&n);
+                    }
+                    Stmt::Union { target, .. } | Stmt::Move { target, .. } if *target == n => {
+                        ok = false
+                    }
+                    Stmt::GroupBy { target, .. } if *target == n => ok = false,
+                    _ => {}
+                }
+            }
+            for k in &runs {
+                let kernel = &self.out.kernels[k.0 as usize];
+                let Some(Op::Exists {
+                    index,
+                    key,
+                    negated: true,
+                }) = kernel.ops.last()
+                else {
+                    ok = false;
+                    break;
+                };
+                let ix = &self.out.indexes[index.0 as usize];
+                let mut rest = kernel.clone();
+                rest.ops.pop();
+                ok &= ix.slot == r
+                    && ix.key == (0..arity).collect::<Vec<_>>()
+                    && *key == kernel.emit
+                    && kernel.also.is_none()
+                    && !self.out.kernel_reads(&rest).contains(&r);
+            }
+            if !ok || runs.is_empty() {
+                i += 1;
+                continue;
+            }
+            for k in runs {
+                let kernel = &mut self.out.kernels[k.0 as usize];
+                kernel.ops.pop();
+                kernel.target = r;
+                kernel.also = Some(n);
+            }
+            body.remove(i);
+        }
+    }
+
     fn is_rel(&self, e: ExprId, r: &RelRef) -> bool {
         matches!(self.ra.expr(e), Expr::Rel(x) if x == r)
     }
@@ -277,6 +381,7 @@ impl Lowering<'_> {
         let id = KernelId(self.out.kernels.len() as u32);
         self.out.kernels.push(Kernel {
             target,
+            also: None,
             regs: p.regs,
             ops,
             emit,

@@ -1042,6 +1042,7 @@ mod tests {
     fn kernel(target: u32, regs: u32, ops: Vec<Op>, emit: Vec<Term>) -> Kernel {
         Kernel {
             target: SlotId(target),
+            also: None,
             regs,
             ops,
             emit,

@@ -216,6 +216,8 @@ struct Run<'a> {
     /// Test calls as one-literal formulas, built once.
     tests: Vec<Option<Formula>>,
     map_bufs: Vec<Vec<u64>>,
+    /// Where the running kernel also appends the rows its insert adds.
+    also: Option<SlotId>,
     error: Option<EvalError>,
 }
 
@@ -309,6 +311,7 @@ impl<'a> Run<'a> {
             chained,
             tests,
             map_bufs: Vec::new(),
+            also: None,
             error: None,
         })
     }
@@ -397,6 +400,15 @@ impl<'a> Run<'a> {
                 }
             }
         }
+        for op in &kernel.ops {
+            if let Op::Exists { index, .. } = op
+                && !self.chained[index.0 as usize]
+            {
+                let slot = plan.indexes[index.0 as usize].slot;
+                self.table_mut(slot).catch_up();
+            }
+        }
+        self.also = kernel.also;
         if self.map_bufs.len() < kernel.ops.len() {
             self.map_bufs.resize(kernel.ops.len(), Vec::new());
         }
@@ -459,7 +471,7 @@ impl<'a> Run<'a> {
     fn interp(&mut self, k: &Kernel, at: usize, regs: &mut Vec<u64>) -> Result<(), EvalError> {
         let Some(op) = k.ops.get(at) else {
             let row: Vec<u64> = k.emit.iter().map(|t| self.word(t, regs)).collect();
-            self.table_mut(k.target).insert(&row);
+            self.insert(k.target, &row);
             return Ok(());
         };
         match op {
@@ -544,6 +556,16 @@ impl<'a> Run<'a> {
             }
         }
         Ok(())
+    }
+
+    /// Inserts a row into a kernel's target (and, when it is new, into the slot the kernel
+    /// also fills); whether it was new.
+    fn insert(&mut self, target: SlotId, row: &[u64]) -> bool {
+        let added = self.table_mut(target).insert(row);
+        if added && let Some(a) = self.also {
+            self.table_mut(a).push_new(row);
+        }
+        added
     }
 
     fn test_words(&mut self, call: CallId, regs: &[u64]) -> Result<bool, EvalError> {
@@ -759,7 +781,7 @@ extern "C" fn pomo_insert(ctx: *mut std::ffi::c_void, slot: u32, row: *const u64
         // SAFETY: compiled kernels pass a row of the target's arity.
         unsafe { std::slice::from_raw_parts(row, n) }
     };
-    run.table_mut(SlotId(slot)).insert(row) as u32
+    run.insert(SlotId(slot), row) as u32
 }
 
 fn call_args<'a>(plan: &KernelPlan, call: u32, args: *const u64) -> &'a [u64] {

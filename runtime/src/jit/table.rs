@@ -82,6 +82,8 @@ pub struct Table {
     pub cols: Vec<Vec<u64>>,
     pub len: usize,
     set: HashTable<u32>,
+    /// How many rows the set covers: rows appended with [`Table::push_new`] join it lazily.
+    set_len: usize,
     /// Bumped whenever rows are removed.
     pub epoch: u64,
 }
@@ -104,6 +106,34 @@ impl Table {
         }
     }
 
+    /// Appends a row the caller knows is not in the table, without touching the set (it
+    /// catches up before the next lookup): the rows a kernel found new in another table.
+    pub fn push_new(&mut self, row: &[u64]) {
+        if self.arity == 0 {
+            self.len = 1;
+            return;
+        }
+        for (c, w) in self.cols.iter_mut().zip(row) {
+            c.push(*w);
+        }
+        self.len += 1;
+    }
+
+    /// Brings the set up to date with rows appended by [`Table::push_new`].
+    pub fn catch_up(&mut self) {
+        if self.arity == 0 || self.set_len == self.len {
+            return;
+        }
+        let cols = &self.cols;
+        self.set
+            .reserve(self.len - self.set_len, |&x| row_hash(cols, x));
+        for r in self.set_len as u32..self.len as u32 {
+            self.set
+                .insert_unique(row_hash(cols, r), r, |&x| row_hash(cols, x));
+        }
+        self.set_len = self.len;
+    }
+
     /// Adds a row unless the table has it; whether it was added.
     pub fn insert(&mut self, row: &[u64]) -> bool {
         debug_assert_eq!(row.len(), self.arity);
@@ -112,6 +142,7 @@ impl Table {
             self.len = 1;
             return added;
         }
+        self.catch_up();
         let h = hash_words(row.iter().copied());
         let cols = &self.cols;
         if self.set.find(h, |&r| row_eq(cols, r, row)).is_some() {
@@ -124,13 +155,16 @@ impl Table {
         let cols = &self.cols;
         self.set.insert_unique(h, r, |&x| row_hash(cols, x));
         self.len += 1;
+        self.set_len = self.len;
         true
     }
 
+    /// Whether the table has a row; the set must be caught up ([`Table::catch_up`]).
     pub fn contains(&self, row: &[u64]) -> bool {
         if self.arity == 0 {
             return self.len > 0;
         }
+        debug_assert_eq!(self.set_len, self.len, "a lookup in a set that is behind");
         let h = hash_words(row.iter().copied());
         self.set.find(h, |&r| row_eq(&self.cols, r, row)).is_some()
     }
@@ -141,6 +175,7 @@ impl Table {
         }
         self.set.clear();
         self.len = 0;
+        self.set_len = 0;
         self.epoch = fresh_epoch();
     }
 
@@ -156,11 +191,8 @@ impl Table {
             self.cols.clone_from(&other.cols);
             self.len = other.len;
             self.set = HashTable::with_capacity(other.len);
-            let cols = &self.cols;
-            for r in 0..self.len as u32 {
-                self.set
-                    .insert_unique(row_hash(cols, r), r, |&x| row_hash(cols, x));
-            }
+            self.set_len = 0;
+            self.catch_up();
             return;
         }
         let mut row = vec![0u64; other.arity];

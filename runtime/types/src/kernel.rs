@@ -134,6 +134,9 @@ pub enum Op {
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Kernel {
     pub target: SlotId,
+    /// Rows the insert adds to `target` are appended to this slot too (semi-naive: the new
+    /// rows of a total become the next delta without a second deduplication).
+    pub also: Option<SlotId>,
     pub regs: u32,
     pub ops: Vec<Op>,
     pub emit: Vec<Term>,
@@ -359,9 +362,13 @@ impl KernelPlan {
                 depth += 1;
             }
         }
+        let also = kernel
+            .also
+            .map(|a| format!(" new into {}", self.slot_name(a)))
+            .unwrap_or_default();
         let _ = writeln!(
             out,
-            "{}insert {}({})",
+            "{}insert {}({}){also}",
             "  ".repeat(depth),
             self.slot_name(kernel.target),
             self.terms(&kernel.emit)
