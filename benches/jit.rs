@@ -245,14 +245,21 @@ fn peer(path: Option<&PathBuf>, args: &[String]) -> Option<PeerFig> {
     })
 }
 
+/// A duration with three significant digits and its unit.
 fn secs(s: f64) -> String {
-    if s >= 1.0 {
-        format!("{s:.3}s")
-    } else if s >= 1e-3 {
-        format!("{:.2}ms", s * 1e3)
+    let (x, unit) = match s {
+        s if s >= 1.0 => (s, "s"),
+        s if s >= 1e-3 => (s * 1e3, "ms"),
+        s => (s * 1e6, "µs"),
+    };
+    let digits = if x >= 100.0 {
+        0
+    } else if x >= 10.0 {
+        1
     } else {
-        format!("{:.1}µs", s * 1e6)
-    }
+        2
+    };
+    format!("{x:.digits$}{unit}")
 }
 
 /// A README figure (or a ratio to it) that may be a range over several queries.
@@ -350,19 +357,31 @@ fn add(e: i64, a: &str, v: Value) -> TxOp {
     }
 }
 
+/// The facts of a file of entity rows: the entity id, then one value per attribute, an
+/// integer when it reads as one (as `pomo import` reads them).
+fn entity_facts(path: &Path, attrs: &[&str]) -> Vec<TxOp> {
+    let mut ops = Vec::new();
+    for r in read_rows(path) {
+        let e = r[0].parse().expect("an entity id");
+        for (a, c) in attrs.iter().zip(&r[1..]) {
+            let v = c.parse().map_or_else(|_| Value::Str(c.clone()), Value::Int);
+            ops.push(add(e, a, v));
+        }
+    }
+    ops
+}
+
 /// An in-memory store with `many_refs` as card-many reference attributes, filled in
 /// transactions of 50,000 facts, batches like those of `pomo import`.
 fn store(many_refs: &[&str], ops: Vec<TxOp>) -> Db {
+    let many_ref = AttrSchema {
+        many: true,
+        is_ref: true,
+        ..AttrSchema::default()
+    };
     let attrs = many_refs
         .iter()
-        .map(|a| {
-            let s = AttrSchema {
-                many: true,
-                is_ref: true,
-                ..AttrSchema::default()
-            };
-            (a.to_string(), s)
-        })
+        .map(|a| (a.to_string(), many_ref.clone()))
         .collect();
     let mut st = Store::in_memory()
         .with_schema(Schema { attrs })
@@ -587,12 +606,10 @@ fn main() {
         show(name, file, ours, f, h);
     }
     if want("eav") {
-        let mut ops = Vec::new();
-        for r in read_rows(&a.data.join("eav_person.tsv")) {
-            let e = r[0].parse().unwrap();
-            ops.push(add(e, "person/name", Value::Str(r[1].clone())));
-            ops.push(add(e, "person/age", Value::Int(r[2].parse().unwrap())));
-        }
+        let mut ops = entity_facts(
+            &a.data.join("eav_person.tsv"),
+            &["person/name", "person/age"],
+        );
         for (e, f) in read_pairs(&a.data.join("eav_friend.tsv")) {
             ops.push(add(e, "person/friend", Value::Int(f)));
         }
@@ -606,15 +623,8 @@ fn main() {
         );
     }
     if want("ds") {
-        let mut ops = Vec::new();
-        for r in read_rows(&a.data.join("ds_people.tsv")) {
-            let e = r[0].parse().unwrap();
-            ops.push(add(e, "name", Value::Str(r[1].clone())));
-            ops.push(add(e, "last-name", Value::Str(r[2].clone())));
-            ops.push(add(e, "sex", Value::Str(r[3].clone())));
-            ops.push(add(e, "age", Value::Int(r[4].parse().unwrap())));
-            ops.push(add(e, "salary", Value::Int(r[5].parse().unwrap())));
-        }
+        let attrs = ["name", "last-name", "sex", "age", "salary"];
+        let ops = entity_facts(&a.data.join("ds_people.tsv"), &attrs);
         let db = store(&[], ops);
         for (mode, query) in DS.lines().filter_map(|l| l.split_once(' ')) {
             let name = format!("4 {}", &mode[3..]);
