@@ -422,7 +422,9 @@ fn edn(a: &Args, query: &str, rules: Option<&str>, db: &Db) -> Result<Measured, 
         let out = jit
             .run(&q.compilation.kernel, &env)
             .map_err(|e| e.message)?;
-        let shaped = q.shape(jit.relations(&out), &env).map_err(|e| e.message)?;
+        let shaped = q
+            .shape(q.jit_relations(&jit, &out), &env)
+            .map_err(|e| e.message)?;
         let (Value::Set(rows) | Value::Tuple(rows)) = &shaped else {
             return Err(format!("a relation was expected, got {shaped:?}"));
         };

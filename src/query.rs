@@ -205,7 +205,7 @@ impl PreparedQuery {
             Backend::Jit(mode) => {
                 let mut jit = pomo_runtime::jit::Jit::new(*mode);
                 let out = jit.run(&self.compilation.kernel, env).map_err(qe)?;
-                Ok(jit.relations(&out))
+                Ok(self.jit_relations(&jit, &out))
             }
         }
     }
@@ -233,7 +233,24 @@ impl PreparedQuery {
         let qe = |e: pomo_stdlib::EvalError| QueryError { message: e.message };
         let env = self.env(args, registry)?;
         let out = jit.run(&self.compilation.kernel, &env).map_err(qe)?;
-        self.shape(jit.relations(&out), &env)
+        self.shape(self.jit_relations(jit, &out), &env)
+    }
+
+    /// What [`PreparedQuery::shape`] reads of a JIT run: the output relation when the plan has
+    /// one (decoding the others would be wasted), else every derived relation.
+    pub fn jit_relations(
+        &self,
+        jit: &pomo_runtime::jit::Jit,
+        out: &pomo_runtime::jit::Outcome,
+    ) -> BTreeMap<String, reference::Relation> {
+        match self.compilation.plan.output() {
+            Some(o) => jit
+                .relation(out, &o.name)
+                .map(|r| (o.name.clone(), r))
+                .into_iter()
+                .collect(),
+            None => jit.relations(out),
+        }
     }
 
     /// Shapes the relations a plan derived into the query's result: the output relation by

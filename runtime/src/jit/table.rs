@@ -75,13 +75,62 @@ pub fn fresh_epoch() -> u64 {
     NEXT.fetch_add(1, Ordering::Relaxed)
 }
 
+/// The deduplication set of a table.
+///
+/// Rows of one or two words that fit in 32 bits each (every integer below 2^31, and most
+/// interned values) are **packed** into one `u64` key kept in the set itself, so a lookup never
+/// touches the columns (a cache miss per column in a large table) and growing the set never
+/// reads them either. The packed set is split into [`SHARDS`] tables by hash, so that growing
+/// one shard copies a small table: a single table holds its old and new buckets at once while
+/// it grows, which for a table of millions of rows is the run's peak memory. Any other row
+/// turns the set into row numbers hashed through the columns.
+#[derive(Clone)]
+enum RowSet {
+    Packed(Vec<HashTable<u64>>),
+    Ids(HashTable<u32>),
+}
+
+/// Shards of a packed set.
+const SHARDS: usize = 64;
+
+impl Default for RowSet {
+    fn default() -> RowSet {
+        RowSet::Packed(vec![HashTable::new(); SHARDS])
+    }
+}
+
+/// The packed key of a row, if it has one.
+#[inline]
+fn pack(row: &[u64]) -> Option<u64> {
+    match row {
+        [a] => Some(*a),
+        [a, b] if *a < (1 << 32) && *b < (1 << 32) => Some((a << 32) | b),
+        _ => None,
+    }
+}
+
+#[inline]
+fn mix(k: u64) -> u64 {
+    let mut h = k.wrapping_mul(0x9e37_79b9_7f4a_7c15);
+    h ^= h >> 29;
+    h = h.wrapping_mul(0xbf58_476d_1ce4_e5b9);
+    h ^ (h >> 32)
+}
+
+/// The shard of a packed key's hash: bits the tables themselves use for neither the bucket
+/// (low bits) nor the tag (top seven bits).
+#[inline]
+fn shard(h: u64) -> usize {
+    ((h >> 40) as usize) & (SHARDS - 1)
+}
+
 /// A set of rows of words, column by column.
 #[derive(Clone, Default)]
 pub struct Table {
     pub arity: usize,
     pub cols: Vec<Vec<u64>>,
     pub len: usize,
-    set: HashTable<u32>,
+    set: RowSet,
     /// How many rows the set covers: rows appended with [`Table::push_new`] join it lazily.
     set_len: usize,
     /// Bumped whenever rows are removed.
@@ -119,22 +168,56 @@ impl Table {
         self.len += 1;
     }
 
+    /// Turns a packed set into row numbers (a row that does not pack arrived).
+    fn unpack(&mut self) {
+        let mut ids = HashTable::with_capacity(self.set_len);
+        let cols = &self.cols;
+        for r in 0..self.set_len as u32 {
+            ids.insert_unique(row_hash(cols, r), r, |&x| row_hash(cols, x));
+        }
+        self.set = RowSet::Ids(ids);
+    }
+
+    /// Adds row `r` (already in the columns, known to be new) to the set.
+    fn set_add(&mut self, r: u32) {
+        let key = match (&self.set, self.cols.as_slice()) {
+            (RowSet::Packed(_), [a]) => pack(&[a[r as usize]]),
+            (RowSet::Packed(_), [a, b]) => pack(&[a[r as usize], b[r as usize]]),
+            _ => None,
+        };
+        if key.is_none() && matches!(self.set, RowSet::Packed(_)) {
+            self.unpack();
+        }
+        let cols = &self.cols;
+        match &mut self.set {
+            RowSet::Packed(shards) => {
+                let k = key.expect("packed above");
+                let h = mix(k);
+                shards[shard(h)].insert_unique(h, k, |&x| mix(x));
+            }
+            RowSet::Ids(ids) => {
+                ids.insert_unique(row_hash(cols, r), r, |&x| row_hash(cols, x));
+            }
+        }
+    }
+
     /// Brings the set up to date with rows appended by [`Table::push_new`].
     pub fn catch_up(&mut self) {
         if self.arity == 0 || self.set_len == self.len {
             return;
         }
-        let cols = &self.cols;
-        self.set
-            .reserve(self.len - self.set_len, |&x| row_hash(cols, x));
-        for r in self.set_len as u32..self.len as u32 {
-            self.set
-                .insert_unique(row_hash(cols, r), r, |&x| row_hash(cols, x));
+        if let RowSet::Ids(ids) = &mut self.set {
+            let cols = &self.cols;
+            ids.reserve(self.len - self.set_len, |&x| row_hash(cols, x));
         }
-        self.set_len = self.len;
+        for r in self.set_len..self.len {
+            self.set_add(r as u32);
+            self.set_len = r + 1;
+        }
     }
 
     /// Adds a row unless the table has it; whether it was added.
+    #[inline]
     pub fn insert(&mut self, row: &[u64]) -> bool {
         debug_assert_eq!(row.len(), self.arity);
         if self.arity == 0 {
@@ -143,9 +226,31 @@ impl Table {
             return added;
         }
         self.catch_up();
+        if let RowSet::Packed(shards) = &mut self.set
+            && let Some(k) = pack(row)
+        {
+            let h = mix(k);
+            let sh = &mut shards[shard(h)];
+            if sh.find(h, |&x| x == k).is_some() {
+                return false;
+            }
+            sh.insert_unique(h, k, |&x| mix(x));
+            for (c, w) in self.cols.iter_mut().zip(row) {
+                c.push(*w);
+            }
+            self.len += 1;
+            self.set_len = self.len;
+            return true;
+        }
+        if matches!(self.set, RowSet::Packed(_)) {
+            self.unpack();
+        }
+        let RowSet::Ids(ids) = &mut self.set else {
+            unreachable!("unpacked above")
+        };
         let h = hash_words(row.iter().copied());
         let cols = &self.cols;
-        if self.set.find(h, |&r| row_eq(cols, r, row)).is_some() {
+        if ids.find(h, |&r| row_eq(cols, r, row)).is_some() {
             return false;
         }
         let r = self.len as u32;
@@ -153,7 +258,7 @@ impl Table {
             c.push(*w);
         }
         let cols = &self.cols;
-        self.set.insert_unique(h, r, |&x| row_hash(cols, x));
+        ids.insert_unique(h, r, |&x| row_hash(cols, x));
         self.len += 1;
         self.set_len = self.len;
         true
@@ -165,15 +270,27 @@ impl Table {
             return self.len > 0;
         }
         debug_assert_eq!(self.set_len, self.len, "a lookup in a set that is behind");
-        let h = hash_words(row.iter().copied());
-        self.set.find(h, |&r| row_eq(&self.cols, r, row)).is_some()
+        match &self.set {
+            RowSet::Packed(shards) => match pack(row) {
+                Some(k) => {
+                    let h = mix(k);
+                    shards[shard(h)].find(h, |&x| x == k).is_some()
+                }
+                // A row that does not pack is not in a set of rows that all do.
+                None => false,
+            },
+            RowSet::Ids(ids) => {
+                let h = hash_words(row.iter().copied());
+                ids.find(h, |&r| row_eq(&self.cols, r, row)).is_some()
+            }
+        }
     }
 
     pub fn clear(&mut self) {
         for c in &mut self.cols {
             c.clear();
         }
-        self.set.clear();
+        self.set = RowSet::default();
         self.len = 0;
         self.set_len = 0;
         self.epoch = fresh_epoch();
@@ -187,10 +304,10 @@ impl Table {
     /// Adds every row of another table of the same arity.
     pub fn extend_from(&mut self, other: &Table) {
         if self.len == 0 && other.arity > 0 {
-            // Rows of a set are distinct: copy columns and rebuild the set in one pass.
+            // Rows of a set are distinct: copy the columns, then build the set.
             self.cols.clone_from(&other.cols);
             self.len = other.len;
-            self.set = HashTable::with_capacity(other.len);
+            self.set = RowSet::default();
             self.set_len = 0;
             self.catch_up();
             return;
@@ -289,5 +406,97 @@ impl Index {
             })
             .copied()
             .unwrap_or(NONE)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Inserts rows (a `true` after a row says it must be new), then checks membership of
+    /// every row inserted and of a row never inserted.
+    fn check(arity: usize, rows: &[(&[u64], bool)]) {
+        let mut t = Table::new(arity);
+        for (r, new) in rows {
+            assert_eq!(t.insert(r), *new, "insert {r:?}");
+        }
+        for (r, _) in rows {
+            assert!(t.contains(r), "contains {r:?}");
+        }
+        let absent = vec![7777u64; arity];
+        assert!(!t.contains(&absent));
+        let distinct = rows.iter().filter(|(_, n)| *n).count();
+        assert_eq!(t.len, distinct);
+    }
+
+    #[test]
+    fn packed_rows() {
+        check(2, &[(&[2, 4], true), (&[4, 2], true), (&[2, 4], false)]);
+        check(
+            1,
+            &[(&[u64::MAX], true), (&[3], true), (&[u64::MAX], false)],
+        );
+    }
+
+    #[test]
+    fn a_wide_word_unpacks_the_set() {
+        check(
+            2,
+            &[
+                (&[2, 4], true),
+                (&[u64::MAX - 1, 4], true),
+                (&[2, 4], false),
+                (&[u64::MAX - 1, 4], false),
+                (&[6, 8], true),
+            ],
+        );
+        check(
+            3,
+            &[(&[1, 2, 3], true), (&[1, 2, 3], false), (&[3, 2, 1], true)],
+        );
+    }
+
+    #[test]
+    fn pushed_rows_join_the_set_before_a_lookup() {
+        let mut t = Table::new(2);
+        t.insert(&[2, 4]);
+        t.push_new(&[6, 8]);
+        t.push_new(&[u64::MAX - 1, 8]);
+        t.catch_up();
+        assert!(t.contains(&[6, 8]) && t.contains(&[u64::MAX - 1, 8]) && t.contains(&[2, 4]));
+        assert!(!t.insert(&[6, 8]));
+        let mut u = Table::new(2);
+        u.extend_from(&t);
+        assert!(u.contains(&[u64::MAX - 1, 8]) && u.len == 3);
+        u.extend_from(&t);
+        assert_eq!(u.len, 3);
+    }
+
+    #[test]
+    fn an_index_follows_appends_and_resets() {
+        let mut t = Table::new(2);
+        for r in [[2u64, 4], [2, 6], [4, 6]] {
+            t.insert(&r);
+        }
+        let mut ix = Index::new(vec![0]);
+        ix.sync(&t);
+        let chain = |ix: &Index, t: &Table, k: u64| {
+            let mut out = Vec::new();
+            let mut r = ix.probe(t, &[k]);
+            while r != NONE {
+                out.push(t.cols[1][r as usize]);
+                r = ix.next[r as usize];
+            }
+            out
+        };
+        assert_eq!(chain(&ix, &t, 2), vec![6, 4]);
+        t.insert(&[2, 8]);
+        ix.sync(&t);
+        assert_eq!(chain(&ix, &t, 2), vec![8, 6, 4]);
+        t.clear();
+        t.insert(&[2, 10]);
+        ix.sync(&t);
+        assert_eq!(chain(&ix, &t, 2), vec![10]);
+        assert_eq!(chain(&ix, &t, 4), Vec::<u64>::new());
     }
 }
