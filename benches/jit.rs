@@ -403,27 +403,27 @@ fn int(v: &Value) -> u64 {
     }
 }
 
-/// An EDN query through the full query path (kernels, decoding, shaping by the find spec); the
+/// An EDN query through the full query path (inputs bound, kernels, decoding, shaping by the
+/// find spec) as an app embedding the JIT runs it, with one `Jit` kept across runs; the
 /// checksum is handrust's: the last column for the EAV counts, else the first plus the last.
 fn edn(a: &Args, query: &str, rules: Option<&str>, db: &Db) -> Result<Measured, String> {
     let opts = pomo::Options::default();
     let q: PreparedQuery = pomo::query::prepare(&pomo::Input::Edn { query, rules }, &opts)
         .map_err(|d| format!("{d:?}"))?;
-    let mut args = vec![Arg::Db(db.clone())];
-    if q.takes_rules() {
-        args.push(Arg::Value(Value::Nil));
-    }
-    let env = q
-        .env(args, &pomo::stdlib::Registry::new())
-        .map_err(|e| e.message)?;
+    let args = || {
+        let mut args = vec![Arg::Db(db.clone())];
+        if q.takes_rules() {
+            args.push(Arg::Value(Value::Nil));
+        }
+        args
+    };
+    let registry = pomo::stdlib::Registry::new();
     let counts = query == EAV;
     let mut jit = Jit::new(a.mode);
     measure(a.reps, || {
-        let out = jit
-            .run(&q.compilation.kernel, &env)
-            .map_err(|e| e.message)?;
+        // What an app embedding the JIT calls: inputs bound, kernels run, result shaped.
         let shaped = q
-            .shape(q.jit_relations(&jit, &out), &env)
+            .run_jit(&mut jit, args(), &registry)
             .map_err(|e| e.message)?;
         let (Value::Set(rows) | Value::Tuple(rows)) = &shaped else {
             return Err(format!("a relation was expected, got {shaped:?}"));

@@ -217,6 +217,9 @@ impl PreparedQuery {
         registry: &Registry,
         backend: &Backend,
     ) -> Result<Value, QueryError> {
+        if let Backend::Jit(mode) = backend {
+            return self.run_jit(&mut pomo_runtime::jit::Jit::new(*mode), args, registry);
+        }
         let env = self.env(args, registry)?;
         let rels = self.evaluate(&env, backend)?;
         self.shape(rels, &env)
@@ -233,6 +236,17 @@ impl PreparedQuery {
         let qe = |e: pomo_stdlib::EvalError| QueryError { message: e.message };
         let env = self.env(args, registry)?;
         let out = jit.run(&self.compilation.kernel, &env).map_err(qe)?;
+        // A plain `:find` relation comes straight from the output table, sorted.
+        if let Some(o) = self.compilation.plan.output()
+            && let RelKind::Output(spec) = &o.kind
+            && spec.find == pomo_types::ra::FindKind::Relation
+            && spec.with.is_empty()
+            && spec.ret.is_none()
+            && spec.pulls.is_empty()
+            && let Some(rows) = jit.sorted_tuples(&out, &o.name)
+        {
+            return Ok(Value::Set(rows));
+        }
         self.shape(self.jit_relations(jit, &out), &env)
     }
 
@@ -263,8 +277,9 @@ impl PreparedQuery {
         let plan = &self.compilation.plan;
         match plan.output() {
             Some(out) => {
-                let (spec, rel) = self.output_relation(out, &rels, env)?;
-                Ok(results::shape(spec, &rel))
+                let mut rels = rels;
+                let (spec, rel) = self.output_relation(out, &mut rels, env)?;
+                Ok(results::shape(spec, rel))
             }
             // A program without `.output` returns every relation it derives, by name.
             None => Ok(Value::Map(
@@ -295,7 +310,8 @@ impl PreparedQuery {
         let plan = &self.compilation.plan;
         match plan.output() {
             Some(out) => {
-                let (_, rel) = self.output_relation(out, &rels, env)?;
+                let mut rels = rels;
+                let (_, rel) = self.output_relation(out, &mut rels, env)?;
                 Ok(rel.tuples.into_iter().map(Value::Tuple).collect())
             }
             None => Ok(rels
@@ -318,15 +334,14 @@ impl PreparedQuery {
     fn output_relation<'a>(
         &self,
         out: &'a pomo_types::ra::RelDecl,
-        rels: &BTreeMap<String, reference::Relation>,
+        rels: &mut BTreeMap<String, reference::Relation>,
         env: &Env,
     ) -> Result<(&'a pomo_types::ra::OutputSpec, reference::Relation), QueryError> {
         let RelKind::Output(spec) = &out.kind else {
             unreachable!("output() returns an output relation")
         };
         let mut rel = rels
-            .get(&out.name)
-            .cloned()
+            .remove(&out.name)
             .unwrap_or_else(|| reference::Relation::new(out.attrs.clone()));
         if !spec.pulls.is_empty() {
             rel = self.pull_columns(spec, rel, env)?;

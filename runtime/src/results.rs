@@ -13,8 +13,13 @@ use pomo_types::ra::{FindKind, OutputSpec, ReturnKind};
 use std::fmt::Write;
 
 /// Shapes the output relation as the query's result value.
-pub fn shape(spec: &OutputSpec, rel: &Relation) -> Value {
+pub fn shape(spec: &OutputSpec, rel: Relation) -> Value {
     let n_find = rel.attrs.len() - spec.with.len().min(rel.attrs.len());
+    // The common case moves the tuples: a relation of distinct tuples, without `:with` or a
+    // return map, comes out of the set already sorted (tuples order element by element).
+    if spec.find == FindKind::Relation && spec.with.is_empty() && spec.ret.is_none() {
+        return Value::Set(rel.tuples.into_iter().map(Value::Tuple).collect());
+    }
     let rows: Vec<Vec<Value>> = rel.tuples.iter().map(|t| t[..n_find].to_vec()).collect();
     let bag = !spec.with.is_empty();
     let as_map = |row: &[Value]| -> Value {

@@ -128,6 +128,36 @@ impl Jit {
         })
     }
 
+    /// The rows of a derived relation as tuple values, sorted and distinct: the result of a
+    /// `:find` relation without `:with`, made without building a set of tuples. Rows of inline
+    /// integers are sorted by their words (the integers' order), others by value.
+    pub fn sorted_tuples(&self, out: &Outcome, name: &str) -> Option<Vec<Value>> {
+        let (_, t) = out.tables.get(name)?;
+        let decode = |i: usize| {
+            Value::Tuple(
+                t.cols
+                    .iter()
+                    .map(|c| self.interner.decode(c[i]))
+                    .collect(),
+            )
+        };
+        if t.cols.iter().all(|c| c.iter().all(|w| w & 1 == 0)) {
+            let mut order: Vec<u32> = (0..t.len as u32).collect();
+            order.sort_unstable_by(|&a, &b| {
+                t.cols
+                    .iter()
+                    .map(|c| (c[a as usize] as i64).cmp(&(c[b as usize] as i64)))
+                    .find(|o| o.is_ne())
+                    .unwrap_or(std::cmp::Ordering::Equal)
+            });
+            Some(order.into_iter().map(|i| decode(i as usize)).collect())
+        } else {
+            let mut rows: Vec<Value> = (0..t.len).map(decode).collect();
+            rows.sort_unstable();
+            Some(rows)
+        }
+    }
+
     /// Runs a plan.
     pub fn run(&mut self, plan: &KernelPlan, env: &Env) -> Result<Outcome, EvalError> {
         self.run_with(plan, env, &BTreeMap::new())
@@ -410,8 +440,10 @@ impl<'a> Run<'a> {
         for op in &kernel.ops {
             if let Op::Probe { index, .. } | Op::Exists { index, .. } = op {
                 let i = index.0 as usize;
-                if self.chained[i] {
-                    let slot = plan.indexes[i].slot.0 as usize;
+                let slot = plan.indexes[i].slot.0 as usize;
+                // Indexes of store views come synced from the cache and are shared with it:
+                // only a stale index is touched (cloned first if it is shared).
+                if self.chained[i] && !self.indexes[i].is_synced(&self.tables[slot]) {
                     let t = self.tables[slot].clone();
                     Arc::make_mut(&mut self.indexes[i]).sync(&t);
                 }
@@ -422,7 +454,9 @@ impl<'a> Run<'a> {
                 && !self.chained[index.0 as usize]
             {
                 let slot = plan.indexes[index.0 as usize].slot;
-                self.table_mut(slot).catch_up();
+                if self.tables[slot.0 as usize].is_behind() {
+                    self.table_mut(slot).catch_up();
+                }
             }
         }
         self.also = kernel.also;

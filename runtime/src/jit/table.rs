@@ -80,9 +80,10 @@ pub fn fresh_epoch() -> u64 {
 /// Rows of one or two words that fit in 32 bits each (every integer below 2^31, and most
 /// interned values) are **packed** into one `u64` key kept in the set itself, so a lookup never
 /// touches the columns (a cache miss per column in a large table) and growing the set never
-/// reads them either. The packed set is split into [`SHARDS`] tables by hash, so that growing
-/// one shard copies a small table: a single table holds its old and new buckets at once while
-/// it grows, which for a table of millions of rows is the run's peak memory. Any other row
+/// reads them either. Past [`SHARD_AT`] rows the packed set is split into [`SHARDS`] tables by
+/// hash, so that growing one shard copies a small table: a single table holds its old and new
+/// buckets at once while it grows, which for a table of millions of rows is the run's peak
+/// memory. Small sets stay one table, cheap to create and to fill. Any other row
 /// turns the set into row numbers hashed through the columns.
 #[derive(Clone)]
 enum RowSet {
@@ -93,9 +94,12 @@ enum RowSet {
 /// Shards of a packed set.
 const SHARDS: usize = 64;
 
+/// The size at which a packed set splits into shards.
+const SHARD_AT: usize = 1 << 16;
+
 impl Default for RowSet {
     fn default() -> RowSet {
-        RowSet::Packed(vec![HashTable::new(); SHARDS])
+        RowSet::Packed(vec![HashTable::new()])
     }
 }
 
@@ -120,8 +124,20 @@ fn mix(k: u64) -> u64 {
 /// The shard of a packed key's hash: bits the tables themselves use for neither the bucket
 /// (low bits) nor the tag (top seven bits).
 #[inline]
-fn shard(h: u64) -> usize {
-    ((h >> 40) as usize) & (SHARDS - 1)
+fn shard(h: u64, shards: usize) -> usize {
+    ((h >> 40) as usize) & (shards - 1)
+}
+
+/// Splits a packed set that outgrew one table into [`SHARDS`] tables.
+#[cold]
+fn split(shards: &mut Vec<HashTable<u64>>) {
+    let one = std::mem::take(&mut shards[0]);
+    let per = one.len() / SHARDS * 2;
+    *shards = (0..SHARDS).map(|_| HashTable::with_capacity(per)).collect();
+    for k in one {
+        let h = mix(k);
+        shards[shard(h, SHARDS)].insert_unique(h, k, |&x| mix(x));
+    }
 }
 
 /// A set of rows of words, column by column.
@@ -193,12 +209,21 @@ impl Table {
             RowSet::Packed(shards) => {
                 let k = key.expect("packed above");
                 let h = mix(k);
-                shards[shard(h)].insert_unique(h, k, |&x| mix(x));
+                if shards.len() == 1 && shards[0].len() >= SHARD_AT {
+                    split(shards);
+                }
+                let n = shards.len();
+                shards[shard(h, n)].insert_unique(h, k, |&x| mix(x));
             }
             RowSet::Ids(ids) => {
                 ids.insert_unique(row_hash(cols, r), r, |&x| row_hash(cols, x));
             }
         }
+    }
+
+    /// Whether rows appended by [`Table::push_new`] are missing from the set.
+    pub fn is_behind(&self) -> bool {
+        self.arity > 0 && self.set_len < self.len
     }
 
     /// Brings the set up to date with rows appended by [`Table::push_new`].
@@ -230,7 +255,11 @@ impl Table {
             && let Some(k) = pack(row)
         {
             let h = mix(k);
-            let sh = &mut shards[shard(h)];
+            if shards.len() == 1 && shards[0].len() >= SHARD_AT {
+                split(shards);
+            }
+            let n = shards.len();
+            let sh = &mut shards[shard(h, n)];
             if sh.find(h, |&x| x == k).is_some() {
                 return false;
             }
@@ -274,7 +303,7 @@ impl Table {
             RowSet::Packed(shards) => match pack(row) {
                 Some(k) => {
                     let h = mix(k);
-                    shards[shard(h)].find(h, |&x| x == k).is_some()
+                    shards[shard(h, shards.len())].find(h, |&x| x == k).is_some()
                 }
                 // A row that does not pack is not in a set of rows that all do.
                 None => false,
@@ -343,6 +372,11 @@ impl Index {
             key,
             ..Index::default()
         }
+    }
+
+    /// Whether the index covers every row of the table as it is.
+    pub fn is_synced(&self, t: &Table) -> bool {
+        self.epoch == t.epoch && self.done == t.len
     }
 
     /// Indexes the rows the table gained since the last call (all of them after a reset).
@@ -436,6 +470,19 @@ mod tests {
             1,
             &[(&[u64::MAX], true), (&[3], true), (&[u64::MAX], false)],
         );
+    }
+
+    #[test]
+    fn a_large_packed_set_splits_into_shards() {
+        let mut t = Table::new(2);
+        for i in 0..(SHARD_AT as u64 + 5000) {
+            assert!(t.insert(&[i * 2, i * 4]));
+        }
+        assert!(!t.insert(&[2, 4]));
+        assert!(t.contains(&[(SHARD_AT as u64 + 10) * 2, (SHARD_AT as u64 + 10) * 4]));
+        assert!(!t.contains(&[2, 6]));
+        t.insert(&[u64::MAX - 1, 0]);
+        assert!(t.contains(&[4, 8]) && !t.insert(&[4, 8]));
     }
 
     #[test]
