@@ -378,6 +378,7 @@ impl Lowering<'_> {
         }
         let mut ops = p.ops;
         self.prune(&mut ops, &emit);
+        self.probes_to_tests(&mut ops);
         let id = KernelId(self.out.kernels.len() as u32);
         self.out.kernels.push(Kernel {
             target,
@@ -387,6 +388,32 @@ impl Lowering<'_> {
             emit,
         });
         Stmt::Run(id)
+    }
+
+    /// A probe (or inner scan) that binds nothing only asks whether a row exists: looping
+    /// over every match would insert the same rows once per match.
+    fn probes_to_tests(&mut self, ops: &mut [Op]) {
+        for (i, op) in ops.iter_mut().enumerate() {
+            let unbound = |cols: &[Bind]| cols.iter().all(|b| matches!(b, Bind::Skip));
+            match op {
+                Op::Probe { index, key, cols } if unbound(cols) => {
+                    *op = Op::Exists {
+                        index: *index,
+                        key: std::mem::take(key),
+                        negated: false,
+                    };
+                }
+                Op::Scan { slot, cols } if i > 0 && unbound(cols) => {
+                    let index = self.index(*slot, Vec::new());
+                    *op = Op::Exists {
+                        index,
+                        key: Vec::new(),
+                        negated: false,
+                    };
+                }
+                _ => {}
+            }
+        }
     }
 
     /// Stops loops from loading columns nothing reads.
@@ -860,7 +887,71 @@ impl Lowering<'_> {
         ps
     }
 
+    /// Whether an expression is read by `access` without materializing it: a relation or a
+    /// store-view pattern of constants, renamed and projected.
+    fn is_plain(&self, e: ExprId) -> bool {
+        match self.ra.expr(e) {
+            Expr::Rel(_) => true,
+            Expr::Rename { input, .. } | Expr::Project { input, .. } => self.is_plain(*input),
+            Expr::Select { formula, input } => {
+                let Expr::Rel(r) = self.ra.expr(*input) else {
+                    return false;
+                };
+                let Some(conj) = formula.as_conjunction() else {
+                    return false;
+                };
+                let mut seen = BTreeSet::new();
+                is_view(&r.name)
+                    && conj.iter().all(|l| match l {
+                        FLit {
+                            negated: false,
+                            test:
+                                Test::Cmp {
+                                    op: CmpOp::Eq,
+                                    lhs: Operand::Attr(x),
+                                    rhs: Operand::Const(c),
+                                },
+                        } => {
+                            matches!(x.as_str(), "e" | "a" | "v")
+                                && seen.insert(x.clone())
+                                && (x != "a" || matches!(c, Value::Keyword(_)))
+                        }
+                        _ => false,
+                    })
+            }
+            _ => false,
+        }
+    }
+
     fn exists(&mut self, a: ExprId, b: ExprId, negated: bool, pre: &mut Vec<Stmt>) -> Vec<Pipe> {
+        // `semijoin(a, b)` where b picks rows by constants (`[?e :name "Ivan"]`) and a is a
+        // pattern: drive the loop from b's few rows and probe a, instead of scanning all of a
+        // to test each row against b. Both give the set of a's rows that have a match.
+        if !negated && self.is_plain(a) && self.is_plain(b) {
+            let acc_b = self.access(b, pre);
+            if !acc_b.consts.is_empty() {
+                let acc_a = self.access(a, pre);
+                let mut p = Pipe {
+                    ops: Vec::new(),
+                    regs: 0,
+                    vars: Vec::new(),
+                };
+                self.probe(&mut p, &acc_b, &[]);
+                let pairs: Vec<(Attr, Attr)> = acc_a
+                    .vars
+                    .iter()
+                    .filter(|(x, _)| p.get(x).is_some())
+                    .map(|(x, _)| (x.clone(), x.clone()))
+                    .collect();
+                self.probe(&mut p, &acc_a, &pairs);
+                let schema = self.ra.schema(a);
+                p.vars = schema
+                    .iter()
+                    .map(|x| (x.clone(), p.get(x).cloned().expect("semijoin attribute")))
+                    .collect();
+                return vec![p];
+            }
+        }
         let mut ps = self.pipes(a, pre);
         let mut acc = self.access(b, pre);
         // A constant attribute of the right input cannot be part of an index key; test a

@@ -133,14 +133,8 @@ impl Jit {
     /// integers are sorted by their words (the integers' order), others by value.
     pub fn sorted_tuples(&self, out: &Outcome, name: &str) -> Option<Vec<Value>> {
         let (_, t) = out.tables.get(name)?;
-        let decode = |i: usize| {
-            Value::Tuple(
-                t.cols
-                    .iter()
-                    .map(|c| self.interner.decode(c[i]))
-                    .collect(),
-            )
-        };
+        let decode =
+            |i: usize| Value::Tuple(t.cols.iter().map(|c| self.interner.decode(c[i])).collect());
         if t.cols.iter().all(|c| c.iter().all(|w| w & 1 == 0)) {
             let mut order: Vec<u32> = (0..t.len as u32).collect();
             order.sort_unstable_by(|&a, &b| {

@@ -303,7 +303,9 @@ impl Table {
             RowSet::Packed(shards) => match pack(row) {
                 Some(k) => {
                     let h = mix(k);
-                    shards[shard(h, shards.len())].find(h, |&x| x == k).is_some()
+                    shards[shard(h, shards.len())]
+                        .find(h, |&x| x == k)
+                        .is_some()
                 }
                 // A row that does not pack is not in a set of rows that all do.
                 None => false,
