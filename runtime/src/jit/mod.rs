@@ -26,7 +26,7 @@ use abi::{KernelFn, NONE, Param};
 use pomo_stdlib::EvalError;
 use pomo_types::Value;
 use pomo_types::kernel::*;
-use pomo_types::ra::{FLit, Formula, RelKind, Version};
+use pomo_types::ra::{AggCall, Callee, FLit, Formula, Operand, RelKind, Version};
 use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use table::{Index, Interner, Table};
@@ -379,35 +379,7 @@ impl<'a> Run<'a> {
                     keys,
                     aggs,
                     target,
-                } => {
-                    let schema = &self.plan.slot(*input).attrs;
-                    let t = self.tables[input.0 as usize].clone();
-                    let rows: Vec<Vec<Value>> = (0..t.len)
-                        .map(|i| {
-                            t.cols
-                                .iter()
-                                .map(|c| self.jit.interner.decode(c[i]))
-                                .collect()
-                        })
-                        .collect();
-                    let mut groups: BTreeMap<Vec<Value>, Vec<&[Value]>> = BTreeMap::new();
-                    for r in &rows {
-                        groups
-                            .entry(keys.iter().map(|&k| r[k].clone()).collect())
-                            .or_default()
-                            .push(r);
-                    }
-                    let mut out = Vec::new();
-                    for (key, tuples) in groups {
-                        let mut row = key;
-                        row.extend(self.ev.aggregate_group(aggs, schema, &tuples)?);
-                        out.push(row);
-                    }
-                    for row in out {
-                        let w: Vec<u64> = row.iter().map(|v| self.jit.interner.encode(v)).collect();
-                        self.table_mut(*target).insert(&w);
-                    }
-                }
+                } => self.group_by(*input, keys, aggs, *target)?,
                 Stmt::Loop { body, until } => {
                     let mut n = 0;
                     loop {
@@ -424,6 +396,65 @@ impl<'a> Run<'a> {
                     }
                 }
             }
+        }
+        Ok(())
+    }
+
+    /// Groups a slot's rows by the words of the key columns (no decoding) and appends a row
+    /// per group. `count` is the group's size; other aggregates get the group's rows decoded
+    /// and run in the stdlib, as on the reference.
+    fn group_by(
+        &mut self,
+        input: SlotId,
+        keys: &[usize],
+        aggs: &[AggCall],
+        target: SlotId,
+    ) -> Result<(), EvalError> {
+        let schema = &self.plan.slot(input).attrs;
+        let t = self.tables[input.0 as usize].clone();
+        let mut order: Vec<u32> = (0..t.len as u32).collect();
+        let tt = &t;
+        let key_of = |r: u32| keys.iter().map(move |&k| tt.cols[k][r as usize]);
+        order.sort_unstable_by(|&a, &b| key_of(a).cmp(key_of(b)));
+        let counts_only = aggs.iter().all(|a| {
+            matches!(&a.func, Callee::Builtin(n) if n == "count")
+                && matches!(a.args.as_slice(), [] | [Operand::Attr(_)])
+        });
+        let mut start = 0;
+        let mut out = Vec::new();
+        while start < order.len() {
+            let mut end = start + 1;
+            while end < order.len() && key_of(order[end]).eq(key_of(order[start])) {
+                end += 1;
+            }
+            let group = &order[start..end];
+            let mut row: Vec<u64> = key_of(group[0]).collect();
+            if counts_only {
+                let n = Value::Int(group.len() as i64);
+                row.extend(aggs.iter().map(|_| self.jit.interner.encode(&n)));
+            } else {
+                // In the reference's order (tuples by value), for aggregates that care.
+                let mut tuples: Vec<Vec<Value>> = group
+                    .iter()
+                    .map(|&r| {
+                        t.cols
+                            .iter()
+                            .map(|c| self.jit.interner.decode(c[r as usize]))
+                            .collect()
+                    })
+                    .collect();
+                tuples.sort();
+                let refs: Vec<&[Value]> = tuples.iter().map(|x| x.as_slice()).collect();
+                for v in self.ev.aggregate_group(aggs, schema, &refs)? {
+                    row.push(self.jit.interner.encode(&v));
+                }
+            }
+            out.push(row);
+            start = end;
+        }
+        let target = self.table_mut(target);
+        for row in out {
+            target.insert(&row);
         }
         Ok(())
     }
