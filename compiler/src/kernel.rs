@@ -198,8 +198,13 @@ impl Lowering<'_> {
                 ra::Stmt::Loop { body, until } => {
                     let mut body = self.stmts(body);
                     self.fuse_new_rows(&mut body);
-                    let until = until.iter().map(|r| self.rel_slot(r)).collect();
-                    out.push(Stmt::Loop { body, until });
+                    let until: Vec<SlotId> = until.iter().map(|r| self.rel_slot(r)).collect();
+                    let partition = self.partition(&body, &until);
+                    out.push(Stmt::Loop {
+                        body,
+                        until,
+                        partition,
+                    });
                 }
             }
         }
@@ -267,6 +272,56 @@ impl Lowering<'_> {
                 }
             });
         }
+    }
+
+    /// The column a loop can be partitioned by, when it computes one relation by linear
+    /// rules that all pass that column from the delta row to the new row: the body is
+    /// `clear R@new; run k…; move R@delta <- R@new`, every kernel scans `R@delta` first,
+    /// reads none of `R`, `R@delta`, `R@new` anywhere else, and inserts into `R` (new rows into
+    /// `R@new`) with the scanned value of the column in the same column.
+    fn partition(&self, body: &[Stmt], until: &[SlotId]) -> Option<Partition> {
+        let [delta] = until else { return None };
+        let (Some(Stmt::Clear(n)), Some(Stmt::Move { target, source })) =
+            (body.first(), body.last())
+        else {
+            return None;
+        };
+        if target != delta || source != n || body.len() < 3 {
+            return None;
+        }
+        let SlotKind::Rel { name, .. } = &self.out.slot(*delta).kind else {
+            return None;
+        };
+        let total = self.out.rel_slot(name, Version::Total)?;
+        let arity = self.out.slot(total).arity();
+        let mut cols: Vec<usize> = (0..arity).collect();
+        for s in &body[1..body.len() - 1] {
+            let Stmt::Run(k) = s else { return None };
+            let kernel = &self.out.kernels[k.0 as usize];
+            if kernel.target != total || kernel.also != Some(*n) {
+                return None;
+            }
+            let Some(Op::Scan { slot, cols: binds }) = kernel.ops.first() else {
+                return None;
+            };
+            let reads = self.out.kernel_reads(kernel);
+            if *slot != *delta
+                || reads
+                    .iter()
+                    .skip(1)
+                    .any(|r| [total, *delta, *n].contains(r))
+            {
+                return None;
+            }
+            cols.retain(|&c| {
+                matches!((&binds[c], &kernel.emit[c]), (Bind::Store(r), Term::Reg(e)) if r == e)
+            });
+        }
+        cols.first().map(|&col| Partition {
+            total,
+            delta: *delta,
+            col,
+        })
     }
 
     /// Semi-naive evaluation computes `R@new := diff(…, R)` and then `R := union(R, R@new)`:

@@ -31,6 +31,10 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use table::{Index, Interner, Table};
 
+/// How many batches a partitioned loop splits its rows into: enough that a batch's tables
+/// stay small (in cache), few enough that running the loop body per batch costs little.
+const BATCHES: usize = 32;
+
 fn err(message: impl Into<String>) -> EvalError {
     EvalError {
         message: message.into(),
@@ -380,23 +384,86 @@ impl<'a> Run<'a> {
                     aggs,
                     target,
                 } => self.group_by(*input, keys, aggs, *target)?,
-                Stmt::Loop { body, until } => {
-                    let mut n = 0;
-                    loop {
-                        self.stmts(body)?;
-                        n += 1;
-                        if until.iter().all(|u| self.tables[u.0 as usize].len == 0) {
-                            break;
-                        }
-                        if n >= reference::MAX_ITERATIONS {
-                            return Err(err(format!(
-                                "recursion did not converge after {n} iterations"
-                            )));
-                        }
-                    }
-                }
+                Stmt::Loop {
+                    body,
+                    until,
+                    partition: Some(p),
+                } => self.partitioned(body, until, p)?,
+                Stmt::Loop {
+                    body,
+                    until,
+                    partition: None,
+                } => self.fixpoint(body, until)?,
             }
         }
+        Ok(())
+    }
+
+    /// Runs a loop body until the `until` slots are empty.
+    fn fixpoint(&mut self, body: &[Stmt], until: &[SlotId]) -> Result<(), EvalError> {
+        let mut n = 0;
+        loop {
+            self.stmts(body)?;
+            n += 1;
+            if until.iter().all(|u| self.tables[u.0 as usize].len == 0) {
+                return Ok(());
+            }
+            if n >= reference::MAX_ITERATIONS {
+                return Err(err(format!(
+                    "recursion did not converge after {n} iterations"
+                )));
+            }
+        }
+    }
+
+    /// A partitioned loop: the total's rows (equal to the delta's when the loop starts) are
+    /// split by the partition column's value into [`BATCHES`] batches of values; each batch
+    /// runs the loop to its fixpoint with the total and the delta holding only its rows, and
+    /// its rows are then appended to the result, which becomes the total. Rows of different
+    /// batches differ in the partition column, so the result needs no deduplication.
+    fn partitioned(
+        &mut self,
+        body: &[Stmt],
+        until: &[SlotId],
+        p: &Partition,
+    ) -> Result<(), EvalError> {
+        let (total, delta) = (p.total.0 as usize, p.delta.0 as usize);
+        let init = self.tables[total].clone();
+        let arity = init.arity;
+        let mut order: Vec<u32> = (0..init.len as u32).collect();
+        let col = &init.cols[p.col];
+        order.sort_unstable_by_key(|&r| col[r as usize]);
+        // Batch boundaries fall between runs of equal values.
+        let per = order.len().div_ceil(BATCHES).max(1);
+        let mut result = Table::new(arity);
+        let mut start = 0;
+        let mut row = vec![0u64; arity];
+        while start < order.len() {
+            let mut end = (start + per).min(order.len());
+            while end < order.len() && col[order[end] as usize] == col[order[end - 1] as usize] {
+                end += 1;
+            }
+            let mut part = Table::new(arity);
+            for &r in &order[start..end] {
+                for (c, w) in row.iter_mut().enumerate() {
+                    *w = init.cols[c][r as usize];
+                }
+                part.insert(&row);
+            }
+            self.tables[delta] = Arc::new(part.clone());
+            self.tables[total] = Arc::new(part);
+            self.fixpoint(body, until)?;
+            let done = self.table_mut(p.total);
+            for r in 0..done.len {
+                for (c, w) in row.iter_mut().enumerate() {
+                    *w = done.cols[c][r];
+                }
+                result.push_new(&row);
+            }
+            start = end;
+        }
+        self.tables[total] = Arc::new(result);
+        self.tables[delta] = Arc::new(Table::new(arity));
         Ok(())
     }
 

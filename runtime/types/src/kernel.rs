@@ -176,7 +176,25 @@ pub enum Stmt {
         target: SlotId,
     },
     /// Runs `body` until every slot in `until` is empty.
-    Loop { body: Vec<Stmt>, until: Vec<SlotId> },
+    Loop {
+        body: Vec<Stmt>,
+        until: Vec<SlotId>,
+        /// Set when the loop may run on groups of rows separately (see [`Partition`]).
+        partition: Option<Partition>,
+    },
+}
+
+/// A linear recursion that passes one column through unchanged (`path(x, z) :- path(x, y),
+/// edge(y, z)` keeps `x`): rows with different values there never meet, so the fixpoint can
+/// be computed for a batch of those values at a time, each batch with small tables that stay
+/// in cache, and the batches' rows (distinct across batches) appended to the total.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct Partition {
+    /// The relation's total and delta slots.
+    pub total: SlotId,
+    pub delta: SlotId,
+    /// The column every rule passes through.
+    pub col: usize,
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -423,8 +441,24 @@ impl KernelPlan {
                         self.slot_name(*input)
                     );
                 }
-                Stmt::Loop { body, until } => {
-                    let _ = writeln!(out, "{pad}loop {{");
+                Stmt::Loop {
+                    body,
+                    until,
+                    partition,
+                } => {
+                    match partition {
+                        Some(p) => {
+                            let _ = writeln!(
+                                out,
+                                "{pad}loop by {}#{} {{",
+                                self.slot_name(p.total),
+                                p.col
+                            );
+                        }
+                        None => {
+                            let _ = writeln!(out, "{pad}loop {{");
+                        }
+                    }
                     self.stmts_text(body, depth + 1, out);
                     let us: Vec<String> = until.iter().map(|u| self.slot_name(*u)).collect();
                     let _ = writeln!(out, "{pad}}} until empty({});", us.join(", "));
