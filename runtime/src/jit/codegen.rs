@@ -296,6 +296,55 @@ fn check(plan: &KernelPlan, k: KernelId) -> Result<&Kernel, String> {
     Ok(kernel)
 }
 
+/// Probes to look up early: for each probe whose key registers are all bound before the loop
+/// that immediately encloses it, the position of the operation after which its key is known
+/// (it is looked up just before that operation's successor). A probe whose key depends on the
+/// loop right around it stays where it is.
+fn hoisted_probes(kernel: &Kernel) -> std::collections::HashMap<usize, Vec<usize>> {
+    let mut bound_at: Vec<Option<usize>> = vec![None; kernel.regs as usize];
+    let mut out: std::collections::HashMap<usize, Vec<usize>> = Default::default();
+    let mut last_loop: Option<usize> = None;
+    for (i, op) in kernel.ops.iter().enumerate() {
+        if let Op::Probe { key, .. } = op
+            && let Some(enclosing) = last_loop
+        {
+            // The latest operation that binds a key register (constants: the first operation).
+            let dep = key
+                .iter()
+                .filter_map(|t| match t {
+                    Term::Reg(r) => bound_at.get(*r as usize).copied().flatten(),
+                    Term::Const(_) => None,
+                })
+                .max()
+                .unwrap_or(0);
+            if dep < enclosing {
+                out.entry(dep + 1).or_default().push(i);
+            }
+        }
+        let mut bind = |r: &Reg| {
+            if let Some(b) = bound_at.get_mut(*r as usize) {
+                b.get_or_insert(i);
+            }
+        };
+        match op {
+            Op::Scan { cols, .. } | Op::Probe { cols, .. } => {
+                cols.iter().for_each(|b| {
+                    if let Bind::Store(r) = b {
+                        bind(r)
+                    }
+                });
+                last_loop = Some(i);
+            }
+            Op::Map { outs, .. } => {
+                outs.iter().flatten().for_each(&mut bind);
+                last_loop = Some(i);
+            }
+            _ => {}
+        }
+    }
+    out
+}
+
 /// The integer condition that orders even (inline integer) words like their integers.
 fn int_cc(op: CmpOp) -> IntCC {
     match op {
@@ -395,7 +444,21 @@ impl<M: Module> Gen<'_, '_, M> {
         let done = self.b.create_block();
         let mut loops: Vec<Loop> = Vec::new();
         let mut reachable = true;
+        let hoisted = hoisted_probes(kernel);
+        let mut heads: Vec<Option<Variable>> = vec![None; kernel.ops.len()];
         for (i, op) in kernel.ops.iter().enumerate() {
+            // Probes whose keys are bound by now, but that sit inside later loops, look their
+            // key up here once instead of once per row of those loops.
+            for &j in hoisted.get(&i).into_iter().flatten() {
+                if let Op::Probe { index, key, .. } = &kernel.ops[j] {
+                    let keyp = self.store_terms(key)?;
+                    let id = self.b.ins().iconst(types::I32, i64::from(index.0));
+                    let first = self.call(PROBE, &[id, keyp]);
+                    let var = self.b.declare_var(types::I32);
+                    self.b.def_var(var, first);
+                    heads[j] = Some(var);
+                }
+            }
             let cont = loops.last().map_or(done, |l| l.cont);
             match op {
                 Op::Scan { slot, cols } => {
@@ -418,9 +481,14 @@ impl<M: Module> Gen<'_, '_, M> {
                     let slot = plan.indexes[index.0 as usize].slot;
                     let next = self.param(&Param::Next(*index))?;
                     let bases = self.bases(slot, cols)?;
-                    let keyp = self.store_terms(key)?;
-                    let id = self.b.ins().iconst(types::I32, i64::from(index.0));
-                    let first = self.call(PROBE, &[id, keyp]);
+                    let first = match heads[i] {
+                        Some(h) => self.b.use_var(h),
+                        None => {
+                            let keyp = self.store_terms(key)?;
+                            let id = self.b.ins().iconst(types::I32, i64::from(index.0));
+                            self.call(PROBE, &[id, keyp])
+                        }
+                    };
                     let var = self.b.declare_var(types::I32);
                     self.b.def_var(var, first);
                     let l = self.open(
