@@ -359,13 +359,33 @@ impl Table {
 
 /// A hash index of a table by some columns: the newest row of each key, and a chain from each
 /// row to the next older row with the same key.
+///
+/// An index over one column of inline integers in a small range (node and entity ids) keeps
+/// its heads in an array instead, indexed by the integer: a probe is a subtraction and a load.
+/// A later row outside the range turns it into the hash form.
 #[derive(Clone, Default)]
 pub struct Index {
     pub key: Vec<usize>,
     heads: HashTable<u32>,
+    dense: Option<Dense>,
     pub next: Vec<u32>,
     done: usize,
     epoch: u64,
+}
+
+/// Heads by integer key: `heads[(word - base) / 2]`.
+#[derive(Clone)]
+struct Dense {
+    base: u64,
+    heads: Vec<u32>,
+}
+
+impl Dense {
+    #[inline]
+    fn slot(&self, w: u64) -> Option<usize> {
+        let d = w.wrapping_sub(self.base);
+        (d & 1 == 0 && ((d >> 1) as usize) < self.heads.len()).then_some((d >> 1) as usize)
+    }
 }
 
 impl Index {
@@ -385,9 +405,39 @@ impl Index {
     pub fn sync(&mut self, t: &Table) {
         if self.epoch != t.epoch || self.done > t.len {
             self.heads.clear();
+            self.dense = None;
             self.next.clear();
             self.done = 0;
             self.epoch = t.epoch;
+        }
+        if self.done == 0 && t.len > 0 && self.key.len() == 1 {
+            self.dense = dense_range(&t.cols[self.key[0]][..t.len]).map(|(base, span)| Dense {
+                base,
+                heads: vec![NONE; span],
+            });
+        }
+        if let Some(d) = &mut self.dense {
+            let col = &t.cols[self.key[0]];
+            let mut r = self.done;
+            while r < t.len {
+                let Some(i) = d.slot(col[r]) else { break };
+                self.next.push(d.heads[i]);
+                d.heads[i] = r as u32;
+                r += 1;
+            }
+            self.done = r;
+            if r == t.len {
+                return;
+            }
+            // A key outside the range: move the heads into the hash form and go on there.
+            let d = self.dense.take().expect("dense above");
+            let cols = &t.cols;
+            let c = self.key[0];
+            for &h in d.heads.iter().filter(|&&h| h != NONE) {
+                let kh = hash_words(std::iter::once(cols[c][h as usize]));
+                self.heads
+                    .insert_unique(kh, h, |&x| hash_words(std::iter::once(cols[c][x as usize])));
+            }
         }
         if self.key.is_empty() {
             // Every row chains to the one before it; a probe starts at the last.
@@ -431,6 +481,9 @@ impl Index {
                 NONE
             };
         }
+        if let Some(d) = &self.dense {
+            return d.slot(key[0]).map_or(NONE, |i| d.heads[i]);
+        }
         let h = hash_words(key.iter().copied());
         let cols = &t.cols;
         self.heads
@@ -443,6 +496,23 @@ impl Index {
             .copied()
             .unwrap_or(NONE)
     }
+}
+
+/// The base word and the number of slots of a dense index over these key words, when they
+/// are all inline integers and their range is small next to their number.
+fn dense_range(words: &[u64]) -> Option<(u64, usize)> {
+    let (mut lo, mut hi) = (i64::MAX, i64::MIN);
+    for &w in words {
+        if w & 1 != 0 {
+            return None;
+        }
+        lo = lo.min(w as i64);
+        hi = hi.max(w as i64);
+    }
+    let span = ((hi as i128 - lo as i128) / 2 + 1) as u128;
+    // Room for keys a little past the range, for tables that grow.
+    let limit = (4 * words.len()).max(1024) as u128;
+    (span <= limit).then(|| (lo as u64, (span as usize) * 2))
 }
 
 #[cfg(test)]
@@ -547,5 +617,14 @@ mod tests {
         ix.sync(&t);
         assert_eq!(chain(&ix, &t, 2), vec![10]);
         assert_eq!(chain(&ix, &t, 4), Vec::<u64>::new());
+        // Keys far outside the dense range, and an interned (odd) word: the hash form.
+        t.insert(&[2_000_000, 12]);
+        t.insert(&[7, 14]);
+        t.insert(&[2, 16]);
+        ix.sync(&t);
+        assert_eq!(chain(&ix, &t, 2), vec![16, 10]);
+        assert_eq!(chain(&ix, &t, 2_000_000), vec![12]);
+        assert_eq!(chain(&ix, &t, 7), vec![14]);
+        assert_eq!(chain(&ix, &t, 9), Vec::<u64>::new());
     }
 }
