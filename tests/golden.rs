@@ -1,7 +1,7 @@
 //! Golden tests (insta) over the query corpus in `tests/corpus`:
 //!
 //! * every good query or program is compiled (with plan validation after every pass) and its
-//!   `logic`, `strata`, `ra`, `flow` and `kernel` stages are snapshotted;
+//!   `logic`, `strata`, `ra`, `flow`, `kernel` and `clif` stages are snapshotted;
 //! * every printed PomoLogic and PomoRA text parses back to the same text (round trip);
 //! * every bad input fails, and its rendered diagnostics are snapshotted.
 //!
@@ -63,6 +63,10 @@ fn golden_stages() {
         insta::assert_snapshot!("ra", c.stage_text(Stage::Ra));
         insta::assert_snapshot!("flow", c.stage_text(Stage::Flow));
         insta::assert_snapshot!("kernel", c.stage_text(Stage::Kernel));
+        // The CLIF the JIT compiles the kernels to (STYLE.md 9: CLIF is a golden stage too).
+        let clif = pomo::runtime::jit::codegen::clif_text(&c.kernel)
+            .unwrap_or_else(|e| panic!("{}: no CLIF: {e}", path.display()));
+        insta::assert_snapshot!("clif", clif);
     });
 }
 
