@@ -260,13 +260,20 @@ fn watch_runs_inductive_rules_epoch_by_epoch() {
 }
 
 #[test]
-fn query_on_the_dataflow_engine_gives_the_reference_answer() {
+fn query_on_every_engine_gives_the_reference_answer() {
     let dir = tempfile::tempdir().unwrap();
     std::fs::write(dir.path().join("tx.edn"), TX).unwrap();
     ok(&pomo(dir.path(), &["transact", "--db", "db", "tx.edn"]));
     let q = "[:find ?n (count ?f) :where [?e :person/name ?n] [?e :person/friend ?f]]";
-    let reference = ok(&pomo(dir.path(), &["query", "--db", "db", "-e", q]));
+    let reference = ok(&pomo(
+        dir.path(),
+        &["query", "--db", "db", "-e", q, "--engine", "reference"],
+    ));
     for args in [
+        vec![],
+        vec!["--engine", "auto"],
+        vec!["--engine", "jit"],
+        vec!["--engine", "jit", "--as-of", "2"],
         vec!["--engine", "dataflow"],
         vec!["--workers", "2"],
         vec!["--engine", "dataflow", "--as-of", "2"],
@@ -290,4 +297,9 @@ fn query_on_the_dataflow_engine_gives_the_reference_answer() {
         ],
     );
     assert_eq!(out.status.code(), Some(2));
+    let out = pomo(
+        dir.path(),
+        &["query", "--db", "db", "-e", q, "--engine", "jit", "-w", "2"],
+    );
+    assert_eq!(out.status.code(), Some(2), "the jit runs in one process");
 }
