@@ -1,7 +1,7 @@
 //! pomo-runtime: executes plans over the store: the content-addressed store, the reference
 //! evaluator of PomoRA plans, the incremental dataflow engine for flow plans (feature
-//! `dataflow`), pull and result shaping; the JIT backend (feature `jit`) comes with issue 5. It
-//! never depends on the compiler, so an app that runs precompiled plans needs only this crate
+//! `dataflow`), the JIT backend for kernel plans (feature `jit`: Cranelift), pull and result
+//! shaping. It never depends on the compiler, so an app that runs precompiled plans needs only this crate
 //! and `pomo-stdlib`.
 
 #[cfg(feature = "dataflow")]

@@ -1,5 +1,5 @@
 //! Types shared by every layer below the front ends: values and the serializable plan types
-//! (PomoRA and flow plans today; kernel and artifact plans later).
+//! (PomoRA, flow and kernel plans).
 //!
 //! This crate sits under `pomo-runtime`, `pomo-stdlib` and `pomo-compiler` so that the stdlib can
 //! implement functions over [`Value`] while the runtime calls the stdlib, and the compiler never
