@@ -120,6 +120,9 @@ struct Access {
     consts: Vec<(usize, Value)>,
 }
 
+/// Constants of a pattern by attribute (`a = :person/name`).
+type Consts = Vec<(Attr, Value)>;
+
 #[derive(Clone, Debug)]
 enum Col {
     At(usize),
@@ -742,7 +745,7 @@ impl Lowering<'_> {
         // read as the reference evaluator reads it (it also covers schema datoms then). A
         // lookup ref (a tuple constant) is resolved by the view's loader, so it stays there.
         let has_ref = consts.iter().any(|(_, v)| matches!(v, Value::Tuple(_)));
-        let (view, keys): (Vec<(Attr, Value)>, Vec<(Attr, Value)>) =
+        let (view, keys): (Consts, Consts) =
             match consts.iter().position(|(a, _)| a == "a") {
                 Some(i) if !has_ref => {
                     let a = consts.remove(i);
