@@ -15,20 +15,14 @@
 //! slower than 20 s is the only sample). The queries are PomoLogic programs compiled by pomo;
 //! their base relation is fed straight from the file through `Engine::update`.
 
+mod common;
+use common::{SG, TC, ensure_data, median, read_pairs};
 use pomo::runtime::dataflow::{Config, Engine};
 use pomo::runtime::reference::Env;
 use pomo::types::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-const TC: &str = ".decl edge(from, to)\n\
-    path(from: ?x, to: ?y) :- edge(from: ?x, to: ?y).\n\
-    path(from: ?x, to: ?z) :- path(from: ?x, to: ?y), edge(from: ?y, to: ?z).\n";
-
-const SG: &str = ".decl par(child, parent)\n\
-    sg(x: ?x, y: ?y) :- par(child: ?x, parent: ?p), par(child: ?y, parent: ?p), ?x != ?y.\n\
-    sg(x: ?x, y: ?y) :- par(child: ?x, parent: ?a), sg(x: ?a, y: ?b), par(child: ?y, parent: ?b).\n";
 
 struct Args {
     data: PathBuf,
@@ -72,39 +66,6 @@ fn args() -> Args {
         }
     }
     a
-}
-
-fn ensure_data(dir: &Path) {
-    if dir.join("tc_rand.tsv").exists() {
-        return;
-    }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/gen_data.py");
-    let ok = Command::new("python3")
-        .arg(script)
-        .arg(dir)
-        .status()
-        .map(|s| s.success())
-        .unwrap_or(false);
-    assert!(ok, "could not generate the benchmark data with {script}");
-}
-
-fn read_pairs(path: &Path) -> Vec<(i64, i64)> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| {
-            let mut it = l.split('\t');
-            (
-                it.next().unwrap().parse().unwrap(),
-                it.next().unwrap().parse().unwrap(),
-            )
-        })
-        .collect()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 /// The peer's policy: repeat to fill about 3 s, at least 3 and at most `max` times.

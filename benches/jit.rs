@@ -19,6 +19,8 @@
 //! figures are the README's, measured elsewhere, so only their ratios to pomo are meaningful.
 //! `--interp` runs the kernels through the interpreter instead of native code.
 
+mod common;
+use common::{SG, TC, ensure_data, median, read_pairs, read_rows};
 use pomo::query::{Arg, PreparedQuery};
 use pomo::runtime::jit::{Jit, Mode};
 use pomo::runtime::reference::Env;
@@ -28,14 +30,6 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::Instant;
-
-const TC: &str = ".decl edge(from, to)\n\
-    path(from: ?x, to: ?y) :- edge(from: ?x, to: ?y).\n\
-    path(from: ?x, to: ?z) :- path(from: ?x, to: ?y), edge(from: ?y, to: ?z).\n";
-
-const SG: &str = ".decl par(child, parent)\n\
-    sg(x: ?x, y: ?y) :- par(child: ?x, parent: ?p), par(child: ?y, parent: ?p), ?x != ?y.\n\
-    sg(x: ?x, y: ?y) :- par(child: ?x, parent: ?a), sg(x: ?a, y: ?b), par(child: ?y, parent: ?b).\n";
 
 const EAV: &str = "[:find ?age (count ?n) :where [?p :person/age ?age] [(> ?age 30)] \
     [?p :person/friend ?f] [?f :person/age ?fa] [(< ?fa 20)] [?p :person/name ?n]]";
@@ -118,40 +112,6 @@ fn args() -> Args {
     a.datafrog = peer_path(datafrog, "PEER_DATAFROG", "peer-datafrog");
     a.handrust = peer_path(handrust, "PEER_HANDRUST", "peer-handrust");
     a
-}
-
-fn ensure_data(dir: &Path) {
-    if dir.join("tc_rand.tsv").exists() {
-        return;
-    }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/gen_data.py");
-    let ok = Command::new("python3")
-        .arg(script)
-        .arg(dir)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(ok, "could not generate the benchmark data with {script}");
-}
-
-fn read_rows(path: &Path) -> Vec<Vec<String>> {
-    std::fs::read_to_string(path)
-        .unwrap_or_else(|e| panic!("{}: {e}", path.display()))
-        .lines()
-        .map(|l| l.split('\t').map(String::from).collect())
-        .collect()
-}
-
-fn read_pairs(path: &Path) -> Vec<(i64, i64)> {
-    read_rows(path)
-        .iter()
-        .map(|r| (r[0].parse().unwrap(), r[1].parse().unwrap()))
-        .collect()
-}
-
-fn median(mut v: Vec<f64>) -> f64 {
-    v.sort_by(|a, b| a.total_cmp(b));
-    v[v.len() / 2]
 }
 
 /// The peers' policy: fill about 3 s, at least 3 and at most `max` times, up to 200 times for

@@ -181,7 +181,9 @@ fn disabling_a_pass_changes_the_plan() {
 
 #[test]
 fn every_stage_prints() {
-    for stage in ["ast", "logic", "strata", "ra-raw", "ra", "flow", "kernel", "clif"] {
+    for stage in [
+        "ast", "logic", "strata", "ra-raw", "ra", "flow", "kernel", "clif",
+    ] {
         let out = pomo(&[
             "explain",
             "--stage",

@@ -22,7 +22,7 @@
 use pomo_types::Value;
 use pomo_types::kernel::{self as k, *};
 use pomo_types::ra::{
-    self, Attr, CmpOp, Expr, ExprId, FLit, Formula, Operand, Plan, RelRef, Test, Version,
+    self, Attr, Expr, ExprId, FLit, Formula, Operand, Plan, RelRef, Test, Version,
 };
 use std::collections::{BTreeSet, HashMap};
 
@@ -717,20 +717,12 @@ impl Lowering<'_> {
         let attrs = self.ra.relation(&r.name)?.attrs.clone();
         let mut consts: Vec<(Attr, Value)> = Vec::new();
         let mut rest = Vec::new();
+        // The constants the reference evaluator reads through an index (`view_scan`): the
+        // first of each position, an entity as an integer or a lookup ref, an attribute as a
+        // keyword, any value.
         for l in conj {
-            match l {
-                FLit {
-                    negated: false,
-                    test:
-                        Test::Cmp {
-                            op: CmpOp::Eq,
-                            lhs: Operand::Attr(x),
-                            rhs: Operand::Const(c),
-                        },
-                } if matches!(x.as_str(), "e" | "a" | "v")
-                    && !consts.iter().any(|(y, _)| y == x)
-                    && (x != "a" || matches!(c, Value::Keyword(_))) =>
-                {
+            match l.as_eq_const() {
+                Some((x, c)) if !consts.iter().any(|(y, _)| y == x) && index_const(x, c) => {
                     consts.push((x.clone(), c.clone()))
                 }
                 _ => rest.push(l.clone()),
@@ -745,14 +737,13 @@ impl Lowering<'_> {
         // read as the reference evaluator reads it (it also covers schema datoms then). A
         // lookup ref (a tuple constant) is resolved by the view's loader, so it stays there.
         let has_ref = consts.iter().any(|(_, v)| matches!(v, Value::Tuple(_)));
-        let (view, keys): (Consts, Consts) =
-            match consts.iter().position(|(a, _)| a == "a") {
-                Some(i) if !has_ref => {
-                    let a = consts.remove(i);
-                    (vec![a], consts)
-                }
-                _ => (consts, Vec::new()),
-            };
+        let (view, keys): (Consts, Consts) = match consts.iter().position(|(a, _)| a == "a") {
+            Some(i) if !has_ref => {
+                let a = consts.remove(i);
+                (vec![a], consts)
+            }
+            _ => (consts, Vec::new()),
+        };
         let slot = self.slot(
             SlotKind::View {
                 rel: r.name.clone(),
@@ -788,16 +779,7 @@ impl Lowering<'_> {
         match self.ra.expr(e).clone() {
             Expr::Rel(r) => {
                 let slot = self.rel_slot(&r);
-                let attrs = self.out.slot(slot).attrs.clone();
-                Access {
-                    slot,
-                    vars: attrs
-                        .into_iter()
-                        .enumerate()
-                        .map(|(i, a)| (a, Col::At(i)))
-                        .collect(),
-                    consts: Vec::new(),
-                }
+                self.whole(slot)
             }
             Expr::Rename { pairs, input } => {
                 let mut acc = self.access(input, pre);
@@ -825,6 +807,11 @@ impl Lowering<'_> {
 
     fn temp_access(&mut self, e: ExprId, pre: &mut Vec<Stmt>) -> Access {
         let slot = self.materialize(e, pre);
+        self.whole(slot)
+    }
+
+    /// Every column of a slot, under the slot's attribute names.
+    fn whole(&self, slot: SlotId) -> Access {
         let attrs = self.out.slot(slot).attrs.clone();
         Access {
             slot,
@@ -960,21 +947,9 @@ impl Lowering<'_> {
                 };
                 let mut seen = BTreeSet::new();
                 is_view(&r.name)
-                    && conj.iter().all(|l| match l {
-                        FLit {
-                            negated: false,
-                            test:
-                                Test::Cmp {
-                                    op: CmpOp::Eq,
-                                    lhs: Operand::Attr(x),
-                                    rhs: Operand::Const(c),
-                                },
-                        } => {
-                            matches!(x.as_str(), "e" | "a" | "v")
-                                && seen.insert(x.clone())
-                                && (x != "a" || matches!(c, Value::Keyword(_)))
-                        }
-                        _ => false,
+                    && conj.iter().all(|l| match l.as_eq_const() {
+                        Some((x, c)) => seen.insert(x.clone()) && index_const(x, c),
+                        None => false,
                     })
             }
             _ => false,
@@ -1088,6 +1063,18 @@ impl Lowering<'_> {
             disjuncts.push(lits);
         }
         p.ops.push(Op::Filter { disjuncts });
+    }
+}
+
+/// Whether a pattern constant `x = c` on a store view is read through the store's index (as
+/// the reference evaluator's `view_scan` reads it): an entity as an integer or a lookup ref,
+/// an attribute as a keyword, any value.
+fn index_const(x: &str, c: &Value) -> bool {
+    match x {
+        "e" => matches!(c, Value::Int(_) | Value::Tuple(_)),
+        "a" => matches!(c, Value::Keyword(_)),
+        "v" => true,
+        _ => false,
     }
 }
 

@@ -499,25 +499,32 @@ impl Evaluator<'_> {
         let mut e = None;
         let mut a = None;
         let mut v = None;
-        for l in conj {
-            if let FLit {
-                negated: false,
-                test:
-                    Test::Cmp {
-                        op: CmpOp::Eq,
-                        lhs: Operand::Attr(x),
-                        rhs: Operand::Const(c),
-                    },
-            } = l
-            {
-                match (x.as_str(), c) {
-                    ("e", Value::Int(i)) => e = Some(*i),
-                    ("e", lr @ Value::Tuple(_)) => e = Some(resolve_lookup_ref(&db, lr)?),
-                    ("a", Value::Keyword(k)) => a = Some(k.clone()),
-                    ("v", c) => v = Some(c.clone()),
-                    _ => {}
+        // The first constant of each position picks the index; every other literal (a second
+        // constant of a position included) is tested on what the index gives.
+        let mut used = vec![false; conj.len()];
+        for (i, l) in conj.iter().enumerate() {
+            let Some((x, c)) = l.as_eq_const() else {
+                continue;
+            };
+            used[i] = match (x.as_str(), c) {
+                ("e", Value::Int(n)) if e.is_none() => {
+                    e = Some(*n);
+                    true
                 }
-            }
+                ("e", lr @ Value::Tuple(_)) if e.is_none() => {
+                    e = Some(resolve_lookup_ref(&db, lr)?);
+                    true
+                }
+                ("a", Value::Keyword(k)) if a.is_none() => {
+                    a = Some(k.clone());
+                    true
+                }
+                ("v", c) if v.is_none() => {
+                    v = Some(c.clone());
+                    true
+                }
+                _ => false,
+            };
         }
         if e.is_none() && a.is_none() && v.is_none() {
             return Ok(None);
@@ -537,9 +544,9 @@ impl Evaluator<'_> {
         // The constants were resolved for the lookup; test the rest of the formula.
         let rest: Vec<FLit> = conj
             .iter()
-            .filter(|l| !matches!(&l.test, Test::Cmp { op: CmpOp::Eq, lhs: Operand::Attr(x), rhs: Operand::Const(_) }
-                if !l.negated && (x == "e" || x == "v" || x == "a")))
-            .cloned()
+            .zip(&used)
+            .filter(|(_, u)| !**u)
+            .map(|(l, _)| l.clone())
             .collect();
         let formula = Formula::conj(rest);
         let mut out = Relation::new(scanned.attrs.clone());

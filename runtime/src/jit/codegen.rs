@@ -411,6 +411,21 @@ struct Gen<'a, 'b, M: Module> {
 }
 
 impl<M: Module> Gen<'_, '_, M> {
+    /// Opens a loop over `0..limit` (rows of a scan, rows of a map's result); the counter is
+    /// the returned variable.
+    fn count_loop(&mut self, limit: Val, cont: Block) -> (Loop, Variable) {
+        let var = self.b.declare_var(types::I64);
+        let zero = self.b.ins().iconst(types::I64, 0);
+        self.b.def_var(var, zero);
+        let l = self.open(
+            var,
+            Advance::Count { var },
+            |b, i| b.ins().icmp(IntCC::UnsignedLessThan, i, limit),
+            cont,
+        );
+        (l, var)
+    }
+
     fn body(&mut self) -> Result<(), String> {
         // Detached from `self`, so that walking the kernel does not borrow the generator.
         let (plan, kernel) = (self.plan, self.kernel);
@@ -464,15 +479,7 @@ impl<M: Module> Gen<'_, '_, M> {
                 Op::Scan { slot, cols } => {
                     let len = self.param(&Param::Len(*slot))?;
                     let bases = self.bases(*slot, cols)?;
-                    let var = self.b.declare_var(types::I64);
-                    let zero = self.b.ins().iconst(types::I64, 0);
-                    self.b.def_var(var, zero);
-                    let l = self.open(
-                        var,
-                        Advance::Count { var },
-                        |b, row| b.ins().icmp(IntCC::UnsignedLessThan, row, len),
-                        cont,
-                    );
+                    let (l, var) = self.count_loop(len, cont);
                     let row = self.b.use_var(var);
                     self.binds(&bases, cols, row, l.cont)?;
                     loops.push(l);
@@ -543,15 +550,7 @@ impl<M: Module> Gen<'_, '_, M> {
                     self.b.ins().brif(res, got, &[], fail, &[]);
                     self.b.switch_to_block(got);
                     let n = self.b.ins().load(types::I64, flags(), res, 0);
-                    let var = self.b.declare_var(types::I64);
-                    let zero = self.b.ins().iconst(types::I64, 0);
-                    self.b.def_var(var, zero);
-                    let l = self.open(
-                        var,
-                        Advance::Count { var },
-                        |b, j| b.ins().icmp(IntCC::UnsignedLessThan, j, n),
-                        cont,
-                    );
+                    let (l, var) = self.count_loop(n, cont);
                     if outs.iter().any(Option::is_some) {
                         // Row j starts at word 1 + j * width of the result.
                         let j = self.b.use_var(var);

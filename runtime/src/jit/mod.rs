@@ -907,13 +907,18 @@ unsafe fn run_of<'a>(ctx: *mut std::ffi::c_void) -> &'a mut Run<'a> {
     unsafe { &mut *(ctx as *mut Run<'a>) }
 }
 
-fn key_words<'a>(plan: &KernelPlan, index: u32, key: *const u64) -> &'a [u64] {
-    let n = plan.indexes[index as usize].key.len();
+/// The `n` words a kernel passed at `p` (a key, a row or call arguments).
+fn words<'a>(p: *const u64, n: usize) -> &'a [u64] {
     if n == 0 {
         return &[];
     }
-    // SAFETY: compiled kernels pass as many key words as the index has key columns.
-    unsafe { std::slice::from_raw_parts(key, n) }
+    // SAFETY: compiled kernels pass as many words as the index has key columns, the target
+    // has columns, or the call has arguments (abi.rs), in their scratch slot.
+    unsafe { std::slice::from_raw_parts(p, n) }
+}
+
+fn key_words<'a>(plan: &KernelPlan, index: u32, key: *const u64) -> &'a [u64] {
+    words(key, plan.indexes[index as usize].key.len())
 }
 
 extern "C" fn pomo_probe(ctx: *mut std::ffi::c_void, index: u32, key: *const u64) -> u32 {
@@ -930,23 +935,12 @@ extern "C" fn pomo_exists(ctx: *mut std::ffi::c_void, index: u32, key: *const u6
 
 extern "C" fn pomo_insert(ctx: *mut std::ffi::c_void, slot: u32, row: *const u64) -> u32 {
     let run = unsafe { run_of(ctx) };
-    let n = run.plan.slots[slot as usize].arity();
-    let row: &[u64] = if n == 0 {
-        &[]
-    } else {
-        // SAFETY: compiled kernels pass a row of the target's arity.
-        unsafe { std::slice::from_raw_parts(row, n) }
-    };
+    let row = words(row, run.plan.slots[slot as usize].arity());
     run.insert(SlotId(slot), row) as u32
 }
 
 fn call_args<'a>(plan: &KernelPlan, call: u32, args: *const u64) -> &'a [u64] {
-    let n = plan.calls[call as usize].args.len();
-    if n == 0 {
-        return &[];
-    }
-    // SAFETY: compiled kernels pass as many words as the call has arguments.
-    unsafe { std::slice::from_raw_parts(args, n) }
+    words(args, plan.calls[call as usize].args.len())
 }
 
 extern "C" fn pomo_test(ctx: *mut std::ffi::c_void, call: u32, args: *const u64) -> i32 {

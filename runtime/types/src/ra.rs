@@ -356,6 +356,24 @@ pub struct FLit {
     pub test: Test,
 }
 
+impl FLit {
+    /// `attr = constant`, positive: the literal of a data pattern's constant.
+    pub fn as_eq_const(&self) -> Option<(&Attr, &Value)> {
+        match self {
+            FLit {
+                negated: false,
+                test:
+                    Test::Cmp {
+                        op: CmpOp::Eq,
+                        lhs: Operand::Attr(x),
+                        rhs: Operand::Const(c),
+                    },
+            } => Some((x, c)),
+            _ => None,
+        }
+    }
+}
+
 /// A formula in disjunctive normal form: `true` has one empty conjunction, `false` none.
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct Formula {
