@@ -35,7 +35,8 @@ use std::collections::{BTreeSet, HashMap};
 ///     path(from: ?x, to: ?z) :- path(from: ?x, to: ?y), edge(from: ?y, to: ?z).\n"), &Default::default()).unwrap();
 /// let text = c.kernel.to_string();
 /// assert!(text.contains("scan path@delta(r0, r1)"));
-/// assert!(text.contains("not exists"));
+/// assert!(text.contains("insert path(r0, r2) new into path@new"));
+/// assert!(text.contains("loop by path#0"));
 /// ```
 pub fn lower(plan: &Plan) -> KernelPlan {
     let mut l = Lowering {
