@@ -375,8 +375,9 @@ impl<'a> Run<'a> {
                     self.table_mut(*target).extend_from(&src);
                 }
                 Stmt::Move { target, source } => {
-                    let t = self.table_mut(*source).take();
-                    self.tables[target.0 as usize] = Arc::new(t);
+                    // The target's old table, emptied, becomes the source's storage.
+                    self.tables.swap(target.0 as usize, source.0 as usize);
+                    self.table_mut(*source).clear();
                 }
                 Stmt::GroupBy {
                     input,
@@ -428,8 +429,8 @@ impl<'a> Run<'a> {
         p: &Partition,
     ) -> Result<(), EvalError> {
         let (total, delta) = (p.total.0 as usize, p.delta.0 as usize);
-        let init = self.tables[total].clone();
-        let arity = init.arity;
+        let arity = self.plan.slot(p.total).arity();
+        let init = std::mem::replace(&mut self.tables[total], Arc::new(Table::new(arity)));
         let mut order: Vec<u32> = (0..init.len as u32).collect();
         let col = &init.cols[p.col];
         order.sort_unstable_by_key(|&r| col[r as usize]);
@@ -443,15 +444,16 @@ impl<'a> Run<'a> {
             while end < order.len() && col[order[end] as usize] == col[order[end - 1] as usize] {
                 end += 1;
             }
-            let mut part = Table::new(arity);
+            // The batch's tables reuse the previous batch's allocations.
+            self.table_mut(p.total).clear();
+            self.table_mut(p.delta).clear();
             for &r in &order[start..end] {
                 for (c, w) in row.iter_mut().enumerate() {
                     *w = init.cols[c][r as usize];
                 }
-                part.insert(&row);
+                self.table_mut(p.total).insert(&row);
+                self.table_mut(p.delta).insert(&row);
             }
-            self.tables[delta] = Arc::new(part.clone());
-            self.tables[total] = Arc::new(part);
             self.fixpoint(body, until)?;
             let done = self.table_mut(p.total);
             for r in 0..done.len {

@@ -317,11 +317,16 @@ impl Table {
         }
     }
 
+    /// Empties the table, keeping its allocations for the rows to come (loops clear and
+    /// refill the same tables every iteration).
     pub fn clear(&mut self) {
         for c in &mut self.cols {
             c.clear();
         }
-        self.set = RowSet::default();
+        match &mut self.set {
+            RowSet::Packed(shards) => shards.iter_mut().for_each(HashTable::clear),
+            RowSet::Ids(_) => self.set = RowSet::default(),
+        }
         self.len = 0;
         self.set_len = 0;
         self.epoch = fresh_epoch();
