@@ -261,6 +261,10 @@ struct Run<'a> {
     /// that an insert does not check the tables' reference counts.
     target_ptr: *mut Table,
     also_ptr: *mut Table,
+    /// Each kernel's entry point and parameter layout, once fetched in this run.
+    entries: Vec<Option<Arc<(KernelFn, Vec<Param>)>>>,
+    /// The parameter block, reused from call to call.
+    params: Vec<u64>,
     error: Option<EvalError>,
 }
 
@@ -357,6 +361,8 @@ impl<'a> Run<'a> {
             also: None,
             target_ptr: std::ptr::null_mut(),
             also_ptr: std::ptr::null_mut(),
+            entries: vec![None; plan.kernels.len()],
+            params: Vec::new(),
             error: None,
         })
     }
@@ -568,21 +574,29 @@ impl<'a> Run<'a> {
                 self.interp(kernel, 0, &mut regs)
             }
             Mode::Native => {
-                let (f, layout) = self.jit.compiled(plan, k)?;
-                let params: Vec<u64> = layout
-                    .iter()
-                    .map(|p| match p {
+                // Looked up in the Jit's cache once per run; loops run a kernel many times.
+                if self.entries[k.0 as usize].is_none() {
+                    let e = self.jit.compiled(plan, k)?;
+                    self.entries[k.0 as usize] = Some(Arc::new(e));
+                }
+                let entry = self.entries[k.0 as usize].clone().expect("set above");
+                let (f, layout) = (&entry.0, &entry.1);
+                let mut params = std::mem::take(&mut self.params);
+                params.clear();
+                for p in layout {
+                    params.push(match p {
                         Param::Len(s) => self.tables[s.0 as usize].len as u64,
                         Param::Col(s, c) => self.tables[s.0 as usize].cols[*c].as_ptr() as u64,
                         Param::Next(i) => self.indexes[i.0 as usize].next.as_ptr() as u64,
                         Param::Const(v) => self.jit.interner.encode(v),
-                    })
-                    .collect();
+                    });
+                }
                 // SAFETY: the kernel reads the tables and index chains whose pointers are in
                 // `params`; none of them changes while it runs (kernels write only their
                 // target, which they never read), and the helpers get this run as context.
                 let status =
                     unsafe { f(self as *mut Run as *mut std::ffi::c_void, params.as_ptr()) };
+                self.params = params;
                 if status < 0 {
                     return Err(self
                         .error
