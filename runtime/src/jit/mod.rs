@@ -423,11 +423,11 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// A partitioned loop: the total's rows (equal to the delta's when the loop starts) are
-    /// split by the partition column's value into [`BATCHES`] batches of values; each batch
-    /// runs the loop to its fixpoint with the total and the delta holding only its rows, and
-    /// its rows are then appended to the result, which becomes the total. Rows of different
-    /// batches differ in the partition column, so the result needs no deduplication.
+    /// A partitioned loop: the partition column's values (of the total's and the delta's rows)
+    /// are split into [`BATCHES`] batches; each batch runs the loop to its fixpoint with the
+    /// total and the delta holding only the rows of its values, and the batch's total is then
+    /// appended to the result, which becomes the total. Rows of different batches differ in
+    /// the partition column, so the result needs no deduplication.
     fn partitioned(
         &mut self,
         body: &[Stmt],
@@ -436,29 +436,46 @@ impl<'a> Run<'a> {
     ) -> Result<(), EvalError> {
         let (total, delta) = (p.total.0 as usize, p.delta.0 as usize);
         let arity = self.plan.slot(p.total).arity();
-        let init = std::mem::replace(&mut self.tables[total], Arc::new(Table::new(arity)));
-        let mut order: Vec<u32> = (0..init.len as u32).collect();
-        let col = &init.cols[p.col];
-        order.sort_unstable_by_key(|&r| col[r as usize]);
-        // Batch boundaries fall between runs of equal values.
-        let per = order.len().div_ceil(BATCHES).max(1);
+        let init_total = std::mem::replace(&mut self.tables[total], Arc::new(Table::new(arity)));
+        let init_delta = std::mem::replace(&mut self.tables[delta], Arc::new(Table::new(arity)));
+        // Each table's rows by partition value, and the values' batch boundaries.
+        let sorted = |t: &Table| {
+            let mut order: Vec<u32> = (0..t.len as u32).collect();
+            order.sort_unstable_by_key(|&r| t.cols[p.col][r as usize]);
+            order
+        };
+        let (tot_order, del_order) = (sorted(&init_total), sorted(&init_delta));
+        let mut values: Vec<u64> = tot_order
+            .iter()
+            .map(|&r| init_total.cols[p.col][r as usize])
+            .chain(
+                del_order
+                    .iter()
+                    .map(|&r| init_delta.cols[p.col][r as usize]),
+            )
+            .collect();
+        values.sort_unstable();
+        values.dedup();
+        let per = values.len().div_ceil(BATCHES).max(1);
         let mut result = Table::new(arity);
-        let mut start = 0;
         let mut row = vec![0u64; arity];
-        while start < order.len() {
-            let mut end = (start + per).min(order.len());
-            while end < order.len() && col[order[end] as usize] == col[order[end - 1] as usize] {
-                end += 1;
-            }
+        let (mut ti, mut di) = (0, 0);
+        for batch in values.chunks(per) {
+            let last = *batch.last().expect("chunks are not empty");
             // The batch's tables reuse the previous batch's allocations.
-            self.table_mut(p.total).clear();
-            self.table_mut(p.delta).clear();
-            for &r in &order[start..end] {
-                for (c, w) in row.iter_mut().enumerate() {
-                    *w = init.cols[c][r as usize];
+            for (slot, init, order, at) in [
+                (p.total, &init_total, &tot_order, &mut ti),
+                (p.delta, &init_delta, &del_order, &mut di),
+            ] {
+                self.table_mut(slot).clear();
+                while *at < order.len() && init.cols[p.col][order[*at] as usize] <= last {
+                    let r = order[*at] as usize;
+                    for (c, w) in row.iter_mut().enumerate() {
+                        *w = init.cols[c][r];
+                    }
+                    self.table_mut(slot).insert(&row);
+                    *at += 1;
                 }
-                self.table_mut(p.total).insert(&row);
-                self.table_mut(p.delta).insert(&row);
             }
             self.fixpoint(body, until)?;
             let done = self.table_mut(p.total);
@@ -468,7 +485,6 @@ impl<'a> Run<'a> {
                 }
                 result.push_new(&row);
             }
-            start = end;
         }
         self.tables[total] = Arc::new(result);
         self.tables[delta] = Arc::new(Table::new(arity));
