@@ -51,6 +51,9 @@ pub enum Mode {
     Interpret,
 }
 
+/// A compiled kernel: its entry point and parameter layout.
+type Entry = (KernelFn, Vec<Param>);
+
 type ViewKey = (
     (usize, u32, Option<i64>, Option<i64>, bool),
     String,
@@ -66,7 +69,7 @@ pub struct Jit {
     views: HashMap<ViewKey, (Db, Arc<Table>)>,
     view_indexes: HashMap<(ViewKey, Vec<usize>), Arc<Index>>,
     codegen: Option<codegen::Codegen>,
-    compiled: HashMap<u64, (KernelFn, Vec<Param>)>,
+    compiled: HashMap<u64, Entry>,
 }
 
 impl Default for Jit {
@@ -262,7 +265,7 @@ struct Run<'a> {
     target_ptr: *mut Table,
     also_ptr: *mut Table,
     /// Each kernel's entry point and parameter layout, once fetched in this run.
-    entries: Vec<Option<Arc<(KernelFn, Vec<Param>)>>>,
+    entries: Vec<Option<Arc<Entry>>>,
     /// The parameter block, reused from call to call.
     params: Vec<u64>,
     error: Option<EvalError>,
