@@ -260,6 +260,8 @@ struct Run<'a> {
     map_bufs: Vec<Vec<u64>>,
     /// Where the running kernel also appends the rows its insert adds.
     also: Option<SlotId>,
+    /// The first row of `also` not yet in the target's columns.
+    also_from: usize,
     /// The running kernel's target and `also` tables, unshared for the kernel's duration so
     /// that an insert does not check the tables' reference counts.
     target_ptr: *mut Table,
@@ -362,6 +364,7 @@ impl<'a> Run<'a> {
             tests,
             map_bufs: Vec::new(),
             also: None,
+            also_from: 0,
             target_ptr: std::ptr::null_mut(),
             also_ptr: std::ptr::null_mut(),
             entries: vec![None; plan.kernels.len()],
@@ -584,6 +587,10 @@ impl<'a> Run<'a> {
             Some(a) => self.table_mut(a) as *mut Table,
             None => std::ptr::null_mut(),
         };
+        self.also_from = match kernel.also {
+            Some(a) => self.tables[a.0 as usize].len,
+            None => 0,
+        };
         if self.map_bufs.len() < kernel.ops.len() {
             self.map_bufs.resize(kernel.ops.len(), Vec::new());
         }
@@ -625,6 +632,7 @@ impl<'a> Run<'a> {
                 Ok(())
             }
         };
+        self.flush_deferred();
         self.target_ptr = std::ptr::null_mut();
         self.also_ptr = std::ptr::null_mut();
         result
@@ -752,11 +760,38 @@ impl<'a> Run<'a> {
         // SAFETY: `run_kernel` made both tables unshared and set the pointers before the
         // kernel started; nothing else touches these tables while it runs (kernels never read
         // their target or `also` slot), and the pointers are reset when it ends.
-        let added = unsafe { (*self.target_ptr).insert(row) };
-        if added && !self.also_ptr.is_null() {
-            unsafe { (*self.also_ptr).push_new(row) };
+        unsafe {
+            if self.also_ptr.is_null() {
+                return (*self.target_ptr).insert(row);
+            }
+            // The new rows go to `also` anyway: the target's columns take them in one copy
+            // when the kernel ends (or before a row that cannot wait), its set right away.
+            if let Some(added) = (*self.target_ptr).insert_deferred(row) {
+                if added {
+                    (*self.also_ptr).push_new(row);
+                }
+                return added;
+            }
+            self.flush_deferred();
+            let added = (*self.target_ptr).insert(row);
+            if added {
+                (*self.also_ptr).push_new(row);
+                self.also_from = (*self.also_ptr).len;
+            }
+            added
         }
-        added
+    }
+
+    /// Appends the rows `insert` deferred to the target's columns.
+    fn flush_deferred(&mut self) {
+        if self.also_ptr.is_null() {
+            return;
+        }
+        // SAFETY: as in `insert`.
+        unsafe {
+            (*self.target_ptr).append_rows(&*self.also_ptr, self.also_from);
+            self.also_from = (*self.also_ptr).len;
+        }
     }
 
     fn test_words(&mut self, call: CallId, regs: &[u64]) -> Result<bool, EvalError> {

@@ -293,6 +293,45 @@ impl Table {
         true
     }
 
+    /// Adds a packed row to the set only, when the set is packed and caught up: whether it
+    /// was new, or `None` when the row must go through [`Table::insert`]. The caller appends
+    /// the rows that were new to the columns later ([`Table::append_rows`]), in order, before
+    /// anything else reads or changes the table.
+    #[inline]
+    pub fn insert_deferred(&mut self, row: &[u64]) -> Option<bool> {
+        if self.set_len != self.len {
+            return None;
+        }
+        let RowSet::Packed(shards) = &mut self.set else {
+            return None;
+        };
+        let k = pack(row)?;
+        let h = mix(k);
+        if shards.len() == 1 && shards[0].len() >= SHARD_AT {
+            split(shards);
+        }
+        let n = shards.len();
+        let sh = &mut shards[shard(h, n)];
+        if sh.find(h, |&x| x == k).is_some() {
+            return Some(false);
+        }
+        sh.insert_unique(h, k, |&x| mix(x));
+        Some(true)
+    }
+
+    /// Appends rows `from..` of another table (rows already in this table's set, added by
+    /// [`Table::insert_deferred`]) to the columns.
+    pub fn append_rows(&mut self, other: &Table, from: usize) {
+        if from >= other.len {
+            return;
+        }
+        for (c, o) in self.cols.iter_mut().zip(&other.cols) {
+            c.extend_from_slice(&o[from..other.len]);
+        }
+        self.len += other.len - from;
+        self.set_len = self.len;
+    }
+
     /// Whether the table has a row; the set must be caught up ([`Table::catch_up`]).
     pub fn contains(&self, row: &[u64]) -> bool {
         if self.arity == 0 {
