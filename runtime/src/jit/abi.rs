@@ -132,8 +132,9 @@ pub fn layout(plan: &KernelPlan, k: KernelId) -> Vec<Param> {
 ///   whose key columns equal `key` (then follow `Next`), or [`NONE`].
 /// - `pomo_exists(ctx, index: u32, key: *const u64) -> u32`: 1 when a row has the key, else 0
 ///   (an index over no columns: whether the slot has a row).
-/// - `pomo_insert(ctx, slot: u32, row: *const u64) -> u32`: adds a row to a slot unless it is
-///   there (1 when added).
+/// - `pomo_insert(ctx, slot: u32, row: *const u64) -> u32`: adds a row to the kernel's target
+///   slot unless it is there. The runtime may queue the row and insert it later in the same
+///   kernel run (kernels never read their target), so the result says nothing about the row.
 /// - `pomo_test(ctx, call: u32, args: *const u64) -> i32`: evaluates a test call on the words
 ///   of its arguments: 1 holds, 0 does not, -1 failed.
 /// - `pomo_map(ctx, call: u32, buf: u32, args: *const u64) -> *const u64`: evaluates a map

@@ -31,6 +31,12 @@ use std::collections::{BTreeMap, HashMap};
 use std::sync::Arc;
 use table::{Index, Interner, Table};
 
+/// How many rows a kernel's inserts are batched by (their set slots prefetched together).
+const BATCH_ROWS: usize = 32;
+
+/// The size from which a target's inserts are batched: smaller sets stay in cache.
+const BATCH_FROM: usize = 1 << 16;
+
 /// How many batches a partitioned loop splits its rows into: enough that a batch's tables
 /// stay small (in cache), few enough that running the loop body per batch costs little.
 const BATCHES: usize = 32;
@@ -262,6 +268,8 @@ struct Run<'a> {
     also: Option<SlotId>,
     /// The first row of `also` not yet in the target's columns.
     also_from: usize,
+    /// Rows queued for the target, inserted [`BATCH_ROWS`] at a time.
+    batch: Vec<u64>,
     /// The running kernel's target and `also` tables, unshared for the kernel's duration so
     /// that an insert does not check the tables' reference counts.
     target_ptr: *mut Table,
@@ -365,6 +373,7 @@ impl<'a> Run<'a> {
             map_bufs: Vec::new(),
             also: None,
             also_from: 0,
+            batch: Vec::new(),
             target_ptr: std::ptr::null_mut(),
             also_ptr: std::ptr::null_mut(),
             entries: vec![None; plan.kernels.len()],
@@ -632,6 +641,7 @@ impl<'a> Run<'a> {
                 Ok(())
             }
         };
+        self.flush_batch();
         self.flush_deferred();
         self.target_ptr = std::ptr::null_mut();
         self.also_ptr = std::ptr::null_mut();
@@ -665,7 +675,7 @@ impl<'a> Run<'a> {
     fn interp(&mut self, k: &Kernel, at: usize, regs: &mut Vec<u64>) -> Result<(), EvalError> {
         let Some(op) = k.ops.get(at) else {
             let row: Vec<u64> = k.emit.iter().map(|t| self.word(t, regs)).collect();
-            self.insert(k.target, &row);
+            self.queue(&row);
             return Ok(());
         };
         match op {
@@ -754,9 +764,43 @@ impl<'a> Run<'a> {
 
     /// Inserts a row into a kernel's target (and, when it is new, into the slot the kernel
     /// also fills); whether it was new.
-    fn insert(&mut self, target: SlotId, row: &[u64]) -> bool {
+    /// Queues a row for the running kernel's target. Rows are inserted a batch at a time:
+    /// the set slots of a whole batch are prefetched first, so their cache misses overlap
+    /// instead of stalling one insert after the other. Kernels never read their target, so
+    /// inserting later changes nothing they see.
+    fn queue(&mut self, row: &[u64]) {
+        // A small target's set is in cache: nothing to hide.
+        // SAFETY: as in `insert`.
+        if row.is_empty() || unsafe { (*self.target_ptr).len } < BATCH_FROM {
+            self.insert(row);
+            return;
+        }
+        self.batch.extend_from_slice(row);
+        if self.batch.len() >= BATCH_ROWS * row.len().max(1) {
+            self.flush_batch();
+        }
+    }
+
+    /// Inserts the queued rows.
+    fn flush_batch(&mut self) {
+        if self.target_ptr.is_null() {
+            return;
+        }
+        let batch = std::mem::take(&mut self.batch);
+        // SAFETY: as in `insert`.
+        let arity = unsafe { (*self.target_ptr).arity }.max(1);
+        for row in batch.chunks_exact(arity) {
+            unsafe { (*self.target_ptr).prefetch(row) };
+        }
+        for row in batch.chunks_exact(arity) {
+            self.insert(row);
+        }
+        self.batch = batch;
+        self.batch.clear();
+    }
+
+    fn insert(&mut self, row: &[u64]) -> bool {
         debug_assert!(!self.target_ptr.is_null());
-        let _ = target;
         // SAFETY: `run_kernel` made both tables unshared and set the pointers before the
         // kernel started; nothing else touches these tables while it runs (kernels never read
         // their target or `also` slot), and the pointers are reset when it ends.
@@ -1006,7 +1050,9 @@ extern "C" fn pomo_exists(ctx: *mut std::ffi::c_void, index: u32, key: *const u6
 extern "C" fn pomo_insert(ctx: *mut std::ffi::c_void, slot: u32, row: *const u64) -> u32 {
     let run = unsafe { run_of(ctx) };
     let row = words(row, run.plan.slots[slot as usize].arity());
-    run.insert(SlotId(slot), row) as u32
+    let _ = slot;
+    run.queue(row);
+    1
 }
 
 fn call_args<'a>(plan: &KernelPlan, call: u32, args: *const u64) -> &'a [u64] {

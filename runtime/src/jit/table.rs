@@ -87,8 +87,130 @@ pub fn fresh_epoch() -> u64 {
 /// turns the set into row numbers hashed through the columns.
 #[derive(Clone)]
 enum RowSet {
-    Packed(Vec<HashTable<u64>>),
+    Packed(Vec<KeySet>),
     Ids(HashTable<u32>),
+}
+
+/// A set of packed keys by linear probing: the key itself marks its slot, so a lookup or an
+/// insert touches one cache line of the table (hashbrown's separate control bytes make that
+/// two), which is what a semi-naive loop's millions of inserts into a large total pay.
+#[derive(Clone, Default)]
+struct KeySet {
+    slots: Vec<u64>,
+    len: usize,
+    /// Whether the key equal to the empty marker is in the set.
+    has_empty: bool,
+}
+
+/// The mark of a free slot.
+const EMPTY: u64 = u64::MAX;
+
+impl KeySet {
+    fn len(&self) -> usize {
+        self.len
+    }
+
+    fn with_capacity(n: usize) -> KeySet {
+        let mut s = KeySet::default();
+        if n > 0 {
+            s.slots = vec![EMPTY; (n * 2).next_power_of_two().max(16)];
+        }
+        s
+    }
+
+    /// Adds a key (with its hash); whether it was new.
+    #[inline]
+    fn insert(&mut self, h: u64, k: u64) -> bool {
+        if k == EMPTY {
+            let added = !self.has_empty;
+            self.has_empty = true;
+            self.len += added as usize;
+            return added;
+        }
+        // At most 70 % full, so probe runs stay short.
+        if (self.len + 1) * 10 > self.slots.len() * 7 {
+            self.grow();
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (h as usize) & mask;
+        loop {
+            let s = self.slots[i];
+            if s == k {
+                return false;
+            }
+            if s == EMPTY {
+                self.slots[i] = k;
+                self.len += 1;
+                return true;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn contains(&self, h: u64, k: u64) -> bool {
+        if k == EMPTY {
+            return self.has_empty;
+        }
+        if self.slots.is_empty() {
+            return false;
+        }
+        let mask = self.slots.len() - 1;
+        let mut i = (h as usize) & mask;
+        loop {
+            let s = self.slots[i];
+            if s == k {
+                return true;
+            }
+            if s == EMPTY {
+                return false;
+            }
+            i = (i + 1) & mask;
+        }
+    }
+
+    #[inline]
+    fn prefetch(&self, h: u64) {
+        if self.slots.is_empty() {
+            return;
+        }
+        let p = &self.slots[(h as usize) & (self.slots.len() - 1)] as *const u64;
+        #[cfg(target_arch = "x86_64")]
+        // SAFETY: a prefetch of a valid address; it reads nothing architecturally.
+        unsafe {
+            std::arch::x86_64::_mm_prefetch(p as *const i8, std::arch::x86_64::_MM_HINT_T0);
+        }
+        #[cfg(not(target_arch = "x86_64"))]
+        let _ = p;
+    }
+
+    #[cold]
+    fn grow(&mut self) {
+        let cap = (self.slots.len() * 2).max(16);
+        let old = std::mem::replace(&mut self.slots, vec![EMPTY; cap]);
+        let mask = cap - 1;
+        for k in old.into_iter().filter(|&k| k != EMPTY) {
+            let mut i = (mix(k) as usize) & mask;
+            while self.slots[i] != EMPTY {
+                i = (i + 1) & mask;
+            }
+            self.slots[i] = k;
+        }
+    }
+
+    fn clear(&mut self) {
+        self.slots.fill(EMPTY);
+        self.len = 0;
+        self.has_empty = false;
+    }
+
+    fn keys(&self) -> impl Iterator<Item = u64> + '_ {
+        self.slots
+            .iter()
+            .copied()
+            .filter(|&k| k != EMPTY)
+            .chain(self.has_empty.then_some(EMPTY))
+    }
 }
 
 /// Shards of a packed set.
@@ -99,7 +221,7 @@ const SHARD_AT: usize = 1 << 16;
 
 impl Default for RowSet {
     fn default() -> RowSet {
-        RowSet::Packed(vec![HashTable::new()])
+        RowSet::Packed(vec![KeySet::default()])
     }
 }
 
@@ -121,8 +243,7 @@ fn mix(k: u64) -> u64 {
     h ^ (h >> 32)
 }
 
-/// The shard of a packed key's hash: bits the tables themselves use for neither the bucket
-/// (low bits) nor the tag (top seven bits).
+/// The shard of a packed key's hash: bits the shards do not use for their slots (low bits).
 #[inline]
 fn shard(h: u64, shards: usize) -> usize {
     ((h >> 40) as usize) & (shards - 1)
@@ -130,13 +251,13 @@ fn shard(h: u64, shards: usize) -> usize {
 
 /// Splits a packed set that outgrew one table into [`SHARDS`] tables.
 #[cold]
-fn split(shards: &mut Vec<HashTable<u64>>) {
+fn split(shards: &mut Vec<KeySet>) {
     let one = std::mem::take(&mut shards[0]);
     let per = one.len() / SHARDS * 2;
-    *shards = (0..SHARDS).map(|_| HashTable::with_capacity(per)).collect();
-    for k in one {
+    *shards = (0..SHARDS).map(|_| KeySet::with_capacity(per)).collect();
+    for k in one.keys() {
         let h = mix(k);
-        shards[shard(h, SHARDS)].insert_unique(h, k, |&x| mix(x));
+        shards[shard(h, SHARDS)].insert(h, k);
     }
 }
 
@@ -213,7 +334,7 @@ impl Table {
                     split(shards);
                 }
                 let n = shards.len();
-                shards[shard(h, n)].insert_unique(h, k, |&x| mix(x));
+                shards[shard(h, n)].insert(h, k);
             }
             RowSet::Ids(ids) => {
                 ids.insert_unique(row_hash(cols, r), r, |&x| row_hash(cols, x));
@@ -259,11 +380,9 @@ impl Table {
                 split(shards);
             }
             let n = shards.len();
-            let sh = &mut shards[shard(h, n)];
-            if sh.find(h, |&x| x == k).is_some() {
+            if !shards[shard(h, n)].insert(h, k) {
                 return false;
             }
-            sh.insert_unique(h, k, |&x| mix(x));
             for (c, w) in self.cols.iter_mut().zip(row) {
                 c.push(*w);
             }
@@ -311,12 +430,18 @@ impl Table {
             split(shards);
         }
         let n = shards.len();
-        let sh = &mut shards[shard(h, n)];
-        if sh.find(h, |&x| x == k).is_some() {
-            return Some(false);
+        Some(shards[shard(h, n)].insert(h, k))
+    }
+
+    /// Asks the processor to fetch the set slot a row's insert will read (a hint only).
+    #[inline]
+    pub fn prefetch(&self, row: &[u64]) {
+        if let RowSet::Packed(shards) = &self.set
+            && let Some(k) = pack(row)
+        {
+            let h = mix(k);
+            shards[shard(h, shards.len())].prefetch(h);
         }
-        sh.insert_unique(h, k, |&x| mix(x));
-        Some(true)
     }
 
     /// Appends rows `from..` of another table (rows already in this table's set, added by
@@ -342,9 +467,7 @@ impl Table {
             RowSet::Packed(shards) => match pack(row) {
                 Some(k) => {
                     let h = mix(k);
-                    shards[shard(h, shards.len())]
-                        .find(h, |&x| x == k)
-                        .is_some()
+                    shards[shard(h, shards.len())].contains(h, k)
                 }
                 // A row that does not pack is not in a set of rows that all do.
                 None => false,
@@ -363,7 +486,7 @@ impl Table {
             c.clear();
         }
         match &mut self.set {
-            RowSet::Packed(shards) => shards.iter_mut().for_each(HashTable::clear),
+            RowSet::Packed(shards) => shards.iter_mut().for_each(KeySet::clear),
             RowSet::Ids(_) => self.set = RowSet::default(),
         }
         self.len = 0;
