@@ -1,6 +1,8 @@
 //! Fixed-width relations for the JIT backend: the interner that turns values into 64-bit words
 //! (encoding in [`super::abi`]), tables that keep each column in its own vector of words with a
-//! hash set of row numbers for deduplication, and chained hash indexes over some columns.
+//! deduplication set (of the rows themselves, packed into one word, when they fit; of row
+//! numbers otherwise), and chained hash indexes over some columns (arrays for small integer
+//! keys).
 //!
 //! Tables only grow, except when the driver clears or moves them; each such reset bumps the
 //! table's `epoch`, so an index knows to rebuild itself, and otherwise an index catches up by
