@@ -60,6 +60,59 @@ pub fn lower(plan: &Plan) -> KernelPlan {
     l.out
 }
 
+/// Moves existence tests and equality checks out of loops that bind nothing they read, so
+/// that a row failing them is dropped before the inner loops run for it (`[?e :name "Ivan"]
+/// [?e :last-name ?l] [?e :sex "male"]` tests the sex before probing the last name). Both have
+/// no effects and cannot fail, so where they run changes no answer; filters, which call the
+/// stdlib and may fail, stay where the plan put them. The first operation stays a loop.
+fn hoist_tests(ops: &mut [Op]) {
+    fn reads(op: &Op) -> Vec<Reg> {
+        let terms: Vec<&Term> = match op {
+            Op::Exists { key, .. } => key.iter().collect(),
+            Op::Same(a, b) => vec![a, b],
+            _ => Vec::new(),
+        };
+        terms
+            .into_iter()
+            .filter_map(|t| match t {
+                Term::Reg(r) => Some(*r),
+                Term::Const(_) => None,
+            })
+            .collect()
+    }
+    fn binds(op: &Op) -> Vec<Reg> {
+        match op {
+            Op::Scan { cols, .. } | Op::Probe { cols, .. } => cols
+                .iter()
+                .filter_map(|b| match b {
+                    Bind::Store(r) => Some(*r),
+                    _ => None,
+                })
+                .collect(),
+            Op::Map { outs, .. } => outs.iter().flatten().copied().collect(),
+            _ => Vec::new(),
+        }
+    }
+    let mut changed = true;
+    while changed {
+        changed = false;
+        for i in 2..ops.len() {
+            let test = matches!(ops[i], Op::Exists { .. } | Op::Same(..));
+            let is_loop = matches!(
+                ops[i - 1],
+                Op::Scan { .. } | Op::Probe { .. } | Op::Map { .. }
+            );
+            if test && is_loop && {
+                let bound = binds(&ops[i - 1]);
+                reads(&ops[i]).iter().all(|r| !bound.contains(r))
+            } {
+                ops.swap(i - 1, i);
+                changed = true;
+            }
+        }
+    }
+}
+
 /// Removes the indexes no kernel reads any more (after `fuse_new_rows`) and renumbers the
 /// rest in order.
 fn drop_unused_indexes(plan: &mut KernelPlan) {
@@ -438,6 +491,7 @@ impl Lowering<'_> {
         let mut ops = p.ops;
         self.prune(&mut ops, &emit);
         self.probes_to_tests(&mut ops);
+        hoist_tests(&mut ops);
         let id = KernelId(self.out.kernels.len() as u32);
         self.out.kernels.push(Kernel {
             target,
