@@ -63,8 +63,9 @@ pub fn lower(plan: &Plan) -> KernelPlan {
 /// Moves existence tests and equality checks out of loops that bind nothing they read, so
 /// that a row failing them is dropped before the inner loops run for it (`[?e :name "Ivan"]
 /// [?e :last-name ?l] [?e :sex "male"]` tests the sex before probing the last name). Both have
-/// no effects and cannot fail, so where they run changes no answer; filters, which call the
-/// stdlib and may fail, stay where the plan put them. The first operation stays a loop.
+/// no effects and cannot fail, so where they run changes no answer; filters and maps, which
+/// call the stdlib and may fail, stay where the plan put them and keep seeing the rows they
+/// saw (a test never moves past one). The first operation stays a loop.
 fn hoist_tests(ops: &mut [Op]) {
     fn reads(op: &Op) -> Vec<Reg> {
         let terms: Vec<&Term> = match op {
@@ -89,7 +90,6 @@ fn hoist_tests(ops: &mut [Op]) {
                     _ => None,
                 })
                 .collect(),
-            Op::Map { outs, .. } => outs.iter().flatten().copied().collect(),
             _ => Vec::new(),
         }
     }
@@ -98,10 +98,8 @@ fn hoist_tests(ops: &mut [Op]) {
         changed = false;
         for i in 2..ops.len() {
             let test = matches!(ops[i], Op::Exists { .. } | Op::Same(..));
-            let is_loop = matches!(
-                ops[i - 1],
-                Op::Scan { .. } | Op::Probe { .. } | Op::Map { .. }
-            );
+            // Not past a map: its call may fail, and must see every row the plan gives it.
+            let is_loop = matches!(ops[i - 1], Op::Scan { .. } | Op::Probe { .. });
             if test && is_loop && {
                 let bound = binds(&ops[i - 1]);
                 reads(&ops[i]).iter().all(|r| !bound.contains(r))
