@@ -43,6 +43,13 @@ pub enum Param {
     Next(IndexId),
     /// A constant that is not an inline integer, encoded.
     Const(Value),
+    /// For an index over one column kept as an array (small integer keys): the number of
+    /// array slots (0 when the index is a hash index), the word of slot 0, and the array of
+    /// first rows (`*const u32`). A probe then reads `heads[(key - base) / 2]` itself when the
+    /// key is even and in range, and calls `pomo_probe` only for a hash index.
+    DenseLen(IndexId),
+    DenseBase(IndexId),
+    DenseHeads(IndexId),
 }
 
 /// The parameters of a kernel, in order: for each operation, what it reads.
@@ -94,6 +101,11 @@ pub fn layout(plan: &KernelPlan, k: KernelId) -> Vec<Param> {
             Op::Probe { index, key, cols } => {
                 let slot = plan.indexes[index.0 as usize].slot;
                 add(Param::Next(*index), &mut out);
+                if key.len() == 1 {
+                    add(Param::DenseLen(*index), &mut out);
+                    add(Param::DenseBase(*index), &mut out);
+                    add(Param::DenseHeads(*index), &mut out);
+                }
                 key.iter().for_each(|t| term(t, &mut out));
                 binds(slot, cols, &mut out);
             }

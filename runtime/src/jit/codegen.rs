@@ -466,9 +466,7 @@ impl<M: Module> Gen<'_, '_, M> {
             // key up here once instead of once per row of those loops.
             for &j in hoisted.get(&i).into_iter().flatten() {
                 if let Op::Probe { index, key, .. } = &kernel.ops[j] {
-                    let keyp = self.store_terms(key)?;
-                    let id = self.b.ins().iconst(types::I32, i64::from(index.0));
-                    let first = self.call(PROBE, &[id, keyp]);
+                    let first = self.probe_head(*index, key)?;
                     let var = self.b.declare_var(types::I32);
                     self.b.def_var(var, first);
                     heads[j] = Some(var);
@@ -490,11 +488,7 @@ impl<M: Module> Gen<'_, '_, M> {
                     let bases = self.bases(slot, cols)?;
                     let first = match heads[i] {
                         Some(h) => self.b.use_var(h),
-                        None => {
-                            let keyp = self.store_terms(key)?;
-                            let id = self.b.ins().iconst(types::I32, i64::from(index.0));
-                            self.call(PROBE, &[id, keyp])
-                        }
+                        None => self.probe_head(*index, key)?,
                     };
                     let var = self.b.declare_var(types::I32);
                     self.b.def_var(var, first);
@@ -841,6 +835,59 @@ impl<M: Module> Gen<'_, '_, M> {
             .ok_or_else(|| format!("jit: parameter {p:?} missing from the layout"))
     }
 
+    /// The first row of an index's chain for a key (an I32, [`NONE`] for none). A one-column
+    /// key reads the index's array itself when the index is dense (the run says so through
+    /// `DenseLen`), and calls `pomo_probe` otherwise.
+    fn probe_head(&mut self, index: IndexId, key: &[Term]) -> Result<Val, String> {
+        let id = self.b.ins().iconst(types::I32, i64::from(index.0));
+        if key.len() != 1 {
+            let keyp = self.store_terms(key)?;
+            return Ok(self.call(PROBE, &[id, keyp]));
+        }
+        let len = self.param(&Param::DenseLen(index))?;
+        let base = self.param(&Param::DenseBase(index))?;
+        let heads = self.param(&Param::DenseHeads(index))?;
+        let k = self.term(&key[0])?;
+        let (dense, inside, read, none, helper) = (
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+            self.b.create_block(),
+        );
+        let join = self.b.create_block();
+        self.b.append_block_param(join, types::I32);
+        self.b.ins().brif(len, dense, &[], helper, &[]);
+
+        self.b.switch_to_block(dense);
+        let d = self.b.ins().isub(k, base);
+        let odd = self.b.ins().band_imm_u(d, 1);
+        self.b.ins().brif(odd, none, &[], inside, &[]);
+
+        self.b.switch_to_block(inside);
+        let slot = self.b.ins().ushr_imm_u(d, 1);
+        let fits = self.b.ins().icmp(IntCC::UnsignedLessThan, slot, len);
+        self.b.ins().brif(fits, read, &[], none, &[]);
+
+        self.b.switch_to_block(read);
+        let off = self.b.ins().ishl_imm_u(slot, 2);
+        let addr = self.b.ins().iadd(heads, off);
+        let h = self.b.ins().load(types::I32, flags(), addr, 0);
+        self.b.ins().jump(join, &[h.into()]);
+
+        self.b.switch_to_block(none);
+        let nothing = self.b.ins().iconst(types::I32, i64::from(NONE as i32));
+        self.b.ins().jump(join, &[nothing.into()]);
+
+        self.b.switch_to_block(helper);
+        let keyp = self.store_terms(key)?;
+        let r = self.call(PROBE, &[id, keyp]);
+        self.b.ins().jump(join, &[r.into()]);
+
+        self.b.switch_to_block(join);
+        Ok(self.b.block_params(join)[0])
+    }
+
     /// Calls helper `h` with the context followed by `args`; returns its result.
     fn call(&mut self, h: usize, args: &[Val]) -> Val {
         let f = match self.helper_refs[h] {
@@ -979,6 +1026,8 @@ mod tests {
                     Param::Col(s, c) => self.cols[s.0 as usize][*c].as_ptr() as u64,
                     Param::Next(i) => self.indexes[i.0 as usize].next.as_ptr() as u64,
                     Param::Const(v) => self.word(v),
+                    // The mock's indexes are hash maps: every probe calls the helper.
+                    Param::DenseLen(_) | Param::DenseBase(_) | Param::DenseHeads(_) => 0,
                 })
                 .collect()
         }

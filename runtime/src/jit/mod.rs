@@ -624,6 +624,9 @@ impl<'a> Run<'a> {
                         Param::Col(s, c) => self.tables[s.0 as usize].cols[*c].as_ptr() as u64,
                         Param::Next(i) => self.indexes[i.0 as usize].next.as_ptr() as u64,
                         Param::Const(v) => self.jit.interner.encode(v),
+                        Param::DenseLen(i) => self.indexes[i.0 as usize].dense_parts().0,
+                        Param::DenseBase(i) => self.indexes[i.0 as usize].dense_parts().1,
+                        Param::DenseHeads(i) => self.indexes[i.0 as usize].dense_parts().2,
                     });
                 }
                 // SAFETY: the kernel reads the tables and index chains whose pointers are in

@@ -565,6 +565,15 @@ impl Index {
         }
     }
 
+    /// The dense form's slot count, base word and heads (`(0, 0, null)` for a hash index), for
+    /// compiled probes that read the array themselves.
+    pub fn dense_parts(&self) -> (u64, u64, u64) {
+        match &self.dense {
+            Some(d) => (d.heads.len() as u64, d.base, d.heads.as_ptr() as u64),
+            None => (0, 0, 0),
+        }
+    }
+
     /// Whether the index covers every row of the table as it is.
     pub fn is_synced(&self, t: &Table) -> bool {
         self.epoch == t.epoch && self.done == t.len
