@@ -1,6 +1,7 @@
 //! Bad input never panics: every corpus case, cut short at many points and with single bytes
-//! replaced, goes through the whole pipeline (with plan validation) and either compiles or
-//! returns diagnostics that each carry a code and a span inside the source.
+//! replaced, goes through the whole pipeline (with plan validation, and the JIT's code
+//! generator for what compiles) and either compiles or returns diagnostics that each carry a
+//! code and a span inside the source.
 
 use pomo::{Input, Options};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -64,6 +65,13 @@ fn corrupted_corpus_inputs_never_panic() {
                 let Ok(result) = result else {
                     panic!("{name}: the pipeline panicked on:\n{v}")
                 };
+                // A plan that compiles also goes through the JIT's code generator.
+                if let Ok(c) = &result {
+                    let clif = catch_unwind(AssertUnwindSafe(|| {
+                        pomo::runtime::jit::codegen::clif_text(&c.kernel)
+                    }));
+                    assert!(clif.is_ok(), "{name}: the code generator panicked on:\n{v}");
+                }
                 if let Err(diags) = result {
                     assert!(!diags.is_empty(), "{name}: failure without a diagnostic");
                     for d in &diags {
