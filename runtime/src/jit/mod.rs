@@ -870,14 +870,13 @@ impl<'a> Run<'a> {
         }
     }
 
-    fn decode_args(&self, call: CallId, args: &[u64]) -> Vec<Value> {
-        let _ = call;
-        args.iter().map(|w| self.jit.interner.decode(*w)).collect()
+    fn decode(&self, words: &[u64]) -> Vec<Value> {
+        words.iter().map(|w| self.jit.interner.decode(*w)).collect()
     }
 
     fn test(&mut self, call: CallId, args: &[u64]) -> Result<bool, EvalError> {
         let c = &self.plan.calls[call.0 as usize];
-        let tuple = self.decode_args(call, args);
+        let tuple = self.decode(args);
         let f = self.tests[call.0 as usize]
             .as_ref()
             .ok_or_else(|| err("a map call used as a test"))?;
@@ -889,7 +888,7 @@ impl<'a> Run<'a> {
         let CallKind::Map { bind, rhs } = &c.kind else {
             return Err(err("a test call used as a map"));
         };
-        let tuple = self.decode_args(call, args);
+        let tuple = self.decode(args);
         let rows = self.ev.map_tuple(bind, rhs, &c.schema, &tuple)?;
         Ok(rows
             .iter()
@@ -1052,8 +1051,8 @@ extern "C" fn pomo_exists(ctx: *mut std::ffi::c_void, index: u32, key: *const u6
 
 extern "C" fn pomo_insert(ctx: *mut std::ffi::c_void, slot: u32, row: *const u64) -> u32 {
     let run = unsafe { run_of(ctx) };
+    // The slot is the kernel's target, which the run already holds.
     let row = words(row, run.plan.slots[slot as usize].arity());
-    let _ = slot;
     run.queue(row);
     1
 }
