@@ -63,6 +63,9 @@ fn golden_stages() {
         insta::assert_snapshot!("ra", c.stage_text(Stage::Ra));
         insta::assert_snapshot!("flow", c.stage_text(Stage::Flow));
         insta::assert_snapshot!("kernel", c.stage_text(Stage::Kernel));
+        if let Err(m) = c.kernel.validate() {
+            panic!("{}: the kernel plan does not validate: {m}", path.display());
+        }
         // The CLIF the JIT compiles the kernels to (STYLE.md 9: CLIF is a golden stage too).
         let clif = pomo::runtime::jit::codegen::clif_text(&c.kernel)
             .unwrap_or_else(|e| panic!("{}: no CLIF: {e}", path.display()));

@@ -179,6 +179,9 @@ impl Jit {
         env: &Env,
         bases: &BTreeMap<String, Vec<Vec<Value>>>,
     ) -> Result<Outcome, EvalError> {
+        // The native code trusts the plan's ids and its no-read-of-the-target rule.
+        plan.validate()
+            .map_err(|m| err(format!("invalid kernel plan: {m}")))?;
         let mut run = Run::new(self, plan, env, bases)?;
         for st in &plan.strata {
             run.stmts(&st.stmts)?;

@@ -214,6 +214,185 @@ pub struct KernelPlan {
 }
 
 impl KernelPlan {
+    /// Checks what the JIT runtime relies on before it runs a plan's native code: every id is
+    /// in range; index keys, binds and rows fit their slots' arities; registers are bound (by
+    /// an earlier loop or map of the kernel) before they are read and are below `regs`; calls
+    /// get as many arguments as their schema names; a map binds as many outputs as its binding
+    /// has attributes; and no kernel reads its target or its `also` slot (the runtime writes
+    /// them while the kernel holds pointers into the slots it reads). A plan from the compiler
+    /// always passes; one read from elsewhere (an artifact) may not.
+    pub fn validate(&self) -> Result<(), String> {
+        let slots = self.slots.len();
+        let slot_ok = |s: SlotId| (s.0 as usize) < slots;
+        for (i, ix) in self.indexes.iter().enumerate() {
+            if !slot_ok(ix.slot) {
+                return Err(format!(
+                    "index i{i} reads slot s{}, which does not exist",
+                    ix.slot.0
+                ));
+            }
+            let arity = self.slot(ix.slot).arity();
+            if ix.key.iter().any(|&c| c >= arity) {
+                return Err(format!(
+                    "index i{i} keys on a column its slot does not have"
+                ));
+            }
+        }
+        for (i, c) in self.calls.iter().enumerate() {
+            if c.args.len() != c.schema.len() {
+                return Err(format!(
+                    "call c{i} has {} arguments for {} names",
+                    c.args.len(),
+                    c.schema.len()
+                ));
+            }
+        }
+        for (n, k) in self.kernels.iter().enumerate() {
+            let bad = |m: &str| Err(format!("kernel k{n}: {m}"));
+            if !slot_ok(k.target) || k.also.is_some_and(|a| !slot_ok(a)) {
+                return bad("writes a slot that does not exist");
+            }
+            if k.emit.len() != self.slot(k.target).arity() {
+                return bad("inserts rows of the wrong width");
+            }
+            if let Some(a) = k.also
+                && (self.slot(a).arity() != k.emit.len() || a == k.target)
+            {
+                return bad("appends new rows to a slot of the wrong width");
+            }
+            let mut bound = vec![false; k.regs as usize];
+            let read = |t: &Term, bound: &[bool]| match t {
+                Term::Reg(r) => bound.get(*r as usize).copied().unwrap_or(false),
+                Term::Const(_) => true,
+            };
+            for op in &k.ops {
+                let (index, key) = match op {
+                    Op::Probe { index, key, .. } | Op::Exists { index, key, .. } => {
+                        (Some(*index), Some(key))
+                    }
+                    _ => (None, None),
+                };
+                if let (Some(ix), Some(key)) = (index, key) {
+                    let Some(decl) = self.indexes.get(ix.0 as usize) else {
+                        return bad("probes an index that does not exist");
+                    };
+                    if decl.key.len() != key.len() || !key.iter().all(|t| read(t, &bound)) {
+                        return bad("probes with a key that does not fit or is not bound");
+                    }
+                }
+                let store = |cols: &[Bind], slot: SlotId, bound: &mut Vec<bool>| {
+                    if cols.len() != self.slot(slot).arity() {
+                        return false;
+                    }
+                    for b in cols {
+                        match b {
+                            Bind::Store(r) if (*r as usize) < bound.len() => {
+                                bound[*r as usize] = true
+                            }
+                            Bind::Store(_) => return false,
+                            Bind::Check(t) if !read(t, bound) => return false,
+                            _ => {}
+                        }
+                    }
+                    true
+                };
+                let ok = match op {
+                    Op::Scan { slot, cols } => slot_ok(*slot) && store(cols, *slot, &mut bound),
+                    Op::Probe { index, cols, .. } => {
+                        store(cols, self.indexes[index.0 as usize].slot, &mut bound)
+                    }
+                    Op::Exists { .. } => true,
+                    Op::Same(a, b) => read(a, &bound) && read(b, &bound),
+                    Op::Filter { disjuncts } => disjuncts.iter().flatten().all(|l| {
+                        self.calls.get(l.call.0 as usize).is_some_and(|c| {
+                            c.args.iter().all(|t| read(t, &bound))
+                                && matches!(c.kind, CallKind::Test(_))
+                        }) && l
+                            .cmp
+                            .as_ref()
+                            .is_none_or(|(_, a, b)| read(a, &bound) && read(b, &bound))
+                    }),
+                    Op::Map { call, outs } => match self.calls.get(call.0 as usize) {
+                        Some(Call {
+                            kind: CallKind::Map { bind, .. },
+                            args,
+                            ..
+                        }) if args.iter().all(|t| read(t, &bound))
+                            && outs.len() == bind.attrs().len() =>
+                        {
+                            outs.iter().flatten().all(|r| {
+                                let fits = (*r as usize) < bound.len();
+                                if fits {
+                                    bound[*r as usize] = true;
+                                }
+                                fits
+                            })
+                        }
+                        _ => false,
+                    },
+                };
+                if !ok {
+                    return bad("an operation reads an unbound register or does not fit its slot");
+                }
+            }
+            if !k.emit.iter().all(|t| read(t, &bound)) {
+                return bad("inserts an unbound register");
+            }
+            let reads = self.kernel_reads(k);
+            if reads.contains(&k.target) || k.also.is_some_and(|a| reads.contains(&a)) {
+                return bad("reads the slot it writes");
+            }
+        }
+        for st in &self.strata {
+            self.validate_stmts(&st.stmts)?;
+        }
+        Ok(())
+    }
+
+    fn validate_stmts(&self, stmts: &[Stmt]) -> Result<(), String> {
+        let slot_ok = |s: &SlotId| (s.0 as usize) < self.slots.len();
+        let same_width = |a: &SlotId, b: &SlotId| {
+            slot_ok(a) && slot_ok(b) && self.slot(*a).arity() == self.slot(*b).arity()
+        };
+        for s in stmts {
+            let ok = match s {
+                Stmt::Clear(x) => slot_ok(x),
+                Stmt::Run(k) => (k.0 as usize) < self.kernels.len(),
+                Stmt::Union { target, source } | Stmt::Move { target, source } => {
+                    same_width(target, source) && target != source
+                }
+                Stmt::GroupBy {
+                    input,
+                    keys,
+                    aggs,
+                    target,
+                } => {
+                    slot_ok(input)
+                        && slot_ok(target)
+                        && keys.iter().all(|&c| c < self.slot(*input).arity())
+                        && self.slot(*target).arity() == keys.len() + aggs.len()
+                }
+                Stmt::Loop {
+                    body,
+                    until,
+                    partition,
+                } => {
+                    self.validate_stmts(body)?;
+                    until.iter().all(slot_ok)
+                        && partition.as_ref().is_none_or(|p| {
+                            same_width(&p.total, &p.delta)
+                                && p.total != p.delta
+                                && p.col < self.slot(p.total).arity()
+                        })
+                }
+            };
+            if !ok {
+                return Err(format!("statement {s:?} names slots that do not fit"));
+            }
+        }
+        Ok(())
+    }
+
     pub fn slot(&self, s: SlotId) -> &Slot {
         &self.slots[s.0 as usize]
     }
@@ -519,5 +698,80 @@ impl fmt::Display for KernelPlan {
             out.push_str("}\n");
         }
         f.write_str(&out)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// A plan of two two-column slots and one kernel with these operations and emit.
+    fn check(ops: Vec<Op>, emit: Vec<Term>, target: u32, expect_ok: bool) {
+        let slot = |name: &str| Slot {
+            kind: SlotKind::Rel {
+                name: name.into(),
+                version: Version::Total,
+            },
+            attrs: vec!["a".into(), "b".into()],
+        };
+        let plan = KernelPlan {
+            slots: vec![slot("r"), slot("s")],
+            kernels: vec![Kernel {
+                target: SlotId(target),
+                also: None,
+                regs: 2,
+                ops,
+                emit,
+            }],
+            strata: vec![Stratum {
+                recursive: false,
+                stmts: vec![Stmt::Run(KernelId(0))],
+            }],
+            ..KernelPlan::default()
+        };
+        assert_eq!(plan.validate().is_ok(), expect_ok, "{:?}", plan.validate());
+    }
+
+    fn scan(slot: u32) -> Op {
+        Op::Scan {
+            slot: SlotId(slot),
+            cols: vec![Bind::Store(0), Bind::Store(1)],
+        }
+    }
+
+    #[test]
+    fn a_copy_validates() {
+        check(vec![scan(0)], vec![Term::Reg(1), Term::Reg(0)], 1, true);
+    }
+
+    #[test]
+    fn a_kernel_may_not_read_its_target() {
+        check(vec![scan(1)], vec![Term::Reg(0), Term::Reg(1)], 1, false);
+    }
+
+    #[test]
+    fn registers_are_bound_before_they_are_read() {
+        check(
+            vec![Op::Same(Term::Reg(0), Term::Reg(1)), scan(0)],
+            vec![Term::Reg(0), Term::Reg(1)],
+            1,
+            false,
+        );
+        check(vec![scan(0)], vec![Term::Reg(0), Term::Reg(7)], 1, false);
+    }
+
+    #[test]
+    fn rows_fit_their_slots() {
+        check(vec![scan(0)], vec![Term::Reg(0)], 1, false);
+        check(
+            vec![Op::Scan {
+                slot: SlotId(0),
+                cols: vec![Bind::Store(0)],
+            }],
+            vec![Term::Reg(0), Term::Reg(0)],
+            1,
+            false,
+        );
+        check(vec![scan(5)], vec![Term::Reg(0), Term::Reg(1)], 1, false);
     }
 }
