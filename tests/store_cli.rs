@@ -303,3 +303,17 @@ fn query_on_every_engine_gives_the_reference_answer() {
     );
     assert_eq!(out.status.code(), Some(2), "the jit runs in one process");
 }
+
+#[test]
+fn a_collection_source_matches_numbers_by_value_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = "[:find ?e :in $ $2 :where [$2 ?e :a 2]]";
+    let coll = "[[1 :a 2.0] [2 :a 2] [3 :a 3]]";
+    for engine in ["reference", "jit", "dataflow"] {
+        let out = ok(&pomo(
+            dir.path(),
+            &["query", "-e", q, "--in", coll, "--engine", engine],
+        ));
+        assert_eq!(out.trim(), "#{[1] [2]}", "{engine}");
+    }
+}
