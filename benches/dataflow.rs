@@ -190,13 +190,60 @@ fn main() {
     let run_peer = |args: Vec<String>| a.peer.as_ref().map(|p| peer(p, &args)).unwrap_or_default();
     let want = |w: &str| a.only.iter().any(|x| x == w);
 
-    if want("tc") {
-        let data = read_pairs(&a.data.join("tc_rand.tsv"));
-        for workers in [1, 2] {
-            let (ours, card) = ours_batch(TC, "edge", "path", &data, workers, a.reps);
+    // The batch workloads: --only name, program, base and result relations, data file, the
+    // peer's mode, label, worker counts.
+    type Batch<'a> = (
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a str,
+        &'a [usize],
+    );
+    let batches: [Batch; 3] = [
+        (
+            "tc",
+            TC,
+            "edge",
+            "path",
+            "tc_rand.tsv",
+            "tc",
+            "1a tc random",
+            &[1, 2],
+        ),
+        (
+            "chain",
+            TC,
+            "edge",
+            "path",
+            "tc_chain.tsv",
+            "tc",
+            "1b tc chain",
+            &[1],
+        ),
+        (
+            "sg",
+            SG,
+            "par",
+            "sg",
+            "sg_tree.tsv",
+            "sg",
+            "2 same-generation",
+            &[1],
+        ),
+    ];
+    for (name, program, rel, out, file_name, mode, label, workers) in batches {
+        if !want(name) {
+            continue;
+        }
+        let data = read_pairs(&a.data.join(file_name));
+        for &workers in workers {
+            let (ours, card) = ours_batch(program, rel, out, &data, workers, a.reps);
             let theirs = run_peer(vec![
-                "tc".into(),
-                file("tc_rand.tsv"),
+                mode.into(),
+                file(file_name),
                 a.reps.to_string(),
                 workers.to_string(),
             ]);
@@ -205,7 +252,7 @@ fn main() {
             }
             report(
                 &format!(
-                    "1a tc random, {workers} worker{}",
+                    "{label}, {workers} worker{}",
                     if workers > 1 { "s" } else { "" }
                 ),
                 ours,
@@ -213,38 +260,6 @@ fn main() {
                 theirs.first().map(|p| p.1),
             );
         }
-    }
-    if want("chain") {
-        let data = read_pairs(&a.data.join("tc_chain.tsv"));
-        let (ours, card) = ours_batch(TC, "edge", "path", &data, 1, a.reps);
-        let theirs = run_peer(vec![
-            "tc".into(),
-            file("tc_chain.tsv"),
-            a.reps.to_string(),
-            "1".into(),
-        ]);
-        report(
-            "1b tc chain, 1 worker",
-            ours,
-            card,
-            theirs.first().map(|p| p.1),
-        );
-    }
-    if want("sg") {
-        let data = read_pairs(&a.data.join("sg_tree.tsv"));
-        let (ours, card) = ours_batch(SG, "par", "sg", &data, 1, a.reps);
-        let theirs = run_peer(vec![
-            "sg".into(),
-            file("sg_tree.tsv"),
-            a.reps.to_string(),
-            "1".into(),
-        ]);
-        report(
-            "2 same-generation, 1 worker",
-            ours,
-            card,
-            theirs.first().map(|p| p.1),
-        );
     }
     for (workload, file_name, label) in [
         ("incr", "tc_rand", "random"),

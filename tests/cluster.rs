@@ -9,6 +9,16 @@ fn pomo() -> Command {
     Command::new(env!("CARGO_BIN_EXE_pomo"))
 }
 
+/// A finished command's output, after checking that it succeeded (its stderr otherwise).
+fn succeeded(out: Output) -> Output {
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    out
+}
+
 fn free_port() -> u16 {
     std::net::TcpListener::bind("127.0.0.1:0")
         .unwrap()
@@ -51,16 +61,13 @@ fn setup(dir: &Path) -> std::path::PathBuf {
     let file = dir.join("tx.edn");
     std::fs::write(&file, tx).unwrap();
     let db = dir.join("db");
-    let out = pomo()
-        .args(["transact", "--db"])
-        .arg(&db)
-        .arg(&file)
-        .output()
-        .unwrap();
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+    succeeded(
+        pomo()
+            .args(["transact", "--db"])
+            .arg(&db)
+            .arg(&file)
+            .output()
+            .unwrap(),
     );
     let q = dir.join("tc.pomo");
     std::fs::write(
@@ -79,19 +86,16 @@ fn two_processes_on_loopback_agree_with_one() {
     let dir = tempfile::tempdir().unwrap();
     let db = setup(dir.path());
     let q = dir.path().join("tc.pomo");
-    let one = pomo()
-        .args(["query", "--engine", "dataflow", "--db"])
-        .arg(&db)
-        .arg(&q)
-        .output()
-        .unwrap();
-    assert!(
-        one.status.success(),
-        "{}",
-        String::from_utf8_lossy(&one.stderr)
+    let one = succeeded(
+        pomo()
+            .args(["query", "--engine", "dataflow", "--db"])
+            .arg(&db)
+            .arg(&q)
+            .output()
+            .unwrap(),
     );
     let reference = pomo()
-        .args(["query", "--db"])
+        .args(["query", "--engine", "reference", "--db"])
         .arg(&db)
         .arg(&q)
         .output()
@@ -128,18 +132,8 @@ fn two_processes_on_loopback_agree_with_one() {
     let p1 = spawn(1);
     let p0 = spawn(0);
     let limit = Duration::from_secs(120);
-    let out0 = wait(p0, limit);
-    let out1 = wait(p1, limit);
-    assert!(
-        out0.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out0.stderr)
-    );
-    assert!(
-        out1.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out1.stderr)
-    );
+    let out0 = succeeded(wait(p0, limit));
+    let out1 = succeeded(wait(p1, limit));
     // Process 0 prints the whole answer, without timely's connection messages; process 1
     // prints nothing.
     assert_eq!(
@@ -155,18 +149,15 @@ fn two_workers_agree_with_one() {
     let db = setup(dir.path());
     let q = dir.path().join("tc.pomo");
     let run = |w: &str| {
-        let out = pomo()
-            .args(["query", "--engine", "dataflow", "--workers", w, "--db"])
-            .arg(&db)
-            .arg(&q)
-            .output()
-            .unwrap();
-        assert!(
-            out.status.success(),
-            "{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        out.stdout
+        succeeded(
+            pomo()
+                .args(["query", "--engine", "dataflow", "--workers", w, "--db"])
+                .arg(&db)
+                .arg(&q)
+                .output()
+                .unwrap(),
+        )
+        .stdout
     };
     assert_eq!(run("1"), run("2"));
 }

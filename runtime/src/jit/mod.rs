@@ -942,8 +942,8 @@ fn load_slot(
                         })
                         .filter(|_| matches!(d.kind, RelKind::Base));
                     if let Some(db) = db {
+                        // No constants: the whole view (distinct from any `View` slot's key).
                         let key: ViewKey = (db.cache_key(), name.clone(), Vec::new());
-                        let key = (key.0, key.1, vec![("*".to_string(), Value::Nil)]);
                         if let Some((_, t)) = jit.views.get(&key) {
                             return Ok((t.clone(), Some(key)));
                         }

@@ -107,6 +107,21 @@ struct KeySet {
 /// The mark of a free slot.
 const EMPTY: u64 = u64::MAX;
 
+/// Linear probing from a hash's slot: `Ok` with the slot holding the key, or `Err` with the
+/// free slot where it would go. The table is never full (it grows at 70 %).
+#[inline]
+fn probe(slots: &[u64], h: u64, k: u64) -> Result<usize, usize> {
+    let mask = slots.len() - 1;
+    let mut i = (h as usize) & mask;
+    loop {
+        match slots[i] {
+            s if s == k => return Ok(i),
+            EMPTY => return Err(i),
+            _ => i = (i + 1) & mask,
+        }
+    }
+}
+
 impl KeySet {
     fn len(&self) -> usize {
         self.len
@@ -133,19 +148,13 @@ impl KeySet {
         if (self.len + 1) * 10 > self.slots.len() * 7 {
             self.grow();
         }
-        let mask = self.slots.len() - 1;
-        let mut i = (h as usize) & mask;
-        loop {
-            let s = self.slots[i];
-            if s == k {
-                return false;
-            }
-            if s == EMPTY {
+        match probe(&self.slots, h, k) {
+            Ok(_) => false,
+            Err(i) => {
                 self.slots[i] = k;
                 self.len += 1;
-                return true;
+                true
             }
-            i = (i + 1) & mask;
         }
     }
 
@@ -154,21 +163,7 @@ impl KeySet {
         if k == EMPTY {
             return self.has_empty;
         }
-        if self.slots.is_empty() {
-            return false;
-        }
-        let mask = self.slots.len() - 1;
-        let mut i = (h as usize) & mask;
-        loop {
-            let s = self.slots[i];
-            if s == k {
-                return true;
-            }
-            if s == EMPTY {
-                return false;
-            }
-            i = (i + 1) & mask;
-        }
+        !self.slots.is_empty() && probe(&self.slots, h, k).is_ok()
     }
 
     #[inline]
@@ -190,13 +185,10 @@ impl KeySet {
     fn grow(&mut self) {
         let cap = (self.slots.len() * 2).max(16);
         let old = std::mem::replace(&mut self.slots, vec![EMPTY; cap]);
-        let mask = cap - 1;
         for k in old.into_iter().filter(|&k| k != EMPTY) {
-            let mut i = (mix(k) as usize) & mask;
-            while self.slots[i] != EMPTY {
-                i = (i + 1) & mask;
+            if let Err(i) = probe(&self.slots, mix(k), k) {
+                self.slots[i] = k;
             }
-            self.slots[i] = k;
         }
     }
 
