@@ -15,6 +15,8 @@
 pub mod conformance;
 pub mod edn_data;
 pub mod query;
+pub mod slt;
+pub mod sql;
 
 pub use pomo_compiler as compiler;
 pub use pomo_compiler::explain::{

@@ -81,35 +81,43 @@ impl std::fmt::Display for QueryError {
 
 /// Compiles a query for running.
 pub fn prepare(input: &Input<'_>, opts: &Options) -> Result<PreparedQuery, Vec<Diagnostic>> {
-    let compilation = crate::compile(input, opts)?;
-    let slots = match &compilation.ast {
-        Ast::Edn { query, .. } => query
-            .inputs
-            .iter()
-            .enumerate()
-            .map(|(i, x)| match x {
-                InElem::Source(s) => Slot::Source(s.name.clone()),
-                InElem::Rules(_) => Slot::Rules,
-                InElem::Binding(Binding::Blank(_)) => Slot::Ignore,
-                InElem::Binding(_) => Slot::Relation(format!("in{i}")),
-            })
-            .collect(),
-        // A PomoLogic program reads the store as `$` and takes its inputs in declaration order.
-        Ast::Logic(_) => std::iter::once(Slot::Source("$".into()))
-            .chain(
-                compilation
-                    .plan
-                    .relations
-                    .iter()
-                    .filter(|r| matches!(r.kind, RelKind::Input(_)))
-                    .map(|r| Slot::Relation(r.name.clone())),
-            )
-            .collect(),
-    };
-    Ok(PreparedQuery { compilation, slots })
+    Ok(PreparedQuery::from_compilation(crate::compile(
+        input, opts,
+    )?))
 }
 
 impl PreparedQuery {
+    /// A compiled query, ready to run.
+    pub fn from_compilation(compilation: Compilation) -> PreparedQuery {
+        let slots = match &compilation.ast {
+            Ast::Edn { query, .. } => query
+                .inputs
+                .iter()
+                .enumerate()
+                .map(|(i, x)| match x {
+                    InElem::Source(s) => Slot::Source(s.name.clone()),
+                    InElem::Rules(_) => Slot::Rules,
+                    InElem::Binding(Binding::Blank(_)) => Slot::Ignore,
+                    InElem::Binding(_) => Slot::Relation(format!("in{i}")),
+                })
+                .collect(),
+            // A PomoLogic program reads the store as `$` and takes its inputs in declaration order.
+            Ast::Logic(_) => std::iter::once(Slot::Source("$".into()))
+                .chain(
+                    compilation
+                        .plan
+                        .relations
+                        .iter()
+                        .filter(|r| matches!(r.kind, RelKind::Input(_)))
+                        .map(|r| Slot::Relation(r.name.clone())),
+                )
+                .collect(),
+            // SQL reads the store as `$` and takes no inputs.
+            Ast::Sql { .. } => vec![Slot::Source("$".into())],
+        };
+        PreparedQuery { compilation, slots }
+    }
+
     /// How many arguments the query takes (its `:in` list).
     pub fn arity(&self) -> usize {
         self.slots.len()
@@ -243,6 +251,7 @@ impl PreparedQuery {
             && spec.with.is_empty()
             && spec.ret.is_none()
             && spec.pulls.is_empty()
+            && spec.sql.is_none()
             && let Some(rows) = jit.sorted_tuples(&out, &o.name)
         {
             return Ok(Value::Set(rows));

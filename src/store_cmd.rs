@@ -358,7 +358,7 @@ fn rules_position(p: &pomo::query::PreparedQuery) -> usize {
             .iter()
             .position(|i| matches!(i, pomo::grammar::query::Input::Rules(_)))
             .unwrap_or(usize::MAX),
-        pomo::Ast::Logic(_) => usize::MAX,
+        pomo::Ast::Logic(_) | pomo::Ast::Sql { .. } => usize::MAX,
     }
 }
 

@@ -23,6 +23,13 @@ pub enum Input<'a> {
     },
     /// A PomoLogic program.
     Logic(&'a str),
+    /// A SQL script over the catalog's tables: its CREATE TABLE statements add to the
+    /// catalog, and its last query is what compiles (DML and other statements are run by a
+    /// SQL session, not compiled).
+    Sql {
+        text: &'a str,
+        catalog: &'a crate::sql::Catalog,
+    },
 }
 
 /// A stage of the pipeline, by the name `explain --stage` uses.
@@ -98,7 +105,7 @@ pub fn sources(input: &Input<'_>, main_name: &str, rules_name: &str) -> Sources 
                 s.add(rules_name, *r);
             }
         }
-        Input::Logic(t) => {
+        Input::Logic(t) | Input::Sql { text: t, .. } => {
             s.add(main_name, *t);
         }
     }
@@ -113,6 +120,11 @@ pub enum Ast {
         rules: Option<Vec<query::Rule>>,
     },
     Logic(pomo_grammar::logic_syntax::Program),
+    /// A SQL script, with the catalog it was compiled against.
+    Sql {
+        statements: Vec<pomo_grammar::sql::Statement>,
+        catalog: crate::sql::Catalog,
+    },
 }
 
 impl Ast {
@@ -127,6 +139,7 @@ impl Ast {
                 out
             }
             Ast::Logic(p) => format!("{p:#?}\n"),
+            Ast::Sql { statements, .. } => format!("{statements:#?}\n"),
         }
     }
 }
@@ -160,6 +173,12 @@ pub fn parse(input: &Input<'_>) -> Result<Ast, Vec<Diagnostic>> {
             }
         }
         Input::Logic(t) => pomo_grammar::logic_syntax::parse_program(t).map(Ast::Logic),
+        Input::Sql { text, catalog } => {
+            pomo_grammar::sql::parse_script(text).map(|statements| Ast::Sql {
+                statements,
+                catalog: (*catalog).clone(),
+            })
+        }
     }
 }
 
@@ -173,6 +192,10 @@ pub fn lower(ast: &Ast) -> Result<Program, Vec<Diagnostic>> {
             logic::lower_edn::lower_query(q, rs)?
         }
         Ast::Logic(p) => logic::parse::from_syntax(p, 0)?,
+        Ast::Sql {
+            statements,
+            catalog,
+        } => crate::sql::lower_script(statements, catalog)?.0,
     };
     let errs = logic::check::check(&prog);
     if errs.is_empty() { Ok(prog) } else { Err(errs) }
@@ -231,6 +254,23 @@ pub fn plan(
 pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Diagnostic>> {
     let ast = parse(input)?;
     let program = lower(&ast)?;
+    finish(ast, program, opts)
+}
+
+/// Runs the stages after lowering on a program (checked here) that came from `ast`.
+pub fn compile_program(
+    ast: Ast,
+    program: Program,
+    opts: &Options,
+) -> Result<Compilation, Vec<Diagnostic>> {
+    let errs = logic::check::check(&program);
+    if !errs.is_empty() {
+        return Err(errs);
+    }
+    finish(ast, program, opts)
+}
+
+fn finish(ast: Ast, program: Program, opts: &Options) -> Result<Compilation, Vec<Diagnostic>> {
     let strata = stratify(&program)?;
     let (raw, plan, trace) = plan(&program, &strata, opts)?;
     let flow = crate::flow::lower(&plan);

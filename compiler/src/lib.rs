@@ -12,6 +12,7 @@ pub mod flow;
 pub mod kernel;
 pub mod logic;
 pub mod ra;
+pub mod sql;
 pub mod strata;
 
 pub use explain::{Compilation, Input, Stage, compile};

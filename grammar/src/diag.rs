@@ -250,6 +250,19 @@ pub fn summary(diags: &[Diagnostic]) -> String {
 /// | E0032 | `values` row whose width differs from the attribute list |
 /// | E0033 | negative stratum index |
 ///
+/// SQL (the lexer and bracket codes above apply too; `E0002` is also an unterminated `'…'`):
+///
+/// | code  | meaning |
+/// |-------|---------|
+/// | E0800 | unexpected token |
+/// | E0801 | unexpected end of statement |
+/// | E0802 | unterminated quoted name (`"…`, `` `… ``, `[…`) |
+/// | E0803 | `INTERSECT ALL` / `EXCEPT ALL` (SQLite rejects them too) |
+/// | E0804 | `OFFSET` without `LIMIT` |
+/// | E0805 | not exactly one statement where one is expected |
+/// | E0806 | operators nest too deeply |
+/// | E0807 | a column constraint given twice (`DEFAULT`, `REFERENCES`) |
+///
 /// Query shape (Datomic query language and rule sets):
 ///
 /// | code  | meaning |

@@ -1,4 +1,4 @@
-//! Lexing helpers shared by the three text languages (EDN, PomoLogic, PomoRA): the lexer error
+//! Lexing helpers shared by the text languages (EDN, PomoLogic, PomoRA, SQL): the lexer error
 //! type, the string / character / number scanners that logos callbacks call, the delimiter
 //! check that runs between lexing and parsing, and the conversion of lalrpop errors into
 //! [`Diagnostic`]s.
@@ -37,6 +37,10 @@ pub enum LexErrorKind {
     BadNumber,
     /// A backquoted name whose closing backquote is missing.
     UnterminatedName,
+    /// A SQL string (`'…'`) whose closing quote is missing.
+    UnterminatedSqlString,
+    /// A quoted SQL name (`"…"`, `` `…` ``, `[…]`) whose closing quote (given) is missing.
+    UnterminatedQuotedName(char),
 }
 
 /// A lexer error with its byte span.
@@ -80,6 +84,20 @@ impl LexError {
                 Diagnostic::error("E0007", "unterminated backquoted name")
                     .with_label(self.span.start..self.span.start + 1, "the name starts here")
                     .with_help("close the name with a backquote")
+            }
+            LexErrorKind::UnterminatedSqlString => {
+                let open = self.span.start..self.span.start + 1;
+                Diagnostic::error("E0002", "unterminated string")
+                    .with_label(src.len()..src.len(), "the input ends inside the string")
+                    .with_label(open, "the string starts here")
+                    .with_help("close the string with `'`; inside a string, write `''` for one quote")
+            }
+            LexErrorKind::UnterminatedQuotedName(close) => {
+                let open = self.span.start..self.span.start + 1;
+                Diagnostic::error("E0802", "unterminated quoted name")
+                    .with_label(src.len()..src.len(), "the input ends inside the name")
+                    .with_label(open, "the name starts here")
+                    .with_help(format!("close the name with `{close}`"))
             }
         }
     }

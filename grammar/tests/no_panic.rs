@@ -3,7 +3,7 @@
 //! in every test run). Every diagnostic must have a code and a label inside the input.
 
 use pomo_grammar::diag::Diagnostic;
-use pomo_grammar::{edn, logic_syntax, query, ra_syntax};
+use pomo_grammar::{edn, logic_syntax, query, ra_syntax, sql};
 
 const QUERY: &str = r#"[:find ?name (count ?e) (pull ?e [:a {:b [*]}]) :keys n c p
  :in $ % ?x [?y ...] [[?a ?b]] :with ?w
@@ -27,6 +27,14 @@ stratum 0 recursive {
     y@new := theta_join[a < 1 and not ?p(b) or true == c](select[false](x), equijoin[a = ?b](x, `join`)); // c
   } until empty(y@new);
 }"#;
+
+const SQL: &str = "WITH RECURSIVE n(x) AS (SELECT 1 UNION SELECT x + 1 FROM n WHERE x < 3)
+SELECT DISTINCT t.*, -a * b AS c, CASE WHEN a BETWEEN 1 AND 2 THEN 'x''y' ELSE NULL END,
+ count(*) OVER (ORDER BY a), CAST(b AS VARCHAR(3)) FROM t LEFT JOIN \"U\" u USING (a)
+WHERE a NOT IN (SELECT b FROM [v]) AND b IS NOT NULL OR c LIKE '%' ESCAPE '!' /* c */
+GROUP BY a HAVING count(*) > 1.5e1 ORDER BY 1 DESC LIMIT 3, 4; -- done
+CREATE TABLE t (a INTEGER PRIMARY KEY, b TEXT DEFAULT 'x' NOT NULL, UNIQUE (b));
+INSERT INTO t (a, b) VALUES (1, 'a'), (2, 'b'); UPDATE t SET b = b || '!' WHERE a = 1";
 
 fn check_diags(src: &str, diags: &[Diagnostic]) {
     assert!(
@@ -61,6 +69,9 @@ fn run_all(src: &str) {
     if let Err(d) = ra_syntax::parse_plan(src) {
         check_diags(src, &d);
     }
+    if let Err(d) = sql::parse_script(src) {
+        check_diags(src, &d);
+    }
 }
 
 #[test]
@@ -69,11 +80,12 @@ fn samples_parse() {
     query::parse_rules_text(RULES).unwrap();
     logic_syntax::parse_program(LOGIC).unwrap();
     ra_syntax::parse_plan(RA).unwrap();
+    assert_eq!(sql::parse_script(SQL).unwrap().len(), 4);
 }
 
 #[test]
 fn every_prefix() {
-    for sample in [QUERY, RULES, LOGIC, RA] {
+    for sample in [QUERY, RULES, LOGIC, RA, SQL] {
         for (i, _) in sample.char_indices() {
             run_all(&sample[..i]);
         }
@@ -82,9 +94,11 @@ fn every_prefix() {
 
 #[test]
 fn every_single_character_corruption() {
-    for sample in [QUERY, RULES, LOGIC, RA] {
+    for sample in [QUERY, RULES, LOGIC, RA, SQL] {
         for (i, c) in sample.char_indices() {
-            for replacement in ["", "\"", "(", "]", "\\", "#", "é", "`", "?"] {
+            for replacement in [
+                "", "\"", "(", "]", "\\", "#", "é", "`", "?", "'", "[", "-", ";",
+            ] {
                 let mut s = String::with_capacity(sample.len() + 2);
                 s.push_str(&sample[..i]);
                 s.push_str(replacement);

@@ -724,13 +724,32 @@ impl Evaluator<'_> {
         t: &[Value],
     ) -> Result<Vec<Vec<Value>>, EvalError> {
         let v = match rhs {
-            MapRhs::Operand(o) => Some(self.operand(o, attrs, t)?),
+            // A constant or an attribute is bound as it is, nil included (a `nil` in a rule's
+            // head, SQL's NULL).
+            MapRhs::Operand(o) => {
+                if let MapBind::Scalar(_) = bind {
+                    return Ok(vec![vec![self.operand(o, attrs, t)?]]);
+                }
+                Some(self.operand(o, attrs, t)?)
+            }
             MapRhs::Call { func, args } => {
                 let vals: Vec<Value> = args
                     .iter()
                     .map(|o| self.operand(o, attrs, t))
                     .collect::<Result<_, _>>()?;
-                self.call(func, &vals, attrs, t)?
+                let v = self.call(func, &vals, attrs, t)?;
+                // SQL functions' NULL is a value (SQL's NULL), bound like any other.
+                if let Callee::Builtin(name) = func
+                    && pomo_stdlib::binds_nil(name)
+                {
+                    return Ok(match bind {
+                        MapBind::Scalar(_) => vec![vec![v.unwrap_or(Value::Nil)]],
+                        _ => {
+                            return Err(err(format!("`{name}` binds one value")));
+                        }
+                    });
+                }
+                v
             }
         };
         // A nil result binds nothing: the tuple is dropped.

@@ -9,11 +9,19 @@
 
 use crate::reference::Relation;
 use pomo_types::Value;
-use pomo_types::ra::{FindKind, OutputSpec, ReturnKind};
+use pomo_types::ra::{FindKind, OutputSpec, ReturnKind, SqlShape};
 use std::fmt::Write;
 
 /// Shapes the output relation as the query's result value.
 pub fn shape(spec: &OutputSpec, rel: Relation) -> Value {
+    if let Some(sql) = &spec.sql {
+        return Value::Tuple(
+            sql_rows(sql, rel.tuples.into_iter().collect())
+                .into_iter()
+                .map(Value::Tuple)
+                .collect(),
+        );
+    }
     let n_find = rel.attrs.len() - spec.with.len().min(rel.attrs.len());
     // The common case moves the tuples: a relation of distinct tuples, without `:with` or a
     // return map, comes out of the set already sorted (tuples order element by element).
@@ -215,4 +223,54 @@ pub fn to_table(columns: &[String], v: &Value) -> String {
         if rows.len() == 1 { "" } else { "s" }
     );
     out
+}
+
+/// The rows of a SQL result (see [`SqlShape`]): the output relation's tuples sorted by the
+/// shape's keys (NULLs first ascending, SQLite's order), cut by offset and limit, projected on
+/// the printed columns. Without sort keys the rows keep the relation's (sorted) order.
+pub fn sql_rows(shape: &SqlShape, mut tuples: Vec<Vec<Value>>) -> Vec<Vec<Value>> {
+    if !shape.order.is_empty() {
+        tuples.sort_by(|a, b| {
+            for &(c, desc) in &shape.order {
+                let o = sql_cmp(&a[c], &b[c]);
+                let o = if desc { o.reverse() } else { o };
+                if o.is_ne() {
+                    return o;
+                }
+            }
+            std::cmp::Ordering::Equal
+        });
+    }
+    let start = (shape.offset as usize).min(tuples.len());
+    let end = match shape.limit {
+        Some(l) => start.saturating_add(l as usize).min(tuples.len()),
+        None => tuples.len(),
+    };
+    let cols = shape.hidden..shape.hidden + shape.names.len();
+    tuples[start..end]
+        .iter()
+        .map(|t| t[cols.clone()].to_vec())
+        .collect()
+}
+
+/// SQLite's sort order: NULL, then numbers (integers, reals and booleans by numeric value),
+/// then text, then anything else by the value order.
+pub fn sql_cmp(a: &Value, b: &Value) -> std::cmp::Ordering {
+    fn num(v: &Value) -> Option<f64> {
+        match v {
+            Value::Int(i) => Some(*i as f64),
+            Value::Float(f) => Some(*f),
+            Value::Bool(b) => Some(*b as i64 as f64),
+            _ => None,
+        }
+    }
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => x.cmp(y),
+        _ => match (num(a), num(b)) {
+            (Some(x), Some(y)) => x.total_cmp(&y),
+            (Some(_), None) if *b != Value::Nil => std::cmp::Ordering::Less,
+            (None, Some(_)) if *a != Value::Nil => std::cmp::Ordering::Greater,
+            _ => a.cmp(b),
+        },
+    }
 }

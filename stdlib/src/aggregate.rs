@@ -7,6 +7,8 @@
 //! which ran on JavaScript. On an empty bag, `count`, `count_distinct` and `sum` give 0,
 //! `distinct` the empty set and `min`/`max` of n and `sample` the empty tuple; `avg`, `median`,
 //! `variance`, `stddev`, plain `min`/`max` and `rand` have no value to give and are errors.
+//! The SQL aggregates (`sql_count`, `sql_sum`, `sql_total`, `sql_avg`, `sql_min`, `sql_max`)
+//! live in `sql.rs`: they skip NULLs and give NULL rather than an error on an empty bag.
 
 use crate::eval::{
     EvalError, Num, R, as_num, cmp_num, compare_values, err, integral, num, unknown,
@@ -74,6 +76,7 @@ pub fn aggregate(name: &str, params: &[Value], values: Vec<Value>) -> Result<Val
             v.truncate(n);
             Ok(Value::Tuple(v))
         }
+        (sql, _) if sql.starts_with("sql_") => crate::sql::aggregate(sql, values),
         _ => Err(unknown(name)),
     }
 }

@@ -7,10 +7,11 @@
 //! integer arithmetic is checked (overflow is an error, never a wrap), division by zero is an
 //! error, and comparing values of incomparable kinds is an error rather than a silent answer.
 //! An entity reference (`Value::Ref`) behaves as the integer it is, as entity ids do in DataScript.
-//! The string and regex built-ins live in `text.rs`.
+//! The string and regex built-ins live in `text.rs`, the SQL ones (`sql_*`, with SQLite's
+//! semantics instead) in `sql.rs`.
 
 use crate::signatures::{Arity, Kind, builtin};
-use crate::text;
+use crate::{sql, text};
 use pomo_types::Value;
 use std::cmp::Ordering;
 
@@ -144,6 +145,7 @@ fn dispatch(name: &str, a: &[Value]) -> R<Value> {
         "rand_int" => rand_int(&a[0])?,
         "get" => get(a)?,
         "is_empty" => b(is_empty(&a[0])?),
+        _ if name.starts_with("sql_") => return sql::dispatch(name, a),
         _ => return text::dispatch(name, a),
     })
 }

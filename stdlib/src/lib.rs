@@ -7,13 +7,16 @@
 //! single place that lists the built-ins. The evaluator then runs them by canonical name:
 //! [`call`] for functions and predicates, [`aggregate`] for aggregates, and a [`Registry`] for
 //! the host functions and aggregates an embedding application passes to queries. The database
-//! built-ins (`get_else`, `get_some`, `missing`) are the evaluator's own.
+//! built-ins (`get_else`, `get_some`, `missing`) are the evaluator's own. The `sql_*` built-ins
+//! (`sql.rs`) are what the SQL front end lowers to; they have no EDN spelling, and a nil result
+//! of theirs is SQL's NULL, a value to bind ([`binds_nil`]).
 
 pub mod aggregate;
 pub mod eval;
 mod random;
 pub mod registry;
 pub mod signatures;
+mod sql;
 #[cfg(test)]
 mod test_support;
 mod text;
@@ -25,6 +28,13 @@ pub use signatures::{Arity, Builtin, Kind, builtin, builtin_by_edn_name, builtin
 
 /// The version of the stdlib that compiled artifacts record (DESIGN §8).
 pub const STDLIB_VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// Whether a nil result of the built-in `name` is a value to bind (SQL's NULL) rather than a
+/// failed match that drops the row, as it is for the EDN built-ins: true for the `sql_*`
+/// built-ins of the table, whatever their kind.
+pub fn binds_nil(name: &str) -> bool {
+    name.starts_with("sql_") && builtins().iter().any(|b| b.name == name)
+}
 
 #[cfg(test)]
 mod tests {
@@ -57,6 +67,19 @@ mod tests {
             let params = vec![Value::Int(1); b.arity.min - 1];
             let r = aggregate(b.name, &params, vec![Value::Int(1), Value::Int(2)]);
             assert!(r.is_ok(), "`{}` failed: {:?}", b.name, r.err());
+        }
+    }
+
+    #[test]
+    fn sql_builtins_bind_nil() {
+        assert!(binds_nil("sql_add"));
+        assert!(binds_nil("sql_sum"));
+        assert!(!binds_nil("add"));
+        assert!(!binds_nil("sql_no_such_fn"));
+        assert_eq!(call("sql_add", &[Value::Nil, Value::Int(1)]), Ok(None));
+        for b in builtins().iter().filter(|b| b.name.starts_with("sql_")) {
+            assert!(b.edn_names.is_empty() && b.pure, "{}", b.name);
+            assert!(binds_nil(b.name), "{}", b.name);
         }
     }
 

@@ -776,6 +776,372 @@ static BUILTINS: &[Builtin] = &[
         false,
         "up to n distinct random values"
     ),
+    // SQL: what the SQL front end lowers to, with SQLite's semantics (`sql.rs`). NULL is
+    // `nil` and a value here, not a failed match (see `binds_nil`); no EDN spelling.
+    b!(
+        "sql_add",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `+`: integer unless a double is involved or it overflows"
+    ),
+    b!(
+        "sql_sub",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `-`: integer unless a double is involved or it overflows"
+    ),
+    b!(
+        "sql_mul",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `*`: integer unless a double is involved or it overflows"
+    ),
+    b!(
+        "sql_div",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `/`: truncating on integers, NULL on division by zero"
+    ),
+    b!(
+        "sql_mod",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `%`: remainder of the integer parts, NULL for a zero divisor"
+    ),
+    b!("sql_neg", [], Function, ONE, false, true, "SQL unary `-`"),
+    b!(
+        "sql_eq",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `=`: true, false or NULL"
+    ),
+    b!(
+        "sql_ne",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `<>`: true, false or NULL"
+    ),
+    b!(
+        "sql_lt",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `<`: true, false or NULL"
+    ),
+    b!(
+        "sql_le",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `<=`: true, false or NULL"
+    ),
+    b!(
+        "sql_gt",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `>`: true, false or NULL"
+    ),
+    b!(
+        "sql_ge",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `>=`: true, false or NULL"
+    ),
+    b!(
+        "sql_is",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `IS`: equality where NULL equals NULL"
+    ),
+    b!("sql_is_not", [], Function, TWO, false, true, "SQL `IS NOT`"),
+    b!(
+        "sql_and",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `AND` (three-valued)"
+    ),
+    b!(
+        "sql_or",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `OR` (three-valued)"
+    ),
+    b!(
+        "sql_not",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `NOT` (three-valued)"
+    ),
+    b!(
+        "sql_true",
+        [],
+        Predicate,
+        ONE,
+        false,
+        true,
+        "the value is TRUE in SQL's sense (a WHERE filter)"
+    ),
+    b!(
+        "sql_is_null",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `IS NULL`"
+    ),
+    b!(
+        "sql_not_null",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `IS NOT NULL`"
+    ),
+    b!(
+        "sql_like",
+        [],
+        Function,
+        Arity::between(2, 3),
+        false,
+        true,
+        "SQL `LIKE` (value, pattern, optional escape)"
+    ),
+    b!("sql_concat", [], Function, TWO, false, true, "SQL `||`"),
+    b!(
+        "sql_case",
+        [],
+        Function,
+        Arity::at_least(1),
+        false,
+        true,
+        "searched CASE: condition, value pairs, optional ELSE"
+    ),
+    b!(
+        "sql_case_eq",
+        [],
+        Function,
+        Arity::at_least(1),
+        false,
+        true,
+        "simple CASE: operand, then WHEN, THEN pairs, optional ELSE"
+    ),
+    b!(
+        "sql_coalesce",
+        [],
+        Function,
+        Arity::at_least(1),
+        false,
+        true,
+        "first non-NULL argument"
+    ),
+    b!(
+        "sql_nullif",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "NULL when the arguments are equal, else the first"
+    ),
+    b!(
+        "sql_ifnull",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "first non-NULL of two"
+    ),
+    b!("sql_abs", [], Function, ONE, false, true, "SQL `abs`"),
+    b!(
+        "sql_upper",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `upper` (ASCII)"
+    ),
+    b!(
+        "sql_lower",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `lower` (ASCII)"
+    ),
+    b!(
+        "sql_length",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `length`: characters of text, bytes of a blob"
+    ),
+    b!(
+        "sql_substr",
+        [],
+        Function,
+        Arity::between(2, 3),
+        false,
+        true,
+        "SQL `substr` with 1-based, possibly negative positions"
+    ),
+    b!(
+        "sql_trim",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `trim` of spaces"
+    ),
+    b!(
+        "sql_ltrim",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `ltrim` of spaces"
+    ),
+    b!(
+        "sql_rtrim",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `rtrim` of spaces"
+    ),
+    b!(
+        "sql_round",
+        [],
+        Function,
+        Arity::between(1, 2),
+        false,
+        true,
+        "SQL `round` to n decimal places, a double"
+    ),
+    b!(
+        "sql_typeof",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `typeof`: null, integer, real, text or blob"
+    ),
+    b!(
+        "sql_cast",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `CAST` to INTEGER, REAL, TEXT, NUMERIC or BOOLEAN"
+    ),
+    b!(
+        "sql_count",
+        [],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "SQL `count`: number of non-NULL values"
+    ),
+    b!(
+        "sql_sum",
+        [],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "SQL `sum`: NULL when there is no non-NULL value"
+    ),
+    b!(
+        "sql_total",
+        [],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "SQL `total`: sum as a double, 0.0 when empty"
+    ),
+    b!(
+        "sql_avg",
+        [],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "SQL `avg`: mean of non-NULL values, a double"
+    ),
+    b!(
+        "sql_min",
+        [],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "SQL `min` in SQLite's cross-type order"
+    ),
+    b!(
+        "sql_max",
+        [],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "SQL `max` in SQLite's cross-type order"
+    ),
 ];
 
 /// Every built-in, in table order.

@@ -379,6 +379,7 @@ impl<'q> Lowerer<'q> {
                 with: with_cols,
                 ret,
                 pulls,
+                sql: None,
             };
             let out = self.unique_name("find");
             let id = self.prog.intern(&out, RelKind::Output(spec));
@@ -486,6 +487,7 @@ impl<'q> Lowerer<'q> {
             with: Vec::new(),
             ret,
             pulls,
+            sql: None,
         };
         let out = self.unique_name("find");
         let id = self.prog.intern(&out, RelKind::Output(spec));

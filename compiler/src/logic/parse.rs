@@ -52,6 +52,7 @@ pub fn output_spec(
         with: Vec::new(),
         ret: None,
         pulls: Vec::new(),
+        sql: None,
     };
     for o in options {
         let args: Vec<String> = o.args.iter().map(|a| a.text()).collect();
@@ -59,6 +60,11 @@ pub fn output_spec(
             spec.with = args;
         } else if let Some(k) = ReturnKind::from_keyword(&o.name.name) {
             spec.ret = Some((k, args));
+        } else if o.name.name == "sql" {
+            spec.sql = Some(
+                pomo_types::ra::SqlShape::from_args(&args)
+                    .map_err(|m| (format!("bad sql option: {m}"), o.span.clone()))?,
+            );
         } else if o.name.name == "pull" {
             let bad = |m: &str| (format!("bad pull option: {m}"), o.span.clone());
             let [column, source, kind, text] = args.as_slice() else {
@@ -85,7 +91,7 @@ pub fn output_spec(
         } else {
             return Err((
                 format!(
-                    "unknown output option `{}`; expected with, keys, strs, syms or pull",
+                    "unknown output option `{}`; expected with, keys, strs, syms, pull or sql",
                     o.name.name
                 ),
                 o.span.clone(),

@@ -109,6 +109,79 @@ pub struct OutputSpec {
     pub ret: Option<(ReturnKind, Vec<String>)>,
     /// Find columns that hold entities to pull (`(pull ?e pattern)`).
     pub pulls: Vec<PullSpec>,
+    /// A SQL result: row identities, sort keys, limit (`None` for Datalog queries).
+    pub sql: Option<SqlShape>,
+}
+
+/// How a SQL query's output relation becomes its rows. The relation's attributes are
+/// `hidden` identity columns (entity ids and the like that keep equal rows apart: SQL is
+/// bag-valued), then the printed columns, then the sort keys. The rows are the relation's
+/// tuples (one per distinct tuple, so equal printed rows with different identities stay),
+/// sorted by `order`, cut by `offset` and `limit`, and projected on the printed columns.
+#[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct SqlShape {
+    pub hidden: usize,
+    /// The printed columns' names (as SQL names them: alias, column name or expression text).
+    pub names: Vec<String>,
+    /// Sort keys: a column index into the relation and whether it sorts descending.
+    pub order: Vec<(usize, bool)>,
+    pub limit: Option<u64>,
+    pub offset: u64,
+}
+
+impl SqlShape {
+    /// The shape as the arguments of an `.output` line's `sql(…)` option.
+    pub fn args(&self) -> Vec<String> {
+        let mut out = vec![format!("hidden={}", self.hidden)];
+        out.extend(self.names.iter().map(|n| format!("name={n}")));
+        out.extend(
+            self.order
+                .iter()
+                .map(|(c, d)| format!("order={c}{}", if *d { " desc" } else { "" })),
+        );
+        if let Some(l) = self.limit {
+            out.push(format!("limit={l}"));
+        }
+        if self.offset > 0 {
+            out.push(format!("offset={}", self.offset));
+        }
+        out
+    }
+
+    /// Reads [`SqlShape::args`] back.
+    pub fn from_args(args: &[String]) -> Result<SqlShape, String> {
+        let mut s = SqlShape {
+            hidden: 0,
+            names: Vec::new(),
+            order: Vec::new(),
+            limit: None,
+            offset: 0,
+        };
+        let num = |v: &str| {
+            v.parse::<u64>()
+                .map_err(|_| format!("`{v}` is not a number"))
+        };
+        for a in args {
+            let (k, v) = a
+                .split_once('=')
+                .ok_or_else(|| format!("`{a}`: expected key=value"))?;
+            match k {
+                "hidden" => s.hidden = num(v)? as usize,
+                "name" => s.names.push(v.to_string()),
+                "order" => {
+                    let (c, desc) = match v.strip_suffix(" desc") {
+                        Some(c) => (c, true),
+                        None => (v, false),
+                    };
+                    s.order.push((num(c)? as usize, desc));
+                }
+                "limit" => s.limit = Some(num(v)?),
+                "offset" => s.offset = num(v)?,
+                _ => return Err(format!("unknown sql shape key `{k}`")),
+            }
+        }
+        Ok(s)
+    }
 }
 
 /// `(pull $src ?e pattern)` in `:find`: the entity in find column `column` is replaced by the
@@ -135,6 +208,7 @@ impl OutputSpec {
             with: Vec::new(),
             ret: None,
             pulls: Vec::new(),
+            sql: None,
         }
     }
 
@@ -162,6 +236,10 @@ impl OutputSpec {
             ];
             let quoted: Vec<String> = args.iter().map(|a| quote(a)).collect();
             parts.push(format!("pull({})", quoted.join(", ")));
+        }
+        if let Some(sql) = &self.sql {
+            let quoted: Vec<String> = sql.args().iter().map(|a| quote(a)).collect();
+            parts.push(format!("sql({})", quoted.join(", ")));
         }
         parts
     }

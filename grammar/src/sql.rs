@@ -1,0 +1,2051 @@
+//! The SQL subset (DESIGN §6, the SQL conformance README): a logos lexer (`sql/lexer.rs`) and a
+//! lalrpop grammar (`sql/sql.lalrpop`) producing the syntax tree below, with byte spans.
+//!
+//! The tree is what was written, nothing more: names are not resolved, types not checked, and
+//! constructs that parse but lie outside the subset (RIGHT/FULL/NATURAL joins, `USING`, window
+//! functions, `CREATE VIEW`, …) are kept in the tree so that the compiler can reject them with
+//! a diagnostic that names them. What SQLite itself rejects as a syntax error (`INTERSECT ALL`,
+//! `EXCEPT ALL`, `OFFSET` without `LIMIT`) is a parse error here too, with a message that names
+//! it. Unquoted identifiers and keywords are case-insensitive: identifiers are kept in lower
+//! case; quoted ones (`"Name"`, `` `Name` ``, `[Name]`) as written.
+//!
+//! Syntax and precedence are SQLite's (<https://www.sqlite.org/lang_expr.html>), lowest first:
+//! `OR`; `AND`; prefix `NOT`; `= == != <> IS [NOT] [DISTINCT FROM] IN LIKE BETWEEN ISNULL
+//! NOTNULL NOT NULL`; `< <= > >=`; `+ -`; `* / %`; `||`; prefix `- +`. Binary operators are
+//! left-associative.
+//!
+//! Parsing ([`parse_script`], [`parse_statement`]) lexes the whole input, splits the tokens at
+//! `;` (empty statements are dropped), and for each statement checks that parentheses balance
+//! and that nothing nests too deeply — at most 256 nested parentheses and an estimated
+//! [`MAX_EXPR_DEPTH`] levels of operators — so that no recursive walk over the tree (printing,
+//! dropping, compiling) can overflow the stack; only then does the lalrpop parser run. Every
+//! statement's first syntax error is reported. The tree prints back (`Display`) to SQL text
+//! that parses to an equal tree modulo spans: operands are parenthesised where precedence
+//! requires it (not everywhere: a fully parenthesised 300-term `OR` chain would nest deeper than
+//! the input may), names are quoted where needed, `LIMIT m, n` prints as `LIMIT n OFFSET m`,
+//! and a window prints as `OVER ()` (only its span is kept).
+//!
+//! Diagnostic codes (the shared lexer and bracket codes `E0001` unexpected character, `E0002`
+//! unterminated string, `E0006` malformed number, `E0009` nesting too deep, `E0012` unclosed
+//! and `E0013` unmatched parenthesis appear too):
+//!
+//! | code  | meaning |
+//! |-------|---------|
+//! | E0800 | syntax error: unexpected token (names what was expected; a reserved word used as a name gets a help line) |
+//! | E0801 | unexpected end of statement |
+//! | E0802 | unterminated quoted name (`"…`, `` `… ``, `[…`) |
+//! | E0803 | `INTERSECT ALL` / `EXCEPT ALL` (not SQL that SQLite accepts) |
+//! | E0804 | `OFFSET` without `LIMIT` |
+//! | E0805 | [`parse_statement`]: no statement, or more than one |
+//! | E0806 | an expression or compound query nests too deeply (more than [`MAX_EXPR_DEPTH`] operators along one path) |
+//! | E0807 | a column constraint given twice (`DEFAULT`, `REFERENCES`) |
+
+use crate::diag::Diagnostic;
+use crate::lex::{Delim, LexError, check_delims, float_literal, snippet};
+use crate::span::Span;
+use lalrpop_util::ParseError;
+use lexer::{Kw, Tok};
+use std::fmt;
+
+pub(crate) mod lexer;
+
+lalrpop_util::lalrpop_mod!(
+    // The generated parser imports `Kw` at its top level too, where only the token patterns of
+    // the inner modules need it.
+    #[allow(clippy::all, unused_parens, unused_imports)]
+    grammar,
+    "/sql/sql.rs"
+);
+
+/// A name (table, column, alias, function, index), lower-cased unless it was quoted.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Ident {
+    pub name: String,
+    pub span: Span,
+}
+
+/// One statement of a script, with the span of its whole text (without the `;`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    pub kind: Stmt,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Stmt {
+    CreateTable(CreateTable),
+    CreateIndex(CreateIndex),
+    /// `CREATE VIEW name AS query`: parsed so that it can be refused by name.
+    CreateView {
+        name: Ident,
+        query: Box<Query>,
+    },
+    /// `DROP TABLE [IF EXISTS] name` / `DROP INDEX [IF EXISTS] name`.
+    Drop {
+        what: DropKind,
+        if_exists: bool,
+        name: Ident,
+    },
+    Insert(Insert),
+    Update(Update),
+    Delete(Delete),
+    Query(Query),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum DropKind {
+    Table,
+    Index,
+    View,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateTable {
+    pub name: Ident,
+    pub if_not_exists: bool,
+    pub columns: Vec<ColumnDef>,
+    pub constraints: Vec<TableConstraint>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct ColumnDef {
+    pub name: Ident,
+    pub ty: Option<TypeName>,
+    pub primary_key: bool,
+    pub not_null: bool,
+    pub unique: bool,
+    /// `REFERENCES table[(column)]`
+    pub references: Option<(Ident, Option<Ident>)>,
+    pub default: Option<Expr>,
+    pub span: Span,
+}
+
+/// A type name as written: `INTEGER`, `VARCHAR(40)`, `DOUBLE PRECISION`. `name` is upper-case,
+/// words joined by one space; `args` are the numbers in parentheses.
+#[derive(Clone, Debug, PartialEq)]
+pub struct TypeName {
+    pub name: String,
+    pub args: Vec<i64>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableConstraint {
+    PrimaryKey(Vec<Ident>, Span),
+    Unique(Vec<Ident>, Span),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateIndex {
+    pub unique: bool,
+    pub if_not_exists: bool,
+    pub name: Ident,
+    pub table: Ident,
+    /// Indexed columns; `ASC`/`DESC` after a column are accepted and ignored.
+    pub columns: Vec<Ident>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Insert {
+    pub table: Ident,
+    pub columns: Option<Vec<Ident>>,
+    pub source: InsertSource,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum InsertSource {
+    /// `VALUES (…), (…)`: one vector per row, with the row's span.
+    Values(Vec<(Vec<Expr>, Span)>),
+    Query(Box<Query>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Update {
+    pub table: Ident,
+    pub sets: Vec<(Ident, Expr)>,
+    pub where_: Option<Expr>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Delete {
+    pub table: Ident,
+    pub where_: Option<Expr>,
+}
+
+/// A full query: `[WITH …] body [ORDER BY …] [LIMIT …]`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Query {
+    pub with: Option<With>,
+    pub body: SetExpr,
+    pub order_by: Vec<OrderItem>,
+    pub limit: Option<Limit>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct With {
+    pub recursive: bool,
+    pub ctes: Vec<Cte>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Cte {
+    pub name: Ident,
+    pub columns: Option<Vec<Ident>>,
+    pub query: Box<Query>,
+    pub span: Span,
+}
+
+/// A compound select. Operators are left-associative with equal precedence (SQLite).
+#[derive(Clone, Debug, PartialEq)]
+pub enum SetExpr {
+    Select(Box<Select>),
+    /// `VALUES (…), (…)` as a query.
+    Values(Vec<(Vec<Expr>, Span)>, Span),
+    SetOp {
+        op: SetOp,
+        /// `UNION ALL`. (`INTERSECT ALL` / `EXCEPT ALL` are syntax errors, E0803, so a parsed tree
+        /// has `all` only on `UNION`.)
+        all: bool,
+        left: Box<SetExpr>,
+        right: Box<SetExpr>,
+        /// The span of the operator keyword(s).
+        op_span: Span,
+    },
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum SetOp {
+    Union,
+    Intersect,
+    Except,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Select {
+    pub distinct: bool,
+    pub items: Vec<SelectItem>,
+    /// The comma-separated FROM list; each element may carry a chain of joins.
+    pub from: Vec<FromItem>,
+    pub where_: Option<Expr>,
+    pub group_by: Vec<Expr>,
+    pub having: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum SelectItem {
+    /// `*`
+    Wildcard(Span),
+    /// `t.*`
+    QualifiedWildcard(Ident, Span),
+    Expr {
+        expr: Expr,
+        alias: Option<Ident>,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct FromItem {
+    pub first: TableRef,
+    pub joins: Vec<Join>,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TableRef {
+    Table {
+        name: Ident,
+        alias: Option<Ident>,
+        span: Span,
+    },
+    /// `(query) [AS] alias`
+    Derived {
+        query: Box<Query>,
+        alias: Option<Ident>,
+        span: Span,
+    },
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Join {
+    pub kind: JoinKind,
+    /// `NATURAL` was written.
+    pub natural: bool,
+    pub table: TableRef,
+    pub on: Option<Expr>,
+    /// `USING (a, b)`, refused by the compiler.
+    pub using: Option<Vec<Ident>>,
+    /// The span of the join keywords.
+    pub span: Span,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum JoinKind {
+    /// `JOIN` / `INNER JOIN`
+    Inner,
+    /// `LEFT [OUTER] JOIN`
+    Left,
+    /// `RIGHT [OUTER] JOIN` (refused)
+    Right,
+    /// `FULL [OUTER] JOIN` (refused)
+    Full,
+    /// `CROSS JOIN`
+    Cross,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct OrderItem {
+    pub expr: Expr,
+    pub desc: bool,
+    pub span: Span,
+}
+
+/// `LIMIT n [OFFSET m]` or SQLite's `LIMIT m, n` (normalised to `limit = n`, `offset = m`).
+#[derive(Clone, Debug, PartialEq)]
+pub struct Limit {
+    pub limit: Expr,
+    pub offset: Option<Expr>,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct Expr {
+    pub kind: ExprKind,
+    pub span: Span,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum Lit {
+    Null,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(String),
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum UnOp {
+    Neg,
+    Plus,
+    Not,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum BinOp {
+    Add,
+    Sub,
+    Mul,
+    Div,
+    Mod,
+    /// `||`
+    Concat,
+    /// `=` or `==`
+    Eq,
+    /// `<>` or `!=`
+    NotEq,
+    Lt,
+    Le,
+    Gt,
+    Ge,
+    And,
+    Or,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum FuncArgs {
+    /// `count(*)`
+    Star,
+    List(Vec<Expr>),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum ExprKind {
+    Lit(Lit),
+    /// `[table.]name`
+    Column {
+        table: Option<Ident>,
+        name: Ident,
+    },
+    Unary {
+        op: UnOp,
+        expr: Box<Expr>,
+    },
+    Binary {
+        op: BinOp,
+        left: Box<Expr>,
+        right: Box<Expr>,
+    },
+    /// `e IS [NOT] NULL`, `e ISNULL`, `e NOTNULL`
+    IsNull {
+        expr: Box<Expr>,
+        negated: bool,
+    },
+    /// `a IS [NOT] b` (null-safe equality) where `b` is not the literal NULL. SQLite's
+    /// `a IS DISTINCT FROM b` is read as `a IS NOT b`, and `IS NOT DISTINCT FROM` as `IS`.
+    Is {
+        left: Box<Expr>,
+        right: Box<Expr>,
+        negated: bool,
+    },
+    Between {
+        expr: Box<Expr>,
+        low: Box<Expr>,
+        high: Box<Expr>,
+        negated: bool,
+    },
+    InList {
+        expr: Box<Expr>,
+        list: Vec<Expr>,
+        negated: bool,
+    },
+    InSubquery {
+        expr: Box<Expr>,
+        query: Box<Query>,
+        negated: bool,
+    },
+    /// `EXISTS (query)`; `NOT EXISTS` is `Unary { Not, Exists }`.
+    Exists(Box<Query>),
+    /// A scalar subquery `(query)`.
+    Subquery(Box<Query>),
+    Like {
+        expr: Box<Expr>,
+        pattern: Box<Expr>,
+        negated: bool,
+        escape: Option<Box<Expr>>,
+    },
+    Case {
+        operand: Option<Box<Expr>>,
+        whens: Vec<(Expr, Expr)>,
+        else_: Option<Box<Expr>>,
+    },
+    Cast {
+        expr: Box<Expr>,
+        ty: TypeName,
+    },
+    Func {
+        name: Ident,
+        distinct: bool,
+        args: FuncArgs,
+        /// `OVER (…)` was written (a window function, refused by the compiler): its span.
+        over: Option<Span>,
+    },
+}
+
+// ---- parsing ---------------------------------------------------------------------------------
+
+/// The most operators (and expression keywords such as `CASE`, `IN`, `UNION`) that may lie on one
+/// path from a statement's root to a leaf, counted per parenthesis level before parsing; see
+/// [`check_depth`]. The SQLite test corpora need about 130; SQLite's own expression depth limit
+/// is 1000, but a debug build printing a 1000-deep expression overflows a 2 MB thread stack.
+pub const MAX_EXPR_DEPTH: usize = 500;
+
+type Spanned<'a> = (usize, Tok<'a>, usize);
+
+/// Parses a script: statements separated by `;`, with an optional trailing `;`; empty
+/// statements are ignored. Reports every lexer error, or for each statement its bracket and
+/// depth errors or its first syntax error.
+pub fn parse_script(src: &str) -> Result<Vec<Statement>, Vec<Diagnostic>> {
+    let tokens = lex_all(src)?;
+    let parser = grammar::StatementParser::new();
+    let mut statements = Vec::new();
+    let mut diags = Vec::new();
+    for chunk in split_statements(tokens) {
+        match parse_chunk(&parser, src, chunk) {
+            Ok(s) => statements.push(s),
+            Err(d) => diags.extend(d),
+        }
+    }
+    if diags.is_empty() {
+        Ok(statements)
+    } else {
+        Err(diags)
+    }
+}
+
+/// Parses exactly one statement (a trailing `;` is allowed).
+pub fn parse_statement(src: &str) -> Result<Statement, Vec<Diagnostic>> {
+    let tokens = lex_all(src)?;
+    let mut chunks = split_statements(tokens);
+    match chunks.len() {
+        0 => Err(vec![
+            Diagnostic::error("E0805", "expected a statement, found none")
+                .with_label(0..src.len(), "no statement here"),
+        ]),
+        1 => {
+            let parser = grammar::StatementParser::new();
+            parse_chunk(&parser, src, chunks.pop().unwrap_or_default())
+        }
+        _ => {
+            let first = chunk_span(&chunks[0]);
+            let second = chunk_span(&chunks[1]);
+            Err(vec![
+                Diagnostic::error("E0805", "expected one statement, found several")
+                    .with_label(second, "a second statement starts here")
+                    .with_label(first, "the first statement")
+                    .with_help("pass the statements one at a time, or parse them as a script"),
+            ])
+        }
+    }
+}
+
+fn lex_all(src: &str) -> Result<Vec<Spanned<'_>>, Vec<Diagnostic>> {
+    lexer::lex(src).map_err(|errs| errs.iter().map(|e| e.to_diagnostic(src)).collect())
+}
+
+/// Splits the tokens at `;`, dropping empty statements.
+fn split_statements(tokens: Vec<Spanned<'_>>) -> Vec<Vec<Spanned<'_>>> {
+    let mut chunks = Vec::new();
+    let mut current = Vec::new();
+    for t in tokens {
+        if t.1 == Tok::Semi {
+            if !current.is_empty() {
+                chunks.push(std::mem::take(&mut current));
+            }
+        } else {
+            current.push(t);
+        }
+    }
+    if !current.is_empty() {
+        chunks.push(current);
+    }
+    chunks
+}
+
+fn chunk_span(chunk: &[Spanned<'_>]) -> Span {
+    match (chunk.first(), chunk.last()) {
+        (Some(first), Some(last)) => first.0..last.2,
+        _ => 0..0,
+    }
+}
+
+fn parse_chunk(
+    parser: &grammar::StatementParser,
+    src: &str,
+    chunk: Vec<Spanned<'_>>,
+) -> Result<Statement, Vec<Diagnostic>> {
+    let delims = check_delims(
+        src,
+        chunk.iter().map(|(lo, t, hi)| {
+            let d = match t {
+                Tok::LParen => Delim::Open {
+                    open: "(",
+                    close: ")",
+                },
+                Tok::RParen => Delim::Close(")"),
+                _ => Delim::Other,
+            };
+            (*lo..*hi, d)
+        }),
+    );
+    if !delims.is_empty() {
+        return Err(delims);
+    }
+    if let Some(d) = check_depth(&chunk) {
+        return Err(vec![d]);
+    }
+    let mut diags = Vec::new();
+    let result = parser.parse(
+        src,
+        &mut diags,
+        chunk.iter().cloned().map(Ok::<_, LexError>),
+    );
+    match result {
+        Ok(statement) if diags.is_empty() => Ok(statement),
+        Ok(_) => Err(diags),
+        Err(e) => {
+            diags.push(syntax_error(parser, src, &chunk, e));
+            Err(diags)
+        }
+    }
+}
+
+/// Bounds the depth of the tree a statement can produce, before it is built. Within one
+/// parenthesis level, an expression never spans a comma (commas separate list elements), so
+/// the operators of one comma-separated segment bound that segment's depth; compound-query
+/// operators (`UNION` …) do span commas and are counted for the whole level. A closed inner
+/// level adds its own bound to its segment. The estimate is an upper bound on the number of
+/// nested operators, which is what the limit is about.
+fn check_depth(chunk: &[Spanned<'_>]) -> Option<Diagnostic> {
+    #[derive(Default)]
+    struct Level {
+        set_ops: usize,
+        segment: usize,
+        segment_children: usize,
+        best_segment: usize,
+    }
+    impl Level {
+        fn bound(&self) -> usize {
+            self.set_ops + self.best_segment.max(self.segment + self.segment_children)
+        }
+    }
+    let mut levels = vec![Level::default()];
+    for (lo, tok, hi) in chunk {
+        match tok {
+            Tok::LParen => levels.push(Level::default()),
+            // The brackets balance (checked before), so the outermost level is never popped.
+            Tok::RParen if levels.len() > 1 => {
+                let inner = levels.pop().map_or(0, |l| l.bound() + 1);
+                if let Some(outer) = levels.last_mut() {
+                    outer.segment_children = outer.segment_children.max(inner);
+                }
+            }
+            Tok::Comma => {
+                if let Some(l) = levels.last_mut() {
+                    l.best_segment = l.best_segment.max(l.segment + l.segment_children);
+                    l.segment = 0;
+                    l.segment_children = 0;
+                }
+            }
+            t if t.is_set_op() => {
+                if let Some(l) = levels.last_mut() {
+                    l.set_ops += 1;
+                }
+            }
+            t if t.nests() => {
+                if let Some(l) = levels.last_mut() {
+                    l.segment += 1;
+                }
+            }
+            _ => {}
+        }
+        let estimate: usize = levels.iter().map(|l| l.bound() + 1).sum();
+        if estimate > MAX_EXPR_DEPTH {
+            return Some(
+                Diagnostic::error(
+                    "E0806",
+                    format!("the statement nests more than {MAX_EXPR_DEPTH} operators deep"),
+                )
+                .with_label(*lo..*hi, "too deeply nested here")
+                .with_help(
+                    "split the expression or the compound query; a WITH clause can name the parts",
+                ),
+            );
+        }
+    }
+    None
+}
+
+/// Terminals that can start an expression (as lalrpop names them, without quotes).
+const EXPR_START: &[&str] = &[
+    "(",
+    "+",
+    "-",
+    "integer",
+    "float",
+    "string",
+    "NULL",
+    "TRUE",
+    "FALSE",
+    "identifier",
+    "quoted name",
+    "KEY",
+    "VIEW",
+    "NOT",
+    "EXISTS",
+    "CASE",
+    "CAST",
+];
+
+/// Terminals that can be a name.
+const NAME_START: &[&str] = &["identifier", "quoted name", "KEY", "VIEW"];
+
+/// Keywords that start a statement, for the "missing `;`" help.
+fn starts_statement(t: &Tok<'_>) -> bool {
+    matches!(
+        t,
+        Tok::Kw(
+            Kw::Select
+                | Kw::Values
+                | Kw::With
+                | Kw::Insert
+                | Kw::Update
+                | Kw::Delete
+                | Kw::Create
+                | Kw::Drop
+        )
+    )
+}
+
+/// Describes lalrpop's expected terminals: the terminals that start an expression collapse
+/// into "an expression", those of a name into "a name"; keywords and punctuation are quoted.
+fn expected_text(expected: &[String]) -> String {
+    let bare: Vec<&str> = expected.iter().map(|e| e.trim_matches('"')).collect();
+    let has = |t: &str| bare.contains(&t);
+    let mut names: Vec<String> = Vec::new();
+    let mut skip: &[&str] = &[];
+    if has("integer") && has("CASE") && has("identifier") {
+        names.push("an expression".into());
+        skip = EXPR_START;
+    } else if has("identifier") {
+        names.push("a name".into());
+        skip = NAME_START;
+    }
+    for t in bare {
+        if skip.contains(&t) {
+            continue;
+        }
+        if t.chars().all(|c| c.is_ascii_lowercase() || c == ' ') {
+            names.push(match t {
+                "integer" => "an integer".to_string(),
+                other => format!("a {other}"),
+            });
+        } else {
+            names.push(format!("`{t}`"));
+        }
+    }
+    const MAX: usize = 12;
+    if names.len() > MAX {
+        names.truncate(MAX);
+        names.push("…".into());
+    }
+    match names.as_slice() {
+        [] => String::new(),
+        [one] => one.clone(),
+        [init @ .., last] => format!("{} or {last}", init.join(", ")),
+    }
+}
+
+/// Whether the tokens of `chunk` before offset `end` form a whole statement.
+fn is_statement(
+    parser: &grammar::StatementParser,
+    src: &str,
+    chunk: &[Spanned<'_>],
+    end: usize,
+) -> bool {
+    let before: Vec<Spanned<'_>> = chunk.iter().take_while(|t| t.0 < end).cloned().collect();
+    let mut scratch = Vec::new();
+    !before.is_empty()
+        && parser
+            .parse(src, &mut scratch, before.into_iter().map(Ok::<_, LexError>))
+            .is_ok()
+}
+
+/// Converts a lalrpop error into an E0800 / E0801 diagnostic.
+fn syntax_error(
+    parser: &grammar::StatementParser,
+    src: &str,
+    chunk: &[Spanned<'_>],
+    err: ParseError<usize, Tok<'_>, LexError>,
+) -> Diagnostic {
+    match err {
+        ParseError::User { error } => error.to_diagnostic(src),
+        ParseError::InvalidToken { location } => Diagnostic::error("E0800", "invalid token")
+            .with_label(location..location, "invalid token"),
+        ParseError::UnrecognizedEof { location, expected } => {
+            let mut d = Diagnostic::error("E0801", "unexpected end of statement")
+                .with_label(location..location, "the statement ends here");
+            let text = expected_text(&expected);
+            if !text.is_empty() {
+                d = d.with_help(format!("expected {text}"));
+            }
+            d
+        }
+        ParseError::UnrecognizedToken {
+            token: (lo, tok, hi),
+            expected,
+        } => {
+            let text = snippet(src, &(lo..hi));
+            let wanted = expected_text(&expected);
+            let label = if wanted.is_empty() {
+                "unexpected here".to_string()
+            } else {
+                format!("expected {wanted}")
+            };
+            let mut d = Diagnostic::error("E0800", format!("unexpected `{text}`"))
+                .with_label(lo..hi, label);
+            let name_expected = expected.iter().any(|e| e == "\"identifier\"");
+            if starts_statement(&tok) && is_statement(parser, src, chunk, lo) {
+                d = d.with_help("end the statement before this one with `;`");
+            } else if let Tok::Kw(k) = &tok
+                && name_expected
+            {
+                d = d.with_help(format!(
+                    "`{}` is a reserved word; to use it as a name, quote it: \"{}\"",
+                    k.as_str(),
+                    text.to_ascii_lowercase()
+                ));
+            }
+            d
+        }
+        ParseError::ExtraToken { token: (lo, _, hi) } => {
+            let text = snippet(src, &(lo..hi));
+            Diagnostic::error("E0800", format!("unexpected `{text}`"))
+                .with_label(lo..hi, "extra token")
+        }
+    }
+}
+
+// ---- pieces the grammar builds with ----------------------------------------------------------
+
+/// A column constraint as written; [`build_column`] folds a list of them into a [`ColumnDef`].
+pub(crate) enum ColCons {
+    PrimaryKey,
+    NotNull,
+    /// `NULL`: allowed, and the default.
+    Null,
+    Unique,
+    References(Ident, Option<Ident>, Span),
+    Default(Expr, Span),
+}
+
+pub(crate) fn build_column(
+    name: Ident,
+    ty: Option<TypeName>,
+    constraints: Vec<ColCons>,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> ColumnDef {
+    let mut col = ColumnDef {
+        name,
+        ty,
+        primary_key: false,
+        not_null: false,
+        unique: false,
+        references: None,
+        default: None,
+        span,
+    };
+    let twice = |what: &str, span: Span, col: &Ident| {
+        Diagnostic::error(
+            "E0807",
+            format!("column `{}` has more than one {what} clause", col.name),
+        )
+        .with_label(span, "second clause")
+        .with_help(format!("keep one {what} clause"))
+    };
+    for c in constraints {
+        match c {
+            ColCons::PrimaryKey => col.primary_key = true,
+            ColCons::NotNull => col.not_null = true,
+            ColCons::Null => {}
+            ColCons::Unique => col.unique = true,
+            ColCons::References(table, column, span) => {
+                if col.references.is_some() {
+                    diags.push(twice("REFERENCES", span, &col.name));
+                }
+                col.references = Some((table, column));
+            }
+            ColCons::Default(e, span) => {
+                if col.default.is_some() {
+                    diags.push(twice("DEFAULT", span, &col.name));
+                }
+                col.default = Some(e);
+            }
+        }
+    }
+    col
+}
+
+/// `INSERT … VALUES (…)` is read as a query (so that `VALUES` can also start a compound query
+/// there); a plain `VALUES` list becomes [`InsertSource::Values`].
+pub(crate) fn insert_source(query: Query) -> InsertSource {
+    match query {
+        Query {
+            with: None,
+            body: SetExpr::Values(rows, _),
+            order_by,
+            limit: None,
+            ..
+        } if order_by.is_empty() => InsertSource::Values(rows),
+        q => InsertSource::Query(Box::new(q)),
+    }
+}
+
+pub(crate) fn bin(op: BinOp, left: Expr, right: Expr, span: Span) -> Expr {
+    Expr {
+        kind: ExprKind::Binary {
+            op,
+            left: Box::new(left),
+            right: Box::new(right),
+        },
+        span,
+    }
+}
+
+/// `a IS [NOT] b`: an [`ExprKind::IsNull`] when `b` is NULL (also `(NULL)`), else an
+/// [`ExprKind::Is`].
+pub(crate) fn is_expr(left: Expr, right: Expr, negated: bool, span: Span) -> Expr {
+    let kind = if right.kind == ExprKind::Lit(Lit::Null) {
+        ExprKind::IsNull {
+            expr: Box::new(left),
+            negated,
+        }
+    } else {
+        ExprKind::Is {
+            left: Box::new(left),
+            right: Box::new(right),
+            negated,
+        }
+    };
+    Expr { kind, span }
+}
+
+/// `- e`. The literal `9223372036854775808` lexes as a float (it does not fit in an `i64`);
+/// directly negated it is `i64::MIN`, as in SQLite, so `-9223372036854775808` is
+/// `Lit::Int(i64::MIN)`. Every other negation stays a [`UnOp::Neg`].
+pub(crate) fn negate(src: &str, e: Expr, span: Span) -> Expr {
+    if matches!(e.kind, ExprKind::Lit(Lit::Float(_)))
+        && src.get(e.span.clone()) == Some("9223372036854775808")
+    {
+        return Expr {
+            kind: ExprKind::Lit(Lit::Int(i64::MIN)),
+            span,
+        };
+    }
+    Expr {
+        kind: ExprKind::Unary {
+            op: UnOp::Neg,
+            expr: Box::new(e),
+        },
+        span,
+    }
+}
+
+/// Reports `INTERSECT ALL` / `EXCEPT ALL` (E0803) and returns the operator for the tree.
+pub(crate) fn refused_all(
+    op: SetOp,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> (SetOp, bool, Span) {
+    let name = match op {
+        SetOp::Union => "UNION",
+        SetOp::Intersect => "INTERSECT",
+        SetOp::Except => "EXCEPT",
+    };
+    diags.push(
+        Diagnostic::error("E0803", format!("`{name} ALL` is not supported"))
+            .with_label(span.clone(), format!("`{name} ALL` here"))
+            .with_help(format!(
+                "SQLite has no `{name} ALL` (only `UNION ALL`); `{name}` removes duplicates"
+            )),
+    );
+    (op, true, span)
+}
+
+/// Reports `OFFSET` without `LIMIT` (E0804) and returns a limit for the tree.
+pub(crate) fn offset_without_limit(
+    offset: Expr,
+    keyword: Span,
+    span: Span,
+    diags: &mut Vec<Diagnostic>,
+) -> Limit {
+    diags.push(
+        Diagnostic::error("E0804", "`OFFSET` without `LIMIT`")
+            .with_label(keyword.clone(), "`OFFSET` needs a `LIMIT` before it")
+            .with_help("write `LIMIT -1 OFFSET n` to skip rows without limiting them"),
+    );
+    Limit {
+        limit: Expr {
+            kind: ExprKind::Lit(Lit::Null),
+            span: keyword.start..keyword.start,
+        },
+        offset: Some(offset),
+        span,
+    }
+}
+
+// ---- helpers ---------------------------------------------------------------------------------
+
+impl Ident {
+    /// Whether the name prints without quotes: it lexes back as the same unquoted identifier.
+    pub fn is_plain(&self) -> bool {
+        let mut chars = self.name.chars();
+        matches!(chars.next(), Some('a'..='z' | '_'))
+            && chars.all(|c| matches!(c, 'a'..='z' | '0'..='9' | '_' | '$'))
+            && Kw::from_word(&self.name).is_none()
+    }
+}
+
+impl Expr {
+    /// The same expression with every span in it (its own and its children's) set to `0..0`:
+    /// two trees are equal modulo spans when their `without_spans()` are equal.
+    pub fn without_spans(&self) -> Expr {
+        let mut e = self.clone();
+        e.clear_spans();
+        e
+    }
+}
+
+impl BinOp {
+    /// The operator as the printer writes it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            BinOp::Add => "+",
+            BinOp::Sub => "-",
+            BinOp::Mul => "*",
+            BinOp::Div => "/",
+            BinOp::Mod => "%",
+            BinOp::Concat => "||",
+            BinOp::Eq => "=",
+            BinOp::NotEq => "<>",
+            BinOp::Lt => "<",
+            BinOp::Le => "<=",
+            BinOp::Gt => ">",
+            BinOp::Ge => ">=",
+            BinOp::And => "AND",
+            BinOp::Or => "OR",
+        }
+    }
+}
+
+impl UnOp {
+    /// The operator as the printer writes it.
+    pub fn symbol(self) -> &'static str {
+        match self {
+            UnOp::Neg => "-",
+            UnOp::Plus => "+",
+            UnOp::Not => "NOT",
+        }
+    }
+}
+
+impl SetOp {
+    /// The operator keyword.
+    pub fn keyword(self) -> &'static str {
+        match self {
+            SetOp::Union => "UNION",
+            SetOp::Intersect => "INTERSECT",
+            SetOp::Except => "EXCEPT",
+        }
+    }
+}
+
+impl JoinKind {
+    /// The join keywords as the printer writes them.
+    pub fn keywords(self) -> &'static str {
+        match self {
+            JoinKind::Inner => "JOIN",
+            JoinKind::Left => "LEFT JOIN",
+            JoinKind::Right => "RIGHT JOIN",
+            JoinKind::Full => "FULL JOIN",
+            JoinKind::Cross => "CROSS JOIN",
+        }
+    }
+}
+
+impl Query {
+    /// The same query with every span in it set to `0..0` (see [`Expr::without_spans`]).
+    pub fn without_spans(&self) -> Query {
+        let mut q = self.clone();
+        q.clear_spans();
+        q
+    }
+}
+
+impl Statement {
+    /// The same statement with every span in it set to `0..0` (see [`Expr::without_spans`]).
+    pub fn without_spans(&self) -> Statement {
+        let mut s = self.clone();
+        s.clear_spans();
+        s
+    }
+}
+
+// ---- erasing spans ---------------------------------------------------------------------------
+
+/// Sets spans to `0..0`, everywhere in a tree; exhaustive destructuring keeps it complete when a
+/// field is added.
+trait ClearSpans {
+    fn clear_spans(&mut self);
+}
+
+fn clear(span: &mut Span) {
+    *span = 0..0;
+}
+
+impl<T: ClearSpans> ClearSpans for Vec<T> {
+    fn clear_spans(&mut self) {
+        self.iter_mut().for_each(ClearSpans::clear_spans);
+    }
+}
+
+impl<T: ClearSpans> ClearSpans for Option<T> {
+    fn clear_spans(&mut self) {
+        if let Some(x) = self {
+            x.clear_spans();
+        }
+    }
+}
+
+impl<T: ClearSpans> ClearSpans for Box<T> {
+    fn clear_spans(&mut self) {
+        (**self).clear_spans();
+    }
+}
+
+impl ClearSpans for Ident {
+    fn clear_spans(&mut self) {
+        clear(&mut self.span);
+    }
+}
+
+impl ClearSpans for (Vec<Expr>, Span) {
+    fn clear_spans(&mut self) {
+        self.0.clear_spans();
+        clear(&mut self.1);
+    }
+}
+
+impl ClearSpans for Statement {
+    fn clear_spans(&mut self) {
+        let Statement { kind, span } = self;
+        clear(span);
+        match kind {
+            Stmt::CreateTable(CreateTable {
+                name,
+                if_not_exists: _,
+                columns,
+                constraints,
+            }) => {
+                name.clear_spans();
+                columns.clear_spans();
+                constraints.clear_spans();
+            }
+            Stmt::CreateIndex(CreateIndex {
+                unique: _,
+                if_not_exists: _,
+                name,
+                table,
+                columns,
+            }) => {
+                name.clear_spans();
+                table.clear_spans();
+                columns.clear_spans();
+            }
+            Stmt::CreateView { name, query } => {
+                name.clear_spans();
+                query.clear_spans();
+            }
+            Stmt::Drop {
+                what: _,
+                if_exists: _,
+                name,
+            } => name.clear_spans(),
+            Stmt::Insert(Insert {
+                table,
+                columns,
+                source,
+            }) => {
+                table.clear_spans();
+                columns.clear_spans();
+                match source {
+                    InsertSource::Values(rows) => rows.clear_spans(),
+                    InsertSource::Query(q) => q.clear_spans(),
+                }
+            }
+            Stmt::Update(Update {
+                table,
+                sets,
+                where_,
+            }) => {
+                table.clear_spans();
+                for (c, e) in sets {
+                    c.clear_spans();
+                    e.clear_spans();
+                }
+                where_.clear_spans();
+            }
+            Stmt::Delete(Delete { table, where_ }) => {
+                table.clear_spans();
+                where_.clear_spans();
+            }
+            Stmt::Query(q) => q.clear_spans(),
+        }
+    }
+}
+
+impl ClearSpans for ColumnDef {
+    fn clear_spans(&mut self) {
+        let ColumnDef {
+            name,
+            ty,
+            primary_key: _,
+            not_null: _,
+            unique: _,
+            references,
+            default,
+            span,
+        } = self;
+        name.clear_spans();
+        ty.clear_spans();
+        if let Some((t, c)) = references {
+            t.clear_spans();
+            c.clear_spans();
+        }
+        default.clear_spans();
+        clear(span);
+    }
+}
+
+impl ClearSpans for TypeName {
+    fn clear_spans(&mut self) {
+        clear(&mut self.span);
+    }
+}
+
+impl ClearSpans for TableConstraint {
+    fn clear_spans(&mut self) {
+        match self {
+            TableConstraint::PrimaryKey(cols, span) | TableConstraint::Unique(cols, span) => {
+                cols.clear_spans();
+                clear(span);
+            }
+        }
+    }
+}
+
+impl ClearSpans for Query {
+    fn clear_spans(&mut self) {
+        let Query {
+            with,
+            body,
+            order_by,
+            limit,
+            span,
+        } = self;
+        if let Some(With {
+            recursive: _,
+            ctes,
+            span,
+        }) = with
+        {
+            for Cte {
+                name,
+                columns,
+                query,
+                span,
+            } in ctes
+            {
+                name.clear_spans();
+                columns.clear_spans();
+                query.clear_spans();
+                clear(span);
+            }
+            clear(span);
+        }
+        body.clear_spans();
+        for OrderItem {
+            expr,
+            desc: _,
+            span,
+        } in order_by
+        {
+            expr.clear_spans();
+            clear(span);
+        }
+        if let Some(Limit {
+            limit,
+            offset,
+            span,
+        }) = limit
+        {
+            limit.clear_spans();
+            offset.clear_spans();
+            clear(span);
+        }
+        clear(span);
+    }
+}
+
+impl ClearSpans for SetExpr {
+    fn clear_spans(&mut self) {
+        match self {
+            SetExpr::Select(s) => {
+                let Select {
+                    distinct: _,
+                    items,
+                    from,
+                    where_,
+                    group_by,
+                    having,
+                    span,
+                } = &mut **s;
+                items.clear_spans();
+                from.clear_spans();
+                where_.clear_spans();
+                group_by.clear_spans();
+                having.clear_spans();
+                clear(span);
+            }
+            SetExpr::Values(rows, span) => {
+                rows.clear_spans();
+                clear(span);
+            }
+            SetExpr::SetOp {
+                op: _,
+                all: _,
+                left,
+                right,
+                op_span,
+            } => {
+                left.clear_spans();
+                right.clear_spans();
+                clear(op_span);
+            }
+        }
+    }
+}
+
+impl ClearSpans for SelectItem {
+    fn clear_spans(&mut self) {
+        match self {
+            SelectItem::Wildcard(span) => clear(span),
+            SelectItem::QualifiedWildcard(t, span) => {
+                t.clear_spans();
+                clear(span);
+            }
+            SelectItem::Expr { expr, alias } => {
+                expr.clear_spans();
+                alias.clear_spans();
+            }
+        }
+    }
+}
+
+impl ClearSpans for FromItem {
+    fn clear_spans(&mut self) {
+        let FromItem { first, joins } = self;
+        first.clear_spans();
+        for Join {
+            kind: _,
+            natural: _,
+            table,
+            on,
+            using,
+            span,
+        } in joins
+        {
+            table.clear_spans();
+            on.clear_spans();
+            using.clear_spans();
+            clear(span);
+        }
+    }
+}
+
+impl ClearSpans for TableRef {
+    fn clear_spans(&mut self) {
+        match self {
+            TableRef::Table { name, alias, span } => {
+                name.clear_spans();
+                alias.clear_spans();
+                clear(span);
+            }
+            TableRef::Derived { query, alias, span } => {
+                query.clear_spans();
+                alias.clear_spans();
+                clear(span);
+            }
+        }
+    }
+}
+
+impl ClearSpans for Expr {
+    fn clear_spans(&mut self) {
+        clear(&mut self.span);
+        match &mut self.kind {
+            ExprKind::Lit(_) => {}
+            ExprKind::Column { table, name } => {
+                table.clear_spans();
+                name.clear_spans();
+            }
+            ExprKind::Unary { op: _, expr } | ExprKind::IsNull { expr, negated: _ } => {
+                expr.clear_spans()
+            }
+            ExprKind::Binary { op: _, left, right }
+            | ExprKind::Is {
+                left,
+                right,
+                negated: _,
+            } => {
+                left.clear_spans();
+                right.clear_spans();
+            }
+            ExprKind::Between {
+                expr,
+                low,
+                high,
+                negated: _,
+            } => {
+                expr.clear_spans();
+                low.clear_spans();
+                high.clear_spans();
+            }
+            ExprKind::InList {
+                expr,
+                list,
+                negated: _,
+            } => {
+                expr.clear_spans();
+                list.clear_spans();
+            }
+            ExprKind::InSubquery {
+                expr,
+                query,
+                negated: _,
+            } => {
+                expr.clear_spans();
+                query.clear_spans();
+            }
+            ExprKind::Exists(q) | ExprKind::Subquery(q) => q.clear_spans(),
+            ExprKind::Like {
+                expr,
+                pattern,
+                negated: _,
+                escape,
+            } => {
+                expr.clear_spans();
+                pattern.clear_spans();
+                escape.clear_spans();
+            }
+            ExprKind::Case {
+                operand,
+                whens,
+                else_,
+            } => {
+                operand.clear_spans();
+                for (w, t) in whens {
+                    w.clear_spans();
+                    t.clear_spans();
+                }
+                else_.clear_spans();
+            }
+            ExprKind::Cast { expr, ty } => {
+                expr.clear_spans();
+                ty.clear_spans();
+            }
+            ExprKind::Func {
+                name,
+                distinct: _,
+                args,
+                over,
+            } => {
+                name.clear_spans();
+                if let FuncArgs::List(args) = args {
+                    args.clear_spans();
+                }
+                if let Some(span) = over {
+                    clear(span);
+                }
+            }
+        }
+    }
+}
+
+// ---- printing --------------------------------------------------------------------------------
+
+/// Writes items separated by `, `.
+fn commas<T: fmt::Display>(f: &mut fmt::Formatter<'_>, items: &[T]) -> fmt::Result {
+    for (i, x) in items.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        write!(f, "{x}")?;
+    }
+    Ok(())
+}
+
+/// Writes `(a, b), (c, d)`.
+fn rows(f: &mut fmt::Formatter<'_>, rows: &[(Vec<Expr>, Span)]) -> fmt::Result {
+    for (i, (row, _)) in rows.iter().enumerate() {
+        if i > 0 {
+            f.write_str(", ")?;
+        }
+        f.write_str("(")?;
+        commas(f, row)?;
+        f.write_str(")")?;
+    }
+    Ok(())
+}
+
+impl fmt::Display for Ident {
+    /// Plain lower-case names that are not keywords print bare; every other name prints in
+    /// double quotes (a `"` inside doubled), which the lexer reads back as written.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.is_plain() {
+            f.write_str(&self.name)
+        } else {
+            write!(f, "\"{}\"", self.name.replace('"', "\"\""))
+        }
+    }
+}
+
+impl fmt::Display for Statement {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.kind)
+    }
+}
+
+impl fmt::Display for Stmt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Stmt::CreateTable(t) => write!(f, "{t}"),
+            Stmt::CreateIndex(i) => write!(f, "{i}"),
+            Stmt::CreateView { name, query } => write!(f, "CREATE VIEW {name} AS {query}"),
+            Stmt::Drop {
+                what,
+                if_exists,
+                name,
+            } => {
+                let what = match what {
+                    DropKind::Table => "TABLE",
+                    DropKind::Index => "INDEX",
+                    DropKind::View => "VIEW",
+                };
+                let if_exists = if *if_exists { " IF EXISTS" } else { "" };
+                write!(f, "DROP {what}{if_exists} {name}")
+            }
+            Stmt::Insert(i) => write!(f, "{i}"),
+            Stmt::Update(u) => write!(f, "{u}"),
+            Stmt::Delete(d) => write!(f, "{d}"),
+            Stmt::Query(q) => write!(f, "{q}"),
+        }
+    }
+}
+
+impl fmt::Display for CreateTable {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CREATE TABLE ")?;
+        if self.if_not_exists {
+            f.write_str("IF NOT EXISTS ")?;
+        }
+        write!(f, "{} (", self.name)?;
+        commas(f, &self.columns)?;
+        for c in &self.constraints {
+            write!(f, ", {c}")?;
+        }
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for ColumnDef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name)?;
+        if let Some(ty) = &self.ty {
+            write!(f, " {ty}")?;
+        }
+        if self.primary_key {
+            f.write_str(" PRIMARY KEY")?;
+        }
+        if self.not_null {
+            f.write_str(" NOT NULL")?;
+        }
+        if self.unique {
+            f.write_str(" UNIQUE")?;
+        }
+        if let Some((table, column)) = &self.references {
+            write!(f, " REFERENCES {table}")?;
+            if let Some(c) = column {
+                write!(f, "({c})")?;
+            }
+        }
+        if let Some(d) = &self.default {
+            // DEFAULT takes a literal bare and any other expression in parentheses.
+            if matches!(d.kind, ExprKind::Lit(_)) && d.level() == level::PRIMARY {
+                write!(f, " DEFAULT {d}")?;
+            } else {
+                write!(f, " DEFAULT ({d})")?;
+            }
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TypeName {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.name)?;
+        if !self.args.is_empty() {
+            f.write_str("(")?;
+            commas(f, &self.args)?;
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TableConstraint {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let (what, cols) = match self {
+            TableConstraint::PrimaryKey(cols, _) => ("PRIMARY KEY", cols),
+            TableConstraint::Unique(cols, _) => ("UNIQUE", cols),
+        };
+        write!(f, "{what} (")?;
+        commas(f, cols)?;
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for CreateIndex {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("CREATE ")?;
+        if self.unique {
+            f.write_str("UNIQUE ")?;
+        }
+        f.write_str("INDEX ")?;
+        if self.if_not_exists {
+            f.write_str("IF NOT EXISTS ")?;
+        }
+        write!(f, "{} ON {} (", self.name, self.table)?;
+        commas(f, &self.columns)?;
+        f.write_str(")")
+    }
+}
+
+impl fmt::Display for Insert {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "INSERT INTO {}", self.table)?;
+        if let Some(cols) = &self.columns {
+            f.write_str(" (")?;
+            commas(f, cols)?;
+            f.write_str(")")?;
+        }
+        match &self.source {
+            InsertSource::Values(values) => {
+                f.write_str(" VALUES ")?;
+                rows(f, values)
+            }
+            InsertSource::Query(q) => write!(f, " {q}"),
+        }
+    }
+}
+
+impl fmt::Display for Update {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "UPDATE {} SET ", self.table)?;
+        for (i, (c, e)) in self.sets.iter().enumerate() {
+            if i > 0 {
+                f.write_str(", ")?;
+            }
+            write!(f, "{c} = {e}")?;
+        }
+        if let Some(w) = &self.where_ {
+            write!(f, " WHERE {w}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Delete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "DELETE FROM {}", self.table)?;
+        if let Some(w) = &self.where_ {
+            write!(f, " WHERE {w}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Query {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if let Some(w) = &self.with {
+            write!(f, "{w} ")?;
+        }
+        write!(f, "{}", self.body)?;
+        if !self.order_by.is_empty() {
+            f.write_str(" ORDER BY ")?;
+            commas(f, &self.order_by)?;
+        }
+        if let Some(l) = &self.limit {
+            write!(f, " {l}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for With {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("WITH ")?;
+        if self.recursive {
+            f.write_str("RECURSIVE ")?;
+        }
+        commas(f, &self.ctes)
+    }
+}
+
+impl fmt::Display for Cte {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.name)?;
+        if let Some(cols) = &self.columns {
+            f.write_str("(")?;
+            commas(f, cols)?;
+            f.write_str(")")?;
+        }
+        write!(f, " AS ({})", self.query)
+    }
+}
+
+impl fmt::Display for SetExpr {
+    /// Compound queries print left to right without parentheses, which SQL has none of; a
+    /// tree whose right operand is itself compound (the parser never builds one) does not
+    /// read back the same.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SetExpr::Select(s) => write!(f, "{s}"),
+            SetExpr::Values(values, _) => {
+                f.write_str("VALUES ")?;
+                rows(f, values)
+            }
+            SetExpr::SetOp {
+                op,
+                all,
+                left,
+                right,
+                ..
+            } => {
+                write!(f, "{left} {}", op.keyword())?;
+                if *all {
+                    f.write_str(" ALL")?;
+                }
+                write!(f, " {right}")
+            }
+        }
+    }
+}
+
+impl fmt::Display for Select {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("SELECT ")?;
+        if self.distinct {
+            f.write_str("DISTINCT ")?;
+        }
+        commas(f, &self.items)?;
+        if !self.from.is_empty() {
+            f.write_str(" FROM ")?;
+            commas(f, &self.from)?;
+        }
+        if let Some(w) = &self.where_ {
+            write!(f, " WHERE {w}")?;
+        }
+        if !self.group_by.is_empty() {
+            f.write_str(" GROUP BY ")?;
+            commas(f, &self.group_by)?;
+        }
+        if let Some(h) = &self.having {
+            write!(f, " HAVING {h}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for SelectItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            SelectItem::Wildcard(_) => f.write_str("*"),
+            SelectItem::QualifiedWildcard(t, _) => write!(f, "{t}.*"),
+            SelectItem::Expr { expr, alias } => {
+                write!(f, "{expr}")?;
+                if let Some(a) = alias {
+                    write!(f, " AS {a}")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+impl fmt::Display for FromItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.first)?;
+        for j in &self.joins {
+            write!(f, " {j}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for TableRef {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let alias = match self {
+            TableRef::Table { name, alias, .. } => {
+                write!(f, "{name}")?;
+                alias
+            }
+            TableRef::Derived { query, alias, .. } => {
+                write!(f, "({query})")?;
+                alias
+            }
+        };
+        if let Some(a) = alias {
+            write!(f, " AS {a}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Join {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.natural {
+            f.write_str("NATURAL ")?;
+        }
+        write!(f, "{} {}", self.kind.keywords(), self.table)?;
+        if let Some(on) = &self.on {
+            write!(f, " ON {on}")?;
+        }
+        if let Some(cols) = &self.using {
+            f.write_str(" USING (")?;
+            commas(f, cols)?;
+            f.write_str(")")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for OrderItem {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.expr)?;
+        if self.desc {
+            f.write_str(" DESC")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Limit {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "LIMIT {}", self.limit)?;
+        if let Some(o) = &self.offset {
+            write!(f, " OFFSET {o}")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for Lit {
+    /// SQL literal syntax; floats always carry a `.` or an exponent so that they read back as
+    /// floats (non-finite floats, which the lexer never produces, do not read back).
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Lit::Null => f.write_str("NULL"),
+            Lit::Bool(true) => f.write_str("TRUE"),
+            Lit::Bool(false) => f.write_str("FALSE"),
+            Lit::Int(i) => write!(f, "{i}"),
+            Lit::Float(x) => f.write_str(&float_literal(*x)),
+            Lit::Str(s) => write!(f, "'{}'", s.replace('\'', "''")),
+        }
+    }
+}
+
+/// Binding strengths of the grammar's expression levels (higher binds tighter).
+mod level {
+    pub const OR: u8 = 1;
+    pub const AND: u8 = 2;
+    pub const NOT: u8 = 3;
+    /// `= == != <> IS IN LIKE BETWEEN ISNULL NOTNULL`
+    pub const EQ: u8 = 4;
+    pub const CMP: u8 = 5;
+    pub const ADD: u8 = 6;
+    pub const MUL: u8 = 7;
+    pub const CONCAT: u8 = 8;
+    pub const UNARY: u8 = 9;
+    pub const PRIMARY: u8 = 10;
+}
+
+impl BinOp {
+    /// The operator's precedence level.
+    fn level(self) -> u8 {
+        match self {
+            BinOp::Or => level::OR,
+            BinOp::And => level::AND,
+            BinOp::Eq | BinOp::NotEq => level::EQ,
+            BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => level::CMP,
+            BinOp::Add | BinOp::Sub => level::ADD,
+            BinOp::Mul | BinOp::Div | BinOp::Mod => level::MUL,
+            BinOp::Concat => level::CONCAT,
+        }
+    }
+}
+
+impl Expr {
+    /// The precedence level of the expression's outermost form, as printed.
+    fn level(&self) -> u8 {
+        match &self.kind {
+            ExprKind::Binary { op, .. } => op.level(),
+            ExprKind::Unary { op: UnOp::Not, .. } => level::NOT,
+            ExprKind::Unary { .. } => level::UNARY,
+            ExprKind::IsNull { .. }
+            | ExprKind::Is { .. }
+            | ExprKind::Between { .. }
+            | ExprKind::InList { .. }
+            | ExprKind::InSubquery { .. }
+            | ExprKind::Like { .. } => level::EQ,
+            // A negative number prints with a sign, which reads back as a negation.
+            ExprKind::Lit(Lit::Int(i)) if *i < 0 => level::UNARY,
+            ExprKind::Lit(Lit::Float(x)) if x.is_sign_negative() => level::UNARY,
+            _ => level::PRIMARY,
+        }
+    }
+
+    /// Whether the printed expression starts with `-` (so that a `-` before it needs a space).
+    fn prints_minus_first(&self) -> bool {
+        match &self.kind {
+            ExprKind::Unary { op: UnOp::Neg, .. } => true,
+            ExprKind::Lit(Lit::Int(i)) => *i < 0,
+            ExprKind::Lit(Lit::Float(x)) => x.is_sign_negative(),
+            _ => false,
+        }
+    }
+}
+
+/// An operand printed in parentheses when it binds less tightly than its position requires.
+struct Operand<'a>(&'a Expr, u8);
+
+impl fmt::Display for Operand<'_> {
+    // Calls `Expr::fmt` directly rather than through `write!`, which keeps the stack used per
+    // level of a deep expression small.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        if self.0.level() < self.1 {
+            f.write_str("(")?;
+            fmt::Display::fmt(self.0, f)?;
+            f.write_str(")")
+        } else {
+            fmt::Display::fmt(self.0, f)
+        }
+    }
+}
+
+impl fmt::Display for Expr {
+    /// Operands are parenthesised only where the grammar's precedence requires it (binary
+    /// operators are left-associative, so a right operand at the same level gets parentheses).
+    /// Minimal parentheses keep the printed text as shallow as the input, so that a long
+    /// operator chain that parsed also parses back within the bracket-depth limit.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        use level::{CMP, EQ, NOT, UNARY};
+        let not = |negated: bool| if negated { " NOT" } else { "" };
+        match &self.kind {
+            ExprKind::Lit(l) => write!(f, "{l}"),
+            ExprKind::Column { table, name } => {
+                if let Some(t) = table {
+                    write!(f, "{t}.")?;
+                }
+                write!(f, "{name}")
+            }
+            ExprKind::Unary {
+                op: UnOp::Not,
+                expr,
+            } => write!(f, "NOT {}", Operand(expr, NOT)),
+            ExprKind::Unary { op, expr } => {
+                let operand = Operand(expr, UNARY);
+                // `- -1` must not become the comment `--1`.
+                if expr.level() >= UNARY && expr.prints_minus_first() {
+                    write!(f, "{} {operand}", op.symbol())
+                } else {
+                    write!(f, "{}{operand}", op.symbol())
+                }
+            }
+            ExprKind::Binary { op, left, right } => {
+                let l = op.level();
+                Operand(left, l).fmt(f)?;
+                f.write_str(" ")?;
+                f.write_str(op.symbol())?;
+                f.write_str(" ")?;
+                Operand(right, l + 1).fmt(f)
+            }
+            ExprKind::IsNull { expr, negated } => {
+                write!(f, "{} IS{} NULL", Operand(expr, EQ), not(*negated))
+            }
+            ExprKind::Is {
+                left,
+                right,
+                negated,
+            } => write!(
+                f,
+                "{} IS{} {}",
+                Operand(left, EQ),
+                not(*negated),
+                Operand(right, CMP)
+            ),
+            ExprKind::Between {
+                expr,
+                low,
+                high,
+                negated,
+            } => write!(
+                f,
+                "{}{} BETWEEN {} AND {}",
+                Operand(expr, EQ),
+                not(*negated),
+                Operand(low, CMP),
+                Operand(high, CMP)
+            ),
+            ExprKind::InList {
+                expr,
+                list,
+                negated,
+            } => {
+                write!(f, "{}{} IN (", Operand(expr, EQ), not(*negated))?;
+                commas(f, list)?;
+                f.write_str(")")
+            }
+            ExprKind::InSubquery {
+                expr,
+                query,
+                negated,
+            } => write!(f, "{}{} IN ({query})", Operand(expr, EQ), not(*negated)),
+            ExprKind::Exists(q) => write!(f, "EXISTS ({q})"),
+            ExprKind::Subquery(q) => write!(f, "({q})"),
+            ExprKind::Like {
+                expr,
+                pattern,
+                negated,
+                escape,
+            } => {
+                write!(
+                    f,
+                    "{}{} LIKE {}",
+                    Operand(expr, EQ),
+                    not(*negated),
+                    Operand(pattern, CMP)
+                )?;
+                if let Some(e) = escape {
+                    write!(f, " ESCAPE {}", Operand(e, CMP))?;
+                }
+                Ok(())
+            }
+            ExprKind::Case {
+                operand,
+                whens,
+                else_,
+            } => {
+                f.write_str("CASE")?;
+                if let Some(o) = operand {
+                    write!(f, " {o}")?;
+                }
+                for (w, t) in whens {
+                    write!(f, " WHEN {w} THEN {t}")?;
+                }
+                if let Some(e) = else_ {
+                    write!(f, " ELSE {e}")?;
+                }
+                f.write_str(" END")
+            }
+            ExprKind::Cast { expr, ty } => write!(f, "CAST({expr} AS {ty})"),
+            ExprKind::Func {
+                name,
+                distinct,
+                args,
+                over,
+            } => {
+                write!(f, "{name}(")?;
+                match args {
+                    FuncArgs::Star => f.write_str("*")?,
+                    FuncArgs::List(args) => {
+                        if *distinct {
+                            f.write_str("DISTINCT ")?;
+                        }
+                        commas(f, args)?;
+                    }
+                }
+                f.write_str(")")?;
+                if over.is_some() {
+                    // Only the window's span is kept; `OVER ()` reads back as a window function.
+                    f.write_str(" OVER ()")?;
+                }
+                Ok(())
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;

@@ -1,0 +1,959 @@
+//! SQL sessions: run SQL scripts against a store (DESIGN §6).
+//!
+//! Queries compile to PomoLogic ([`pomo_compiler::sql`]) and run on any backend. The other
+//! statements are transactions on the store: `CREATE TABLE` / `CREATE [UNIQUE] INDEX` / `DROP`
+//! record their text on the transaction entity (`:sql/ddl`), so that the catalog is data and a
+//! reopened store has its tables; `INSERT` makes one entity per row (`:sql.row/t true` plus one
+//! attribute per non-NULL column); `UPDATE` and `DELETE` read the rows they touch with a compiled
+//! query and then assert or retract. Every statement is checked whole before anything is written
+//! (types, NOT NULL, PRIMARY KEY and UNIQUE), and is one transaction: it is written entirely or
+//! not at all.
+//!
+//! ```
+//! use pomo::sql::{Outcome, Session};
+//! use pomo::runtime::store::Store;
+//!
+//! let mut s = Session::new(Store::in_memory());
+//! s.execute("CREATE TABLE t(a INTEGER, b TEXT); INSERT INTO t VALUES (1, 'x'), (2, NULL)").unwrap();
+//! let out = s.execute("SELECT a, b FROM t ORDER BY a DESC").unwrap();
+//! let Outcome::Rows(rows) = &out[0] else { panic!() };
+//! assert_eq!(rows.text(), vec![vec!["2", "NULL"], vec!["1", "x"]]);
+//! ```
+
+use crate::query::{Arg, Backend, PreparedQuery};
+use pomo_compiler::sql::{Catalog, SqlType, Table};
+use pomo_grammar::Diagnostic;
+use pomo_grammar::span::Span;
+use pomo_grammar::sql::{
+    self as ast, Expr, ExprKind, FromItem, Ident, InsertSource, Query, Select, SelectItem, SetExpr,
+    Statement, Stmt, TableRef,
+};
+use pomo_runtime::store::{EntityMap, EntityRef, Store, TxOp, TxValue};
+use pomo_stdlib::Registry;
+use pomo_types::Value;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// What one statement did.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    /// A statement that changed the store or the catalog; how many rows it touched.
+    Done {
+        changed: usize,
+    },
+    Rows(Rows),
+}
+
+/// A query's result: column names and types, and the rows in order.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Rows {
+    pub names: Vec<String>,
+    pub types: Vec<SqlType>,
+    pub rows: Vec<Vec<Value>>,
+}
+
+impl Rows {
+    /// The rows as text, the way sqllogictest prints values.
+    pub fn text(&self) -> Vec<Vec<String>> {
+        self.rows
+            .iter()
+            .map(|r| r.iter().map(render).collect())
+            .collect()
+    }
+}
+
+/// A value as sqllogictest prints it: `NULL`, `(empty)` for the empty string, booleans as 1/0,
+/// reals with three decimals.
+pub fn render(v: &Value) -> String {
+    match v {
+        Value::Nil => "NULL".into(),
+        Value::Bool(b) => if *b { "1" } else { "0" }.into(),
+        Value::Int(i) => i.to_string(),
+        Value::Float(f) => format!("{f:.3}"),
+        Value::Str(s) if s.is_empty() => "(empty)".into(),
+        Value::Str(s) => s.clone(),
+        other => crate::runtime::results::to_edn(other),
+    }
+}
+
+/// A failed statement: diagnostics with spans into the text given to [`Session::execute`].
+#[derive(Clone, Debug, PartialEq)]
+pub struct SqlError {
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl std::fmt::Display for SqlError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        for (i, d) in self.diagnostics.iter().enumerate() {
+            if i > 0 {
+                writeln!(f)?;
+            }
+            write!(f, "error[{}]: {}", d.code, d.message)?;
+        }
+        Ok(())
+    }
+}
+
+impl std::error::Error for SqlError {}
+
+fn fail(code: &str, msg: impl Into<String>, span: &Span, label: &str) -> SqlError {
+    SqlError {
+        diagnostics: vec![Diagnostic::error(code, msg).with_label(span.clone(), label)],
+    }
+}
+
+/// A SQL session on a store.
+pub struct Session {
+    store: Store,
+    catalog: Catalog,
+    backend: Backend,
+    jit: Option<pomo_runtime::jit::Jit>,
+    registry: Registry,
+}
+
+impl Session {
+    /// A session on the store, with its tables (read from the store's `:sql/ddl` facts). Runs
+    /// queries on the JIT.
+    pub fn new(store: Store) -> Session {
+        let mut s = Session {
+            store,
+            catalog: Catalog::default(),
+            backend: Backend::Jit(pomo_runtime::jit::Mode::Native),
+            jit: None,
+            registry: Registry::new(),
+        };
+        s.load_catalog();
+        s
+    }
+
+    /// Chooses the backend queries run on.
+    pub fn with_backend(mut self, backend: Backend) -> Session {
+        self.backend = backend;
+        self
+    }
+
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    pub fn catalog(&self) -> &Catalog {
+        &self.catalog
+    }
+
+    fn load_catalog(&mut self) {
+        let db = self.store.db();
+        let mut ddl = db.datoms_eavt(None, Some("sql/ddl"), None);
+        ddl.sort_by_key(|d| d.tx);
+        for d in ddl {
+            if let Value::Str(text) = &d.v
+                && let Ok(st) = ast::parse_statement(text)
+            {
+                let _ = self.apply_ddl(&st);
+            }
+        }
+    }
+
+    /// Applies a DDL statement to the catalog (no store change).
+    fn apply_ddl(&mut self, st: &Statement) -> Result<(), SqlError> {
+        match &st.kind {
+            Stmt::CreateTable(ct) => {
+                let t = Table::from_ddl(ct).map_err(|d| SqlError {
+                    diagnostics: vec![d],
+                })?;
+                self.catalog.tables.insert(t.name.clone(), t);
+            }
+            Stmt::CreateIndex(ci) if ci.unique => {
+                let t = self.catalog.tables.get_mut(&ci.table.name).ok_or_else(|| {
+                    fail(
+                        "E0871",
+                        format!("no such table: {}", ci.table.name),
+                        &ci.table.span,
+                        "unknown table",
+                    )
+                })?;
+                let mut idx = Vec::new();
+                for c in &ci.columns {
+                    match t.column(&c.name) {
+                        Some((i, _)) => idx.push(i),
+                        None => {
+                            return Err(fail(
+                                "E0872",
+                                format!("no such column: {}", c.name),
+                                &c.span,
+                                "unknown column",
+                            ));
+                        }
+                    }
+                }
+                t.unique.push(idx);
+            }
+            Stmt::Drop {
+                what: ast::DropKind::Table,
+                name,
+                ..
+            } => {
+                self.catalog.tables.remove(&name.name);
+            }
+            _ => {}
+        }
+        Ok(())
+    }
+
+    /// Runs every statement of a script in order and returns what each did; stops at the
+    /// first failing statement (the ones before it stay done).
+    pub fn execute(&mut self, text: &str) -> Result<Vec<Outcome>, SqlError> {
+        let statements = ast::parse_script(text).map_err(|diagnostics| SqlError { diagnostics })?;
+        let mut out = Vec::new();
+        for st in &statements {
+            out.push(self.statement(st, text)?);
+        }
+        Ok(out)
+    }
+
+    /// Runs one parsed statement (`text` is the script its spans point into).
+    pub fn statement(&mut self, st: &Statement, text: &str) -> Result<Outcome, SqlError> {
+        match &st.kind {
+            Stmt::Query(q) => self.query(q).map(Outcome::Rows),
+            Stmt::CreateTable(ct) => {
+                if self.catalog.table(&ct.name.name).is_some() {
+                    if ct.if_not_exists {
+                        return Ok(Outcome::Done { changed: 0 });
+                    }
+                    return Err(fail(
+                        "E0873",
+                        format!("table {} already exists", ct.name.name),
+                        &ct.name.span,
+                        "exists",
+                    ));
+                }
+                Table::from_ddl(ct).map_err(|d| SqlError {
+                    diagnostics: vec![d],
+                })?;
+                self.record_ddl(st, text, Vec::new())
+            }
+            Stmt::CreateIndex(ci) => {
+                let Some(t) = self.catalog.table(&ci.table.name) else {
+                    return Err(fail(
+                        "E0871",
+                        format!("no such table: {}", ci.table.name),
+                        &ci.table.span,
+                        "unknown table",
+                    ));
+                };
+                let mut idx = Vec::new();
+                for c in &ci.columns {
+                    match t.column(&c.name) {
+                        Some((i, _)) => idx.push(i),
+                        None if c.name == "id" => {}
+                        None => {
+                            return Err(fail(
+                                "E0872",
+                                format!("no such column: {}", c.name),
+                                &c.span,
+                                "unknown column",
+                            ));
+                        }
+                    }
+                }
+                if ci.unique {
+                    // Existing rows must already satisfy the constraint.
+                    let rows = self.table_rows(t, &idx);
+                    if let Some(dup) = first_duplicate(rows.iter().map(|(_, k)| k.clone())) {
+                        return Err(unique_error(t, &idx, &dup, &st.span));
+                    }
+                }
+                self.record_ddl(st, text, Vec::new())
+            }
+            Stmt::CreateView { .. } => Err(fail(
+                "E0874",
+                "CREATE VIEW is outside the subset: use WITH",
+                &st.span,
+                "not supported",
+            )),
+            Stmt::Drop {
+                what,
+                if_exists,
+                name,
+            } => match what {
+                ast::DropKind::Table => {
+                    let Some(t) = self.catalog.table(&name.name).cloned() else {
+                        if *if_exists {
+                            return Ok(Outcome::Done { changed: 0 });
+                        }
+                        return Err(fail(
+                            "E0871",
+                            format!("no such table: {}", name.name),
+                            &name.span,
+                            "unknown table",
+                        ));
+                    };
+                    let ids = self.table_entities(&t);
+                    let ops = ids
+                        .iter()
+                        .map(|&e| TxOp::RetractEntity(EntityRef::Id(e)))
+                        .collect();
+                    self.record_ddl(st, text, ops)
+                }
+                _ => Ok(Outcome::Done { changed: 0 }),
+            },
+            Stmt::Insert(ins) => self.insert(ins, &st.span),
+            Stmt::Update(up) => self.update(up, &st.span),
+            Stmt::Delete(del) => self.delete(del, &st.span),
+        }
+    }
+
+    /// Writes a DDL statement's text on the transaction entity (with `ops`), then applies it
+    /// to the catalog.
+    fn record_ddl(
+        &mut self,
+        st: &Statement,
+        text: &str,
+        mut ops: Vec<TxOp>,
+    ) -> Result<Outcome, SqlError> {
+        let own = text.get(st.span.clone()).unwrap_or("").to_string();
+        ops.push(TxOp::Add {
+            e: EntityRef::TempId("datomic.tx".into()),
+            a: "sql/ddl".into(),
+            v: TxValue::Value(Value::Str(own)),
+        });
+        self.transact(ops, &st.span)?;
+        self.apply_ddl(st)?;
+        Ok(Outcome::Done { changed: 0 })
+    }
+
+    fn transact(&mut self, ops: Vec<TxOp>, span: &Span) -> Result<(), SqlError> {
+        self.store.transact(ops).map_err(|e| {
+            fail(
+                "E0875",
+                format!("the transaction failed: {}", e.message),
+                span,
+                "here",
+            )
+        })?;
+        self.jit = None;
+        Ok(())
+    }
+
+    /// Compiles and runs a query; its rows in order.
+    pub fn query(&mut self, q: &Query) -> Result<Rows, SqlError> {
+        let (prepared, cols) = self.prepare(q)?;
+        let rows = self.run(&prepared, &q.span)?;
+        Ok(Rows {
+            names: cols.names,
+            types: cols.types,
+            rows,
+        })
+    }
+
+    /// Compiles a query against the session's catalog.
+    pub fn prepare(
+        &self,
+        q: &Query,
+    ) -> Result<(PreparedQuery, pomo_compiler::sql::SqlColumns), SqlError> {
+        let (program, cols) = pomo_compiler::sql::lower_query(q, &self.catalog)
+            .map_err(|diagnostics| SqlError { diagnostics })?;
+        let ast = pomo_compiler::explain::Ast::Sql {
+            statements: vec![Statement {
+                kind: Stmt::Query(q.clone()),
+                span: q.span.clone(),
+            }],
+            catalog: Catalog::default(),
+        };
+        let compilation =
+            pomo_compiler::explain::compile_program(ast, program, &crate::Options::default())
+                .map_err(|diagnostics| SqlError { diagnostics })?;
+        Ok((PreparedQuery::from_compilation(compilation), cols))
+    }
+
+    fn run(&mut self, p: &PreparedQuery, span: &Span) -> Result<Vec<Vec<Value>>, SqlError> {
+        let args = vec![Arg::Db(self.store.db())];
+        let value = match &self.backend {
+            Backend::Jit(mode) => {
+                let jit = self
+                    .jit
+                    .get_or_insert_with(|| pomo_runtime::jit::Jit::new(*mode));
+                p.run_jit(jit, args, &self.registry)
+            }
+            b => p.run_on(args, &self.registry, b),
+        }
+        .map_err(|e| {
+            fail(
+                "E0876",
+                format!("the query failed: {}", e.message),
+                span,
+                "here",
+            )
+        })?;
+        match value {
+            Value::Tuple(rows) => Ok(rows
+                .into_iter()
+                .map(|r| match r {
+                    Value::Tuple(vs) => vs,
+                    other => vec![other],
+                })
+                .collect()),
+            other => Ok(vec![vec![other]]),
+        }
+    }
+
+    fn table(&self, name: &Ident) -> Result<Table, SqlError> {
+        self.catalog.table(&name.name).cloned().ok_or_else(|| {
+            fail(
+                "E0871",
+                format!("no such table: {}", name.name),
+                &name.span,
+                "unknown table",
+            )
+        })
+    }
+
+    /// The entities that are rows of a table.
+    fn table_entities(&self, t: &Table) -> Vec<i64> {
+        self.store
+            .db()
+            .datoms_eavt(None, Some(&t.row_attr()), None)
+            .into_iter()
+            .map(|d| d.e)
+            .collect()
+    }
+
+    /// Every row's values of the given columns (NULL where missing), by entity.
+    fn table_rows(&self, t: &Table, cols: &[usize]) -> Vec<(i64, Vec<Value>)> {
+        let db = self.store.db();
+        self.table_entities(t)
+            .into_iter()
+            .map(|e| {
+                let vals = cols
+                    .iter()
+                    .map(|&c| {
+                        if t.columns[c].name == "id" {
+                            return Value::Int(e);
+                        }
+                        db.datoms_eavt(Some(e), Some(&t.attr(&t.columns[c].name)), None)
+                            .into_iter()
+                            .next()
+                            .map(|d| d.v)
+                            .unwrap_or(Value::Nil)
+                    })
+                    .collect();
+                (e, vals)
+            })
+            .collect()
+    }
+
+    fn insert(&mut self, ins: &ast::Insert, span: &Span) -> Result<Outcome, SqlError> {
+        let t = self.table(&ins.table)?;
+        // Target columns.
+        let targets: Vec<usize> = match &ins.columns {
+            Some(cols) => {
+                let mut v = Vec::new();
+                for c in cols {
+                    match t.column(&c.name) {
+                        Some((i, _)) => {
+                            if v.contains(&i) {
+                                return Err(fail(
+                                    "E0877",
+                                    format!("column {} is named twice", c.name),
+                                    &c.span,
+                                    "duplicate",
+                                ));
+                            }
+                            v.push(i)
+                        }
+                        None => {
+                            return Err(fail(
+                                "E0872",
+                                format!("table {} has no column named {}", t.name, c.name),
+                                &c.span,
+                                "unknown column",
+                            ));
+                        }
+                    }
+                }
+                v
+            }
+            None => (0..t.columns.len()).collect(),
+        };
+        // The rows to insert, as values per target column.
+        let rows: Vec<(Vec<Value>, Span)> = match &ins.source {
+            InsertSource::Values(rows) => {
+                let mut out = Vec::new();
+                for (row, rspan) in rows {
+                    if row.len() != targets.len() {
+                        return Err(fail(
+                            "E0878",
+                            format!("{} values for {} columns", row.len(), targets.len()),
+                            rspan,
+                            "wrong number of values",
+                        ));
+                    }
+                    let mut vals = Vec::new();
+                    for (e, &c) in row.iter().zip(&targets) {
+                        let v = self.const_value(e)?;
+                        vals.push(coerce(&t, c, v, &e.span)?);
+                    }
+                    out.push((vals, rspan.clone()));
+                }
+                out
+            }
+            InsertSource::Query(q) => {
+                let (p, cols) = self.prepare(q)?;
+                if cols.names.len() != targets.len() {
+                    return Err(fail(
+                        "E0878",
+                        format!(
+                            "the query gives {} columns for {} target columns",
+                            cols.names.len(),
+                            targets.len()
+                        ),
+                        &q.span,
+                        "wrong number of columns",
+                    ));
+                }
+                for (ty, &c) in cols.types.iter().zip(&targets) {
+                    check_type(&t, c, *ty, &q.span)?;
+                }
+                let rows = self.run(&p, &q.span)?;
+                let mut out = Vec::new();
+                for r in rows {
+                    let mut vals = Vec::new();
+                    for (v, &c) in r.into_iter().zip(&targets) {
+                        vals.push(coerce(&t, c, v, &q.span)?);
+                    }
+                    out.push((vals, q.span.clone()));
+                }
+                out
+            }
+        };
+        // Full rows (NULL for columns not given), constraints, then one transaction.
+        let mut full: Vec<(Vec<Value>, Span)> = Vec::new();
+        for (vals, rspan) in rows {
+            let mut row = vec![Value::Nil; t.columns.len()];
+            for (v, &c) in vals.into_iter().zip(&targets) {
+                row[c] = v;
+            }
+            for (i, c) in t.columns.iter().enumerate() {
+                if c.not_null && row[i] == Value::Nil {
+                    return Err(fail(
+                        "E0879",
+                        format!("NOT NULL constraint failed: {}.{}", t.name, c.name),
+                        &rspan,
+                        "NULL value",
+                    ));
+                }
+            }
+            full.push((row, rspan));
+        }
+        self.check_unique_new(&t, &full, span)?;
+        let id_col = t.column("id").map(|(i, _)| i);
+        let mut ops = Vec::new();
+        let mut explicit_ids = BTreeSet::new();
+        for (row, rspan) in &full {
+            let id = match id_col.map(|i| &row[i]) {
+                Some(Value::Int(e)) => {
+                    if *e <= 0 || *e >= pomo_runtime::store::TX0 {
+                        return Err(fail(
+                            "E0880",
+                            format!(
+                                "id {e} is out of range: ids are between 1 and {}",
+                                pomo_runtime::store::TX0 - 1
+                            ),
+                            rspan,
+                            "bad id",
+                        ));
+                    }
+                    let db = self.store.db();
+                    if !explicit_ids.insert(*e) || !db.datoms_eavt(Some(*e), None, None).is_empty()
+                    {
+                        return Err(fail(
+                            "E0881",
+                            format!("UNIQUE constraint failed: {}.id", t.name),
+                            rspan,
+                            "the entity exists",
+                        ));
+                    }
+                    Some(EntityRef::Id(*e))
+                }
+                _ => None,
+            };
+            let mut attrs = vec![(t.row_attr(), TxValue::Value(Value::Bool(true)))];
+            for (i, c) in t.columns.iter().enumerate() {
+                if c.name == "id" || row[i] == Value::Nil {
+                    continue;
+                }
+                attrs.push((t.attr(&c.name), TxValue::Value(row[i].clone())));
+            }
+            ops.push(TxOp::Map(EntityMap { id, attrs }));
+        }
+        let n = ops.len();
+        if n > 0 {
+            self.transact(ops, span)?;
+        }
+        Ok(Outcome::Done { changed: n })
+    }
+
+    /// Checks the unique column sets for rows about to be inserted (against the table and
+    /// among themselves). Rows with a NULL in the set are exempt.
+    fn check_unique_new(
+        &self,
+        t: &Table,
+        rows: &[(Vec<Value>, Span)],
+        span: &Span,
+    ) -> Result<(), SqlError> {
+        for set in &t.unique {
+            let existing = self.table_rows(t, set);
+            let mut seen: BTreeSet<Vec<Value>> = existing
+                .into_iter()
+                .map(|(_, k)| k)
+                .filter(|k| !k.contains(&Value::Nil))
+                .collect();
+            for (row, rspan) in rows {
+                let key: Vec<Value> = set.iter().map(|&c| row[c].clone()).collect();
+                if key.contains(&Value::Nil) {
+                    continue;
+                }
+                if !seen.insert(key.clone()) {
+                    let _ = span;
+                    return Err(unique_error(t, set, &key, rspan));
+                }
+            }
+        }
+        Ok(())
+    }
+
+    fn const_value(&self, e: &Expr) -> Result<Value, SqlError> {
+        // A constant expression: compile `SELECT e` and run it.
+        let q = Query {
+            with: None,
+            body: SetExpr::Select(Box::new(Select {
+                distinct: false,
+                items: vec![SelectItem::Expr {
+                    expr: e.clone(),
+                    alias: None,
+                }],
+                from: Vec::new(),
+                where_: None,
+                group_by: Vec::new(),
+                having: None,
+                span: e.span.clone(),
+            })),
+            order_by: Vec::new(),
+            limit: None,
+            span: e.span.clone(),
+        };
+        if let Some(v) = literal(e) {
+            return Ok(v);
+        }
+        let (p, _) = self.prepare(&q)?;
+        let args = vec![Arg::Db(self.store.db())];
+        let v = p
+            .run_on(args, &self.registry, &Backend::Reference)
+            .map_err(|e| {
+                fail(
+                    "E0882",
+                    format!("the value could not be computed: {}", e.message),
+                    &q.span,
+                    "here",
+                )
+            })?;
+        match v {
+            Value::Tuple(rows) if rows.len() == 1 => match &rows[0] {
+                Value::Tuple(vs) if vs.len() == 1 => Ok(vs[0].clone()),
+                _ => Err(fail(
+                    "E0882",
+                    "the value could not be computed",
+                    &q.span,
+                    "here",
+                )),
+            },
+            _ => Err(fail(
+                "E0882",
+                "the value could not be computed",
+                &q.span,
+                "here",
+            )),
+        }
+    }
+
+    /// The rows of `table` matching `where_`: entity and the values of `exprs`.
+    fn select_rows(
+        &mut self,
+        table: &Ident,
+        exprs: Vec<Expr>,
+        where_: Option<&Expr>,
+        span: &Span,
+    ) -> Result<(Vec<Vec<Value>>, Vec<SqlType>), SqlError> {
+        let col = |name: &str| Expr {
+            kind: ExprKind::Column {
+                table: None,
+                name: Ident {
+                    name: name.into(),
+                    span: span.clone(),
+                },
+            },
+            span: span.clone(),
+        };
+        let mut items = vec![SelectItem::Expr {
+            expr: col("id"),
+            alias: None,
+        }];
+        items.extend(
+            exprs
+                .into_iter()
+                .map(|expr| SelectItem::Expr { expr, alias: None }),
+        );
+        let q = Query {
+            with: None,
+            body: SetExpr::Select(Box::new(Select {
+                distinct: false,
+                items,
+                from: vec![FromItem {
+                    first: TableRef::Table {
+                        name: table.clone(),
+                        alias: None,
+                        span: table.span.clone(),
+                    },
+                    joins: Vec::new(),
+                }],
+                where_: where_.cloned(),
+                group_by: Vec::new(),
+                having: None,
+                span: span.clone(),
+            })),
+            order_by: Vec::new(),
+            limit: None,
+            span: span.clone(),
+        };
+        let (p, cols) = self.prepare(&q)?;
+        let rows = self.run(&p, span)?;
+        Ok((rows, cols.types))
+    }
+
+    fn update(&mut self, up: &ast::Update, span: &Span) -> Result<Outcome, SqlError> {
+        let t = self.table(&up.table)?;
+        let mut targets = Vec::new();
+        for (c, _) in &up.sets {
+            match t.column(&c.name) {
+                Some(_) if c.name == "id" => {
+                    return Err(fail(
+                        "E0883",
+                        "the id column is the entity id and cannot be updated",
+                        &c.span,
+                        "id",
+                    ));
+                }
+                Some((i, _)) => targets.push(i),
+                None => {
+                    return Err(fail(
+                        "E0872",
+                        format!("no such column: {}", c.name),
+                        &c.span,
+                        "unknown column",
+                    ));
+                }
+            }
+        }
+        let exprs: Vec<Expr> = up.sets.iter().map(|(_, e)| e.clone()).collect();
+        let (rows, types) = self.select_rows(&up.table, exprs, up.where_.as_ref(), span)?;
+        for (ty, &c) in types.iter().skip(1).zip(&targets) {
+            check_type(&t, c, *ty, span)?;
+        }
+        // New values, constraints over the table as it will be, then one transaction.
+        let mut changes: BTreeMap<i64, Vec<(usize, Value)>> = BTreeMap::new();
+        for r in &rows {
+            let Value::Int(e) = r[0] else { continue };
+            let mut ch = Vec::new();
+            for (v, &c) in r[1..].iter().zip(&targets) {
+                let v = coerce(&t, c, v.clone(), span)?;
+                if t.columns[c].not_null && v == Value::Nil {
+                    return Err(fail(
+                        "E0879",
+                        format!(
+                            "NOT NULL constraint failed: {}.{}",
+                            t.name, t.columns[c].name
+                        ),
+                        span,
+                        "NULL value",
+                    ));
+                }
+                ch.push((c, v));
+            }
+            changes.insert(e, ch);
+        }
+        for set in &t.unique {
+            let mut keys: Vec<Vec<Value>> = Vec::new();
+            for (e, mut k) in self.table_rows(&t, set) {
+                if let Some(ch) = changes.get(&e) {
+                    for (c, v) in ch {
+                        if let Some(pos) = set.iter().position(|x| x == c) {
+                            k[pos] = v.clone();
+                        }
+                    }
+                }
+                if !k.contains(&Value::Nil) {
+                    keys.push(k);
+                }
+            }
+            if let Some(dup) = first_duplicate(keys.into_iter()) {
+                return Err(unique_error(&t, set, &dup, span));
+            }
+        }
+        let mut ops = Vec::new();
+        for (e, ch) in &changes {
+            for (c, v) in ch {
+                let a = t.attr(&t.columns[*c].name);
+                if *v == Value::Nil {
+                    ops.push(TxOp::Retract {
+                        e: EntityRef::Id(*e),
+                        a,
+                        v: None,
+                    });
+                } else {
+                    ops.push(TxOp::Add {
+                        e: EntityRef::Id(*e),
+                        a,
+                        v: TxValue::Value(v.clone()),
+                    });
+                }
+            }
+        }
+        if !ops.is_empty() {
+            self.transact(ops, span)?;
+        }
+        Ok(Outcome::Done {
+            changed: changes.len(),
+        })
+    }
+
+    fn delete(&mut self, del: &ast::Delete, span: &Span) -> Result<Outcome, SqlError> {
+        self.table(&del.table)?;
+        let (rows, _) = self.select_rows(&del.table, Vec::new(), del.where_.as_ref(), span)?;
+        let ops: Vec<TxOp> = rows
+            .iter()
+            .filter_map(|r| match r[0] {
+                Value::Int(e) => Some(TxOp::RetractEntity(EntityRef::Id(e))),
+                _ => None,
+            })
+            .collect();
+        let n = ops.len();
+        if n > 0 {
+            self.transact(ops, span)?;
+        }
+        Ok(Outcome::Done { changed: n })
+    }
+}
+
+/// A literal (or a negated numeric literal) as a value.
+fn literal(e: &Expr) -> Option<Value> {
+    match &e.kind {
+        ExprKind::Lit(l) => Some(match l {
+            ast::Lit::Null => Value::Nil,
+            ast::Lit::Bool(b) => Value::Bool(*b),
+            ast::Lit::Int(i) => Value::Int(*i),
+            ast::Lit::Float(f) => Value::Float(*f),
+            ast::Lit::Str(s) => Value::Str(s.clone()),
+        }),
+        ExprKind::Unary {
+            op: ast::UnOp::Neg,
+            expr,
+        } => match literal(expr)? {
+            Value::Int(i) => i.checked_neg().map(Value::Int),
+            Value::Float(f) => Some(Value::Float(-f)),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
+/// A value for a column, converted by the column's type (SQLite's affinity, without
+/// reading numbers out of text: text into a numeric column is a type error).
+fn coerce(t: &Table, c: usize, v: Value, span: &Span) -> Result<Value, SqlError> {
+    let col = &t.columns[c];
+    let bad = |v: &Value| {
+        fail(
+            "E0884",
+            format!(
+                "type error: a {} value for the {} column {}.{}",
+                v.type_name(),
+                col.ty.name(),
+                t.name,
+                col.name
+            ),
+            span,
+            "wrong type",
+        )
+    };
+    Ok(match (col.ty, v) {
+        (_, Value::Nil) => Value::Nil,
+        (SqlType::Int, Value::Int(i)) => Value::Int(i),
+        (SqlType::Int, Value::Bool(b)) => Value::Int(b as i64),
+        (SqlType::Int, Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
+            Value::Int(f as i64)
+        }
+        (SqlType::Int, Value::Float(f)) => Value::Float(f),
+        (SqlType::Real, Value::Int(i)) => Value::Float(i as f64),
+        (SqlType::Real, Value::Float(f)) => Value::Float(f),
+        (SqlType::Real, Value::Bool(b)) => Value::Float(b as i64 as f64),
+        (SqlType::Text, Value::Str(s)) => Value::Str(s),
+        (SqlType::Text, Value::Int(i)) => Value::Str(i.to_string()),
+        (SqlType::Bool, Value::Bool(b)) => Value::Bool(b),
+        (SqlType::Bool, Value::Int(i)) => Value::Bool(i != 0),
+        (_, v) => return Err(bad(&v)),
+    })
+}
+
+/// Rejects a static type that cannot go into a column.
+fn check_type(t: &Table, c: usize, ty: SqlType, span: &Span) -> Result<(), SqlError> {
+    let col = &t.columns[c];
+    let ok = match col.ty {
+        SqlType::Int | SqlType::Real | SqlType::Bool => ty.is_numeric(),
+        SqlType::Text => matches!(ty, SqlType::Text | SqlType::Int | SqlType::Null),
+        SqlType::Null => true,
+    };
+    if ok {
+        Ok(())
+    } else {
+        Err(fail(
+            "E0884",
+            format!(
+                "type error: a {} value for the {} column {}.{}",
+                ty.name(),
+                col.ty.name(),
+                t.name,
+                col.name
+            ),
+            span,
+            "wrong type",
+        ))
+    }
+}
+
+fn first_duplicate(keys: impl Iterator<Item = Vec<Value>>) -> Option<Vec<Value>> {
+    let mut seen = BTreeSet::new();
+    for k in keys {
+        if k.contains(&Value::Nil) {
+            continue;
+        }
+        if !seen.insert(k.clone()) {
+            return Some(k);
+        }
+    }
+    None
+}
+
+fn unique_error(t: &Table, set: &[usize], key: &[Value], span: &Span) -> SqlError {
+    let cols: Vec<String> = set
+        .iter()
+        .map(|&c| format!("{}.{}", t.name, t.columns[c].name))
+        .collect();
+    let vals: Vec<String> = key.iter().map(render).collect();
+    fail(
+        "E0881",
+        format!(
+            "UNIQUE constraint failed: {} (duplicate value {})",
+            cols.join(", "),
+            vals.join(", ")
+        ),
+        span,
+        "duplicate",
+    )
+}

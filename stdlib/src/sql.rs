@@ -1,0 +1,1566 @@
+//! The `sql_*` built-ins: the operators, functions and aggregates the SQL front end lowers to,
+//! with SQLite's semantics (lang_expr, lang_corefunc and lang_aggfunc of sqlite.org).
+//!
+//! SQL's NULL is `Value::Nil`, and unlike the EDN built-ins a NULL result is a value to bind,
+//! not a failed match (`binds_nil`). Each argument is first seen as one of SQLite's storage
+//! classes: NULL, INTEGER (integers, booleans as 0/1 and entity ids), REAL, TEXT and BLOB
+//! (`Value::Bytes`); a NaN double, which SQLite never stores, counts as NULL, and a NaN result
+//! becomes NULL as it does in SQLite. Any other kind of value (keywords, tuples…) is an
+//! [`EvalError`](crate::EvalError), as is arithmetic on text (the compiler rejects it
+//! statically; SQLite would convert the text). Nothing here panics or recurses on its input.
+//!
+//! Known differences from SQLite: booleans print as `1`/`0` (SQLite's TRUE is the integer 1);
+//! doubles print as `%!.15g` (`1.0`, `0.3`, `1.0e+20`), as SQLite did before its default of 17
+//! significant digits; comparisons apply no column affinity (the text `'1'` is never equal to
+//! the number 1); `sum` of integers fails only when the exact total overflows, whatever the
+//! order of the bag; and `round` rounds the 16-significant-digit decimal form of its argument
+//! half away from zero, as current SQLite's printf-based `round` does.
+
+use crate::eval::{Num, R, cmp_num, err, type_err, unknown};
+use pomo_types::Value;
+use std::borrow::Cow;
+use std::cmp::Ordering;
+
+/// An argument as one of SQLite's storage classes.
+#[derive(Clone, Copy, Debug)]
+enum Sql<'a> {
+    Null,
+    Int(i64),
+    Real(f64),
+    Text(&'a str),
+    Blob(&'a [u8]),
+}
+
+/// The storage class of an argument of `name`, or an error for a kind SQL does not have.
+fn class<'a>(name: &str, v: &'a Value) -> R<Sql<'a>> {
+    Ok(match v {
+        Value::Nil => Sql::Null,
+        Value::Float(x) if x.is_nan() => Sql::Null,
+        Value::Bool(b) => Sql::Int(i64::from(*b)),
+        Value::Int(i) => Sql::Int(*i),
+        Value::Ref(r) => Sql::Int(i64::try_from(*r).map_err(|_| {
+            err(format!(
+                "entity id {r} in `{name}` is beyond SQL's integer range"
+            ))
+        })?),
+        Value::Float(x) => Sql::Real(*x),
+        Value::Str(s) => Sql::Text(s),
+        Value::Bytes(b) => Sql::Blob(b),
+        other => {
+            return Err(type_err(
+                name,
+                "an SQL value (NULL, a number, text or a blob)",
+                other,
+            ));
+        }
+    })
+}
+
+/// Whether a value is SQL's NULL.
+fn is_null(v: &Value) -> bool {
+    match v {
+        Value::Nil => true,
+        Value::Float(x) => x.is_nan(),
+        _ => false,
+    }
+}
+
+/// A value passed through unchanged, except that a NaN double becomes NULL.
+fn pass(v: &Value) -> Value {
+    if is_null(v) { Value::Nil } else { v.clone() }
+}
+
+/// A double result; NaN (from `inf - inf` and the like) is NULL, as SQLite stores it.
+fn real(x: f64) -> Value {
+    if x.is_nan() {
+        Value::Nil
+    } else {
+        Value::Float(x)
+    }
+}
+
+/// A three-valued result: `None` is NULL.
+fn tri(b: Option<bool>) -> Value {
+    b.map_or(Value::Nil, Value::Bool)
+}
+
+/// The `sql_*` functions and predicates; `call` has checked the arity.
+pub(crate) fn dispatch(name: &str, a: &[Value]) -> R<Value> {
+    let arg = |i: usize| a.get(i).unwrap_or(&Value::Nil);
+    let b = Value::Bool;
+    Ok(match name {
+        "sql_add" => arith(name, arg(0), arg(1), i64::checked_add, |x, y| x + y)?,
+        "sql_sub" => arith(name, arg(0), arg(1), i64::checked_sub, |x, y| x - y)?,
+        "sql_mul" => arith(name, arg(0), arg(1), i64::checked_mul, |x, y| x * y)?,
+        "sql_div" => div(name, arg(0), arg(1))?,
+        "sql_mod" => modulo(name, arg(0), arg(1))?,
+        "sql_neg" => match operand(name, arg(0))? {
+            None => Value::Nil,
+            Some(Num::I(i)) => i
+                .checked_neg()
+                .map_or(Value::Float(-(i as f64)), Value::Int),
+            Some(Num::F(x)) => real(-x),
+        },
+        "sql_eq" => tri(compare(name, arg(0), arg(1))?.map(Ordering::is_eq)),
+        "sql_ne" => tri(compare(name, arg(0), arg(1))?.map(Ordering::is_ne)),
+        "sql_lt" => tri(compare(name, arg(0), arg(1))?.map(Ordering::is_lt)),
+        "sql_le" => tri(compare(name, arg(0), arg(1))?.map(Ordering::is_le)),
+        "sql_gt" => tri(compare(name, arg(0), arg(1))?.map(Ordering::is_gt)),
+        "sql_ge" => tri(compare(name, arg(0), arg(1))?.map(Ordering::is_ge)),
+        "sql_is" => b(is(name, arg(0), arg(1))?),
+        "sql_is_not" => b(!is(name, arg(0), arg(1))?),
+        "sql_and" => tri(match (truth(name, arg(0))?, truth(name, arg(1))?) {
+            (Some(false), _) | (_, Some(false)) => Some(false),
+            (Some(true), Some(true)) => Some(true),
+            _ => None,
+        }),
+        "sql_or" => tri(match (truth(name, arg(0))?, truth(name, arg(1))?) {
+            (Some(true), _) | (_, Some(true)) => Some(true),
+            (Some(false), Some(false)) => Some(false),
+            _ => None,
+        }),
+        "sql_not" => tri(truth(name, arg(0))?.map(|t| !t)),
+        "sql_true" => b(truth(name, arg(0))? == Some(true)),
+        "sql_is_null" => b(is_null(arg(0))),
+        "sql_not_null" => b(!is_null(arg(0))),
+        "sql_like" => like(name, a)?,
+        "sql_concat" => match (text(name, arg(0))?, text(name, arg(1))?) {
+            (Some(x), Some(y)) => Value::Str(format!("{x}{y}")),
+            _ => Value::Nil,
+        },
+        "sql_case" => {
+            let mut pairs = a.chunks_exact(2);
+            for p in &mut pairs {
+                if truth(name, &p[0])? == Some(true) {
+                    return Ok(pass(&p[1]));
+                }
+            }
+            pairs.remainder().first().map_or(Value::Nil, pass)
+        }
+        "sql_case_eq" => {
+            let Some((x, rest)) = a.split_first() else {
+                return Ok(Value::Nil);
+            };
+            let mut pairs = rest.chunks_exact(2);
+            for p in &mut pairs {
+                if compare(name, x, &p[0])? == Some(Ordering::Equal) {
+                    return Ok(pass(&p[1]));
+                }
+            }
+            pairs.remainder().first().map_or(Value::Nil, pass)
+        }
+        "sql_coalesce" | "sql_ifnull" => a.iter().find(|v| !is_null(v)).map_or(Value::Nil, pass),
+        "sql_nullif" => match compare(name, arg(0), arg(1))? {
+            Some(Ordering::Equal) => Value::Nil,
+            _ => pass(arg(0)),
+        },
+        "sql_abs" => match operand(name, arg(0))? {
+            None => Value::Nil,
+            Some(Num::I(i)) => Value::Int(
+                i.checked_abs()
+                    .ok_or_else(|| err(format!("integer overflow in `{name}`")))?,
+            ),
+            Some(Num::F(x)) => real(x.abs()),
+        },
+        "sql_upper" => map_text(name, arg(0), |t| t.to_ascii_uppercase())?,
+        "sql_lower" => map_text(name, arg(0), |t| t.to_ascii_lowercase())?,
+        "sql_trim" => map_text(name, arg(0), |t| t.trim_matches(' ').to_string())?,
+        "sql_ltrim" => map_text(name, arg(0), |t| t.trim_start_matches(' ').to_string())?,
+        "sql_rtrim" => map_text(name, arg(0), |t| t.trim_end_matches(' ').to_string())?,
+        "sql_length" => match class(name, arg(0))? {
+            Sql::Null => Value::Nil,
+            Sql::Blob(bytes) => Value::Int(bytes.len() as i64),
+            _ => {
+                // SQLite counts the characters before the first NUL.
+                let t = text(name, arg(0))?.unwrap_or_default();
+                Value::Int(t.chars().take_while(|c| *c != '\0').count() as i64)
+            }
+        },
+        "sql_substr" => substr(name, a)?,
+        "sql_round" => round(name, a)?,
+        "sql_typeof" => Value::Str(
+            match class(name, arg(0))? {
+                Sql::Null => "null",
+                Sql::Int(_) => "integer",
+                Sql::Real(_) => "real",
+                Sql::Text(_) => "text",
+                Sql::Blob(_) => "blob",
+            }
+            .into(),
+        ),
+        "sql_cast" => cast(name, arg(0), arg(1))?,
+        _ => return Err(unknown(name)),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Arithmetic.
+
+/// A numeric operand: `None` for NULL; text and blobs are errors.
+fn operand(name: &str, v: &Value) -> R<Option<Num>> {
+    match class(name, v)? {
+        Sql::Null => Ok(None),
+        Sql::Int(i) => Ok(Some(Num::I(i))),
+        Sql::Real(x) => Ok(Some(Num::F(x))),
+        Sql::Text(_) => Err(err(format!("arithmetic on text in `{name}`"))),
+        Sql::Blob(_) => Err(err(format!("arithmetic on a blob in `{name}`"))),
+    }
+}
+
+/// Both operands of a binary operator, or `None` when either is NULL (NULL wins over a type
+/// error in the other operand, as in SQLite).
+fn operands(name: &str, a: &Value, b: &Value) -> R<Option<(Num, Num)>> {
+    if matches!(class(name, a)?, Sql::Null) || matches!(class(name, b)?, Sql::Null) {
+        return Ok(None);
+    }
+    Ok(operand(name, a)?.zip(operand(name, b)?))
+}
+
+/// `+`, `-`, `*`: exact on integers, a double when an operand is one or the integer result
+/// overflows (SQLite's conversion to REAL).
+fn arith(
+    name: &str,
+    a: &Value,
+    b: &Value,
+    int: fn(i64, i64) -> Option<i64>,
+    float: fn(f64, f64) -> f64,
+) -> R<Value> {
+    Ok(match operands(name, a, b)? {
+        None => Value::Nil,
+        Some((Num::I(x), Num::I(y))) => {
+            int(x, y).map_or_else(|| real(float(x as f64, y as f64)), Value::Int)
+        }
+        Some((x, y)) => real(float(x.as_f64(), y.as_f64())),
+    })
+}
+
+/// `/`: truncating on integers; a zero divisor (0 or 0.0) gives NULL.
+fn div(name: &str, a: &Value, b: &Value) -> R<Value> {
+    Ok(match operands(name, a, b)? {
+        None => Value::Nil,
+        Some((_, Num::I(0))) => Value::Nil,
+        // A float pattern compares with `==`, so it also catches -0.0.
+        Some((_, Num::F(0.0))) => Value::Nil,
+        // Only `i64::MIN / -1` fails, and SQLite makes it a double.
+        Some((Num::I(x), Num::I(y))) => x
+            .checked_div(y)
+            .map_or_else(|| real(x as f64 / y as f64), Value::Int),
+        Some((x, y)) => real(x.as_f64() / y.as_f64()),
+    })
+}
+
+/// `%`: both operands are converted to integers (doubles truncated, saturating); the sign of
+/// the result is the dividend's; a zero divisor gives NULL; a double operand makes the result
+/// the double of the integer remainder (`7.5 % 2` is `1.0`).
+fn modulo(name: &str, a: &Value, b: &Value) -> R<Value> {
+    let Some((x, y)) = operands(name, a, b)? else {
+        return Ok(Value::Nil);
+    };
+    let int = |n: Num| match n {
+        Num::I(i) => i,
+        // `as` saturates like SQLite's doubleToInt64.
+        Num::F(f) => f as i64,
+    };
+    let (p, q) = (int(x), int(y));
+    // `x % -1` is `x % 1`, and avoids the one overflowing case `i64::MIN % -1`.
+    let r = match q {
+        0 => return Ok(Value::Nil),
+        -1 => 0,
+        q => p % q,
+    };
+    Ok(match (x, y) {
+        (Num::I(_), Num::I(_)) => Value::Int(r),
+        _ => Value::Float(r as f64),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Comparison and truth.
+
+/// Compares in SQLite's order: NULL makes the answer unknown (`None`); numbers (integers and
+/// doubles by exact value) sort before text, text (bytewise, the BINARY collation) before blobs.
+fn compare(name: &str, a: &Value, b: &Value) -> R<Option<Ordering>> {
+    let rank = |s: &Sql| match s {
+        Sql::Null => 0,
+        Sql::Int(_) | Sql::Real(_) => 1,
+        Sql::Text(_) => 2,
+        Sql::Blob(_) => 3,
+    };
+    let num = |s: Sql| match s {
+        Sql::Int(i) => Num::I(i),
+        Sql::Real(x) => Num::F(x),
+        _ => Num::I(0),
+    };
+    let (x, y) = (class(name, a)?, class(name, b)?);
+    Ok(Some(match (x, y) {
+        (Sql::Null, _) | (_, Sql::Null) => return Ok(None),
+        (Sql::Text(s), Sql::Text(t)) => s.as_bytes().cmp(t.as_bytes()),
+        (Sql::Blob(s), Sql::Blob(t)) => s.cmp(t),
+        // NaN is NULL here, so numbers always compare.
+        (Sql::Int(_) | Sql::Real(_), Sql::Int(_) | Sql::Real(_)) => cmp_num(num(x), num(y))?,
+        _ => rank(&x).cmp(&rank(&y)),
+    }))
+}
+
+/// `IS`: equality in which NULL equals NULL and nothing else.
+fn is(name: &str, a: &Value, b: &Value) -> R<bool> {
+    Ok(match compare(name, a, b)? {
+        Some(o) => o.is_eq(),
+        None => is_null(a) && is_null(b),
+    })
+}
+
+/// SQL truth: `None` for NULL; a number is true when nonzero; text and blobs are read as the
+/// number they start with (text that does not start with one is 0, false).
+fn truth(name: &str, v: &Value) -> R<Option<bool>> {
+    Ok(match class(name, v)? {
+        Sql::Null => None,
+        Sql::Int(i) => Some(i != 0),
+        Sql::Real(x) => Some(x != 0.0),
+        Sql::Text(t) => Some(real_prefix(t.as_bytes()).0 != 0.0),
+        Sql::Blob(bytes) => Some(real_prefix(bytes).0 != 0.0),
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Text.
+
+/// The text form of a value (`None` for NULL): integers in decimal, doubles as
+/// [`format_real`], a blob's bytes read as UTF-8 (invalid sequences replaced).
+fn text<'a>(name: &str, v: &'a Value) -> R<Option<Cow<'a, str>>> {
+    Ok(match class(name, v)? {
+        Sql::Null => None,
+        Sql::Int(i) => Some(Cow::Owned(i.to_string())),
+        Sql::Real(x) => Some(Cow::Owned(format_real(x))),
+        Sql::Text(t) => Some(Cow::Borrowed(t)),
+        Sql::Blob(bytes) => Some(String::from_utf8_lossy(bytes)),
+    })
+}
+
+/// A text function: NULL stays NULL, anything else is converted to text first.
+fn map_text(name: &str, v: &Value, f: impl FnOnce(&str) -> String) -> R<Value> {
+    Ok(text(name, v)?.map_or(Value::Nil, |t| Value::Str(f(&t))))
+}
+
+/// A double as SQLite's `%!.15g` prints it: 15 significant digits without trailing zeros but
+/// with at least one digit after the point, in exponent form (two exponent digits at least)
+/// when the decimal exponent is below -4 or at least 15. Infinities are `Inf` and `-Inf`.
+pub(crate) fn format_real(x: f64) -> String {
+    if x.is_nan() {
+        return "NaN".into();
+    }
+    if x.is_infinite() {
+        return if x > 0.0 { "Inf" } else { "-Inf" }.into();
+    }
+    if x == 0.0 {
+        return "0.0".into();
+    }
+    let sign = if x < 0.0 { "-" } else { "" };
+    // Rust rounds correctly to 15 significant digits: `d.dddddddddddddde<exp>`.
+    let sci = format!("{:.14e}", x.abs());
+    let (mantissa, exp) = sci.split_once('e').unwrap_or((&sci, "0"));
+    let exp: i64 = exp.parse().unwrap_or(0);
+    let mut digits: String = mantissa.chars().filter(char::is_ascii_digit).collect();
+    while digits.len() > 1 && digits.ends_with('0') {
+        digits.pop();
+    }
+    if !(-4..15).contains(&exp) {
+        let (first, rest) = digits.split_at(1);
+        let rest = if rest.is_empty() { "0" } else { rest };
+        let esign = if exp < 0 { '-' } else { '+' };
+        return format!("{sign}{first}.{rest}e{esign}{:02}", exp.abs());
+    }
+    if exp < 0 {
+        let zeros = "0".repeat((-exp - 1) as usize);
+        return format!("{sign}0.{zeros}{digits}");
+    }
+    let int_len = exp as usize + 1;
+    if digits.len() > int_len {
+        let (int, frac) = digits.split_at(int_len);
+        format!("{sign}{int}.{frac}")
+    } else {
+        let zeros = "0".repeat(int_len - digits.len());
+        format!("{sign}{digits}{zeros}.0")
+    }
+}
+
+/// `LIKE`: `%` matches any sequence, `_` one character, letters match ignoring ASCII case; an
+/// optional escape character (one character) makes the next pattern character literal. NULL
+/// in any argument gives NULL; numbers are matched by their text form.
+fn like(name: &str, a: &[Value]) -> R<Value> {
+    let mut texts = Vec::with_capacity(a.len());
+    for v in a {
+        match text(name, v)? {
+            Some(t) => texts.push(t),
+            None => return Ok(Value::Nil),
+        }
+    }
+    let escape = match texts.get(2) {
+        None => None,
+        Some(e) => {
+            let mut cs = e.chars();
+            match (cs.next(), cs.next()) {
+                (Some(c), None) => Some(c),
+                _ => return Err(err("ESCAPE expression must be a single character")),
+            }
+        }
+    };
+    let (Some(subject), Some(pattern)) = (texts.first(), texts.get(1)) else {
+        return Err(err(format!("`{name}` takes 2 to 3 argument(s)")));
+    };
+    Ok(Value::Bool(like_match(pattern, subject, escape)))
+}
+
+/// One element of a LIKE pattern.
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum Tok {
+    /// `%`.
+    Any,
+    /// `_`.
+    One,
+    Lit(char),
+}
+
+/// Matches `subject` against a LIKE pattern by the greedy wildcard algorithm with one
+/// backtrack point, which is exact for `%` and `_` and takes O(pattern × subject) steps.
+fn like_match(pattern: &str, subject: &str, escape: Option<char>) -> bool {
+    let mut toks = Vec::new();
+    let mut cs = pattern.chars();
+    while let Some(c) = cs.next() {
+        // The escape character takes precedence, even when it is `%` or `_` (as in SQLite).
+        toks.push(if Some(c) == escape {
+            match cs.next() {
+                Some(e) => Tok::Lit(e),
+                // An escape at the end of the pattern matches nothing.
+                None => return false,
+            }
+        } else if c == '%' {
+            Tok::Any
+        } else if c == '_' {
+            Tok::One
+        } else {
+            Tok::Lit(c)
+        });
+    }
+    let s: Vec<char> = subject.chars().collect();
+    let (mut pi, mut si) = (0, 0);
+    // Where the last `%` was: the pattern position after it and the subject position it has
+    // swallowed up to.
+    let mut star: Option<(usize, usize)> = None;
+    while si < s.len() {
+        match toks.get(pi) {
+            Some(Tok::Any) => {
+                star = Some((pi + 1, si));
+                pi += 1;
+                continue;
+            }
+            Some(Tok::One) => {
+                pi += 1;
+                si += 1;
+                continue;
+            }
+            Some(Tok::Lit(c)) if c.eq_ignore_ascii_case(&s[si]) => {
+                pi += 1;
+                si += 1;
+                continue;
+            }
+            _ => {}
+        }
+        match star {
+            Some((sp, ss)) => {
+                pi = sp;
+                si = ss + 1;
+                star = Some((sp, ss + 1));
+            }
+            None => return false,
+        }
+    }
+    toks.get(pi..)
+        .is_some_and(|rest| rest.iter().all(|t| *t == Tok::Any))
+}
+
+/// `substr(x, start[, length])` as SQLite: positions count from 1, a negative start counts from
+/// the end, a negative length takes the characters before the start, and position 0 is just
+/// before the first character (so `substr('abc', 0, 2)` is `'a'`). Blobs are cut by bytes,
+/// anything else by characters of its text form.
+fn substr(name: &str, a: &[Value]) -> R<Value> {
+    let subject = a.first().unwrap_or(&Value::Nil);
+    let start = a.get(1).unwrap_or(&Value::Nil);
+    let class0 = class(name, subject)?;
+    if matches!(class0, Sql::Null) {
+        return Ok(Value::Nil);
+    }
+    let Some(mut p1) = int_arg(name, start)? else {
+        return Ok(Value::Nil);
+    };
+    let (mut p2, negative) = match a.get(2) {
+        None => (i64::MAX, false),
+        Some(v) => match int_arg(name, v)? {
+            None => return Ok(Value::Nil),
+            Some(n) => (n.saturating_abs(), n < 0),
+        },
+    };
+    let t = match class0 {
+        Sql::Blob(_) => None,
+        _ => text(name, subject)?,
+    };
+    let len = match (&class0, &t) {
+        (Sql::Blob(bytes), _) => bytes.len() as i64,
+        (_, Some(t)) => t.chars().count() as i64,
+        _ => 0,
+    };
+    // The arithmetic of SQLite's substrFunc, saturating where C would overflow.
+    if p1 < 0 {
+        p1 = p1.saturating_add(len);
+        if p1 < 0 {
+            p2 = p2.saturating_add(p1).max(0);
+            p1 = 0;
+        }
+    } else if p1 > 0 {
+        p1 -= 1;
+    } else if p2 > 0 {
+        p2 -= 1;
+    }
+    if negative {
+        p1 = p1.saturating_sub(p2);
+        if p1 < 0 {
+            p2 = p2.saturating_add(p1).max(0);
+            p1 = 0;
+        }
+    }
+    let skip = usize::try_from(p1).unwrap_or(usize::MAX);
+    let take = usize::try_from(p2).unwrap_or(usize::MAX);
+    Ok(match (class0, t) {
+        (Sql::Blob(bytes), _) => {
+            Value::Bytes(bytes.iter().skip(skip).take(take).copied().collect())
+        }
+        (_, Some(t)) => Value::Str(t.chars().skip(skip).take(take).collect()),
+        _ => Value::Nil,
+    })
+}
+
+// ---------------------------------------------------------------------------------------------
+// Numbers from text, rounding and CAST.
+
+/// SQLite's whitespace (`sqlite3Isspace`).
+fn is_space(b: u8) -> bool {
+    matches!(b, b' ' | b'\t' | b'\n' | 0x0b | 0x0c | b'\r')
+}
+
+/// The longest prefix of text (after leading whitespace) that reads as a real number, as
+/// `sqlite3AtoF` reads it: the value (0.0 without digits) and whether the prefix has neither a
+/// decimal point nor an exponent.
+fn real_prefix(t: &[u8]) -> (f64, bool) {
+    let digits_from = |mut i: usize| {
+        while t.get(i).is_some_and(u8::is_ascii_digit) {
+            i += 1;
+        }
+        i
+    };
+    let mut i = 0;
+    while t.get(i).copied().is_some_and(is_space) {
+        i += 1;
+    }
+    let start = i;
+    if matches!(t.get(i), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    let int_end = digits_from(i);
+    let mut digits = int_end - i;
+    let mut integral = true;
+    i = int_end;
+    if t.get(i) == Some(&b'.') {
+        let frac_end = digits_from(i + 1);
+        if digits > 0 || frac_end > i + 1 {
+            digits += frac_end - (i + 1);
+            integral = false;
+            i = frac_end;
+        }
+    }
+    if digits == 0 {
+        return (0.0, true);
+    }
+    if matches!(t.get(i), Some(b'e' | b'E')) {
+        let mut k = i + 1;
+        if matches!(t.get(k), Some(b'+' | b'-')) {
+            k += 1;
+        }
+        let exp_end = digits_from(k);
+        if exp_end > k {
+            integral = false;
+            i = exp_end;
+        }
+    }
+    // The prefix is ASCII, so it is valid UTF-8, and Rust reads every such form.
+    let value = std::str::from_utf8(&t[start..i])
+        .ok()
+        .and_then(|s| s.parse::<f64>().ok())
+        .unwrap_or(0.0);
+    (value, integral)
+}
+
+/// The leading integer of text (after whitespace and an optional sign), as `sqlite3Atoi64`
+/// reads it: saturated to the i64 range, 0 without digits, and whether it was saturated.
+fn int_prefix(t: &[u8]) -> (i64, bool) {
+    let mut i = 0;
+    while t.get(i).copied().is_some_and(is_space) {
+        i += 1;
+    }
+    let negative = t.get(i) == Some(&b'-');
+    if matches!(t.get(i), Some(b'+' | b'-')) {
+        i += 1;
+    }
+    // Capped well above the i64 range, so that saturation is still visible.
+    const CAP: i128 = 1 << 64;
+    let mut acc: i128 = 0;
+    while let Some(d) = t.get(i).filter(|b| b.is_ascii_digit()) {
+        acc = (acc * 10 + i128::from(d - b'0')).min(CAP);
+        i += 1;
+    }
+    let acc = if negative { -acc } else { acc };
+    match i64::try_from(acc) {
+        Ok(v) => (v, false),
+        Err(_) => (if negative { i64::MIN } else { i64::MAX }, true),
+    }
+}
+
+/// An integer argument as `sqlite3_value_int64` reads it (doubles truncated and saturated, text
+/// by its leading integer); `None` for NULL.
+fn int_arg(name: &str, v: &Value) -> R<Option<i64>> {
+    Ok(match class(name, v)? {
+        Sql::Null => None,
+        Sql::Int(i) => Some(i),
+        Sql::Real(x) => Some(x as i64),
+        Sql::Text(t) => Some(int_prefix(t.as_bytes()).0),
+        Sql::Blob(bytes) => Some(int_prefix(bytes).0),
+    })
+}
+
+/// `round(x[, n])`: a double; `n` is clamped to 0..=30.
+fn round(name: &str, a: &[Value]) -> R<Value> {
+    let n = match a.get(1) {
+        None => 0,
+        Some(v) => match int_arg(name, v)? {
+            None => return Ok(Value::Nil),
+            Some(n) => n.clamp(0, 30),
+        },
+    };
+    Ok(match operand(name, a.first().unwrap_or(&Value::Nil))? {
+        None => Value::Nil,
+        Some(x) => real(round_to(x.as_f64(), n)),
+    })
+}
+
+/// Rounds half away from zero to `n` (0..=30) decimal places as SQLite's `roundFunc`: values
+/// beyond 2^52 have no fraction to round; `n = 0` adds ±0.5 and truncates; otherwise the
+/// 16-significant-digit decimal form is rounded (so `round(2.675, 2)` is 2.68, as in SQLite,
+/// although the double 2.675 is slightly below it).
+fn round_to(r: f64, n: i64) -> f64 {
+    const LIMIT: f64 = 4_503_599_627_370_496.0;
+    if !(-LIMIT..=LIMIT).contains(&r) {
+        return r;
+    }
+    if n == 0 {
+        return ((r + if r < 0.0 { -0.5 } else { 0.5 }) as i64) as f64;
+    }
+    let sci = format!("{:.15e}", r.abs());
+    let Some((mantissa, exp)) = sci.split_once('e') else {
+        return r;
+    };
+    let Ok(exp) = exp.parse::<i64>() else {
+        return r;
+    };
+    let digits: Vec<u64> = mantissa
+        .bytes()
+        .filter(u8::is_ascii_digit)
+        .map(|b| u64::from(b - b'0'))
+        .collect();
+    // The digit at index i stands for 10^(exp - i); the last one kept stands for 10^-n.
+    let last = exp + n;
+    let Ok(next) = usize::try_from(last + 1) else {
+        // Everything is below half of 10^-n.
+        return 0.0f64.copysign(r);
+    };
+    if next >= digits.len() {
+        return r;
+    }
+    let kept = digits[..next].iter().fold(0u64, |acc, d| acc * 10 + d);
+    let m = kept + u64::from(digits[next] >= 5);
+    let v: f64 = format!("{m}e-{n}").parse().unwrap_or(r.abs());
+    v.copysign(r)
+}
+
+/// `CAST(x AS type)` for the types INTEGER, REAL, TEXT, NUMERIC and BOOLEAN (any letter case).
+fn cast(name: &str, v: &Value, target: &Value) -> R<Value> {
+    let Value::Str(target) = target else {
+        return Err(type_err(name, "a type name", target));
+    };
+    let target = target.to_ascii_uppercase();
+    if !matches!(
+        target.as_str(),
+        "INTEGER" | "REAL" | "TEXT" | "NUMERIC" | "BOOLEAN"
+    ) {
+        return Err(err(format!(
+            "`{name}` cannot cast to {target}; the types are INTEGER, REAL, TEXT, NUMERIC and \
+             BOOLEAN"
+        )));
+    }
+    let x = class(name, v)?;
+    let bytes = match x {
+        Sql::Null => return Ok(Value::Nil),
+        Sql::Text(t) => t.as_bytes(),
+        Sql::Blob(b) => b,
+        Sql::Int(_) | Sql::Real(_) => &[],
+    };
+    Ok(match (target.as_str(), x) {
+        ("INTEGER", Sql::Int(i)) => Value::Int(i),
+        // `as` truncates toward zero and saturates, like SQLite's doubleToInt64.
+        ("INTEGER", Sql::Real(f)) => Value::Int(f as i64),
+        ("INTEGER", _) => Value::Int(int_prefix(bytes).0),
+        ("REAL", Sql::Int(i)) => Value::Float(i as f64),
+        ("REAL", Sql::Real(f)) => Value::Float(f),
+        ("REAL", _) => real(real_prefix(bytes).0),
+        ("NUMERIC", Sql::Int(i)) => Value::Int(i),
+        ("NUMERIC", Sql::Real(f)) => Value::Float(f),
+        ("NUMERIC", _) => numeric(bytes),
+        ("BOOLEAN", _) => Value::Bool(truth(name, v)? == Some(true)),
+        _ => text(name, v)?.map_or(Value::Nil, |t| Value::Str(t.into_owned())),
+    })
+}
+
+/// Text cast to NUMERIC: an integer when the leading number has neither a point nor an
+/// exponent and fits in an i64, or when it is a whole double below 2^51 in magnitude; otherwise
+/// a double. Text without a leading number is 0.
+fn numeric(t: &[u8]) -> Value {
+    const LIMIT: f64 = 2_251_799_813_685_248.0;
+    let (x, integral) = real_prefix(t);
+    if integral {
+        let (i, saturated) = int_prefix(t);
+        if !saturated {
+            return Value::Int(i);
+        }
+    }
+    if x == 0.0 {
+        Value::Int(0)
+    } else if x.fract() == 0.0 && (-LIMIT..LIMIT).contains(&x) {
+        Value::Int(x as i64)
+    } else {
+        real(x)
+    }
+}
+
+// ---------------------------------------------------------------------------------------------
+// Aggregates.
+
+/// The `sql_*` aggregates over a bag that may hold NULLs, which they skip.
+pub(crate) fn aggregate(name: &str, values: Vec<Value>) -> R<Value> {
+    match name {
+        "sql_count" => Ok(Value::Int(
+            values.iter().filter(|v| !is_null(v)).count() as i64
+        )),
+        "sql_sum" | "sql_total" | "sql_avg" => sum(name, &values),
+        "sql_min" => extremum(name, values, Ordering::Less),
+        "sql_max" => extremum(name, values, Ordering::Greater),
+        _ => Err(unknown(name)),
+    }
+}
+
+/// `sum`, `total` and `avg`. Integers are summed exactly; with a double among the values the
+/// sum is a double, added with Neumaier's compensation as SQLite does.
+fn sum(name: &str, values: &[Value]) -> R<Value> {
+    let mut count = 0i64;
+    let mut ints: i128 = 0;
+    let mut any_real = false;
+    let (mut s, mut c) = (0.0f64, 0.0f64);
+    for v in values {
+        let Some(n) = operand(name, v)? else {
+            continue;
+        };
+        count += 1;
+        let x = match n {
+            Num::I(i) => {
+                ints += i128::from(i);
+                i as f64
+            }
+            Num::F(x) => {
+                any_real = true;
+                x
+            }
+        };
+        let t = s + x;
+        c += if s.abs() >= x.abs() {
+            (s - t) + x
+        } else {
+            (x - t) + s
+        };
+        s = t;
+    }
+    let float_sum = if !any_real {
+        ints as f64
+    } else if s.is_finite() && c.is_finite() {
+        s + c
+    } else {
+        s
+    };
+    Ok(match name {
+        "sql_total" => real(float_sum),
+        _ if count == 0 => Value::Nil,
+        "sql_avg" => real(float_sum / count as f64),
+        _ if any_real => real(float_sum),
+        _ => Value::Int(
+            i64::try_from(ints).map_err(|_| err(format!("integer overflow in `{name}`")))?,
+        ),
+    })
+}
+
+/// `min` and `max` of the non-NULL values in SQLite's order; the first of equal values wins.
+fn extremum(name: &str, values: Vec<Value>, want: Ordering) -> R<Value> {
+    let mut best: Option<Value> = None;
+    for v in values {
+        if matches!(class(name, &v)?, Sql::Null) {
+            continue;
+        }
+        let better = match &best {
+            None => true,
+            Some(b) => compare(name, &v, b)? == Some(want),
+        };
+        if better {
+            best = Some(v);
+        }
+    }
+    Ok(best.unwrap_or(Value::Nil))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::test_support::{check_call as check, parse, show};
+
+    /// Runs aggregate `name` over the value literals in `values`; prints as `check` does.
+    #[track_caller]
+    fn check_agg(name: &str, values: &str, expected: &str) {
+        let got = show(crate::aggregate(name, &[], parse(values)).map(Some));
+        if let Some(msg) = expected.strip_prefix("error: ") {
+            assert!(
+                got.starts_with("error: ") && got.contains(msg),
+                "{name} over {values}: got {got}, expected an error containing {msg:?}"
+            );
+        } else {
+            assert_eq!(got, expected, "{name} over {values}");
+        }
+    }
+
+    /// Calls `name` on values built in Rust (for blobs and NaN, which have no literal).
+    fn call_with(name: &str, args: &[Value]) -> String {
+        show(crate::call(name, args))
+    }
+
+    #[test]
+    fn integer_arithmetic_stays_integer() {
+        check("sql_add", "2 3", "5");
+        check("sql_sub", "2 3", "-1");
+        check("sql_mul", "4 -3", "-12");
+        check("sql_add", "true 1", "2");
+        check("sql_mul", "false 7", "0");
+    }
+
+    #[test]
+    fn a_double_makes_arithmetic_double() {
+        check("sql_add", "1 0.5", "1.5");
+        check("sql_sub", "1.5 1", "0.5");
+        check("sql_mul", "2 1.5", "3.0");
+    }
+
+    #[test]
+    fn integer_overflow_becomes_a_double() {
+        check("sql_add", "9223372036854775807 1", "9.223372036854776e18");
+        check("sql_sub", "-9223372036854775808 1", "-9.223372036854776e18");
+        check("sql_mul", "9223372036854775807 2", "1.8446744073709552e19");
+        check("sql_neg", "-9223372036854775808", "9.223372036854776e18");
+        check("sql_div", "-9223372036854775808 -1", "9.223372036854776e18");
+    }
+
+    #[test]
+    fn arithmetic_propagates_null() {
+        check("sql_add", "nil 1", "nil");
+        check("sql_sub", "1 nil", "nil");
+        check("sql_mul", "nil nil", "nil");
+        check("sql_div", "nil 0", "nil");
+        check("sql_mod", "1 nil", "nil");
+        check("sql_neg", "nil", "nil");
+        check("sql_add", "nil \"a\"", "nil");
+    }
+
+    #[test]
+    fn arithmetic_on_text_or_other_kinds_is_an_error() {
+        check("sql_add", "\"1\" 1", "error: arithmetic on text");
+        check("sql_neg", "\"a\"", "error: arithmetic on text");
+        check("sql_mul", ":a 1", "error: expects an SQL value");
+        check("sql_add", "[1] 1", "error: expects an SQL value");
+        assert!(call_with("sql_add", &[Value::Bytes(vec![1]), Value::Int(1)]).contains("blob"));
+    }
+
+    #[test]
+    fn nan_results_are_null() {
+        check("sql_sub", "1e308 -1e308", "##Inf");
+        let inf = Value::Float(f64::INFINITY);
+        assert_eq!(call_with("sql_sub", &[inf.clone(), inf.clone()]), "nil");
+        assert_eq!(call_with("sql_mul", &[inf, Value::Int(0)]), "nil");
+        assert_eq!(
+            call_with("sql_typeof", &[Value::Float(f64::NAN)]),
+            "\"null\""
+        );
+    }
+
+    #[test]
+    fn integer_division_truncates_toward_zero() {
+        check("sql_div", "7 2", "3");
+        check("sql_div", "-7 2", "-3");
+        check("sql_div", "7 -2", "-3");
+        check("sql_div", "7.0 2", "3.5");
+        check("sql_div", "1 4.0", "0.25");
+    }
+
+    #[test]
+    fn division_by_zero_is_null() {
+        check("sql_div", "1 0", "nil");
+        check("sql_div", "1 0.0", "nil");
+        check("sql_div", "1.5 0", "nil");
+        check("sql_div", "1 -0.0", "nil");
+        check("sql_div", "0 0", "nil");
+    }
+
+    #[test]
+    fn remainder_has_the_sign_of_the_dividend() {
+        check("sql_mod", "7 3", "1");
+        check("sql_mod", "-7 3", "-1");
+        check("sql_mod", "7 -3", "1");
+        check("sql_mod", "-9223372036854775808 -1", "0");
+        check(
+            "sql_mod",
+            "9223372036854775807 -9223372036854775808",
+            "9223372036854775807",
+        );
+    }
+
+    #[test]
+    fn remainder_of_doubles_is_of_their_integer_parts() {
+        check("sql_mod", "7.5 2", "1.0");
+        check("sql_mod", "7 2.9", "1.0");
+        check("sql_mod", "-7.5 2", "-1.0");
+        check("sql_mod", "5 0.5", "nil");
+        check("sql_mod", "5 0", "nil");
+    }
+
+    #[test]
+    fn negation() {
+        check("sql_neg", "5", "-5");
+        check("sql_neg", "-2.5", "2.5");
+        check("sql_neg", "true", "-1");
+    }
+
+    #[test]
+    fn numbers_compare_by_value_across_kinds() {
+        check("sql_eq", "1 1.0", "true");
+        check("sql_eq", "true 1", "true");
+        check("sql_ne", "1 1.5", "true");
+        check("sql_lt", "1 1.5", "true");
+        check("sql_le", "2 2.0", "true");
+        check("sql_gt", "9007199254740993 9007199254740992.0", "true");
+        check("sql_ge", "-1 false", "false");
+    }
+
+    #[test]
+    fn text_compares_bytewise() {
+        check("sql_lt", "\"B\" \"a\"", "true");
+        check("sql_eq", "\"a\" \"A\"", "false");
+        check("sql_gt", "\"ab\" \"a\"", "true");
+        check("sql_eq", "\"x\" \"x\"", "true");
+    }
+
+    #[test]
+    fn numbers_sort_before_text_and_text_before_blobs() {
+        check("sql_lt", "1 \"a\"", "true");
+        check("sql_lt", "999 \"1\"", "true");
+        check("sql_eq", "1 \"1\"", "false");
+        check("sql_gt", "\"a\" 1e300", "true");
+        let blob = Value::Bytes(vec![0]);
+        assert_eq!(
+            call_with("sql_lt", &[Value::Str("z".into()), blob.clone()]),
+            "true"
+        );
+        assert_eq!(call_with("sql_eq", &[blob.clone(), blob]), "true");
+    }
+
+    #[test]
+    fn comparison_with_null_is_null() {
+        for op in ["sql_eq", "sql_ne", "sql_lt", "sql_le", "sql_gt", "sql_ge"] {
+            check(op, "nil 1", "nil");
+            check(op, "\"a\" nil", "nil");
+            check(op, "nil nil", "nil");
+        }
+    }
+
+    #[test]
+    fn comparing_non_sql_kinds_is_an_error() {
+        check("sql_eq", ":a :a", "error: expects an SQL value");
+        check("sql_lt", "1 [1]", "error: expects an SQL value");
+    }
+
+    #[test]
+    fn is_and_is_not_treat_null_as_a_value() {
+        check("sql_is", "nil nil", "true");
+        check("sql_is", "nil 1", "false");
+        check("sql_is", "1 1.0", "true");
+        check("sql_is", "1 2", "false");
+        check("sql_is_not", "nil nil", "false");
+        check("sql_is_not", "1 nil", "true");
+        check("sql_is_not", "\"a\" \"a\"", "false");
+    }
+
+    #[test]
+    fn and_truth_table() {
+        check("sql_and", "true true", "true");
+        check("sql_and", "true false", "false");
+        check("sql_and", "false nil", "false");
+        check("sql_and", "nil false", "false");
+        check("sql_and", "true nil", "nil");
+        check("sql_and", "nil nil", "nil");
+        check("sql_and", "1 2.5", "true");
+        check("sql_and", "1 0.0", "false");
+    }
+
+    #[test]
+    fn or_truth_table() {
+        check("sql_or", "false false", "false");
+        check("sql_or", "false true", "true");
+        check("sql_or", "nil true", "true");
+        check("sql_or", "true nil", "true");
+        check("sql_or", "false nil", "nil");
+        check("sql_or", "nil nil", "nil");
+        check("sql_or", "0 -3", "true");
+    }
+
+    #[test]
+    fn not_truth_table() {
+        check("sql_not", "true", "false");
+        check("sql_not", "false", "true");
+        check("sql_not", "nil", "nil");
+        check("sql_not", "0", "true");
+        check("sql_not", "0.5", "false");
+    }
+
+    #[test]
+    fn text_is_true_when_it_starts_with_a_nonzero_number() {
+        check("sql_true", "\"1abc\"", "true");
+        check("sql_true", "\" 0.5\"", "true");
+        check("sql_true", "\"abc\"", "false");
+        check("sql_true", "\"0\"", "false");
+        check("sql_true", "\"\"", "false");
+        check("sql_not", "\"true\"", "true");
+    }
+
+    #[test]
+    fn sql_true_is_a_filter() {
+        check("sql_true", "true", "true");
+        check("sql_true", "false", "false");
+        check("sql_true", "nil", "false");
+        check("sql_true", "2", "true");
+        check("sql_true", "0.0", "false");
+        check("sql_true", ":a", "error: expects an SQL value");
+    }
+
+    #[test]
+    fn null_tests() {
+        check("sql_is_null", "nil", "true");
+        check("sql_is_null", "0", "false");
+        check("sql_not_null", "nil", "false");
+        check("sql_not_null", "\"\"", "true");
+        check("sql_is_null", ":a", "false");
+    }
+
+    #[test]
+    fn like_wildcards() {
+        check("sql_like", "\"hello\" \"h%\"", "true");
+        check("sql_like", "\"hello\" \"%ll%\"", "true");
+        check("sql_like", "\"hello\" \"h_llo\"", "true");
+        check("sql_like", "\"hello\" \"h_lo\"", "false");
+        check("sql_like", "\"hello\" \"%\"", "true");
+        check("sql_like", "\"\" \"%\"", "true");
+        check("sql_like", "\"\" \"_\"", "false");
+        check("sql_like", "\"abcabd\" \"%ab_\"", "true");
+        check("sql_like", "\"aXbXc\" \"a%b%c\"", "true");
+        check("sql_like", "\"aXbXd\" \"a%b%c\"", "false");
+    }
+
+    #[test]
+    fn like_ignores_ascii_case_only() {
+        check("sql_like", "\"Hello\" \"hELLO\"", "true");
+        check("sql_like", "\"É\" \"é\"", "false");
+        check("sql_like", "\"é\" \"_\"", "true");
+    }
+
+    #[test]
+    fn like_converts_numbers_and_propagates_null() {
+        check("sql_like", "123 \"1%\"", "true");
+        check("sql_like", "1.5 \"%.5\"", "true");
+        check("sql_like", "nil \"%\"", "nil");
+        check("sql_like", "\"a\" nil", "nil");
+        check("sql_like", "\"a\" \"a\" nil", "nil");
+    }
+
+    #[test]
+    fn like_escape() {
+        check("sql_like", "\"10%\" \"10!%\" \"!\"", "true");
+        check("sql_like", "\"100\" \"10!%\" \"!\"", "false");
+        check("sql_like", "\"a_b\" \"a!_b\" \"!\"", "true");
+        check("sql_like", "\"axb\" \"a!_b\" \"!\"", "false");
+        check("sql_like", "\"a\" \"a!\" \"!\"", "false");
+        check("sql_like", "\"a%\" \"a%%\" \"%\"", "true");
+        check("sql_like", "\"ab\" \"a%%\" \"%\"", "false");
+        check("sql_like", "\"a\" \"a\" \"!!\"", "error: single character");
+    }
+
+    #[test]
+    fn concat_uses_text_forms() {
+        check("sql_concat", "\"a\" \"b\"", "\"ab\"");
+        check("sql_concat", "\"n=\" 42", "\"n=42\"");
+        check("sql_concat", "1.0 \"\"", "\"1.0\"");
+        check("sql_concat", "true \"\"", "\"1\"");
+        check("sql_concat", "nil \"a\"", "nil");
+        check("sql_concat", "\"a\" nil", "nil");
+    }
+
+    #[test]
+    fn doubles_print_like_sqlite() {
+        let cases = [
+            (1.0, "1.0"),
+            (0.5, "0.5"),
+            (-2.25, "-2.25"),
+            (100.0, "100.0"),
+            (0.1 + 0.2, "0.3"),
+            (1e20, "1.0e+20"),
+            (1.5e-7, "1.5e-07"),
+            (1e100, "1.0e+100"),
+            (123456789012345.0, "123456789012345.0"),
+            (1e15, "1.0e+15"),
+            (0.0001, "0.0001"),
+            (0.00001, "1.0e-05"),
+            (-0.0, "0.0"),
+            (f64::INFINITY, "Inf"),
+            (f64::NEG_INFINITY, "-Inf"),
+            (std::f64::consts::PI, "3.14159265358979"),
+        ];
+        for (x, s) in cases {
+            assert_eq!(format_real(x), s, "{x:?}");
+        }
+    }
+
+    #[test]
+    fn searched_case() {
+        check("sql_case", "false 1 true 2 3", "2");
+        check("sql_case", "false 1 nil 2 3", "3");
+        check("sql_case", "false 1 false 2", "nil");
+        check("sql_case", "true 1 true 2", "1");
+        check("sql_case", "\"x\"", "\"x\"");
+        check("sql_case", "1 \"a\"", "\"a\"");
+    }
+
+    #[test]
+    fn simple_case() {
+        check("sql_case_eq", "2 1 \"one\" 2 \"two\" \"many\"", "\"two\"");
+        check("sql_case_eq", "3 1 \"one\" 2 \"two\" \"many\"", "\"many\"");
+        check("sql_case_eq", "3 1 \"one\"", "nil");
+        check("sql_case_eq", "2.0 2 \"two\"", "\"two\"");
+        check("sql_case_eq", "nil nil \"null\" \"else\"", "\"else\"");
+        check("sql_case_eq", "1", "nil");
+    }
+
+    #[test]
+    fn coalesce_nullif_ifnull() {
+        check("sql_coalesce", "nil nil 3 4", "3");
+        check("sql_coalesce", "nil", "nil");
+        check("sql_coalesce", "false 1", "false");
+        check("sql_nullif", "1 1.0", "nil");
+        check("sql_nullif", "1 2", "1");
+        check("sql_nullif", "nil 1", "nil");
+        check("sql_nullif", "1 nil", "1");
+        check("sql_ifnull", "nil \"d\"", "\"d\"");
+        check("sql_ifnull", "0 \"d\"", "0");
+    }
+
+    #[test]
+    fn abs_of_numbers() {
+        check("sql_abs", "-3", "3");
+        check("sql_abs", "-2.5", "2.5");
+        check("sql_abs", "nil", "nil");
+        check("sql_abs", "-9223372036854775808", "error: integer overflow");
+        check("sql_abs", "\"-1\"", "error: arithmetic on text");
+    }
+
+    #[test]
+    fn upper_and_lower_are_ascii_only() {
+        check("sql_upper", "\"abc é\"", "\"ABC é\"");
+        check("sql_lower", "\"ABC É\"", "\"abc É\"");
+        check("sql_upper", "1.5", "\"1.5\"");
+        check("sql_lower", "nil", "nil");
+    }
+
+    #[test]
+    fn length_counts_characters() {
+        check("sql_length", "\"héllo\"", "5");
+        check("sql_length", "\"\"", "0");
+        check("sql_length", "12345", "5");
+        check("sql_length", "1.0", "3");
+        check("sql_length", "-7", "2");
+        check("sql_length", "nil", "nil");
+        assert_eq!(call_with("sql_length", &[Value::Str("a\0b".into())]), "1");
+        assert_eq!(call_with("sql_length", &[Value::Bytes(vec![0, 1, 2])]), "3");
+    }
+
+    #[test]
+    fn substr_positive_positions() {
+        check("sql_substr", "\"hello\" 2", "\"ello\"");
+        check("sql_substr", "\"hello\" 2 3", "\"ell\"");
+        check("sql_substr", "\"hello\" 1 100", "\"hello\"");
+        check("sql_substr", "\"hello\" 6", "\"\"");
+        check("sql_substr", "\"hello\" 9 2", "\"\"");
+        check("sql_substr", "\"héllo\" 2 2", "\"él\"");
+        check("sql_substr", "12345 2 2", "\"23\"");
+    }
+
+    #[test]
+    fn substr_zero_and_negative_positions() {
+        check("sql_substr", "\"hello\" 0", "\"hello\"");
+        check("sql_substr", "\"hello\" 0 2", "\"h\"");
+        check("sql_substr", "\"hello\" -3", "\"llo\"");
+        check("sql_substr", "\"hello\" -3 2", "\"ll\"");
+        check("sql_substr", "\"hello\" -10 7", "\"he\"");
+        check("sql_substr", "\"hello\" -10", "\"hello\"");
+    }
+
+    #[test]
+    fn substr_negative_lengths_take_before_the_start() {
+        check("sql_substr", "\"hello\" 4 -2", "\"el\"");
+        check("sql_substr", "\"hello\" 3 -5", "\"he\"");
+        check("sql_substr", "\"hello\" -1 -2", "\"ll\"");
+        check("sql_substr", "\"hello\" 2 0", "\"\"");
+        check("sql_substr", "\"hello\" 2 -9223372036854775808", "\"h\"");
+    }
+
+    #[test]
+    fn substr_nulls_blobs_and_odd_arguments() {
+        check("sql_substr", "nil 1", "nil");
+        check("sql_substr", "\"a\" nil", "nil");
+        check("sql_substr", "\"abc\" 1 nil", "nil");
+        check("sql_substr", "\"hello\" 2.9 2", "\"el\"");
+        check("sql_substr", "\"hello\" \"2\"", "\"ello\"");
+        check(
+            "sql_substr",
+            "\"hello\" -9223372036854775808 9223372036854775807",
+            "\"hell\"",
+        );
+        let blob = Value::Bytes(vec![1, 2, 3, 4]);
+        assert_eq!(
+            call_with("sql_substr", &[blob.clone(), Value::Int(2), Value::Int(2)]),
+            call_with("identity", &[Value::Bytes(vec![2, 3])])
+        );
+        assert_eq!(
+            call_with("sql_substr", &[blob, Value::Int(-1)]),
+            call_with("identity", &[Value::Bytes(vec![4])])
+        );
+    }
+
+    #[test]
+    fn trims_remove_spaces_only() {
+        check("sql_trim", "\"  a b  \"", "\"a b\"");
+        check("sql_ltrim", "\"  a  \"", "\"a  \"");
+        check("sql_rtrim", "\"  a  \"", "\"  a\"");
+        check("sql_trim", "\"\\ta\\t\"", "\"\\ta\\t\"");
+        check("sql_trim", "5", "\"5\"");
+        check("sql_trim", "nil", "nil");
+    }
+
+    #[test]
+    fn round_is_half_away_from_zero_and_a_double() {
+        check("sql_round", "2.5", "3.0");
+        check("sql_round", "-2.5", "-3.0");
+        check("sql_round", "2.4", "2.0");
+        check("sql_round", "7", "7.0");
+        check("sql_round", "1234.5678 2", "1234.57");
+        check("sql_round", "0.125 2", "0.13");
+        check("sql_round", "-0.125 2", "-0.13");
+        check("sql_round", "2.675 2", "2.68");
+        check("sql_round", "1.5 -1", "2.0");
+        check("sql_round", "0.0004 3", "0.0");
+        check("sql_round", "0.0005 3", "0.001");
+        check("sql_round", "0.3333333333 40", "0.3333333333");
+        check(
+            "sql_round",
+            "12345678901234567890.5",
+            "1.2345678901234567e19",
+        );
+        check("sql_round", "nil", "nil");
+        check("sql_round", "1.5 nil", "nil");
+        check("sql_round", "\"1.5\"", "error: arithmetic on text");
+    }
+
+    #[test]
+    fn typeof_names_the_storage_class() {
+        check("sql_typeof", "nil", "\"null\"");
+        check("sql_typeof", "1", "\"integer\"");
+        check("sql_typeof", "true", "\"integer\"");
+        check("sql_typeof", "1.0", "\"real\"");
+        check("sql_typeof", "\"1\"", "\"text\"");
+        assert_eq!(call_with("sql_typeof", &[Value::Bytes(vec![])]), "\"blob\"");
+        check("sql_typeof", ":a", "error: expects an SQL value");
+    }
+
+    #[test]
+    fn cast_to_integer() {
+        check("sql_cast", "3.9 \"INTEGER\"", "3");
+        check("sql_cast", "-3.9 \"integer\"", "-3");
+        check("sql_cast", "1e300 \"INTEGER\"", "9223372036854775807");
+        check("sql_cast", "\"  42abc\" \"INTEGER\"", "42");
+        check("sql_cast", "\"-17\" \"INTEGER\"", "-17");
+        check("sql_cast", "\"1e3\" \"INTEGER\"", "1");
+        check("sql_cast", "\"3.7\" \"INTEGER\"", "3");
+        check("sql_cast", "\"\" \"INTEGER\"", "0");
+        check("sql_cast", "\"abc\" \"INTEGER\"", "0");
+        check(
+            "sql_cast",
+            "\"99999999999999999999\" \"INTEGER\"",
+            "9223372036854775807",
+        );
+        check(
+            "sql_cast",
+            "\"-99999999999999999999\" \"INTEGER\"",
+            "-9223372036854775808",
+        );
+        check("sql_cast", "true \"INTEGER\"", "1");
+    }
+
+    #[test]
+    fn cast_to_real() {
+        check("sql_cast", "3 \"REAL\"", "3.0");
+        check("sql_cast", "\"1.5e2xyz\" \"REAL\"", "150.0");
+        check("sql_cast", "\".5\" \"REAL\"", "0.5");
+        check("sql_cast", "\"5.\" \"REAL\"", "5.0");
+        check("sql_cast", "\"-\" \"REAL\"", "0.0");
+        check("sql_cast", "\"1e\" \"REAL\"", "1.0");
+        check("sql_cast", "\"\" \"REAL\"", "0.0");
+        check("sql_cast", "\"-1e999\" \"REAL\"", "##-Inf");
+    }
+
+    #[test]
+    fn cast_to_text() {
+        check("sql_cast", "12 \"TEXT\"", "\"12\"");
+        check("sql_cast", "1.0 \"TEXT\"", "\"1.0\"");
+        check("sql_cast", "1e20 \"TEXT\"", "\"1.0e+20\"");
+        check("sql_cast", "\"a\" \"text\"", "\"a\"");
+        assert_eq!(
+            call_with(
+                "sql_cast",
+                &[Value::Bytes(b"hi".to_vec()), Value::Str("TEXT".into())]
+            ),
+            "\"hi\""
+        );
+    }
+
+    #[test]
+    fn cast_to_numeric() {
+        check("sql_cast", "\"42\" \"NUMERIC\"", "42");
+        check("sql_cast", "\"3.0\" \"NUMERIC\"", "3");
+        check("sql_cast", "\"-5.25e+2\" \"NUMERIC\"", "-525");
+        check("sql_cast", "\"3.5\" \"NUMERIC\"", "3.5");
+        check("sql_cast", "\"12abc\" \"NUMERIC\"", "12");
+        check("sql_cast", "\"abc\" \"NUMERIC\"", "0");
+        check(
+            "sql_cast",
+            "\"9223372036854775808\" \"NUMERIC\"",
+            "9.223372036854776e18",
+        );
+        check(
+            "sql_cast",
+            "\"9223372036854775807\" \"NUMERIC\"",
+            "9223372036854775807",
+        );
+        check("sql_cast", "4.0 \"NUMERIC\"", "4.0");
+        check("sql_cast", "7 \"NUMERIC\"", "7");
+    }
+
+    #[test]
+    fn cast_to_boolean_and_null() {
+        check("sql_cast", "2 \"BOOLEAN\"", "true");
+        check("sql_cast", "0.0 \"BOOLEAN\"", "false");
+        check("sql_cast", "\"abc\" \"BOOLEAN\"", "false");
+        check("sql_cast", "\"1x\" \"BOOLEAN\"", "true");
+        check("sql_cast", "nil \"BOOLEAN\"", "nil");
+        check("sql_cast", "nil \"INTEGER\"", "nil");
+        check("sql_cast", "nil \"TEXT\"", "nil");
+    }
+
+    #[test]
+    fn cast_to_an_unknown_type_is_an_error() {
+        check("sql_cast", "1 \"BLOB\"", "error: cannot cast to BLOB");
+        check(
+            "sql_cast",
+            "nil \"VARCHAR\"",
+            "error: cannot cast to VARCHAR",
+        );
+        check("sql_cast", "1 1", "error: expects a type name");
+        check("sql_cast", ":a \"TEXT\"", "error: expects an SQL value");
+    }
+
+    #[test]
+    fn count_skips_nulls() {
+        check_agg("sql_count", "1 nil 2.5 \"a\" false", "4");
+        check_agg("sql_count", "nil nil", "0");
+        check_agg("sql_count", "", "0");
+    }
+
+    #[test]
+    fn sum_of_integers_is_an_integer() {
+        check_agg("sql_sum", "1 2 nil 3", "6");
+        check_agg("sql_sum", "true true 1", "3");
+        check_agg("sql_sum", "9223372036854775807 1 -1", "9223372036854775807");
+    }
+
+    #[test]
+    fn sum_with_a_double_is_a_double() {
+        check_agg("sql_sum", "1 2.5 nil", "3.5");
+        check_agg("sql_sum", "0.1 0.2 0.3", "0.6");
+        check_agg("sql_sum", "1e100 1.0 -1e100", "1.0");
+    }
+
+    #[test]
+    fn sum_of_nothing_is_null() {
+        check_agg("sql_sum", "", "nil");
+        check_agg("sql_sum", "nil nil", "nil");
+    }
+
+    #[test]
+    fn sum_errors() {
+        check_agg(
+            "sql_sum",
+            "9223372036854775807 1",
+            "error: integer overflow",
+        );
+        check_agg("sql_sum", "1 \"a\"", "error: arithmetic on text");
+        check_agg("sql_sum", "1 :a", "error: expects an SQL value");
+    }
+
+    #[test]
+    fn total_is_always_a_double() {
+        check_agg("sql_total", "1 2 nil", "3.0");
+        check_agg("sql_total", "", "0.0");
+        check_agg("sql_total", "nil", "0.0");
+        check_agg("sql_total", "9223372036854775807 1", "9.223372036854776e18");
+        check_agg("sql_total", "1.5 1", "2.5");
+    }
+
+    #[test]
+    fn avg_is_a_double_mean_of_non_nulls() {
+        check_agg("sql_avg", "1 2 nil", "1.5");
+        check_agg("sql_avg", "2 4", "3.0");
+        check_agg("sql_avg", "1.0 2 nil 6", "3.0");
+        check_agg(
+            "sql_avg",
+            "9223372036854775807 9223372036854775807",
+            "9.223372036854776e18",
+        );
+        check_agg("sql_avg", "", "nil");
+        check_agg("sql_avg", "nil nil", "nil");
+    }
+
+    #[test]
+    fn min_and_max_use_the_cross_type_order() {
+        check_agg("sql_min", "3 nil 1.5 \"a\"", "1.5");
+        check_agg("sql_max", "3 nil 1.5 \"a\"", "\"a\"");
+        check_agg("sql_max", "\"B\" \"a\"", "\"a\"");
+        check_agg("sql_min", "2 2.0", "2");
+        check_agg("sql_max", "2.0 2", "2.0");
+        check_agg("sql_min", "true 5", "true");
+    }
+
+    #[test]
+    fn min_and_max_of_nothing_are_null() {
+        check_agg("sql_min", "", "nil");
+        check_agg("sql_max", "nil nil", "nil");
+        check_agg("sql_max", "1 :a", "error: expects an SQL value");
+        check_agg("sql_min", ":a", "error: expects an SQL value");
+    }
+
+    #[test]
+    fn sql_aggregates_take_no_parameters() {
+        let r = crate::aggregate("sql_sum", &[Value::Int(1)], vec![]);
+        assert!(r.is_err_and(|e| e.message.contains("takes 1 argument(s)")));
+    }
+
+    /// Every `sql_*` built-in, on every combination of awkward arguments its arity allows (up
+    /// to three), answers or fails without panicking.
+    #[test]
+    fn no_sql_builtin_panics() {
+        let samples: Vec<Value> = vec![
+            Value::Nil,
+            Value::Bool(true),
+            Value::Int(0),
+            Value::Int(-1),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Float(-0.0),
+            Value::Float(0.5),
+            Value::Float(-1e300),
+            Value::Float(f64::INFINITY),
+            Value::Float(f64::NAN),
+            Value::Str(String::new()),
+            Value::Str(" -12.5e3xé%_".into()),
+            Value::Str("INTEGER".into()),
+            Value::Str("numeric".into()),
+            Value::Str("%".into()),
+            Value::Bytes(vec![0xff, b'1']),
+            Value::Ref(u64::MAX),
+            Value::Keyword("k".into()),
+            Value::Tuple(vec![Value::Int(1)]),
+        ];
+        for b in crate::builtins()
+            .iter()
+            .filter(|b| b.name.starts_with("sql_"))
+        {
+            if b.kind == crate::Kind::Aggregate {
+                for x in &samples {
+                    for y in &samples {
+                        let _ = crate::aggregate(b.name, &[], vec![x.clone(), y.clone()]);
+                    }
+                }
+                continue;
+            }
+            let max = b.arity.max.unwrap_or(3).min(3);
+            for n in b.arity.min..=max {
+                let mut idx = vec![0; n];
+                loop {
+                    let args: Vec<Value> = idx.iter().map(|&i| samples[i].clone()).collect();
+                    let _ = crate::call(b.name, &args);
+                    // The next combination, as an odometer over the samples.
+                    let Some(k) = idx.iter().rposition(|&i| i + 1 < samples.len()) else {
+                        break;
+                    };
+                    idx[k] += 1;
+                    idx[k + 1..].iter_mut().for_each(|i| *i = 0);
+                }
+            }
+        }
+    }
+
+    #[test]
+    fn text_prefix_readers() {
+        assert_eq!(real_prefix(b"  -1.5e3x"), (-1500.0, false));
+        assert_eq!(real_prefix(b"12abc"), (12.0, true));
+        assert_eq!(real_prefix(b"."), (0.0, true));
+        assert_eq!(real_prefix(b"+.5"), (0.5, false));
+        assert_eq!(int_prefix(b"\t+007x"), (7, false));
+        assert_eq!(int_prefix(b"-"), (0, false));
+        assert_eq!(int_prefix(b"9223372036854775808"), (i64::MAX, true));
+        assert_eq!(int_prefix(b"-9223372036854775808"), (i64::MIN, false));
+    }
+}
