@@ -29,12 +29,15 @@ pub use pomo_runtime as runtime;
 pub use pomo_stdlib as stdlib;
 pub use pomo_types as types;
 
-/// How a source text is read, by file name: `.edn` is an EDN query, `.pomo` PomoLogic.
+/// How a source text is read, by file name: `.edn` is an EDN query, `.pomo` PomoLogic, `.sql`
+/// a SQL script.
 pub fn input_kind(path: &str) -> Option<InputKind> {
     if path.ends_with(".edn") {
         Some(InputKind::Edn)
     } else if path.ends_with(".pomo") {
         Some(InputKind::Logic)
+    } else if path.ends_with(".sql") {
+        Some(InputKind::Sql)
     } else {
         None
     }
@@ -45,14 +48,73 @@ pub fn input_kind(path: &str) -> Option<InputKind> {
 pub enum InputKind {
     Edn,
     Logic,
+    Sql,
 }
 
-/// Guesses the language of a query given inline (`-e`): EDN queries are vectors or maps.
+/// The words a SQL statement starts with, for [`guess_kind`].
+const SQL_STARTS: &[&str] = &[
+    "select", "with", "values", "insert", "update", "delete", "create", "drop",
+];
+
+/// Guesses the language of a query given inline (`-e`): EDN queries are vectors or maps; SQL
+/// starts with a statement keyword (`SELECT`, `WITH`, `VALUES`, `INSERT`, `UPDATE`, `DELETE`,
+/// `CREATE`, `DROP`, in any case) or a `--` comment; anything else is PomoLogic.
+///
+/// PomoLogic cannot start with an upper-case word (that is a variable) nor with `--`, so those
+/// are SQL outright. A lower-case keyword might be a PomoLogic relation (`select(x: 1).`), so it
+/// counts as SQL only when the next thing after it is not a `(`.
 pub fn guess_kind(text: &str) -> InputKind {
     let t = text.trim_start();
     if t.starts_with('[') || t.starts_with('{') {
-        InputKind::Edn
+        return InputKind::Edn;
+    }
+    if t.starts_with("--") {
+        return InputKind::Sql;
+    }
+    // The first word as PomoLogic reads a name, so that `update-log(…)` is not `UPDATE`.
+    let end = t
+        .find(|c: char| !(c.is_ascii_alphanumeric() || "_$-?!".contains(c)))
+        .unwrap_or(t.len());
+    let (word, rest) = t.split_at(end);
+    if !SQL_STARTS.iter().any(|k| word.eq_ignore_ascii_case(k)) {
+        return InputKind::Logic;
+    }
+    if word.starts_with(|c: char| c.is_ascii_uppercase()) || !rest.trim_start().starts_with('(') {
+        InputKind::Sql
     } else {
         InputKind::Logic
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{InputKind, guess_kind};
+
+    fn check(text: &str, expected: InputKind) {
+        assert_eq!(guess_kind(text), expected, "{text}");
+    }
+
+    #[test]
+    fn inline_queries_are_guessed_by_their_start() {
+        check("[:find ?x :where [?x :a 1]]", InputKind::Edn);
+        check(" {:find [?x]}", InputKind::Edn);
+        check("p(x: ?x) :- q(x: ?x).", InputKind::Logic);
+        check("SELECT 1", InputKind::Sql);
+        check("select a from t", InputKind::Sql);
+        check("  With r AS (SELECT 1) SELECT * FROM r", InputKind::Sql);
+        check("INSERT INTO t VALUES (1)", InputKind::Sql);
+        check("create table t(a int); select a from t", InputKind::Sql);
+        check("-- a comment\nSELECT 1", InputKind::Sql);
+        check("SELECT(1)", InputKind::Sql);
+        check("VALUES (1), (2)", InputKind::Sql);
+    }
+
+    #[test]
+    fn pomologic_relations_named_like_keywords_stay_pomologic() {
+        check("select(x: 1).", InputKind::Logic);
+        check("select (x: 1).", InputKind::Logic);
+        check("update-log(x: ?x) :- q(x: ?x).", InputKind::Logic);
+        check("selection(x: ?x) :- q(x: ?x).", InputKind::Logic);
+        check("drop?(x: 1).", InputKind::Logic);
     }
 }

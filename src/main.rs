@@ -1,5 +1,6 @@
 //! The `pomo` command line: `check` and `explain`, the store commands (`transact`, `import`,
-//! `demo`), `query` on the reference or dataflow backend, and `watch` (incremental results).
+//! `demo`), `query` on the reference, JIT or dataflow backend, `watch` (incremental results) and
+//! `sql` (an interactive SQL shell). Queries are EDN, PomoLogic or SQL.
 //! Exit codes: 0 fine, 1 the input has errors, 2 a usage error.
 
 use clap::{Args, Parser, Subcommand};
@@ -7,13 +8,14 @@ use pomo::{Input, InputKind, Options, Stage};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+mod sql_cmd;
 mod store_cmd;
 
 #[derive(Parser)]
 #[command(
     name = "pomo",
     version,
-    about = "pomo: compile EDN Datalog and PomoLogic to PomoRA plans"
+    about = "pomo: compile EDN Datalog, SQL and PomoLogic to PomoRA plans"
 )]
 struct Cli {
     #[command(subcommand)]
@@ -22,7 +24,8 @@ struct Cli {
 
 #[derive(Subcommand)]
 enum Command {
-    /// Run a query (EDN or PomoLogic) against a store.
+    /// Run a query (EDN or PomoLogic) against a store, or a SQL script (its statements in
+    /// order; the last query's rows are printed).
     Query {
         #[command(flatten)]
         source: Source,
@@ -31,9 +34,9 @@ enum Command {
         /// An input for the query's `:in` after the database, as EDN (repeatable, in order).
         #[arg(long = "in", value_name = "EDN")]
         inputs: Vec<String>,
-        /// Output format.
-        #[arg(long, value_enum, default_value = "edn")]
-        format: Format,
+        /// Output format (default: edn, table for SQL; csv is for SQL).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
         /// Print `timing: compile=<ms> run=<ms>` to stderr.
         #[arg(long)]
         timing: bool,
@@ -87,7 +90,12 @@ enum Command {
         store: StoreArg,
     },
     /// Parse, lower, check and stratify a query; print nothing when it is fine.
-    Check(Source),
+    Check {
+        #[command(flatten)]
+        source: Source,
+        #[command(flatten)]
+        catalog: CatalogArg,
+    },
     /// Print one stage of the compilation.
     Explain {
         /// The stage to print: ast, logic, strata, ra-raw, ra, flow, kernel or clif (the
@@ -102,17 +110,32 @@ enum Command {
         disable: Vec<String>,
         #[command(flatten)]
         source: Source,
+        #[command(flatten)]
+        catalog: CatalogArg,
+    },
+    /// An interactive SQL shell on a store: statements end with `;`, dot commands (`.help`)
+    /// control it. Reads statements from stdin without prompts when stdin is not a terminal.
+    Sql {
+        #[command(flatten)]
+        store: StoreArg,
+        #[command(flatten)]
+        engine: EngineArgs,
     },
 }
 
 #[derive(Args)]
 struct Source {
-    /// A query file: `.edn` (a Datomic-style query) or `.pomo` (a PomoLogic program).
+    /// A query file: `.edn` (a Datomic-style query), `.pomo` (a PomoLogic program) or `.sql`
+    /// (a SQL script).
     #[arg(required_unless_present = "expr", conflicts_with = "expr")]
     file: Option<String>,
-    /// The query text itself, in place of a file (EDN if it starts with `[` or `{`).
+    /// The query text itself, in place of a file (EDN if it starts with `[` or `{`, SQL if it
+    /// starts with a statement keyword such as SELECT, PomoLogic otherwise).
     #[arg(short = 'e', long = "expr", value_name = "QUERY")]
     expr: Option<String>,
+    /// Read the query (file or -e) as SQL.
+    #[arg(long)]
+    sql: bool,
     /// A rule set (an EDN vector of rules) for the `%` input of an EDN query.
     #[arg(long, value_name = "FILE")]
     rules: Option<String>,
@@ -121,6 +144,15 @@ struct Source {
 #[derive(Args)]
 struct StoreArg {
     /// The store directory (default: the embedded store `.pomo` in the current directory).
+    #[arg(long, value_name = "DIR")]
+    db: Option<String>,
+}
+
+/// The store whose SQL tables a SQL query may name, for `explain` and `check`.
+#[derive(Args)]
+struct CatalogArg {
+    /// A store whose SQL tables a SQL query may name, besides the script's own CREATE TABLEs
+    /// (default: none).
     #[arg(long, value_name = "DIR")]
     db: Option<String>,
 }
@@ -235,19 +267,24 @@ impl EngineArgs {
     }
 }
 
-#[derive(Clone, Copy, clap::ValueEnum)]
+/// How `query` prints a result, and the `pomo sql` shell's `.mode`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, clap::ValueEnum)]
 enum Format {
     Edn,
     Json,
     Table,
+    /// RFC 4180 CSV with a header line (SQL only).
+    Csv,
 }
 
-/// A query read from a file or `-e`, with its rule set.
+/// A query read from a file or `-e`, with its rule set, and for SQL the tables it may name
+/// besides its own.
 struct Loaded {
     name: String,
     text: String,
     kind: InputKind,
     rules: Option<(String, String)>,
+    catalog: pomo::compiler::sql::Catalog,
 }
 
 impl Loaded {
@@ -258,6 +295,10 @@ impl Loaded {
                 rules: self.rules.as_ref().map(|(_, t)| t.as_str()),
             },
             InputKind::Logic => Input::Logic(&self.text),
+            InputKind::Sql => Input::Sql {
+                text: &self.text,
+                catalog: &self.catalog,
+            },
         }
     }
 
@@ -274,15 +315,28 @@ impl Source {
     fn load(&self) -> Result<Loaded, ExitCode> {
         let (name, text, kind) = match (&self.file, &self.expr) {
             (Some(path), None) => {
-                let Some(kind) = pomo::input_kind(path) else {
-                    return Err(usage(&format!("{path}: expected a .edn or .pomo file")));
+                let kind = match pomo::input_kind(path) {
+                    _ if self.sql => InputKind::Sql,
+                    Some(kind) => kind,
+                    None => {
+                        return Err(usage(&format!(
+                            "{path}: expected a .edn, .pomo or .sql file (or --sql)"
+                        )));
+                    }
                 };
                 match std::fs::read_to_string(path) {
                     Ok(t) => (path.clone(), t, kind),
                     Err(e) => return Err(usage(&format!("cannot read {path}: {e}"))),
                 }
             }
-            (None, Some(e)) => ("<expr>".to_string(), e.clone(), pomo::guess_kind(e)),
+            (None, Some(e)) => {
+                let kind = if self.sql {
+                    InputKind::Sql
+                } else {
+                    pomo::guess_kind(e)
+                };
+                ("<expr>".to_string(), e.clone(), kind)
+            }
             _ => return Err(usage("give a query file or -e QUERY")),
         };
         let rules = match &self.rules {
@@ -300,7 +354,18 @@ impl Source {
             text,
             kind,
             rules,
+            catalog: pomo::compiler::sql::Catalog::default(),
         })
+    }
+
+    /// Reads the query as [`Source::load`] does; a SQL query also knows the tables of the
+    /// `--db` store.
+    fn load_with(&self, catalog: &CatalogArg) -> Result<Loaded, ExitCode> {
+        let mut loaded = self.load()?;
+        if let (InputKind::Sql, Some(dir)) = (loaded.kind, &catalog.db) {
+            loaded.catalog = store_cmd::catalog(dir)?;
+        }
+        Ok(loaded)
     }
 }
 
@@ -373,18 +438,30 @@ fn main() -> ExitCode {
         Command::Transact { file, store } => return store_cmd::transact(file, store),
         Command::Import { tsv, attrs, store } => return store_cmd::import(tsv, attrs, store),
         Command::Demo { store } => return store_cmd::demo(store),
+        Command::Sql { store, engine } => {
+            if engine.cluster.processes > 1 {
+                return usage("pomo sql runs in one process (--workers gives it threads)");
+            }
+            let backend = match engine.backend() {
+                Ok(b) => b,
+                Err(c) => return c,
+            };
+            return sql_cmd::shell(store, backend);
+        }
         _ => {}
     }
-    let (source, stage, opts) = match &cli.command {
+    let (source, catalog, stage, opts) = match &cli.command {
         Command::Query { .. }
         | Command::Watch { .. }
         | Command::Transact { .. }
         | Command::Import { .. }
-        | Command::Demo { .. } => {
+        | Command::Demo { .. }
+        | Command::Sql { .. } => {
             unreachable!("the store commands returned above")
         }
-        Command::Check(s) => (
-            s,
+        Command::Check { source, catalog } => (
+            source,
+            catalog,
             None,
             Options {
                 validate: cfg!(debug_assertions),
@@ -396,6 +473,7 @@ fn main() -> ExitCode {
             trace,
             disable,
             source,
+            catalog,
         } => {
             for d in disable {
                 if !pomo::compiler::ra::pipeline::is_pass(d) {
@@ -411,6 +489,7 @@ fn main() -> ExitCode {
             }
             (
                 source,
+                catalog,
                 Some(*stage),
                 Options {
                     disabled_passes: disable.clone(),
@@ -420,7 +499,7 @@ fn main() -> ExitCode {
             )
         }
     };
-    let loaded = match source.load() {
+    let loaded = match source.load_with(catalog) {
         Ok(l) => l,
         Err(code) => return code,
     };

@@ -364,7 +364,8 @@ impl Session {
         Ok((PreparedQuery::from_compilation(compilation), cols))
     }
 
-    fn run(&mut self, p: &PreparedQuery, span: &Span) -> Result<Vec<Vec<Value>>, SqlError> {
+    /// Runs a query [`Session::prepare`] compiled; its rows in order (errors point at `span`).
+    pub fn run(&mut self, p: &PreparedQuery, span: &Span) -> Result<Vec<Vec<Value>>, SqlError> {
         let args = vec![Arg::Db(self.store.db())];
         let value = match &self.backend {
             Backend::Jit(mode) => {

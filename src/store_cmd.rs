@@ -1,21 +1,23 @@
-//! The store commands of the CLI: `query`, `transact`, `import` and `demo`.
+//! The store commands of the CLI: `query`, `transact`, `import` and `demo`. A SQL `query` is
+//! run by [`crate::sql_cmd`].
 
-use super::{Format, Source, StoreArg, color, usage};
+use super::{Format, Loaded, Source, StoreArg, color, usage};
 use pomo::query::{Arg, Backend, prepare};
 use pomo::runtime::dataflow::{Config, Engine};
 use pomo::runtime::results;
 use pomo::runtime::store::{Db, Store, TxOp};
-use pomo::{Input, Options};
+use pomo::{Input, InputKind, Options};
 use pomo_types::Value;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-fn open(store: &StoreArg) -> Result<Store, ExitCode> {
+/// Opens the store for writing (it takes the store's lock).
+pub fn open(store: &StoreArg) -> Result<Store, ExitCode> {
     opened(store, Store::open)
 }
 
 /// Opens the store for a query: read-only, so that queries run beside a writer.
-fn open_for_reading(store: &StoreArg) -> Result<Store, ExitCode> {
+pub fn open_for_reading(store: &StoreArg) -> Result<Store, ExitCode> {
     opened(store, Store::open_read_only)
 }
 
@@ -38,6 +40,18 @@ fn opened(store: &StoreArg, how: OpenFn) -> Result<Store, ExitCode> {
             Err(ExitCode::from(1))
         }
     }
+}
+
+/// The SQL tables of the store in `dir` (for `explain --db`): read-only, and the store must
+/// exist.
+pub fn catalog(dir: &str) -> Result<pomo::compiler::sql::Catalog, ExitCode> {
+    if !std::path::Path::new(dir).is_dir() {
+        return Err(usage(&format!("--db {dir}: no such store directory")));
+    }
+    let store = open_for_reading(&StoreArg {
+        db: Some(dir.to_string()),
+    })?;
+    Ok(pomo::sql::Session::new(store).catalog().clone())
 }
 
 fn read_forms(path: &str) -> Result<(String, Vec<pomo::grammar::edn::Node>), ExitCode> {
@@ -114,8 +128,7 @@ pub struct View {
     pub history: bool,
 }
 
-fn prepare_source(source: &Source) -> Result<(pomo::query::PreparedQuery, Duration), ExitCode> {
-    let loaded = source.load()?;
+fn prepare_source(loaded: &Loaded) -> Result<(pomo::query::PreparedQuery, Duration), ExitCode> {
     let input = loaded.input();
     let started = Instant::now();
     match prepare(&input, &Options::default()) {
@@ -167,12 +180,28 @@ pub fn query(
     source: &Source,
     store: &StoreArg,
     inputs: &[String],
-    format: Format,
+    format: Option<Format>,
     timing: bool,
     view: View,
     backend: &Backend,
 ) -> ExitCode {
-    let (prepared, compiled) = match prepare_source(source) {
+    let loaded = match source.load() {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    if loaded.kind == InputKind::Sql {
+        if !inputs.is_empty() || view.as_of.is_some() || view.since.is_some() || view.history {
+            return usage("--in, --as-of, --since and --history go with EDN and PomoLogic queries");
+        }
+        let format = format.unwrap_or(Format::Table);
+        return crate::sql_cmd::query(&loaded, store, format, timing, backend);
+    }
+    let format = match format {
+        Some(Format::Csv) => return usage("--format csv goes with SQL queries"),
+        Some(f) => f,
+        None => Format::Edn,
+    };
+    let (prepared, compiled) = match prepare_source(&loaded) {
         Ok(x) => x,
         Err(c) => return c,
     };
@@ -222,6 +251,7 @@ pub fn query(
                 Format::Edn => println!("{}", results::to_edn(&v)),
                 Format::Json => println!("{}", results::to_json(&v)),
                 Format::Table => print!("{}", results::to_table(&prepared.columns(), &v)),
+                Format::Csv => unreachable!("refused above"),
             }
             ExitCode::SUCCESS
         }
@@ -235,7 +265,14 @@ pub fn query(
 /// `pomo watch`: the current result, then each epoch's changes.
 pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Config) -> ExitCode {
     use std::io::{BufRead, Write};
-    let (prepared, _) = match prepare_source(source) {
+    let loaded = match source.load() {
+        Ok(l) => l,
+        Err(c) => return c,
+    };
+    if loaded.kind == InputKind::Sql {
+        return usage("watch takes an EDN or PomoLogic query, not SQL");
+    }
+    let (prepared, _) = match prepare_source(&loaded) {
         Ok(x) => x,
         Err(c) => return c,
     };

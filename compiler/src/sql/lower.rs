@@ -164,6 +164,8 @@ struct Lw<'a> {
     opt_cols: BTreeMap<String, RelId>,
     /// Domain relations of subquery frames, by frame depth while being built.
     domains: Vec<Option<RelId>>,
+    /// Per-table filter relations (joined first).
+    filters: BTreeSet<RelId>,
 }
 
 const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total"];
@@ -184,6 +186,7 @@ impl<'a> Lw<'a> {
             ctes: Vec::new(),
             opt_cols: BTreeMap::new(),
             domains: Vec::new(),
+            filters: BTreeSet::new(),
         }
     }
 
@@ -1115,7 +1118,9 @@ impl<'a> Lw<'a> {
             }
         }
         let mut lits = body.lits;
+        let filters = &self.filters;
         let rank = |l: &Literal| match l {
+            Literal::Pos { atom, .. } if filters.contains(&atom.rel) => 0,
             Literal::Pos { atom, .. } => {
                 // Constants other than the attribute name make an atom selective.
                 let consts = atom
@@ -1959,13 +1964,117 @@ impl<'a> Lw<'a> {
 
     /// Adds a frame's WHERE conjuncts to a body.
     fn conditions(&mut self, conds: &[&Expr], body: &mut Body) -> R<()> {
-        let mut ok = true;
+        // Conjuncts that read one base table only (and are not already answered by the
+        // table's atoms) filter that table before the join: `f(e) :- <table row, conjuncts>`,
+        // joined in by the entity. Without this, a filter the planner cannot push below a
+        // product (a chain of function calls) would run on the whole product.
+        let depth = self.depth();
+        let mut per_src: BTreeMap<usize, Vec<&Expr>> = BTreeMap::new();
+        let mut rest: Vec<&Expr> = Vec::new();
+        let multi = self.frames[depth].sources.len() > 1;
         for c in conds {
+            match self.single_table(c) {
+                Some(si) if multi && !self.answered_by_atoms(c) => {
+                    per_src.entry(si).or_default().push(c)
+                }
+                _ => rest.push(c),
+            }
+        }
+        let mut ok = true;
+        for (si, cs) in per_src {
+            let SrcKind::Table { id_var, .. } = self.frames[depth].sources[si].kind.clone() else {
+                unreachable!("single_table only names tables")
+            };
+            let mut fb = Body::default();
+            fb.touched.insert(si);
+            for c in cs {
+                if self.condition(c, &mut fb).is_err() {
+                    ok = false;
+                }
+            }
+            let lits = self.finish_body(fb);
+            let f = self.new_rel("f", vec!["e".into()]);
+            self.filters.insert(f);
+            let e = vec![("e".to_string(), Term::Var(id_var))];
+            self.add_rule(f, e.clone(), lits);
+            body.lits.push(Self::atom(f, e));
+            body.touched.insert(si);
+            body.bound_rows.insert(si);
+        }
+        for c in rest {
             if self.condition(c, body).is_err() {
                 ok = false;
             }
         }
         if ok { Ok(()) } else { Err(()) }
+    }
+
+    /// The one base table of the current frame an expression reads, if it reads exactly one
+    /// and nothing else (no subqueries, no enclosing columns).
+    fn single_table(&self, e: &Expr) -> Option<usize> {
+        fn walk(lw: &Lw<'_>, e: &Expr, out: &mut BTreeSet<usize>) -> bool {
+            match &e.kind {
+                ExprKind::Column { table, name } => {
+                    match lw.peek_resolve(table.as_ref().map(|t| t.name.as_str()), &name.name) {
+                        Some(k) => {
+                            out.insert(k.1);
+                            true
+                        }
+                        None => false,
+                    }
+                }
+                ExprKind::Exists(_) | ExprKind::Subquery(_) | ExprKind::InSubquery { .. } => false,
+                _ => children(e).into_iter().all(|c| walk(lw, c, out)),
+            }
+        }
+        let mut srcs = BTreeSet::new();
+        if !walk(self, e, &mut srcs) || srcs.len() != 1 {
+            return None;
+        }
+        let si = *srcs.iter().next().expect("one");
+        matches!(
+            self.frames[self.depth()].sources[si].kind,
+            SrcKind::Table { .. }
+        )
+        .then_some(si)
+    }
+
+    /// Whether a conjunct holds by the atoms that read its columns (unified equalities, a
+    /// column equal to its class constant, IS NOT NULL of a required column).
+    fn answered_by_atoms(&self, c: &Expr) -> bool {
+        let depth = self.depth();
+        let f = &self.frames[depth];
+        match &c.kind {
+            ExprKind::Binary {
+                op: BinOp::Eq,
+                left,
+                right,
+            } => {
+                if let (Some(a), Some(b)) = (self.simple_col(left), self.simple_col(right))
+                    && let (Some(ca), Some(cb)) = (f.required.get(&a), f.required.get(&b))
+                    && ca == cb
+                {
+                    return true;
+                }
+                let konst = |col: &Expr, lit: &Expr| {
+                    self.simple_col(col).is_some_and(|a| {
+                        self.lit_for(lit, self.key_type(a)).is_some_and(|v| {
+                            f.required
+                                .get(&a)
+                                .is_some_and(|&ca| f.classes[ca].konst.as_ref() == Some(&v))
+                        })
+                    })
+                };
+                konst(left, right) || konst(right, left)
+            }
+            ExprKind::IsNull {
+                expr,
+                negated: true,
+            } => self
+                .simple_col(expr)
+                .is_some_and(|a| f.required.contains_key(&a)),
+            _ => false,
+        }
     }
 
     fn condition(&mut self, c: &Expr, body: &mut Body) -> R<()> {
