@@ -290,7 +290,25 @@ fn narrow(flow: &mut FlowPlan) {
             flow.nodes[i] = fused;
             changed = true;
         }
-        // Arrangement values nobody reads.
+        // Arrangement values nobody reads. (Which value columns each arrangement's readers
+        // use, gathered in one pass over the nodes: plans of wide joins have hundreds of both.)
+        let mut reads: HashMap<ArrId, Vec<usize>> = HashMap::new();
+        let mut remap: HashMap<ArrId, Vec<Option<usize>>> = HashMap::new();
+        for n in &flow.nodes {
+            let (left, right) = match n {
+                Node::Join { left, right, .. }
+                | Node::SemiJoin { left, right, .. }
+                | Node::AntiJoin { left, right, .. } => (*left, *right),
+                _ => continue,
+            };
+            for c in join_cols(n) {
+                match c {
+                    JCol::Left(i) => reads.entry(left).or_default().push(i),
+                    JCol::Right(i) => reads.entry(right).or_default().push(i),
+                    _ => {}
+                }
+            }
+        }
         for a in 0..flow.arrangements.len() {
             let arr = flow.arrangements[a].clone();
             if arr.keys_only {
@@ -300,19 +318,9 @@ fn narrow(flow: &mut FlowPlan) {
             let arity = flow.arity(arr.input);
             let vals: Vec<usize> = (0..arity).filter(|c| !arr.key.contains(c)).collect();
             let mut used = vec![false; vals.len()];
-            for n in &flow.nodes {
-                let (left, right, out) = match n {
-                    Node::Join { left, right, .. }
-                    | Node::SemiJoin { left, right, .. }
-                    | Node::AntiJoin { left, right, .. } => (*left, *right, join_cols(n)),
-                    _ => continue,
-                };
-                for c in out {
-                    match c {
-                        JCol::Left(i) if left == id => used[i] = true,
-                        JCol::Right(i) if right == id => used[i] = true,
-                        _ => {}
-                    }
+            for &i in reads.get(&id).into_iter().flatten() {
+                if let Some(u) = used.get_mut(i) {
+                    *u = true;
                 }
             }
             if used.iter().all(|u| *u) {
@@ -349,6 +357,11 @@ fn narrow(flow: &mut FlowPlan) {
                     .collect(),
                 keys_only: false,
             };
+            remap.insert(id, new_index);
+            changed = true;
+        }
+        // The readers' columns of the narrowed arrangements, renumbered in one pass.
+        if !remap.is_empty() {
             for n in &mut flow.nodes {
                 let (left, right) = match n {
                     Node::Join { left, right, .. }
@@ -356,15 +369,22 @@ fn narrow(flow: &mut FlowPlan) {
                     | Node::AntiJoin { left, right, .. } => (*left, *right),
                     _ => continue,
                 };
+                let (lmap, rmap) = (remap.get(&left), remap.get(&right));
+                if lmap.is_none() && rmap.is_none() {
+                    continue;
+                }
                 for c in join_cols_mut(n) {
                     match c {
-                        JCol::Left(i) if left == id => *i = new_index[*i].unwrap_or(0),
-                        JCol::Right(i) if right == id => *i = new_index[*i].unwrap_or(0),
+                        JCol::Left(i) if lmap.is_some() => {
+                            *i = lmap.expect("checked")[*i].unwrap_or(0)
+                        }
+                        JCol::Right(i) if rmap.is_some() => {
+                            *i = rmap.expect("checked")[*i].unwrap_or(0)
+                        }
                         _ => {}
                     }
                 }
             }
-            changed = true;
         }
         if !changed {
             break;

@@ -99,6 +99,7 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
         return Err(errors);
     }
 
+    let keys = RelKeys::new(p);
     let dag = condensation(g.clone(), true);
     let order = toposort(&dag, None).map_err(|_| {
         vec![Diagnostic::error(
@@ -106,14 +107,22 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
             "internal error: the condensed dependency graph has a cycle",
         )]
     })?;
+    let mut by_head: BTreeMap<RelId, Vec<usize>> = BTreeMap::new();
+    for (r, rule) in p.rules.iter().enumerate() {
+        if !rule.next {
+            by_head.entry(rule.head.rel).or_default().push(r);
+        }
+    }
     let mut strata = Vec::new();
     for n in order {
         let mut rels: Vec<RelId> = dag[n].clone();
-        rels.sort_by_key(|r| rel_key(p, *r));
+        rels.sort_by_key(|r| keys.key(p, *r));
         let set: BTreeSet<RelId> = rels.iter().copied().collect();
-        let rules: Vec<usize> = (0..p.rules.len())
-            .filter(|&r| !p.rules[r].next && set.contains(&p.rules[r].head.rel))
+        let mut rules: Vec<usize> = rels
+            .iter()
+            .flat_map(|r| by_head.get(r).into_iter().flatten().copied())
             .collect();
+        rules.sort_unstable();
         let recursive = rules.iter().any(|&r| {
             body_deps(&p.rules[r])
                 .iter()
@@ -128,12 +137,12 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
     }
     // Deterministic order among independent strata, independent of petgraph internals: a
     // stable topological re-sort keyed on where each stratum's first relation is defined.
-    let strata = stable_topo(p, strata);
+    let strata = stable_topo(p, &keys, strata);
     let mut strata = strata;
     let inductive: Vec<usize> = (0..p.rules.len()).filter(|&r| p.rules[r].next).collect();
     if !inductive.is_empty() {
         let mut rels: Vec<RelId> = inductive.iter().map(|&r| p.rules[r].head.rel).collect();
-        rels.sort_by_key(|r| rel_key(p, *r));
+        rels.sort_by_key(|r| keys.key(p, *r));
         rels.dedup();
         strata.push(Stratum {
             relations: rels,
@@ -148,17 +157,29 @@ pub fn stratify(p: &Program) -> Result<Vec<Stratum>, Vec<Diagnostic>> {
 /// A relation's place in the program as written: the index of the first rule that defines it,
 /// then its name. Relation ids depend on the order names were first met, which differs
 /// between a query and its printed PomoLogic; rule order does not.
-fn rel_key(p: &Program, r: RelId) -> (usize, String) {
-    let first = p
-        .rules
-        .iter()
-        .position(|x| x.head.rel == r)
-        .unwrap_or(usize::MAX);
-    (first, p.rel(r).name.clone())
+struct RelKeys {
+    first: Vec<usize>,
+}
+
+impl RelKeys {
+    fn new(p: &Program) -> RelKeys {
+        let mut first = vec![usize::MAX; p.relations.len()];
+        for (i, r) in p.rules.iter().enumerate() {
+            let f = &mut first[r.head.rel.0 as usize];
+            if *f == usize::MAX {
+                *f = i;
+            }
+        }
+        RelKeys { first }
+    }
+
+    fn key<'p>(&self, p: &'p Program, r: RelId) -> (usize, &'p str) {
+        (self.first[r.0 as usize], p.rel(r).name.as_str())
+    }
 }
 
 /// Orders strata topologically, always taking the ready stratum defined first.
-fn stable_topo(p: &Program, strata: Vec<Stratum>) -> Vec<Stratum> {
+fn stable_topo(p: &Program, keys: &RelKeys, strata: Vec<Stratum>) -> Vec<Stratum> {
     let n = strata.len();
     let owner: BTreeMap<RelId, usize> = strata
         .iter()
@@ -177,13 +198,14 @@ fn stable_topo(p: &Program, strata: Vec<Stratum>) -> Vec<Stratum> {
             }
         }
     }
+    let skey: Vec<(usize, &str)> = strata.iter().map(|s| keys.key(p, s.relations[0])).collect();
     let mut done = vec![false; n];
     let mut out = Vec::new();
     let mut strata: Vec<Option<Stratum>> = strata.into_iter().map(Some).collect();
     while out.len() < n {
         let next = (0..n)
             .filter(|&i| !done[i] && deps[i].iter().all(|&d| done[d]))
-            .min_by_key(|&i| strata[i].as_ref().map(|s| rel_key(p, s.relations[0])));
+            .min_by_key(|&i| skey[i]);
         let Some(i) = next else { break };
         done[i] = true;
         out.push(strata[i].take().expect("each stratum is taken once"));

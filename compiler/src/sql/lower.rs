@@ -1755,8 +1755,14 @@ impl<'a> Lw<'a> {
             vec![("e".into(), e.clone()), ("v".into(), v.clone())],
             vec![has],
         );
-        let has_any = self.datom_atom(e.clone(), &attr, Term::Wild);
-        let neg = self.negated_exists(has_any, vec![("e".into(), e.clone())]);
+        // `!datom(e, a: :t/c)`: the value position is not mentioned, so unconstrained.
+        let neg = Literal::Neg(Atom {
+            rel: self.datom,
+            args: vec![
+                ("e".into(), e.clone()),
+                ("a".into(), Term::Const(Value::Keyword(attr.clone()))),
+            ],
+        });
         self.add_rule(
             rel,
             vec![("e".into(), e), ("v".into(), Term::Const(Value::Nil))],

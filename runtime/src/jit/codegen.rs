@@ -47,6 +47,12 @@ const MAP: usize = 4;
 pub struct Codegen {
     /// Freed in `Drop`, which is why it is wrapped: `free_memory` consumes the module.
     module: ManuallyDrop<JITModule>,
+    /// A second module for large kernels, whose code Cranelift allocates registers for in a
+    /// single pass (made on first use). The backtracking allocator's time grows faster than
+    /// linearly in a function's size: a 64-table join's kernel spent 200 ms in it.
+    large: Option<(ManuallyDrop<JITModule>, [FuncId; 5])>,
+    /// The helper addresses (as integers, so that the generator stays `Send`).
+    symbols: Vec<(&'static str, usize)>,
     ctx: Context,
     fctx: FunctionBuilderContext,
     helpers: [FuncId; 5],
@@ -58,22 +64,21 @@ impl Codegen {
     /// Sets up the host ISA and a JIT module whose helper symbols resolve to `symbols`, which
     /// must name every helper of [`abi::HELPERS`].
     pub fn new(symbols: &[(&'static str, *const u8)]) -> Result<Codegen, String> {
-        let mut builder = JITBuilder::with_isa(isa()?, default_libcall_names());
-        for name in abi::HELPERS {
-            let Some((_, addr)) = symbols.iter().find(|(n, _)| n == name) else {
-                return Err(format!("jit: no address for helper {name}"));
-            };
-            builder.symbol(*name, *addr);
-        }
-        let mut module = JITModule::new(builder);
-        let helpers = declare_helpers(&mut module)?;
+        let (module, helpers) = jit_module(symbols, "backtracking")?;
         Ok(Codegen {
             ctx: module.make_context(),
             module: ManuallyDrop::new(module),
+            large: None,
+            symbols: symbols.iter().map(|(n, a)| (*n, *a as usize)).collect(),
             fctx: FunctionBuilderContext::new(),
             helpers,
             next: 0,
         })
+    }
+
+    /// Compiles one kernel; returns its entry point (the run path: no CLIF text is kept).
+    pub fn compile_fn(&mut self, plan: &KernelPlan, k: KernelId) -> Result<KernelFn, String> {
+        self.compile_inner(plan, k, false).map(|(f, _)| f)
     }
 
     /// Compiles one kernel; returns its entry point and its CLIF text (the function as
@@ -83,14 +88,41 @@ impl Codegen {
         plan: &KernelPlan,
         k: KernelId,
     ) -> Result<(KernelFn, String), String> {
-        let module: &mut JITModule = &mut self.module;
+        self.compile_inner(plan, k, true)
+            .map(|(f, t)| (f, t.unwrap_or_default()))
+    }
+
+    fn compile_inner(
+        &mut self,
+        plan: &KernelPlan,
+        k: KernelId,
+        want_text: bool,
+    ) -> Result<(KernelFn, Option<String>), String> {
+        let large = plan
+            .kernels
+            .get(k.0 as usize)
+            .is_some_and(|kn| kn.ops.len() > LARGE_KERNEL_OPS);
+        if large && self.large.is_none() {
+            let symbols: Vec<(&'static str, *const u8)> = self
+                .symbols
+                .iter()
+                .map(|(n, a)| (*n, *a as *const u8))
+                .collect();
+            let (m, h) = jit_module(&symbols, "single_pass")?;
+            self.large = Some((ManuallyDrop::new(m), h));
+        }
+        let (module, helpers): (&mut JITModule, [FuncId; 5]) = match (large, &mut self.large) {
+            (true, Some((m, h))) => (m, *h),
+            _ => (&mut self.module, self.helpers),
+        };
         let built = build(
             module,
-            &self.helpers,
+            &helpers,
             &mut self.ctx,
             &mut self.fctx,
             plan,
             k,
+            want_text,
         );
         let text = match built {
             Ok(text) => text,
@@ -132,9 +164,13 @@ impl Codegen {
 
 impl Drop for Codegen {
     fn drop(&mut self) {
-        // SAFETY: the module is taken exactly once, here; the contract of `compile` is that its
-        // functions are not called after the Codegen is gone.
+        // SAFETY: the modules are taken exactly once, here; the contract of `compile` is that
+        // their functions are not called after the Codegen is gone.
         unsafe { ManuallyDrop::take(&mut self.module).free_memory() }
+        if let Some((m, _)) = &mut self.large {
+            // SAFETY: as above.
+            unsafe { ManuallyDrop::take(m).free_memory() }
+        }
     }
 }
 
@@ -149,7 +185,8 @@ pub fn clif_text(plan: &KernelPlan) -> Result<String, String> {
         let mut out = String::new();
         for k in 0..plan.kernels.len() {
             let k = KernelId(k as u32);
-            let text = build(&mut module, &helpers, &mut ctx, &mut fctx, plan, k)?;
+            let text = build(&mut module, &helpers, &mut ctx, &mut fctx, plan, k, true)?
+                .unwrap_or_default();
             cranelift_codegen::verify_function(&ctx.func, module.isa())
                 .map_err(|e| format!("jit: kernel k{}: {e}", k.0))?;
             module.clear_context(&mut ctx);
@@ -165,14 +202,48 @@ pub fn clif_text(plan: &KernelPlan) -> Result<String, String> {
     result
 }
 
-/// The host ISA with the settings the JIT needs: absolute calls to helpers (no PIC, no colocated
-/// libcalls) and full optimisation.
+/// Kernels with more operations than this (wide joins) are compiled with the single-pass
+/// register allocator.
+const LARGE_KERNEL_OPS: usize = 40;
+
+/// A JIT module on the host ISA whose helper symbols resolve to `symbols`, with the helpers
+/// declared.
+fn jit_module(
+    symbols: &[(&'static str, *const u8)],
+    regalloc: &str,
+) -> Result<(JITModule, [FuncId; 5]), String> {
+    let mut builder = JITBuilder::with_isa(isa_with(regalloc)?, default_libcall_names());
+    for name in abi::HELPERS {
+        let Some((_, addr)) = symbols.iter().find(|(n, _)| n == name) else {
+            return Err(format!("jit: no address for helper {name}"));
+        };
+        builder.symbol(*name, *addr);
+    }
+    let mut module = JITModule::new(builder);
+    let helpers = declare_helpers(&mut module)?;
+    Ok((module, helpers))
+}
+
 fn isa() -> Result<OwnedTargetIsa, String> {
+    isa_with("backtracking")
+}
+
+/// The host ISA with the settings the JIT needs: absolute calls to helpers (no PIC, no colocated
+/// libcalls) and full optimisation. Cranelift's IR verifier runs in debug builds (the tests);
+/// release builds trust the generator, whose input plans are validated before any code is made.
+fn isa_with(regalloc: &str) -> Result<OwnedTargetIsa, String> {
     let mut flags = settings::builder();
+    let verify = if cfg!(debug_assertions) {
+        "true"
+    } else {
+        "false"
+    };
     for (name, value) in [
         ("use_colocated_libcalls", "false"),
         ("is_pic", "false"),
         ("opt_level", "speed"),
+        ("regalloc_algorithm", regalloc),
+        ("enable_verifier", verify),
     ] {
         flags
             .set(name, value)
@@ -230,7 +301,8 @@ fn build<M: Module>(
     fctx: &mut FunctionBuilderContext,
     plan: &KernelPlan,
     k: KernelId,
-) -> Result<String, String> {
+    want_text: bool,
+) -> Result<Option<String>, String> {
     let kernel = check(plan, k)?;
     ctx.func.signature = kernel_signature(module);
     ctx.func.name = UserFuncName::testcase(format!("k{}", k.0));
@@ -253,7 +325,7 @@ fn build<M: Module>(
     g.body()?;
     g.b.seal_all_blocks();
     g.b.finalize(config);
-    Ok(ctx.func.display().to_string())
+    Ok(want_text.then(|| ctx.func.display().to_string()))
 }
 
 /// Checks every id a kernel uses, so that neither [`abi::layout`] nor generation can index out

@@ -237,7 +237,7 @@ impl Jit {
             self.codegen = Some(codegen::Codegen::new(&helper_symbols()).map_err(err)?);
         }
         let cg = self.codegen.as_mut().expect("created above");
-        let (f, _) = cg.compile(plan, k).map_err(err)?;
+        let f = cg.compile_fn(plan, k).map_err(err)?;
         let entry = (f, abi::layout(plan, k));
         self.compiled.insert(key, entry.clone());
         Ok(entry)

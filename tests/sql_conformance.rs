@@ -1,0 +1,165 @@
+//! The SQL conformance corpora, run through `pomo::slt` (the sqllogictest crate) on every
+//! `cargo test`: `../shared/conformance/sql/cases` (SQLite-checked cases of the subset, with
+//! their `reject` and constraint-error records) on every backend, and SQLite's own
+//! `../shared/conformance/sqllogictest/select1–5` on the reference backend (the JIT and
+//! dataflow runs of those 8,884 queries are a release-build job: `pomo-conformance slt`).
+//!
+//! A record outside `tests/known-failures.txt` (as `sql/FILE:LINE`) that fails, or a listed
+//! record that passes, fails the test; every listed record carries its reason.
+
+use pomo::query::Backend;
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+
+fn corpus(rel: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/conformance"
+    ))
+    .join(rel);
+    p.exists().then_some(p)
+}
+
+fn known_failures() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/known-failures.txt"
+    ))
+    .unwrap();
+    text.lines()
+        .map(str::trim)
+        .filter(|l| l.starts_with("sql/"))
+        .map(|l| {
+            let (case, reason) = l
+                .split_once(": ")
+                .unwrap_or_else(|| panic!("known failure without a reason: {l}"));
+            (case.to_string(), reason.to_string())
+        })
+        .collect()
+}
+
+/// `sql/FILE:LINE` for a failure's `path:line` location.
+fn key(location: &str) -> String {
+    let (path, line) = location.rsplit_once(':').unwrap_or((location, "0"));
+    let file = Path::new(path)
+        .file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    format!("sql/{file}:{line}")
+}
+
+fn run(files: &[PathBuf], backend: Backend) {
+    let known = known_failures();
+    let mut problems = Vec::new();
+    let (mut passed, mut failed) = (0, 0);
+    let mut failing = std::collections::BTreeSet::new();
+    for f in files {
+        let report = pomo::slt::run_file(f, &backend);
+        passed += report.passed;
+        for fl in &report.failed {
+            failed += 1;
+            let k = key(&fl.location);
+            if !known.contains_key(&k) {
+                problems.push(format!("{k} fails:\n{}\n{}", fl.sql, fl.reason));
+            }
+            failing.insert(k);
+        }
+    }
+    let names: Vec<String> = files
+        .iter()
+        .filter_map(|f| f.file_name().map(|n| n.to_string_lossy().into_owned()))
+        .collect();
+    for k in known.keys() {
+        let in_run = names.iter().any(|n| k.starts_with(&format!("sql/{n}:")));
+        if in_run && !failing.contains(k) {
+            problems.push(format!("{k} passes but is listed as a known failure"));
+        }
+    }
+    eprintln!(
+        "{} file(s) on {backend:?}: {passed} passed, {failed} failed",
+        files.len()
+    );
+    assert!(problems.is_empty(), "{}", problems.join("\n\n"));
+}
+
+fn cases() -> Option<Vec<PathBuf>> {
+    let dir = corpus("sql/cases")?;
+    let mut v: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|x| x == "test"))
+        .collect();
+    v.sort();
+    Some(v)
+}
+
+fn skipped(what: &str) {
+    eprintln!("conformance corpus {what} not found beside the repository; skipped");
+}
+
+#[test]
+fn sql_cases_on_reference() {
+    match cases() {
+        Some(files) => run(&files, Backend::Reference),
+        None => skipped("sql"),
+    }
+}
+
+#[test]
+fn sql_cases_on_jit() {
+    match cases() {
+        Some(files) => run(&files, Backend::Jit(pomo::runtime::jit::Mode::Native)),
+        None => skipped("sql"),
+    }
+}
+
+#[test]
+fn sql_cases_on_jit_interpreter() {
+    match cases() {
+        Some(files) => run(&files, Backend::Jit(pomo::runtime::jit::Mode::Interpret)),
+        None => skipped("sql"),
+    }
+}
+
+#[test]
+fn sql_cases_on_dataflow() {
+    match cases() {
+        Some(files) => run(
+            &files,
+            Backend::Dataflow(pomo::runtime::dataflow::Config::default()),
+        ),
+        None => skipped("sql"),
+    }
+}
+
+fn select(n: usize) {
+    match corpus(&format!("sqllogictest/select{n}.test")) {
+        Some(f) => run(&[f], Backend::Reference),
+        None => skipped("sqllogictest"),
+    }
+}
+
+#[test]
+fn sqlite_select1() {
+    select(1);
+}
+
+#[test]
+fn sqlite_select2() {
+    select(2);
+}
+
+#[test]
+fn sqlite_select3() {
+    select(3);
+}
+
+#[test]
+fn sqlite_select4() {
+    select(4);
+}
+
+#[test]
+fn sqlite_select5() {
+    select(5);
+}
