@@ -101,6 +101,10 @@ fn fail(code: &str, msg: impl Into<String>, span: &Span, label: &str) -> SqlErro
     }
 }
 
+/// The stack of the thread SQL statements run on (reserved address space; pages are touched
+/// only as deep as a plan goes).
+const SQL_STACK: usize = 256 << 20;
+
 /// A SQL session on a store.
 pub struct Session {
     store: Store,
@@ -202,11 +206,32 @@ impl Session {
     /// first failing statement (the ones before it stay done).
     pub fn execute(&mut self, text: &str) -> Result<Vec<Outcome>, SqlError> {
         let statements = ast::parse_script(text).map_err(|diagnostics| SqlError { diagnostics })?;
-        let mut out = Vec::new();
-        for st in &statements {
-            out.push(self.statement(st, text)?);
-        }
-        Ok(out)
+        // A join of many tables makes deep plans, and the compiler's passes and evaluators walk
+        // them recursively: the statements run on a thread with a stack that fits SQLite's
+        // limit of 64 tables whatever the caller's stack is (test threads have 2 MiB).
+        let this = &mut *self;
+        std::thread::scope(|scope| {
+            std::thread::Builder::new()
+                .name("pomo-sql".into())
+                .stack_size(SQL_STACK)
+                .spawn_scoped(scope, move || {
+                    let mut out = Vec::new();
+                    for st in &statements {
+                        out.push(this.statement(st, text)?);
+                    }
+                    Ok(out)
+                })
+                .map_err(|e| {
+                    fail(
+                        "E0885",
+                        format!("cannot start the SQL thread: {e}"),
+                        &(0..0),
+                        "here",
+                    )
+                })?
+                .join()
+                .unwrap_or_else(|p| std::panic::resume_unwind(p))
+        })
     }
 
     /// Runs one parsed statement (`text` is the script its spans point into).

@@ -34,6 +34,7 @@ fn corpus_queries_give_the_same_answers_on_every_backend() {
         .unwrap()
         .map(|e| e.unwrap().path())
         .filter(|p| !p.to_str().unwrap().ends_with(".rules.edn"))
+        .filter(|p| p.extension().is_none_or(|e| e != "sql"))
         .collect();
     files.sort();
     let (mut same, mut both_failed) = (0, 0);
@@ -90,4 +91,57 @@ fn corpus_queries_give_the_same_answers_on_every_backend() {
     eprintln!("{same} equal answers, {both_failed} failed on both");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(same > 150, "only {same} queries gave answers");
+}
+
+/// The SQL cases of the corpus are scripts (tables, rows, then a query): each runs in a SQL
+/// session on a fresh store per backend, and the rows must agree.
+#[test]
+fn corpus_sql_scripts_give_the_same_rows_on_every_backend() {
+    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/queries"));
+    let mut files: Vec<_> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    let backends = [
+        ("reference", Backend::Reference),
+        ("dataflow, 1 worker", Backend::Dataflow(Config::default())),
+        (
+            "dataflow, 2 workers",
+            Backend::Dataflow(Config {
+                workers: 2,
+                ..Config::default()
+            }),
+        ),
+        ("jit", Backend::Jit(Mode::Native)),
+        ("jit, interpreted", Backend::Jit(Mode::Interpret)),
+    ];
+    let mut problems = Vec::new();
+    for path in &files {
+        let text = std::fs::read_to_string(path).unwrap();
+        let mut answers = Vec::new();
+        for (name, backend) in &backends {
+            let mut s = pomo::sql::Session::new(pomo::runtime::store::Store::in_memory())
+                .with_backend(backend.clone());
+            let out = s.execute(&text).map(|o| o.last().cloned());
+            answers.push((name, out));
+        }
+        let (_, first) = &answers[0];
+        assert!(
+            matches!(first, Ok(Some(pomo::sql::Outcome::Rows(r))) if !r.rows.is_empty()),
+            "{}: no rows on the reference: {first:?}",
+            path.display()
+        );
+        for (name, a) in &answers[1..] {
+            if a != first {
+                problems.push(format!(
+                    "{}: reference {first:?}, {name} {a:?}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    assert!(files.len() >= 5, "the corpus has SQL cases");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
 }

@@ -20,9 +20,18 @@ fn read_case(path: &Path) -> (String, Option<String>) {
     (text, std::fs::read_to_string(rules).ok())
 }
 
+/// The catalog of a `.sql` case: its own CREATE TABLE statements only.
+static NO_TABLES: std::sync::LazyLock<pomo::compiler::sql::Catalog> =
+    std::sync::LazyLock::new(Default::default);
+
 fn input<'a>(path: &Path, text: &'a str, rules: Option<&'a str>) -> Input<'a> {
     if path.extension().is_some_and(|e| e == "pomo") {
         Input::Logic(text)
+    } else if path.extension().is_some_and(|e| e == "sql") {
+        Input::Sql {
+            text,
+            catalog: &NO_TABLES,
+        }
     } else {
         Input::Edn { query: text, rules }
     }
@@ -41,7 +50,7 @@ fn options() -> Options {
 
 #[test]
 fn golden_stages() {
-    insta::glob!("corpus/queries/*.{edn,pomo}", |path| {
+    insta::glob!("corpus/queries/*.{edn,pomo,sql}", |path| {
         if is_rules_file(path) {
             return;
         }
@@ -75,7 +84,7 @@ fn golden_stages() {
 
 #[test]
 fn printed_logic_and_plans_parse_back() {
-    insta::glob!("corpus/queries/*.{edn,pomo}", |path| {
+    insta::glob!("corpus/queries/*.{edn,pomo,sql}", |path| {
         if is_rules_file(path) {
             return;
         }
@@ -120,7 +129,7 @@ fn printed_logic_and_plans_parse_back() {
 
 #[test]
 fn golden_errors() {
-    insta::glob!("corpus/errors/*.{edn,pomo}", |path| {
+    insta::glob!("corpus/errors/*.{edn,pomo,sql}", |path| {
         if is_rules_file(path) {
             return;
         }

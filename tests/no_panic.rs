@@ -47,14 +47,21 @@ fn corrupted_corpus_inputs_never_panic() {
         files.sort();
         for path in files {
             let name = path.to_str().unwrap().to_string();
-            if name.ends_with(".rules.edn") || !(name.ends_with(".edn") || name.ends_with(".pomo"))
+            if name.ends_with(".rules.edn")
+                || !(name.ends_with(".edn") || name.ends_with(".pomo") || name.ends_with(".sql"))
             {
                 continue;
             }
             let src = std::fs::read_to_string(&path).unwrap();
             for v in variants(&src) {
+                let no_tables = pomo::compiler::sql::Catalog::default();
                 let input = if name.ends_with(".pomo") {
                     Input::Logic(&v)
+                } else if name.ends_with(".sql") {
+                    Input::Sql {
+                        text: &v,
+                        catalog: &no_tables,
+                    }
                 } else {
                     Input::Edn {
                         query: &v,
@@ -93,4 +100,39 @@ fn corrupted_corpus_inputs_never_panic() {
         }
     }
     assert!(checked > 1000, "only {checked} variants checked");
+}
+
+/// The SQL session (DDL, DML with its constraint checks, then the query) on every corrupted
+/// variant of the corpus's SQL scripts: an error or rows, never a panic.
+#[test]
+fn corrupted_sql_scripts_never_panic_in_a_session() {
+    let mut files: Vec<_> = std::fs::read_dir("tests/corpus/queries")
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| p.extension().is_some_and(|e| e == "sql"))
+        .collect();
+    files.sort();
+    let mut checked = 0;
+    for path in files {
+        let src = std::fs::read_to_string(&path).unwrap();
+        for v in variants(&src) {
+            let r = catch_unwind(AssertUnwindSafe(|| {
+                let mut s = pomo::sql::Session::new(pomo::runtime::store::Store::in_memory())
+                    .with_backend(pomo::query::Backend::Reference);
+                if let Err(e) = s.execute(&v) {
+                    assert!(
+                        e.diagnostics.iter().all(|d| !d.code.is_empty()),
+                        "a diagnostic without a code"
+                    );
+                }
+            }));
+            assert!(
+                r.is_ok(),
+                "{}: the session panicked on:\n{v}",
+                path.display()
+            );
+            checked += 1;
+        }
+    }
+    assert!(checked > 100, "only {checked} variants");
 }

@@ -168,6 +168,9 @@ struct Lw<'a> {
     filters: BTreeSet<RelId>,
 }
 
+/// SQLite's limit on the tables of one join.
+const MAX_JOIN_TABLES: usize = 64;
+
 const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total"];
 
 impl<'a> Lw<'a> {
@@ -299,11 +302,11 @@ impl<'a> Lw<'a> {
                     }
                     order_cols.push((Some(*k as usize - 1), None, o.desc));
                 }
+                // A bare name that is a result column's name (alias or column) sorts by it.
                 ExprKind::Column { table: None, name }
                     if names
                         .iter()
-                        .any(|n| n.as_deref() == Some(name.name.as_str()))
-                        && !self.select_has_column(&q.body, &name.name) =>
+                        .any(|n| n.as_deref() == Some(name.name.as_str())) =>
                 {
                     let i = names
                         .iter()
@@ -322,7 +325,7 @@ impl<'a> Lw<'a> {
                 let out = self.set_expr(other, true)?;
                 let mut extra_idx = Vec::new();
                 for e in &extra {
-                    let i = self.match_output(e, &names, &out);
+                    let i = self.match_output(e, &names);
                     match i {
                         Some(i) => extra_idx.push(i),
                         None => {
@@ -469,23 +472,6 @@ impl<'a> Lw<'a> {
         }
     }
 
-    /// Whether a simple select's FROM clause has a column of that name (ORDER BY prefers an
-    /// output alias only when no input column has the name — SQLite's rule is the other way
-    /// round for aliases that shadow columns; an alias that is also a column is the column).
-    fn select_has_column(&self, body: &SetExpr, name: &str) -> bool {
-        let SetExpr::Select(s) = body else {
-            return false;
-        };
-        // An alias of a select item that is not a plain column wins.
-        if s.items.iter().any(|it| {
-            matches!(it, SelectItem::Expr { alias: Some(a), expr } if a.name == name
-                && !matches!(&expr.kind, ExprKind::Column { name: n, .. } if n.name == name))
-        }) {
-            return false;
-        }
-        false
-    }
-
     /// The (qualifier, name) pairs a `*` or `t.*` expands to, from the FROM clause's tables
     /// (catalog tables and CTEs; derived tables by their select lists).
     fn star_names(&self, s: &Select, item: &SelectItem) -> Vec<(String, String)> {
@@ -527,7 +513,7 @@ impl<'a> Lw<'a> {
         out
     }
 
-    fn match_output(&self, e: &Expr, names: &[Option<String>], _out: &RelOut) -> Option<usize> {
+    fn match_output(&self, e: &Expr, names: &[Option<String>]) -> Option<usize> {
         match &e.kind {
             ExprKind::Column { name, .. } => names
                 .iter()
@@ -635,7 +621,7 @@ impl<'a> Lw<'a> {
             ids: 0,
             cols: cols.clone(),
         };
-        self.copy_rule(rel, &base, 0);
+        self.copy_rule(rel, &base);
         self.ctes.push((cte.name.name.clone(), out.clone()));
         let rec = self.set_expr_sub(right, false);
         self.ctes.pop();
@@ -649,12 +635,12 @@ impl<'a> Lw<'a> {
             );
             return Err(());
         }
-        self.copy_rule(rel, &rec, 0);
+        self.copy_rule(rel, &rec);
         Ok(out)
     }
 
-    /// `to(c…) :- from(c…)` (value columns only, after skipping `skip_ids` identities).
-    fn copy_rule(&mut self, to: RelId, from: &RelOut, _skip: usize) {
+    /// `to(c…) :- from(c…)` (value columns only).
+    fn copy_rule(&mut self, to: RelId, from: &RelOut) {
         let args: Vec<(String, Term)> = (0..from.cols.len())
             .map(|i| (cattr(i), Term::Var(format!("?c{i}"))))
             .collect();
@@ -934,6 +920,18 @@ impl<'a> Lw<'a> {
         let mut conds: Vec<&Expr> = Vec::new();
         for f in &s.from {
             self.from_item(f, &mut conds)?;
+        }
+        let n_tables: usize = s.from.iter().map(|f| 1 + f.joins.len()).sum();
+        if n_tables > MAX_JOIN_TABLES {
+            self.err(
+                "E0869",
+                format!(
+                    "at most {MAX_JOIN_TABLES} tables in a join (SQLite's limit), not {n_tables}"
+                ),
+                &s.span,
+                "too many tables",
+            );
+            return Err(());
         }
         if let Some(w) = &s.where_ {
             conjuncts(w, &mut conds);
@@ -1565,9 +1563,6 @@ impl<'a> Lw<'a> {
         let mut f = depth as isize;
         while f >= 0 {
             let fi = f as usize;
-            if fi < depth && !self.frames[fi + 1..=depth].iter().all(|_| true) {
-                break;
-            }
             let frame = &self.frames[fi];
             if fi == depth || frame.visible {
                 let mut hits = Vec::new();
@@ -2641,8 +2636,10 @@ impl<'a> Lw<'a> {
                 .collect();
             let mut head = pvars.clone();
             head.extend(defaults);
+            // (`i0` as a variable, not `_`: printed PomoLogic drops wildcards, and an atom
+            // without arguments would read as a call.)
             let mut barg = pvars.clone();
-            barg.push((iattr(0), Term::Wild));
+            barg.push((iattr(0), Term::Var("?any".into())));
             let neg = self.negated_exists_keys(Self::atom(b, barg), &pvars);
             let mut body = Vec::new();
             if n_params_b > 0 {
@@ -3325,7 +3322,7 @@ impl<'a> Lw<'a> {
         }
         // nonempty(p…), hasnull(p…)
         let mut s_any = pv.clone();
-        s_any.push((cattr(0), Term::Wild));
+        s_any.push((cattr(0), Term::Var("?any".into())));
         let mut s_null = pv.clone();
         s_null.push((cattr(0), Term::Const(Value::Nil)));
         let not_hit = self.negated_exists_keys(Self::atom(hit, pvx.clone()), &pvx);
@@ -3350,9 +3347,11 @@ impl<'a> Lw<'a> {
         self.add_rule(res, head(Value::Bool(false)), vec![dxa.clone(), empty]);
         // Non-empty, no hit: NULL if x is NULL or the subquery has a NULL, else FALSE.
         let nonempty = Self::atom(out.rel, s_any.clone());
-        let ne_rel = self.new_rel("nonempty", pv.iter().map(|(a, _)| a.clone()).collect());
-        self.add_rule(ne_rel, pv.clone(), vec![nonempty]);
-        let ne = Self::atom(ne_rel, pv.clone());
+        let mut ne_args = vec![("k".to_string(), Term::Const(Value::Int(0)))];
+        ne_args.extend(pv.iter().cloned());
+        let ne_rel = self.new_rel("nonempty", ne_args.iter().map(|(a, _)| a.clone()).collect());
+        self.add_rule(ne_rel, ne_args.clone(), vec![nonempty]);
+        let ne = Self::atom(ne_rel, ne_args);
         self.add_rule(
             res,
             head(Value::Nil),
