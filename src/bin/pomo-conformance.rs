@@ -121,7 +121,7 @@ fn slt(cli: &Cli) -> ExitCode {
         timings.extend(report.timings);
     }
     if cli.slowest > 0 {
-        timings.sort_by(|a, b| b.2.cmp(&a.2));
+        timings.sort_by_key(|t| std::cmp::Reverse(t.2));
         println!("slowest queries:");
         for (loc, sql, d) in timings.iter().take(cli.slowest) {
             let sql: String = sql.split_whitespace().collect::<Vec<_>>().join(" ");

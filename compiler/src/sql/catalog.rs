@@ -32,9 +32,12 @@ impl SqlType {
             SqlType::Int
         } else if n.contains("CHAR") || n.contains("CLOB") || n.contains("TEXT") {
             SqlType::Text
-        } else if n.contains("REAL") || n.contains("FLOA") || n.contains("DOUB") {
-            SqlType::Real
-        } else if n.contains("DEC") || n.contains("NUM") {
+        } else if n.contains("REAL")
+            || n.contains("FLOA")
+            || n.contains("DOUB")
+            || n.contains("DEC")
+            || n.contains("NUM")
+        {
             SqlType::Real
         } else {
             SqlType::Text

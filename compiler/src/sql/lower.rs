@@ -527,7 +527,7 @@ impl<'a> Lw<'a> {
 
     fn with(&mut self, w: &pomo_grammar::sql::With) -> R<()> {
         for cte in &w.ctes {
-            if cte.query.order_by.first().is_some() || cte.query.limit.is_some() {
+            if !cte.query.order_by.is_empty() || cte.query.limit.is_some() {
                 self.no_order_in_subquery(&cte.query);
                 return Err(());
             }
@@ -919,7 +919,7 @@ impl<'a> Lw<'a> {
         // FROM
         let mut conds: Vec<&Expr> = Vec::new();
         for f in &s.from {
-            self.from_item(f, &mut conds)?;
+            self.lower_from_item(f, &mut conds)?;
         }
         let n_tables: usize = s.from.iter().map(|f| 1 + f.joins.len()).sum();
         if n_tables > MAX_JOIN_TABLES {
@@ -1134,7 +1134,7 @@ impl<'a> Lw<'a> {
         lits
     }
 
-    fn from_item<'e>(&mut self, f: &'e FromItem, conds: &mut Vec<&'e Expr>) -> R<()> {
+    fn lower_from_item<'e>(&mut self, f: &'e FromItem, conds: &mut Vec<&'e Expr>) -> R<()> {
         // Joins with LEFT are materialized; inner joins add sources and conditions.
         let has_left = f.joins.iter().any(|j| j.kind == JoinKind::Left);
         for j in &f.joins {
@@ -1785,10 +1785,12 @@ impl<'a> Lw<'a> {
                         let l = self.simple_col(left);
                         let r = self.simple_col(right);
                         match (l, r) {
-                            (Some(a), Some(b)) if a.0 == depth && b.0 == depth => {
-                                if self.key_type(a) == self.key_type(b) {
-                                    equal.push((a, Ok(b)));
-                                }
+                            (Some(a), Some(b))
+                                if a.0 == depth
+                                    && b.0 == depth
+                                    && self.key_type(a) == self.key_type(b) =>
+                            {
+                                equal.push((a, Ok(b)));
                             }
                             (Some(a), None) if a.0 == depth => {
                                 if let Some(v) = self.lit_for(right, self.key_type(a)) {
@@ -1902,9 +1904,11 @@ impl<'a> Lw<'a> {
                 op: UnOp::Neg | UnOp::Plus,
                 expr,
             } => self.null_rejected(expr, out),
-            ExprKind::Binary { op, left, right }
-                if matches!(op, BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Concat) =>
-            {
+            ExprKind::Binary {
+                op: BinOp::Add | BinOp::Sub | BinOp::Mul | BinOp::Concat,
+                left,
+                right,
+            } => {
                 self.null_rejected(left, out);
                 self.null_rejected(right, out);
             }
