@@ -129,10 +129,8 @@ fn slt(cli: &Cli) -> ExitCode {
             println!("  {:>9.1} ms  {loc}  {short}", d.as_secs_f64() * 1e3);
         }
     }
-    println!(
-        "{passed} passed, {failed} failed ({:.1} s)",
-        start.elapsed().as_secs_f64()
-    );
+    println!("time: {:.1} s", start.elapsed().as_secs_f64());
+    println!("{passed} passed, {failed} failed");
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
