@@ -14,6 +14,7 @@
 
 pub mod conformance;
 pub mod edn_data;
+pub mod golden;
 pub mod query;
 pub mod slt;
 pub mod sql;

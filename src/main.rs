@@ -113,6 +113,15 @@ enum Command {
         #[command(flatten)]
         catalog: CatalogArg,
     },
+    /// Compile every query file under DIR (`.edn`, `.pomo`, `.sql`) and compare each golden
+    /// stage (logic, ra, flow, kernel) with the `NAME.EXT.STAGE.golden` file beside it: prints
+    /// a diff and exits 1 on a difference; `--update` rewrites the files.
+    Golden {
+        dir: std::path::PathBuf,
+        /// Write the current texts into the golden files.
+        #[arg(long)]
+        update: bool,
+    },
     /// An interactive SQL shell on a store: statements end with `;`, dot commands (`.help`)
     /// control it. Reads statements from stdin without prompts when stdin is not a terminal.
     Sql {
@@ -438,6 +447,7 @@ fn main() -> ExitCode {
         Command::Transact { file, store } => return store_cmd::transact(file, store),
         Command::Import { tsv, attrs, store } => return store_cmd::import(tsv, attrs, store),
         Command::Demo { store } => return store_cmd::demo(store),
+        Command::Golden { dir, update } => return golden(dir, *update),
         Command::Sql { store, engine } => {
             if engine.cluster.processes > 1 {
                 return usage("pomo sql runs in one process (--workers gives it threads)");
@@ -456,6 +466,7 @@ fn main() -> ExitCode {
         | Command::Transact { .. }
         | Command::Import { .. }
         | Command::Demo { .. }
+        | Command::Golden { .. }
         | Command::Sql { .. } => {
             unreachable!("the store commands returned above")
         }
@@ -531,5 +542,46 @@ fn main() -> ExitCode {
             eprintln!("{n} error{} found", if n == 1 { "" } else { "s" });
             ExitCode::from(1)
         }
+    }
+}
+
+/// `pomo golden DIR [--update]`.
+fn golden(dir: &std::path::Path, update: bool) -> ExitCode {
+    if !dir.is_dir() {
+        return usage(&format!("{}: not a directory", dir.display()));
+    }
+    let report = match pomo::golden::check_dir(dir, update) {
+        Ok(r) => r,
+        Err(e) => {
+            eprintln!("error: {}: {e}", dir.display());
+            return ExitCode::from(1);
+        }
+    };
+    for (q, rendered) in &report.errors {
+        eprintln!("{}: does not compile", q.display());
+        eprint!("{rendered}");
+    }
+    for d in &report.differences {
+        print!("{}", d.diff);
+    }
+    let stages = pomo::golden::STAGES.len();
+    if update {
+        println!(
+            "{} query file(s): {} golden file(s) written, {} unchanged",
+            report.files, report.written, report.same
+        );
+    } else {
+        println!(
+            "{} query file(s), {} golden file(s): {} same, {} different or missing",
+            report.files,
+            report.files * stages,
+            report.same,
+            report.differences.len()
+        );
+    }
+    if report.errors.is_empty() && report.differences.is_empty() {
+        ExitCode::SUCCESS
+    } else {
+        ExitCode::from(1)
     }
 }
