@@ -113,6 +113,20 @@ enum Command {
         #[command(flatten)]
         catalog: CatalogArg,
     },
+    /// Compile query files (`.edn`, `.pomo`, `.sql`) into artifacts: each is one DAG-CBOR block
+    /// named by its CID, written as `NAME.pomoc` (a one-block CAR file) into DIR or beside the
+    /// file; prints `FILE -> CID`.
+    Compile {
+        #[arg(required = true)]
+        files: Vec<std::path::PathBuf>,
+        /// Where to write the artifacts (default: beside each file).
+        #[arg(short = 'o', long = "out", value_name = "DIR")]
+        out: Option<std::path::PathBuf>,
+        /// The rule set EDN queries receive as `%` (default: `NAME.rules.edn` beside a query,
+        /// when there is one).
+        #[arg(long, value_name = "FILE")]
+        rules: Option<std::path::PathBuf>,
+    },
     /// Compile every query file under DIR (`.edn`, `.pomo`, `.sql`) and compare each golden
     /// stage (logic, ra, flow, kernel) with the `NAME.EXT.STAGE.golden` file beside it: prints
     /// a diff and exits 1 on a difference; `--update` rewrites the files.
@@ -448,6 +462,9 @@ fn main() -> ExitCode {
         Command::Import { tsv, attrs, store } => return store_cmd::import(tsv, attrs, store),
         Command::Demo { store } => return store_cmd::demo(store),
         Command::Golden { dir, update } => return golden(dir, *update),
+        Command::Compile { files, out, rules } => {
+            return compile_artifacts(files, out.as_deref(), rules.as_deref());
+        }
         Command::Sql { store, engine } => {
             if engine.cluster.processes > 1 {
                 return usage("pomo sql runs in one process (--workers gives it threads)");
@@ -467,6 +484,7 @@ fn main() -> ExitCode {
         | Command::Import { .. }
         | Command::Demo { .. }
         | Command::Golden { .. }
+        | Command::Compile { .. }
         | Command::Sql { .. } => {
             unreachable!("the store commands returned above")
         }
@@ -583,5 +601,81 @@ fn golden(dir: &std::path::Path, update: bool) -> ExitCode {
         ExitCode::SUCCESS
     } else {
         ExitCode::from(1)
+    }
+}
+
+/// `pomo compile FILE... [-o DIR] [--rules FILE]`.
+fn compile_artifacts(
+    files: &[std::path::PathBuf],
+    out: Option<&std::path::Path>,
+    rules: Option<&std::path::Path>,
+) -> ExitCode {
+    if let Some(dir) = out
+        && let Err(e) = std::fs::create_dir_all(dir)
+    {
+        eprintln!("error: cannot create {}: {e}", dir.display());
+        return ExitCode::from(1);
+    }
+    let shared_rules = match rules.map(std::fs::read_to_string).transpose() {
+        Ok(r) => r,
+        Err(e) => return usage(&format!("cannot read the rule set: {e}")),
+    };
+    let mut failed = false;
+    for f in files {
+        let name = f.display().to_string();
+        let Some(kind) = pomo::input_kind(&name) else {
+            return usage(&format!("{name}: expected a .edn, .pomo or .sql file"));
+        };
+        let text = match std::fs::read_to_string(f) {
+            Ok(t) => t,
+            Err(e) => return usage(&format!("cannot read {name}: {e}")),
+        };
+        let stem = f.file_stem().and_then(|s| s.to_str()).unwrap_or("query");
+        let own_rules = std::fs::read_to_string(f.with_file_name(format!("{stem}.rules.edn"))).ok();
+        let rule_text = shared_rules.clone().or(own_rules);
+        let catalog = pomo::compiler::sql::Catalog::default();
+        let input = match kind {
+            InputKind::Edn => Input::Edn {
+                query: &text,
+                rules: rule_text.as_deref(),
+            },
+            InputKind::Logic => Input::Logic(&text),
+            InputKind::Sql => Input::Sql {
+                text: &text,
+                catalog: &catalog,
+            },
+        };
+        let prepared = match pomo::query::prepare(&input, &Options::default()) {
+            Ok(p) => p,
+            Err(d) => {
+                let sources = pomo::sources(&input, &name, "rules");
+                eprint!("{}", pomo::render(&d, &sources, color()));
+                failed = true;
+                continue;
+            }
+        };
+        let (cid, bytes) = match prepared.artifact().to_file_bytes() {
+            Ok(x) => x,
+            Err(e) => {
+                eprintln!("error: {name}: {e}");
+                failed = true;
+                continue;
+            }
+        };
+        let dir = out
+            .map(std::path::Path::to_path_buf)
+            .unwrap_or_else(|| f.parent().map(|p| p.to_path_buf()).unwrap_or_default());
+        let target = dir.join(format!("{stem}.pomoc"));
+        if let Err(e) = std::fs::write(&target, &bytes) {
+            eprintln!("error: cannot write {}: {e}", target.display());
+            failed = true;
+            continue;
+        }
+        println!("{name} -> {cid}");
+    }
+    if failed {
+        ExitCode::from(1)
+    } else {
+        ExitCode::SUCCESS
     }
 }

@@ -431,3 +431,48 @@ pub fn relations_value(rels: &BTreeMap<String, reference::Relation>) -> Value {
             .collect(),
     )
 }
+
+impl PreparedQuery {
+    /// The query as a compiled artifact (DESIGN §8): its plans, its input signature and the
+    /// stdlib version; [`pomo_runtime::artifact::Artifact::to_file_bytes`] writes it.
+    pub fn artifact(&self) -> pomo_runtime::artifact::Artifact {
+        use pomo_runtime::artifact::{Artifact, FORMAT, InputSlot};
+        let kind = |name: &str| {
+            self.compilation
+                .plan
+                .relation(name)
+                .and_then(|d| match d.kind {
+                    RelKind::Input(k) => Some(k),
+                    _ => None,
+                })
+                .unwrap_or(pomo_types::ra::BindKind::Relation)
+        };
+        let inputs = self
+            .slots
+            .iter()
+            .map(|s| match s {
+                Slot::Source(n) => InputSlot::Source(n.clone()),
+                Slot::Rules => InputSlot::Rules,
+                Slot::Relation(n) => InputSlot::Relation {
+                    name: n.clone(),
+                    kind: kind(n),
+                },
+                Slot::Ignore => InputSlot::Ignore,
+            })
+            .collect();
+        let language = match &self.compilation.ast {
+            Ast::Edn { .. } => "edn",
+            Ast::Logic(_) => "pomo",
+            Ast::Sql { .. } => "sql",
+        };
+        Artifact {
+            format: FORMAT,
+            stdlib: pomo_stdlib::STDLIB_VERSION.to_string(),
+            language: language.to_string(),
+            inputs,
+            plan: self.compilation.plan.clone(),
+            flow: self.compilation.flow.clone(),
+            kernel: self.compilation.kernel.clone(),
+        }
+    }
+}

@@ -1,6 +1,7 @@
-//! `pomo golden DIR [--update]` as a user runs it on their own queries: missing goldens fail,
-//! `--update` writes them, a changed plan is caught with a diff and exit 1, `--update` fixes
-//! it, and a query that does not compile is reported.
+//! The ahead-of-time commands as a user runs them on their own queries. `pomo golden DIR
+//! [--update]`: missing goldens fail, `--update` writes them, a changed plan is caught with a
+//! diff and exit 1, `--update` fixes it, and a query that does not compile is reported.
+//! `pomo compile`: `FILE -> CID`, the same CID every time, an artifact that reads back.
 
 use std::path::Path;
 use std::process::{Command, Output};
@@ -98,4 +99,51 @@ fn golden_reports_a_query_that_does_not_compile() {
 fn golden_on_a_missing_directory_is_a_usage_error() {
     let out = golden(Path::new("/nonexistent/pomo-golden"), false);
     assert_eq!(out.status.code(), Some(2));
+}
+
+#[test]
+fn compile_names_each_artifact_by_its_cid_and_the_cid_is_stable() {
+    let dir = tempfile::tempdir().unwrap();
+    let q = dir.path().join("adults.edn");
+    std::fs::write(
+        &q,
+        "[:find ?n :in $ ?min :where [?e :person/name ?n] [?e :person/age ?a] [(>= ?a ?min)]]",
+    )
+    .unwrap();
+    let out_dir = dir.path().join("out");
+    let run = || {
+        Command::new(env!("CARGO_BIN_EXE_pomo"))
+            .arg("compile")
+            .arg(&q)
+            .arg("-o")
+            .arg(&out_dir)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let first = run();
+    assert_eq!(first.status.code(), Some(0), "{}", text(&first.stderr));
+    let line = text(&first.stdout);
+    let (file, cid) = line.trim().split_once(" -> ").expect("FILE -> CID");
+    assert!(file.ends_with("adults.edn"));
+    assert!(cid.starts_with("bafyrei"), "{cid}");
+    let bytes = std::fs::read(out_dir.join("adults.pomoc")).unwrap();
+    let (artifact, read_cid) = pomo::runtime::artifact::Artifact::from_file_bytes(&bytes).unwrap();
+    assert_eq!(read_cid, cid);
+    assert_eq!(artifact.language, "edn");
+    assert_eq!(artifact.inputs.len(), 2, "$ and ?min");
+    // Compiling the same file again gives the same CID.
+    let second = run();
+    assert_eq!(text(&second.stdout), line);
+    // A file that does not compile is reported, and the exit code says so.
+    let bad = dir.path().join("bad.edn");
+    std::fs::write(&bad, "[:find ?x :where").unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_pomo"))
+        .args(["compile"])
+        .arg(&bad)
+        .env("NO_COLOR", "1")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1));
+    assert!(text(&out.stderr).contains("E0012"), "{}", text(&out.stderr));
 }

@@ -4,6 +4,7 @@
 //! shaping. It never depends on the compiler, so an app that runs precompiled plans needs only this crate
 //! and `pomo-stdlib`.
 
+pub mod artifact;
 #[cfg(feature = "dataflow")]
 pub mod dataflow;
 #[cfg(feature = "jit")]

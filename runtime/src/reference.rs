@@ -116,6 +116,7 @@ pub fn evaluate(plan: &Plan, env: &Env) -> Result<BTreeMap<String, Relation>, Ev
 
 /// An evaluator with no plan, for the scalar parts (formulas, maps, aggregates, base
 /// relations) other backends share with this one.
+#[cfg_attr(not(any(feature = "dataflow", feature = "jit")), allow(dead_code))]
 pub(crate) fn scalar(env: &Env) -> Evaluator<'_> {
     static NO_PLAN: Plan = Plan {
         relations: Vec::new(),

@@ -389,3 +389,55 @@ fn damage(
         }),
     }
 }
+
+/// A CARv1 file of one block, which is also its root: `header {roots: [cid], version: 1}`,
+/// then the block. (Compiled artifacts are stored this way.)
+pub(crate) fn single_block_car(cid: &Cid, data: &[u8]) -> Vec<u8> {
+    let mut m = BTreeMap::new();
+    m.insert("roots".to_string(), Ipld::List(vec![Ipld::Link(*cid)]));
+    m.insert("version".to_string(), Ipld::Integer(1));
+    let header = to_bytes(&Ipld::Map(m)).expect("a CAR header encodes");
+    let mut out = Vec::new();
+    put_varint(&mut out, header.len() as u64);
+    out.extend_from_slice(&header);
+    put_block(&mut out, cid, data);
+    out
+}
+
+/// Reads a [`single_block_car`]: the root's CID and data. The block must be the root, its
+/// data must hash to its CID, and nothing may follow it.
+pub(crate) fn read_single_block_car(buf: &[u8]) -> Result<(Cid, &[u8]), String> {
+    let (len, rest) =
+        unsigned_varint::decode::u64(buf).map_err(|e| format!("bad CAR header length: {e}"))?;
+    let len = usize::try_from(len).map_err(|_| "CAR header length overflows".to_string())?;
+    if len > rest.len() {
+        return Err("the CAR header runs past the end of the file".into());
+    }
+    let header: Ipld =
+        serde_ipld_dagcbor::from_slice(&rest[..len]).map_err(|e| format!("bad CAR header: {e}"))?;
+    let root = match &header {
+        Ipld::Map(m) => match (m.get("roots"), m.get("version")) {
+            (Some(Ipld::List(roots)), Some(Ipld::Integer(1))) => match roots.as_slice() {
+                [Ipld::Link(c)] => *c,
+                _ => return Err("the CAR header must name exactly one root".into()),
+            },
+            _ => return Err("not a CARv1 header".into()),
+        },
+        _ => return Err("not a CARv1 header".into()),
+    };
+    let pos = buf.len() - rest.len() + len;
+    if pos >= buf.len() {
+        return Err("the file ends before its block".into());
+    }
+    let b = parse_block(buf, pos)?;
+    if b.cid != root {
+        return Err(format!(
+            "the block is {} but the header names {root}",
+            b.cid
+        ));
+    }
+    if b.next != buf.len() {
+        return Err(format!("{} bytes follow the block", buf.len() - b.next));
+    }
+    Ok((b.cid, b.data))
+}

@@ -85,8 +85,10 @@ mod index;
 mod log;
 mod tx;
 
+pub(crate) use encode::cid_of;
 pub use encode::{decode_value, encode_value};
 pub use index::Db;
+pub(crate) use log::{read_single_block_car, single_block_car};
 
 use cid::Cid;
 use pomo_types::Value;
