@@ -127,6 +127,21 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         rules: Option<std::path::PathBuf>,
     },
+    /// Run a compiled artifact (`pomo compile`) on a store: loading checks its CID, its format
+    /// and the stdlib version it needs.
+    Run {
+        artifact: std::path::PathBuf,
+        #[command(flatten)]
+        store: StoreArg,
+        /// The inputs after the database, in `:in` order (EDN).
+        #[arg(long = "in", value_name = "EDN")]
+        inputs: Vec<String>,
+        /// Output format (default edn).
+        #[arg(long, value_enum)]
+        format: Option<Format>,
+        #[command(flatten)]
+        engine: EngineArgs,
+    },
     /// Compile every query file under DIR (`.edn`, `.pomo`, `.sql`) and compare each golden
     /// stage (logic, ra, flow, kernel) with the `NAME.EXT.STAGE.golden` file beside it: prints
     /// a diff and exits 1 on a difference; `--update` rewrites the files.
@@ -462,6 +477,19 @@ fn main() -> ExitCode {
         Command::Import { tsv, attrs, store } => return store_cmd::import(tsv, attrs, store),
         Command::Demo { store } => return store_cmd::demo(store),
         Command::Golden { dir, update } => return golden(dir, *update),
+        Command::Run {
+            artifact,
+            store,
+            inputs,
+            format,
+            engine,
+        } => {
+            let backend = match engine.backend() {
+                Ok(b) => b,
+                Err(c) => return c,
+            };
+            return store_cmd::run_artifact(artifact, store, inputs, *format, &backend);
+        }
         Command::Compile { files, out, rules } => {
             return compile_artifacts(files, out.as_deref(), rules.as_deref());
         }
@@ -485,6 +513,7 @@ fn main() -> ExitCode {
         | Command::Demo { .. }
         | Command::Golden { .. }
         | Command::Compile { .. }
+        | Command::Run { .. }
         | Command::Sql { .. } => {
             unreachable!("the store commands returned above")
         }

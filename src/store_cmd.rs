@@ -144,7 +144,7 @@ fn prepare_source(loaded: &Loaded) -> Result<(pomo::query::PreparedQuery, Durati
 /// The query's arguments: the database first; `--in` values fill the rest of `:in` in order,
 /// and a rule set position (`%`) takes the `--rules` file.
 fn arguments(
-    prepared: &pomo::query::PreparedQuery,
+    prepared: &pomo::query::Query,
     db: Db,
     inputs: &[String],
 ) -> Result<Vec<Arg>, ExitCode> {
@@ -388,14 +388,57 @@ pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Conf
     status
 }
 
-fn rules_position(p: &pomo::query::PreparedQuery) -> usize {
-    match &p.compilation.ast {
-        pomo::Ast::Edn { query, .. } => query
-            .inputs
-            .iter()
-            .position(|i| matches!(i, pomo::grammar::query::Input::Rules(_)))
-            .unwrap_or(usize::MAX),
-        pomo::Ast::Logic(_) | pomo::Ast::Sql { .. } => usize::MAX,
+fn rules_position(p: &pomo::query::Query) -> usize {
+    p.inputs
+        .iter()
+        .position(|i| *i == pomo::runtime::artifact::InputSlot::Rules)
+        .unwrap_or(usize::MAX)
+}
+
+/// `pomo run ARTIFACT [--db DIR] [--in EDN]... [--engine …] [--format …]`: loads a compiled
+/// artifact (checking its CID, format and stdlib version) and runs it on the store.
+pub fn run_artifact(
+    path: &std::path::Path,
+    store: &StoreArg,
+    inputs: &[String],
+    format: Option<Format>,
+    backend: &Backend,
+) -> ExitCode {
+    let bytes = match std::fs::read(path) {
+        Ok(b) => b,
+        Err(e) => return usage(&format!("cannot read {}: {e}", path.display())),
+    };
+    let (artifact, _cid) = match pomo::runtime::artifact::Artifact::from_file_bytes(&bytes) {
+        Ok(a) => a,
+        Err(e) => {
+            eprintln!("error: {}: {e}", path.display());
+            return ExitCode::from(1);
+        }
+    };
+    let query = pomo::query::Query::from_artifact(artifact);
+    let s = match open_for_reading(store) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let args = match arguments(&query, s.db(), inputs) {
+        Ok(a) => a,
+        Err(c) => return c,
+    };
+    match query.run_on(args, &pomo::stdlib::Registry::new(), backend) {
+        Ok(v) => {
+            match format.unwrap_or(Format::Edn) {
+                Format::Edn => println!("{}", results::to_edn(&v)),
+                Format::Json => println!("{}", results::to_json(&v)),
+                Format::Table | Format::Csv => {
+                    print!("{}", results::to_table(&query.columns(), &v))
+                }
+            }
+            ExitCode::SUCCESS
+        }
+        Err(e) => {
+            eprintln!("error: {e}");
+            ExitCode::from(1)
+        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Every query of the golden corpus runs on the demo dataset on the reference and the dataflow
-//! backends (1 and 2 workers); the answers must be equal, or both runs must fail with the same error. Inputs after
+//! Every query of the golden corpus runs on the demo dataset on the reference, the dataflow
+//! backends (1 and 2 workers) and the JIT (native and interpreted), from source and from its
+//! compiled artifact (written to bytes and loaded back); the answers must be equal, or both runs must fail with the same error. Inputs after
 //! the database are given as `nil` (queries that need real ones fail on both backends alike),
 //! and the corpus's host functions come from the conformance harness.
 
@@ -55,6 +56,13 @@ fn corpus_queries_give_the_same_answers_on_every_backend() {
             }
         };
         let q = prepare(&input, &Options::default()).unwrap();
+        // The same query compiled to an artifact file and loaded back (what `pomo run` runs).
+        let (_, bytes) = q.artifact().to_file_bytes().unwrap();
+        let aq = pomo::query::Query::from_artifact(
+            pomo::runtime::artifact::Artifact::from_file_bytes(&bytes)
+                .unwrap()
+                .0,
+        );
         let args = || {
             let mut a = vec![Arg::Db(store.db())];
             while a.len() < q.arity() {
@@ -75,8 +83,20 @@ fn corpus_queries_give_the_same_answers_on_every_backend() {
             ("jit", Backend::Jit(Mode::Native)),
             ("jit, interpreted", Backend::Jit(Mode::Interpret)),
         ];
-        for (name, backend) in &backends {
-            let other = q.run_on(args(), &registry, backend);
+        let runs = backends
+            .iter()
+            .map(|(name, b)| (name.to_string(), q.run_on(args(), &registry, b)))
+            .chain(std::iter::once((
+                "reference, from the artifact".to_string(),
+                aq.run_on(args(), &registry, &Backend::Reference),
+            )))
+            .chain(backends.iter().map(|(name, b)| {
+                (
+                    format!("{name}, from the artifact"),
+                    aq.run_on(args(), &registry, b),
+                )
+            }));
+        for (name, other) in runs {
             match (&reference, &other) {
                 // Random aggregates and `rand` draw different values on each run.
                 (Ok(_), Ok(_)) if text.contains("rand") || text.contains("sample") => same += 1,

@@ -147,3 +147,96 @@ fn compile_names_each_artifact_by_its_cid_and_the_cid_is_stable() {
     assert_eq!(out.status.code(), Some(1));
     assert!(text(&out.stderr).contains("E0012"), "{}", text(&out.stderr));
 }
+
+#[test]
+fn run_gives_the_answer_of_the_query_from_source_on_every_engine() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let tx = dir.path().join("tx.edn");
+    std::fs::write(
+        &tx,
+        r#"[[:db/add 1 :person/name "ann"] [:db/add 1 :person/age 30] [:db/add 2 :person/name "bob"] [:db/add 2 :person/age 12]]"#,
+    )
+    .unwrap();
+    let pomo = |args: &[&std::ffi::OsStr]| {
+        Command::new(env!("CARGO_BIN_EXE_pomo"))
+            .args(args)
+            .env("NO_COLOR", "1")
+            .output()
+            .unwrap()
+    };
+    let os = |s: &str| std::ffi::OsString::from(s);
+    let out = pomo(&[&os("transact"), &os("--db"), db.as_os_str(), tx.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let q = dir.path().join("adults.edn");
+    std::fs::write(
+        &q,
+        "[:find ?n :in $ ?min :where [?e :person/name ?n] [?e :person/age ?a] [(>= ?a ?min)]]",
+    )
+    .unwrap();
+    let out = pomo(&[&os("compile"), q.as_os_str()]);
+    assert_eq!(out.status.code(), Some(0), "{}", text(&out.stderr));
+    let artifact = dir.path().join("adults.pomoc");
+    let from_source = pomo(&[
+        &os("query"),
+        &os("--db"),
+        db.as_os_str(),
+        q.as_os_str(),
+        &os("--in"),
+        &os("18"),
+        &os("--engine"),
+        &os("reference"),
+    ]);
+    assert_eq!(text(&from_source.stdout), "#{[\"ann\"]}\n");
+    for engine in ["reference", "jit", "dataflow"] {
+        let out = pomo(&[
+            &os("run"),
+            artifact.as_os_str(),
+            &os("--db"),
+            db.as_os_str(),
+            &os("--in"),
+            &os("18"),
+            &os("--engine"),
+            &os(engine),
+        ]);
+        assert_eq!(
+            out.status.code(),
+            Some(0),
+            "{engine}: {}",
+            text(&out.stderr)
+        );
+        assert_eq!(text(&out.stdout), text(&from_source.stdout), "{engine}");
+    }
+    // A missing input is a usage error; a truncated or edited artifact is refused.
+    let out = pomo(&[
+        &os("run"),
+        artifact.as_os_str(),
+        &os("--db"),
+        db.as_os_str(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    let bytes = std::fs::read(&artifact).unwrap();
+    let bad = dir.path().join("bad.pomoc");
+    for damaged in [bytes[..bytes.len() / 2].to_vec(), {
+        let mut b = bytes.clone();
+        let i = b.len() - 10;
+        b[i] ^= 0x04;
+        b
+    }] {
+        std::fs::write(&bad, &damaged).unwrap();
+        let out = pomo(&[
+            &os("run"),
+            bad.as_os_str(),
+            &os("--db"),
+            db.as_os_str(),
+            &os("--in"),
+            &os("18"),
+        ]);
+        assert_eq!(out.status.code(), Some(1));
+        assert!(
+            text(&out.stderr).contains("not a valid artifact file"),
+            "{}",
+            text(&out.stderr)
+        );
+    }
+}

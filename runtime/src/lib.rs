@@ -10,6 +10,7 @@ pub mod dataflow;
 #[cfg(feature = "jit")]
 pub mod jit;
 pub mod pull;
+pub mod query;
 pub mod reference;
 pub mod results;
 pub mod store;
