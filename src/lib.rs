@@ -12,6 +12,7 @@
 //! assert!(text.contains("select[a = :person/age and v > 30](datom)"));
 //! ```
 
+pub mod api;
 pub mod conformance;
 pub mod edn_data;
 pub mod golden;

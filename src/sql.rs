@@ -139,6 +139,13 @@ impl Session {
         &self.store
     }
 
+    /// The store, to write to it directly (EDN tx-data). The catalog is not re-read: write
+    /// tables with SQL.
+    pub fn store_mut(&mut self) -> &mut Store {
+        self.jit = None;
+        &mut self.store
+    }
+
     pub fn catalog(&self) -> &Catalog {
         &self.catalog
     }
