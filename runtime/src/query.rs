@@ -2,6 +2,39 @@
 //! the output relation into the query's result (find spec, pulls, SQL rows). This is all a
 //! compiled artifact needs, so an app that runs artifacts depends on this crate alone; the
 //! facade's `PreparedQuery` (a query compiled from source) runs through it too.
+//!
+//! ```
+//! use pomo_runtime::artifact::Artifact;
+//! use pomo_runtime::query::{Arg, Backend, Query};
+//! use pomo_runtime::store::Store;
+//! # use pomo_runtime::artifact::{FORMAT, InputSlot};
+//! # // What `pomo compile` writes (here a program without rules, so that this example needs
+//! # // no compiler): the bytes of a `.pomoc` file.
+//! # let bytes = Artifact {
+//! #     format: FORMAT,
+//! #     stdlib: pomo_stdlib::STDLIB_VERSION.into(),
+//! #     language: "pomo".into(),
+//! #     inputs: vec![InputSlot::Source("$".into())],
+//! #     plan: Default::default(),
+//! #     flow: Default::default(),
+//! #     kernel: Default::default(),
+//! # }
+//! # .to_file_bytes()?
+//! # .1;
+//! // Loading checks the CID, the format and the stdlib version.
+//! let (artifact, cid) = Artifact::from_file_bytes(&bytes)?;
+//! assert!(cid.starts_with("bafyrei"));
+//! let query = Query::from_artifact(artifact);
+//! let store = Store::in_memory(); // or Store::open_read_only(dir)
+//! let answer = query.run_on(
+//!     vec![Arg::Db(store.db())],
+//!     &pomo_stdlib::Registry::new(),
+//!     &Backend::Reference,
+//! )?;
+//! // A program without an output relation answers with every relation it derives.
+//! assert_eq!(answer, pomo_types::Value::Map(vec![]));
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
 
 use crate::artifact::{Artifact, InputSlot};
 use crate::reference::{self, Env, Source};
@@ -44,6 +77,8 @@ pub enum Backend {
 pub struct QueryError {
     pub message: String,
 }
+
+impl std::error::Error for QueryError {}
 
 impl std::fmt::Display for QueryError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
