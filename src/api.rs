@@ -7,6 +7,15 @@
 //! let mut db = Pomo::in_memory(); // or Pomo::open("data/")? for a store on disk
 //! db.transact_edn(r#"[{:person/name "Ada" :person/age 36}
 //!                     {:person/name "Bob" :person/age 17}]"#)?;
+//! // The same as Rust values: tx-data is `TxOp`s.
+//! use pomo::runtime::store::{EntityRef, TxOp, TxValue};
+//! let ada = db.query("[:find ?e . :where [?e :person/name \"Ada\"]]", &[])?;
+//! let Value::Int(ada) = ada else { panic!("an entity id") };
+//! db.transact(vec![TxOp::Add {
+//!     e: EntityRef::Id(ada),
+//!     a: "person/city".into(),
+//!     v: TxValue::Value(Value::Str("Oslo".into())),
+//! }])?;
 //!
 //! // An EDN query with an input after the database; results are Rust values.
 //! let adults = db.query(
