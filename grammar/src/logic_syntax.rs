@@ -21,7 +21,7 @@
 //!
 //! Parsing lexes the whole input (`logic_syntax/lexer.rs`), checks brackets, and runs the
 //! lalrpop grammar (`logic_syntax/logic.lalrpop`), which reads a flat list of pieces that
-//! [`build_program`] assembles into items, reporting shape errors the grammar cannot express
+//! `build_program` assembles into items, reporting shape errors the grammar cannot express
 //! (a bare identifier where a term belongs, an output option with no `.output`). The syntax
 //! tree prints back (`Display`) to text that parses to an equal tree modulo spans.
 

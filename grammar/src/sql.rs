@@ -436,7 +436,7 @@ pub enum ExprKind {
 
 /// The most operators (and expression keywords such as `CASE`, `IN`, `UNION`) that may lie on one
 /// path from a statement's root to a leaf, counted per parenthesis level before parsing; see
-/// [`check_depth`]. The SQLite test corpora need about 130; SQLite's own expression depth limit
+/// `check_depth`. The SQLite test corpora need about 130; SQLite's own expression depth limit
 /// is 1000, but a debug build printing a 1000-deep expression overflows a 2 MB thread stack.
 pub const MAX_EXPR_DEPTH: usize = 500;
 

@@ -5,7 +5,7 @@
 //! (`starts_with`, `add`, `count_distinct`) that PomoLogic and PomoRA text print, checks arity,
 //! and knows whether a call may be folded at compile time; the table in `signatures.rs` is the
 //! single place that lists the built-ins. The evaluator then runs them by canonical name:
-//! [`call`] for functions and predicates, [`aggregate`] for aggregates, and a [`Registry`] for
+//! [`call`] for functions and predicates, [`aggregate()`] for aggregates, and a [`Registry`] for
 //! the host functions and aggregates an embedding application passes to queries. The database
 //! built-ins (`get_else`, `get_some`, `missing`) are the evaluator's own. The `sql_*` built-ins
 //! (`sql.rs`) are what the SQL front end lowers to; they have no EDN spelling, and a nil result
