@@ -2267,8 +2267,9 @@ impl<'a> Lw<'a> {
         Ok(out)
     }
 
-    /// Lowers a subquery and returns its relation with the enclosing columns it reads.
-    fn correlated(&mut self, q: &Query, want_ids: bool) -> R<(RelOut, Vec<(ColKey, String)>)> {
+    /// Lowers a subquery and returns its relation with the enclosing columns it reads and,
+    /// when it reads any, its domain relation (those columns' values).
+    fn correlated(&mut self, q: &Query, want_ids: bool) -> R<Correlated> {
         if !q.order_by.is_empty() || q.limit.is_some() {
             self.no_order_in_subquery(q);
             return Err(());
@@ -2280,17 +2281,15 @@ impl<'a> Lw<'a> {
         // Lower the body in a frame we can inspect for params.
         let r = match &q.body {
             SetExpr::Select(s) => self.select_keep_params(s, want_ids),
-            other => self.set_expr(other, want_ids).map(|o| (o, Vec::new())),
+            other => self
+                .set_expr(other, want_ids)
+                .map(|o| (o, Vec::new(), None)),
         };
         self.ctes.truncate(n_ctes);
         r
     }
 
-    fn select_keep_params(
-        &mut self,
-        s: &Select,
-        want_ids: bool,
-    ) -> R<(RelOut, Vec<(ColKey, String)>)> {
+    fn select_keep_params(&mut self, s: &Select, want_ids: bool) -> R<Correlated> {
         self.frames.push(Frame {
             visible: true,
             ..Frame::default()
@@ -2300,16 +2299,18 @@ impl<'a> Lw<'a> {
         let frame = self.frames.pop().expect("pushed");
         let domain = self.domains.pop().expect("pushed");
         let mut out = r?;
+        let mut dom = None;
         if !frame.params.is_empty() {
             let d = domain.expect("a frame with params has a domain relation");
             self.domain_rule(d, &frame.params)?;
             out.params = frame.params.len();
+            dom = Some(d);
         }
-        Ok((out, frame.params))
+        Ok((out, frame.params, dom))
     }
 
     fn exists_conj(&mut self, q: &Query, negated: bool, body: &mut Body) -> R<()> {
-        let (out, params) = self.correlated(q, false)?;
+        let (out, params, _) = self.correlated(q, false)?;
         let args = self.param_terms(&params, body)?;
         let atom = Atom {
             rel: out.rel,
@@ -2360,7 +2361,7 @@ impl<'a> Lw<'a> {
     }
 
     fn in_conj(&mut self, x: &Expr, q: &Query, body: &mut Body) -> R<()> {
-        let (out, params) = self.correlated(q, false)?;
+        let (out, params, _) = self.correlated(q, false)?;
         if out.cols.len() != 1 {
             self.err(
                 "E0854",
@@ -3180,7 +3181,7 @@ impl<'a> Lw<'a> {
 
     /// `EXISTS (q)` as a value: `ex(p…, b)` over the subquery's domain.
     fn exists_value(&mut self, q: &Query, body: &mut Body) -> R<Term> {
-        let (out, params) = self.correlated(q, false)?;
+        let (out, params, domain) = self.correlated(q, false)?;
         let args = self.param_terms(&params, body)?;
         let pv: Vec<(String, Term)> = (0..params.len())
             .map(|i| (pattr(i), Term::Var(format!("?p{i}"))))
@@ -3195,8 +3196,7 @@ impl<'a> Lw<'a> {
         h0.push(("b".into(), Term::Const(Value::Bool(false))));
         let neg = self.negated_exists_keys(Self::atom(out.rel, pv.clone()), &pv);
         let mut b0 = Vec::new();
-        if !params.is_empty() {
-            let d = self.domain_rel_of(&out);
+        if let Some(d) = domain {
             b0.push(Self::atom(d, pv.clone()));
         }
         b0.push(neg);
@@ -3208,51 +3208,9 @@ impl<'a> Lw<'a> {
         Ok(v)
     }
 
-    /// The domain relation of a lowered correlated subquery (its first body atom).
-    fn domain_rel_of(&self, out: &RelOut) -> RelId {
-        // The frame's rules put the domain atom first when they have params.
-        for r in &self.prog.rules {
-            if r.head.rel == out.rel
-                && let Some(Literal::Pos { atom, .. }) = r.body.iter().find(|l| match l {
-                    Literal::Pos { atom, .. } => self.prog.rel(atom.rel).name.starts_with('d'),
-                    _ => false,
-                })
-            {
-                return atom.rel;
-            }
-        }
-        // Grouped frames: the domain is in the B rule; find a `d` relation named by any rule
-        // whose head is a relation this output reads.
-        self.find_domain(out.rel, 0)
-            .expect("a correlated subquery has a domain")
-    }
-
-    fn find_domain(&self, rel: RelId, depth: usize) -> Option<RelId> {
-        if depth > 8 {
-            return None;
-        }
-        for r in &self.prog.rules {
-            if r.head.rel != rel {
-                continue;
-            }
-            for l in &r.body {
-                if let Literal::Pos { atom, .. } = l {
-                    let name = &self.prog.rel(atom.rel).name;
-                    if name.starts_with('d') && !name.starts_with("datom") {
-                        return Some(atom.rel);
-                    }
-                    if let Some(d) = self.find_domain(atom.rel, depth + 1) {
-                        return Some(d);
-                    }
-                }
-            }
-        }
-        None
-    }
-
     /// `x IN (q)` as a three-valued value over the domain of (params, x).
     fn in_value(&mut self, x: &Expr, q: &Query, body: &mut Body) -> R<Term> {
-        let (out, params) = self.correlated(q, false)?;
+        let (out, params, _) = self.correlated(q, false)?;
         if out.cols.len() != 1 {
             self.err(
                 "E0854",
@@ -3440,7 +3398,7 @@ impl<'a> Lw<'a> {
             );
             return Err(());
         }
-        let (out, params) = self.correlated(q, false)?;
+        let (out, params, _) = self.correlated(q, false)?;
         let mut args = self.param_terms(&params, body)?;
         let v = Term::Var(self.fresh("sq"));
         args.push((cattr(0), v.clone()));
@@ -3448,6 +3406,10 @@ impl<'a> Lw<'a> {
         Ok((v, out.cols[0].1))
     }
 }
+
+/// A lowered subquery: its relation, the enclosing columns it reads (with their parameter
+/// variables) and its domain relation when it reads any.
+type Correlated = (RelOut, Vec<(ColKey, String)>, Option<RelId>);
 
 #[derive(Clone, Copy, Debug)]
 enum ItemSlot {
