@@ -181,21 +181,9 @@ impl Session {
                         "unknown table",
                     )
                 })?;
-                let mut idx = Vec::new();
-                for c in &ci.columns {
-                    match t.column(&c.name) {
-                        Some((i, _)) => idx.push(i),
-                        None => {
-                            return Err(fail(
-                                "E0872",
-                                format!("no such column: {}", c.name),
-                                &c.span,
-                                "unknown column",
-                            ));
-                        }
-                    }
+                if let Some(idx) = index_columns(t, &ci.columns)? {
+                    t.unique.push(idx);
                 }
-                t.unique.push(idx);
             }
             Stmt::Drop {
                 what: ast::DropKind::Table,
@@ -271,22 +259,10 @@ impl Session {
                         "unknown table",
                     ));
                 };
-                let mut idx = Vec::new();
-                for c in &ci.columns {
-                    match t.column(&c.name) {
-                        Some((i, _)) => idx.push(i),
-                        None if c.name == "id" => {}
-                        None => {
-                            return Err(fail(
-                                "E0872",
-                                format!("no such column: {}", c.name),
-                                &c.span,
-                                "unknown column",
-                            ));
-                        }
-                    }
-                }
-                if ci.unique {
+                let idx = index_columns(t, &ci.columns)?;
+                if ci.unique
+                    && let Some(idx) = idx
+                {
                     // Existing rows must already satisfy the constraint.
                     let rows = self.table_rows(t, &idx);
                     if let Some(dup) = first_duplicate(rows.iter().map(|(_, k)| k.clone())) {
@@ -873,6 +849,29 @@ impl Session {
         }
         Ok(Outcome::Done { changed: n })
     }
+}
+
+/// The columns of an index, by position. `None` when they include `id`, the entity id: such
+/// a set is unique whatever the other columns hold, so it constrains nothing.
+fn index_columns(t: &Table, cols: &[Ident]) -> Result<Option<Vec<usize>>, SqlError> {
+    let mut idx = Vec::new();
+    let mut has_id = false;
+    for c in cols {
+        match t.column(&c.name) {
+            Some(_) if c.name == "id" => has_id = true,
+            Some((i, _)) => idx.push(i),
+            None if c.name == "id" => has_id = true,
+            None => {
+                return Err(fail(
+                    "E0872",
+                    format!("no such column: {}", c.name),
+                    &c.span,
+                    "unknown column",
+                ));
+            }
+        }
+    }
+    Ok((!has_id).then_some(idx))
 }
 
 /// A literal (or a negated numeric literal) as a value.

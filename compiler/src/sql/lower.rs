@@ -874,6 +874,12 @@ impl<'a> Lw<'a> {
     /// Lowers a SELECT core in a new frame. `extra` are ORDER BY expressions computed as
     /// extra columns after the select list.
     fn select(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> R<RelOut> {
+        self.select_frame(s, want_ids, extra).map(|c| c.0)
+    }
+
+    /// Lowers a SELECT core in a new frame; also returns the enclosing columns it reads and
+    /// its domain relation (their values), for which it adds the rule.
+    fn select_frame(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> R<Correlated> {
         self.frames.push(Frame {
             visible: true,
             ..Frame::default()
@@ -883,13 +889,15 @@ impl<'a> Lw<'a> {
         let frame = self.frames.pop().expect("pushed");
         let domain = self.domains.pop().expect("pushed");
         let mut out = r?;
+        let mut dom = None;
         if !frame.params.is_empty() {
             // The domain: the values of the enclosing frame's columns this frame reads.
             let d = domain.expect("a frame with params has a domain relation");
             self.domain_rule(d, &frame.params)?;
             out.params = frame.params.len();
+            dom = Some(d);
         }
-        Ok(out)
+        Ok((out, frame.params, dom))
     }
 
     /// `d(p0, p1, …) :- <the enclosing frame's rows binding those columns>`.
@@ -903,16 +911,6 @@ impl<'a> Lw<'a> {
         let lits = self.finish_body(body);
         self.add_rule(d, head, lits);
         Ok(())
-    }
-
-    fn domain_of_current(&mut self) -> RelId {
-        let depth = self.depth();
-        if let Some(d) = self.domains[depth] {
-            return d;
-        }
-        let d = self.new_rel("d", Vec::new());
-        self.domains[depth] = Some(d);
-        d
     }
 
     fn select_inner(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> R<RelOut> {
@@ -1044,7 +1042,7 @@ impl<'a> Lw<'a> {
         let mut head = Vec::new();
         if !params.is_empty() {
             // Every row of a correlated frame is computed per domain value.
-            let d = self.domain_of_current();
+            let d = self.domain_at(self.depth());
             let dargs: Vec<(String, Term)> = params
                 .iter()
                 .enumerate()
@@ -1226,17 +1224,7 @@ impl<'a> Lw<'a> {
         self.frames.pop();
         self.domains.pop();
         let (out, cols) = r?;
-        let depth = self.depth();
-        let id_vars: Vec<String> = (0..out.ids).map(|_| self.fresh("li")).collect();
-        let col_vars: Vec<String> = (0..out.cols.len()).map(|_| self.fresh("lc")).collect();
-        self.frames[depth].sources.push(Src {
-            kind: SrcKind::Rel {
-                out,
-                id_vars,
-                col_vars,
-            },
-            cols,
-        });
+        self.push_rel_source(out, cols, 'l');
         Ok(())
     }
 
@@ -1250,20 +1238,11 @@ impl<'a> Lw<'a> {
                 conds.clear();
                 // Replace the frame's sources by L, add the right side.
                 let depth = self.depth();
-                let id_vars: Vec<String> = (0..l.ids).map(|_| self.fresh("li")).collect();
-                let col_vars: Vec<String> = (0..l.cols.len()).map(|_| self.fresh("lc")).collect();
                 self.frames[depth] = Frame {
                     visible: false,
                     ..Frame::default()
                 };
-                self.frames[depth].sources.push(Src {
-                    kind: SrcKind::Rel {
-                        out: l.clone(),
-                        id_vars,
-                        col_vars,
-                    },
-                    cols: lcols.clone(),
-                });
+                self.push_rel_source(l.clone(), lcols.clone(), 'l');
                 self.table_ref(&j.table)?;
                 let mut on: Vec<&Expr> = Vec::new();
                 if let Some(c) = &j.on {
@@ -1321,21 +1300,11 @@ impl<'a> Lw<'a> {
                     cols: m.cols.clone(),
                 };
                 let depth = self.depth();
-                let id_vars: Vec<String> = (0..jout.ids).map(|_| self.fresh("li")).collect();
-                let col_vars: Vec<String> =
-                    (0..jout.cols.len()).map(|_| self.fresh("lc")).collect();
                 self.frames[depth] = Frame {
                     visible: false,
                     ..Frame::default()
                 };
-                self.frames[depth].sources.push(Src {
-                    kind: SrcKind::Rel {
-                        out: jout,
-                        id_vars,
-                        col_vars,
-                    },
-                    cols: mcols,
-                });
+                self.push_rel_source(jout, mcols, 'l');
             } else {
                 self.table_ref(&j.table)?;
                 if let Some(c) = &j.on {
@@ -1403,26 +1372,8 @@ impl<'a> Lw<'a> {
                     .find(|(n, _)| *n == name.name)
                     .cloned()
                 {
-                    let cols = out
-                        .cols
-                        .iter()
-                        .map(|(n, ty)| SrcCol {
-                            qual: qual.clone(),
-                            name: n.clone(),
-                            ty: *ty,
-                            star: true,
-                        })
-                        .collect();
-                    let id_vars = (0..out.ids).map(|_| self.fresh("ri")).collect();
-                    let col_vars = (0..out.cols.len()).map(|_| self.fresh("rc")).collect();
-                    self.frames[depth].sources.push(Src {
-                        kind: SrcKind::Rel {
-                            out,
-                            id_vars,
-                            col_vars,
-                        },
-                        cols,
-                    });
+                    let cols = rel_cols(&out, &qual);
+                    self.push_rel_source(out, cols, 'r');
                     return Ok(());
                 }
                 let Some(table) = self.cat.table(&name.name) else {
@@ -1481,29 +1432,31 @@ impl<'a> Lw<'a> {
                 if !qual.is_empty() {
                     self.check_dup_alias(&qual, alias.as_ref().expect("named").span.clone())?;
                 }
-                let cols = out
-                    .cols
-                    .iter()
-                    .map(|(n, ty)| SrcCol {
-                        qual: qual.clone(),
-                        name: n.clone(),
-                        ty: *ty,
-                        star: true,
-                    })
-                    .collect();
-                let id_vars = (0..out.ids).map(|_| self.fresh("ri")).collect();
-                let col_vars = (0..out.cols.len()).map(|_| self.fresh("rc")).collect();
-                self.frames[depth].sources.push(Src {
-                    kind: SrcKind::Rel {
-                        out,
-                        id_vars,
-                        col_vars,
-                    },
-                    cols,
-                });
+                let cols = rel_cols(&out, &qual);
+                self.push_rel_source(out, cols, 'r');
                 Ok(())
             }
         }
+    }
+
+    /// Adds a relation as a source of the current frame, with fresh variables for its
+    /// identities and columns (`?{prefix}i…`, `?{prefix}c…`).
+    fn push_rel_source(&mut self, out: RelOut, cols: Vec<SrcCol>, prefix: char) {
+        let depth = self.depth();
+        let id_vars = (0..out.ids)
+            .map(|_| self.fresh(&format!("{prefix}i")))
+            .collect();
+        let col_vars = (0..out.cols.len())
+            .map(|_| self.fresh(&format!("{prefix}c")))
+            .collect();
+        self.frames[depth].sources.push(Src {
+            kind: SrcKind::Rel {
+                out,
+                id_vars,
+                col_vars,
+            },
+            cols,
+        });
     }
 
     fn check_dup_alias(&mut self, qual: &str, span: Span) -> R<()> {
@@ -2280,33 +2233,13 @@ impl<'a> Lw<'a> {
         }
         // Lower the body in a frame we can inspect for params.
         let r = match &q.body {
-            SetExpr::Select(s) => self.select_keep_params(s, want_ids),
+            SetExpr::Select(s) => self.select_frame(s, want_ids, &[]),
             other => self
                 .set_expr(other, want_ids)
                 .map(|o| (o, Vec::new(), None)),
         };
         self.ctes.truncate(n_ctes);
         r
-    }
-
-    fn select_keep_params(&mut self, s: &Select, want_ids: bool) -> R<Correlated> {
-        self.frames.push(Frame {
-            visible: true,
-            ..Frame::default()
-        });
-        self.domains.push(None);
-        let r = self.select_inner(s, want_ids, &[]);
-        let frame = self.frames.pop().expect("pushed");
-        let domain = self.domains.pop().expect("pushed");
-        let mut out = r?;
-        let mut dom = None;
-        if !frame.params.is_empty() {
-            let d = domain.expect("a frame with params has a domain relation");
-            self.domain_rule(d, &frame.params)?;
-            out.params = frame.params.len();
-            dom = Some(d);
-        }
-        Ok((out, frame.params, dom))
     }
 
     fn exists_conj(&mut self, q: &Query, negated: bool, body: &mut Body) -> R<()> {
@@ -2528,7 +2461,7 @@ impl<'a> Lw<'a> {
         let n_params_b = params.len();
         let mut bhead: Vec<(String, Term)> = Vec::new();
         if !params.is_empty() {
-            let d = self.domain_of_current();
+            let d = self.domain_at(self.depth());
             let dargs: Vec<(String, Term)> = params
                 .iter()
                 .enumerate()
@@ -2648,7 +2581,7 @@ impl<'a> Lw<'a> {
             let neg = self.negated_exists_keys(Self::atom(b, barg), &pvars);
             let mut body = Vec::new();
             if n_params_b > 0 {
-                let d = self.domain_of_current();
+                let d = self.domain_at(self.depth());
                 body.push(Self::atom(d, pvars.clone()));
             }
             body.push(neg);
@@ -3367,7 +3300,7 @@ impl<'a> Lw<'a> {
         let uses = body.uses_params;
         let mut lits = self.finish_body(body);
         if uses {
-            let d = self.domain_of_current();
+            let d = self.domain_at(self.depth());
             let dargs: Vec<(String, Term)> = self.frames[depth]
                 .params
                 .iter()
@@ -3415,6 +3348,19 @@ type Correlated = (RelOut, Vec<(ColKey, String)>, Option<RelId>);
 enum ItemSlot {
     Expr(usize),
     Star(usize),
+}
+
+/// The columns a relation source shows, all qualified by `qual`.
+fn rel_cols(out: &RelOut, qual: &str) -> Vec<SrcCol> {
+    out.cols
+        .iter()
+        .map(|(n, ty)| SrcCol {
+            qual: qual.to_string(),
+            name: n.clone(),
+            ty: *ty,
+            star: true,
+        })
+        .collect()
 }
 
 fn is_atom_of(l: &Literal, rel: RelId) -> bool {
