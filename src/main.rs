@@ -73,14 +73,32 @@ enum Command {
         #[command(flatten)]
         store: StoreArg,
     },
-    /// Import a TSV file: the first column is the entity id, each further column a value of the
-    /// named attribute.
+    /// Import a TSV or CSV file: the first column is the entity id, each further column a value
+    /// of the named attribute (integers, then doubles, else strings; an empty field is no value).
+    /// Rows go in as transactions of 10,000 rows, straight into the indexes when they only add
+    /// new values.
     Import {
+        /// A tab-separated file.
+        #[arg(
+            long,
+            value_name = "FILE",
+            conflicts_with = "csv",
+            required_unless_present = "csv"
+        )]
+        tsv: Option<String>,
+        /// A comma-separated file (RFC 4180 quoting); a first line whose first field is not an
+        /// integer is a header and is skipped.
         #[arg(long, value_name = "FILE")]
-        tsv: String,
+        csv: Option<String>,
         /// The attributes of the columns after the first: `:a1,:a2,…`.
         #[arg(long, value_name = "ATTRS")]
         attrs: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Per-attribute statistics of the store: current datoms, distinct entities and distinct
+    /// values (what the indexes keep for the planner).
+    Stats {
         #[command(flatten)]
         store: StoreArg,
     },
@@ -474,8 +492,21 @@ fn main() -> ExitCode {
             return store_cmd::watch(source, store, inputs, &config);
         }
         Command::Transact { file, store } => return store_cmd::transact(file, store),
-        Command::Import { tsv, attrs, store } => return store_cmd::import(tsv, attrs, store),
+        Command::Import {
+            tsv,
+            csv,
+            attrs,
+            store,
+        } => {
+            let (path, kind) = match (tsv, csv) {
+                (Some(p), _) => (p, store_cmd::Delimited::Tsv),
+                (None, Some(p)) => (p, store_cmd::Delimited::Csv),
+                (None, None) => return usage("import needs --tsv FILE or --csv FILE"),
+            };
+            return store_cmd::import(path, kind, attrs, store);
+        }
         Command::Demo { store } => return store_cmd::demo(store),
+        Command::Stats { store } => return store_cmd::stats(store),
         Command::Golden { dir, update } => return golden(dir, *update),
         Command::Run {
             artifact,
@@ -510,6 +541,7 @@ fn main() -> ExitCode {
         | Command::Watch { .. }
         | Command::Transact { .. }
         | Command::Import { .. }
+        | Command::Stats { .. }
         | Command::Demo { .. }
         | Command::Golden { .. }
         | Command::Compile { .. }

@@ -11,13 +11,37 @@ use pomo_types::Value;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
-/// Opens the store for writing (it takes the store's lock).
+/// Opens the store for writing (it takes the store's lock). A store in the old log format is
+/// converted first, with a progress bar.
 pub fn open(store: &StoreArg) -> Result<Store, ExitCode> {
-    opened(store, Store::open)
+    opened(store, |dir| {
+        let bar = indicatif::ProgressBar::hidden();
+        let mut shown = false;
+        let opened = Store::open_with_progress(dir, &mut |done, total| {
+            if !shown {
+                eprintln!("converting {} to the indexed store format", dir.display());
+                bar.set_draw_target(indicatif::ProgressDrawTarget::stderr());
+                bar.set_style(
+                    indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} facts eta {eta}")
+                        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+                );
+                shown = true;
+            }
+            bar.set_length(total);
+            bar.set_position(done);
+        });
+        bar.finish_and_clear();
+        opened
+    })
 }
 
-/// Opens the store for a query: read-only, so that queries run beside a writer.
+/// Opens the store for a query: read-only, so that queries run beside a writer. A store in the
+/// old log format is converted first (that needs the writer's lock once).
 pub fn open_for_reading(store: &StoreArg) -> Result<Store, ExitCode> {
+    let dir = std::path::PathBuf::from(store.dir());
+    if dir.join("facts.car").exists() && !dir.join(pomo::runtime::store::DATA_FILE).exists() {
+        drop(open(store)?);
+    }
     opened(store, Store::open_read_only)
 }
 
@@ -442,7 +466,25 @@ pub fn run_artifact(
     }
 }
 
-pub fn import(tsv: &str, attrs: &str, store: &StoreArg) -> ExitCode {
+/// The two delimited formats `pomo import` reads.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub enum Delimited {
+    Tsv,
+    Csv,
+}
+
+/// A field of an imported row as a value: an integer, else a finite double, else a string.
+fn field_value(c: &str) -> Value {
+    match c.parse::<i64>() {
+        Ok(i) => Value::Int(i),
+        Err(_) => match c.parse::<f64>() {
+            Ok(f) if f.is_finite() => Value::Float(f),
+            _ => Value::Str(c.to_string()),
+        },
+    }
+}
+
+pub fn import(path: &str, kind: Delimited, attrs: &str, store: &StoreArg) -> ExitCode {
     let attrs: Vec<String> = attrs
         .split(',')
         .map(|a| a.trim().trim_start_matches(':').to_string())
@@ -450,73 +492,123 @@ pub fn import(tsv: &str, attrs: &str, store: &StoreArg) -> ExitCode {
     if attrs.iter().any(|a| a.is_empty()) {
         return usage("--attrs is a comma-separated list of attribute keywords: :a1,:a2");
     }
-    let text = match std::fs::read_to_string(tsv) {
-        Ok(t) => t,
-        Err(e) => return usage(&format!("cannot read {tsv}: {e}")),
+    let file = match std::fs::File::open(path) {
+        Ok(f) => f,
+        Err(e) => return usage(&format!("cannot read {path}: {e}")),
     };
+    let size = file.metadata().map(|m| m.len()).unwrap_or(0);
     let mut s = match open(store) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let lines: Vec<&str> = text.lines().filter(|l| !l.trim().is_empty()).collect();
-    let bar = indicatif::ProgressBar::new(lines.len() as u64);
+    let bar = indicatif::ProgressBar::new(size);
     bar.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} rows {per_sec} eta {eta}")
-            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template(
+            "{bar:40} {bytes}/{total_bytes} {bytes_per_sec} eta {eta}",
+        )
+        .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .flexible(true)
+        .delimiter(if kind == Delimited::Tsv { b'\t' } else { b',' })
+        .quoting(kind == Delimited::Csv)
+        .from_reader(std::io::BufReader::with_capacity(
+            1 << 20,
+            bar.wrap_read(file),
+        ));
     let started = Instant::now();
-    let mut facts = 0usize;
+    let (mut facts, mut rows) = (0usize, 0usize);
     const BATCH: usize = 10_000;
-    for (chunk_no, chunk) in lines.chunks(BATCH).enumerate() {
-        let mut ops = Vec::with_capacity(chunk.len() * attrs.len());
-        for (i, line) in chunk.iter().enumerate() {
-            let cols: Vec<&str> = line.split('\t').collect();
-            let lineno = chunk_no * BATCH + i + 1;
-            let Ok(e) = cols[0].trim().parse::<i64>() else {
-                eprintln!("error: {tsv}:{lineno}: the first column must be an integer entity id");
+    let mut batch: Vec<(i64, String, Value)> = Vec::with_capacity(BATCH * attrs.len());
+    let mut in_batch = 0;
+    let mut record = csv::StringRecord::new();
+    let mut lineno = 0usize;
+    loop {
+        match reader.read_record(&mut record) {
+            Ok(true) => {}
+            Ok(false) => break,
+            Err(e) => {
+                bar.abandon();
+                eprintln!("error: {path}: {e}");
                 return ExitCode::from(1);
-            };
-            if cols.len() - 1 > attrs.len() {
-                eprintln!(
-                    "error: {tsv}:{lineno}: {} value columns but {} attributes",
-                    cols.len() - 1,
-                    attrs.len()
-                );
-                return ExitCode::from(1);
-            }
-            for (a, c) in attrs.iter().zip(&cols[1..]) {
-                let c = c.trim();
-                if c.is_empty() {
-                    continue;
-                }
-                let v = match c.parse::<i64>() {
-                    Ok(i) => Value::Int(i),
-                    Err(_) => match c.parse::<f64>() {
-                        Ok(f) if f.is_finite() => Value::Float(f),
-                        _ => Value::Str(c.to_string()),
-                    },
-                };
-                ops.push(TxOp::Add {
-                    e: pomo::runtime::store::EntityRef::Id(e),
-                    a: a.clone(),
-                    v: pomo::runtime::store::TxValue::Value(v),
-                });
             }
         }
-        facts += ops.len();
-        if let Err(e) = s.transact(ops) {
+        lineno += 1;
+        if record.iter().all(|c| c.trim().is_empty()) {
+            continue;
+        }
+        let Ok(e) = record[0].trim().parse::<i64>() else {
+            if lineno == 1 && kind == Delimited::Csv {
+                continue; // a header
+            }
+            bar.abandon();
+            eprintln!("error: {path}:{lineno}: the first column must be an integer entity id");
+            return ExitCode::from(1);
+        };
+        if record.len() - 1 > attrs.len() {
+            bar.abandon();
+            eprintln!(
+                "error: {path}:{lineno}: {} value columns but {} attributes",
+                record.len() - 1,
+                attrs.len()
+            );
+            return ExitCode::from(1);
+        }
+        for (a, c) in attrs.iter().zip(record.iter().skip(1)) {
+            let c = c.trim();
+            if !c.is_empty() {
+                batch.push((e, a.clone(), field_value(c)));
+            }
+        }
+        rows += 1;
+        in_batch += 1;
+        if in_batch == BATCH {
+            facts += batch.len();
+            if let Err(e) = s.import_batch(std::mem::take(&mut batch)) {
+                bar.abandon();
+                eprintln!("error: transaction rejected ({}): {}", e.kind, e.message);
+                return ExitCode::from(1);
+            }
+            in_batch = 0;
+        }
+    }
+    if !batch.is_empty() {
+        facts += batch.len();
+        if let Err(e) = s.import_batch(batch) {
+            bar.abandon();
             eprintln!("error: transaction rejected ({}): {}", e.kind, e.message);
             return ExitCode::from(1);
         }
-        bar.inc(chunk.len() as u64);
     }
     bar.finish_and_clear();
     let secs = started.elapsed().as_secs_f64();
     eprintln!(
-        "imported {facts} facts from {} rows in {secs:.2}s ({:.0} facts/s)",
-        lines.len(),
+        "imported {facts} facts from {rows} rows in {secs:.2}s ({:.0} facts/s)",
         facts as f64 / secs.max(1e-9)
     );
+    ExitCode::SUCCESS
+}
+
+/// `pomo stats`: one line per attribute with current datoms.
+pub fn stats(store: &StoreArg) -> ExitCode {
+    let s = match open_for_reading(store) {
+        Ok(s) => s,
+        Err(c) => return c,
+    };
+    let db = match s.try_db() {
+        Ok(db) => db,
+        Err(e) => {
+            eprintln!("error: cannot read the store in {}: {e}", store.dir());
+            return ExitCode::from(1);
+        }
+    };
+    println!("attribute\tdatoms\tentities\tvalues");
+    for (a, st) in db.all_stats() {
+        if st.datoms > 0 {
+            println!(":{a}\t{}\t{}\t{}", st.datoms, st.entities, st.values);
+        }
+    }
     ExitCode::SUCCESS
 }
 

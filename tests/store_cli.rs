@@ -153,6 +153,92 @@ fn import_tsv_keeps_integers_and_strings() {
 }
 
 #[test]
+fn import_csv_quotes_headers_and_stats() {
+    let dir = tempfile::tempdir().unwrap();
+    let mut rows = String::from("id,name,city\n");
+    for i in 1..=300 {
+        rows.push_str(&format!("{i},\"Doe, {i}\",c{}\n", i % 4));
+    }
+    rows.push_str("301,,c9\n");
+    std::fs::write(dir.path().join("people.csv"), rows).unwrap();
+    let args = [
+        "import",
+        "--db",
+        "db",
+        "--csv",
+        "people.csv",
+        "--attrs",
+        ":p/name,:p/city",
+    ];
+    let out = pomo(dir.path(), &args);
+    ok(&out);
+    assert!(
+        String::from_utf8_lossy(&out.stderr).contains("imported 601 facts from 301 rows"),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let q = r#"[:find ?e :where [?e :p/name "Doe, 7"]]"#;
+    assert_eq!(
+        ok(&pomo(dir.path(), &["query", "--db", "db", "-e", q])).trim(),
+        "#{[7]}"
+    );
+    // Importing the same file again changes nothing (the values are already there).
+    ok(&pomo(dir.path(), &args));
+    let stats = ok(&pomo(dir.path(), &["stats", "--db", "db"]));
+    assert!(stats.contains(":p/name\t300\t300\t300\n"), "{stats}");
+    assert!(stats.contains(":p/city\t301\t301\t5\n"), "{stats}");
+    // A row whose entity id is not an integer is an error with its line.
+    std::fs::write(dir.path().join("bad.csv"), "1,a\nx,b\n").unwrap();
+    let out = pomo(
+        dir.path(),
+        &[
+            "import", "--db", "db", "--csv", "bad.csv", "--attrs", ":p/name",
+        ],
+    );
+    assert_eq!(out.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("bad.csv:2:"));
+}
+
+#[test]
+fn an_old_log_store_is_converted_on_first_use() {
+    use pomo::runtime::store::{EntityRef, Store, TxOp, TxValue, write_legacy_log};
+    let dir = tempfile::tempdir().unwrap();
+    let mut mem = Store::in_memory();
+    for e in 1..=3 {
+        mem.transact(vec![TxOp::Add {
+            e: EntityRef::Id(e),
+            a: "p/n".into(),
+            v: TxValue::Value(pomo_types::Value::Int(e * 10)),
+        }])
+        .unwrap();
+    }
+    let commits: Vec<(u64, Vec<_>)> = (1..=3)
+        .map(|t| {
+            (
+                t,
+                mem.facts()
+                    .filter(|f| f.tx == pomo::runtime::store::TX0 + t as i64)
+                    .collect(),
+            )
+        })
+        .collect();
+    write_legacy_log(&dir.path().join("db"), &commits).unwrap();
+    let out = pomo(
+        dir.path(),
+        &[
+            "query",
+            "--db",
+            "db",
+            "-e",
+            "[:find (sum ?n) . :where [_ :p/n ?n]]",
+        ],
+    );
+    assert_eq!(ok(&out).trim(), "60");
+    assert!(String::from_utf8_lossy(&out.stderr).contains("converted 6 facts"));
+    assert!(dir.path().join("db/facts.car.converted").exists());
+}
+
+#[test]
 fn pomologic_programs_run_over_the_store() {
     let dir = tempfile::tempdir().unwrap();
     let tx = "[[:db/add 1 :edge/from 1] [:db/add 1 :edge/to 2] [:db/add 2 :edge/from 2] [:db/add 2 :edge/to 3]]";

@@ -1,11 +1,11 @@
-//! The on-disk log: a reopened store is the same database; a torn or damaged last transaction
-//! is truncated with a warning and never read; damage followed by valid data refuses to open
-//! (`StoreError::Corrupt`); and a process killed with SIGKILL in the middle of writing loses no
-//! acknowledged transaction. Also measures import throughput (printed with `--nocapture`).
+//! The store on disk: a reopened store is the same database; an old `facts.car` log is
+//! converted once (a torn tail dropped with a warning, damage refused); a damaged index file is
+//! reported, never read; snapshots are unchanged by later commits; reader processes beside a
+//! writer see whole transactions; and a process killed with SIGKILL in the middle of writing
+//! loses no acknowledged transaction.
 
 use pomo_runtime::Value;
 use pomo_runtime::store::*;
-use std::fs::OpenOptions;
 use std::io::{BufRead, BufReader, Write};
 use std::path::Path;
 use std::time::{Duration, Instant};
@@ -60,13 +60,6 @@ fn fill(dir: &Path, n: i64) -> Vec<Datom> {
         .unwrap();
     }
     st.db().history().datoms()
-}
-
-/// The length of the log that [`fill`] writes for `n` transactions.
-fn log_len_after(n: i64) -> u64 {
-    let dir = tempfile::tempdir().unwrap();
-    fill(dir.path(), n);
-    std::fs::metadata(log_path(dir.path())).unwrap().len()
 }
 
 fn snapshot(st: &Store) -> (Vec<Datom>, Vec<String>, Schema, Option<u64>) {
@@ -138,107 +131,259 @@ fn a_store_directory_is_locked_while_open() {
     assert!(Store::open(dir.path()).is_ok());
 }
 
-#[test]
-fn a_torn_tail_is_truncated_with_a_warning() {
-    let dir = tempfile::tempdir().unwrap();
-    let full = fill(dir.path(), 5);
-    let len = std::fs::metadata(log_path(dir.path())).unwrap().len();
-    // Cut the log in the middle of the last transaction, at several places.
-    let last_tx_bytes = len - log_len_after(4);
-    let four: Vec<Datom> = full.iter().filter(|d| d.tx <= TX0 + 4).cloned().collect();
-    for cut in [1, 2, 7, last_tx_bytes / 2, last_tx_bytes - 1] {
-        let copy = tempfile::tempdir().unwrap();
-        let bytes = std::fs::read(log_path(dir.path())).unwrap();
-        std::fs::write(log_path(copy.path()), &bytes[..(len - cut) as usize]).unwrap();
-        let (st, warnings) = Store::open(copy.path()).unwrap();
-        assert_eq!(warnings.len(), 1, "cut {cut}: {warnings:?}");
-        assert_eq!(st.db().history().datoms(), four, "cut {cut}");
-        assert_eq!(
-            std::fs::metadata(log_path(copy.path())).unwrap().len(),
-            len - last_tx_bytes
-        );
-        // The store keeps working after the repair, and the repair is durable.
-        let mut st = st;
-        st.transact(vec![add(9, "name", Value::Str("after".into()))])
-            .unwrap();
-        drop(st);
-        let (st, warnings) = Store::open(copy.path()).unwrap();
-        assert!(warnings.is_empty());
-        assert_eq!(st.last_t(), Some(5));
+/// The commits of a store, as `(t, facts)`, in log order.
+fn commits_of(st: &Store) -> Vec<(u64, Vec<Fact>)> {
+    let mut out: Vec<(u64, Vec<Fact>)> = Vec::new();
+    let mut last_tx = None;
+    for f in st.facts() {
+        if last_tx != Some(f.tx) {
+            out.push(((f.tx - TX0) as u64, Vec::new()));
+            last_tx = Some(f.tx);
+        }
+        out.last_mut().unwrap().1.push(f);
     }
-    // Garbage appended after the last commit is a torn tail too.
-    let mut f = OpenOptions::new()
-        .append(true)
-        .open(log_path(dir.path()))
-        .unwrap();
-    f.write_all(&[0x85, 0x01, 0x01, 0x71]).unwrap();
-    drop(f);
-    let (st, warnings) = Store::open(dir.path()).unwrap();
-    assert_eq!(warnings.len(), 1);
-    assert_eq!(st.db().history().datoms(), full);
+    out
+}
+
+/// An old-format store (a `facts.car` log) of `n` transactions in `dir`; the store it holds.
+fn old_store(dir: &Path, n: i64) -> (Vec<Datom>, Vec<String>) {
+    let scratch = tempfile::tempdir().unwrap();
+    fill(scratch.path(), n);
+    let (st, _) = Store::open(scratch.path()).unwrap();
+    write_legacy_log(dir, &commits_of(&st)).unwrap();
+    (
+        st.db().history().datoms(),
+        st.facts().map(|f| f.cid.to_string()).collect(),
+    )
 }
 
 #[test]
-fn a_damaged_last_transaction_is_truncated() {
+fn an_old_log_is_converted_once_with_the_same_facts() {
     let dir = tempfile::tempdir().unwrap();
-    let full = fill(dir.path(), 3);
-    let mut bytes = std::fs::read(log_path(dir.path())).unwrap();
-    // A flipped byte inside the last transaction's first fact block: its commit still follows,
-    // chained to the last good commit, and ends the file, so the whole transaction is dropped.
-    let start = log_len_after(2) as usize;
-    bytes[start + 20] ^= 0x40;
-    std::fs::write(log_path(dir.path()), &bytes).unwrap();
-    let (st, warnings) = Store::open(dir.path()).unwrap();
+    let (datoms, cids) = old_store(dir.path(), 30);
+    let mut reports = Vec::new();
+    let (st, warnings) =
+        Store::open_with_progress(dir.path(), &mut |done, total| reports.push((done, total)))
+            .unwrap();
     assert_eq!(warnings.len(), 1, "{warnings:?}");
-    let two: Vec<Datom> = full.into_iter().filter(|d| d.tx <= TX0 + 2).collect();
-    assert_eq!(st.db().history().datoms(), two);
+    assert!(warnings[0].contains("converted"), "{warnings:?}");
+    assert_eq!(reports.last().map(|r| r.0), reports.last().map(|r| r.1));
+    assert_eq!(st.db().history().datoms(), datoms);
+    assert_eq!(
+        st.facts().map(|f| f.cid.to_string()).collect::<Vec<_>>(),
+        cids
+    );
+    assert_eq!(st.verify().unwrap().0, 31);
+    assert!(!log_path(dir.path()).exists());
+    assert!(dir.path().join("facts.car.converted").exists());
+    drop(st);
+    // Converted once: the next open reads the indexes and continues the numbering.
+    let (mut st, warnings) = Store::open(dir.path()).unwrap();
+    assert!(warnings.is_empty(), "{warnings:?}");
+    assert_eq!(
+        st.transact(vec![add(99, "name", Value::Str("z".into()))])
+            .unwrap()
+            .t,
+        31
+    );
 }
 
 #[test]
-fn damage_followed_by_valid_data_is_corrupt() {
+fn a_torn_old_log_converts_its_complete_transactions() {
     let dir = tempfile::tempdir().unwrap();
-    fill(dir.path(), 20);
-    let good = std::fs::read(log_path(dir.path())).unwrap();
-    for at in [good.len() / 3, good.len() / 2, 200] {
-        for flip in [0x01u8, 0x80] {
-            let mut bytes = good.clone();
-            bytes[at] ^= flip;
-            std::fs::write(log_path(dir.path()), &bytes).unwrap();
-            match Store::open(dir.path()) {
-                Err(StoreError::Corrupt { offset, message }) => {
-                    assert!(
-                        offset as usize <= at,
-                        "offset {offset} after the flip at {at}: {message}"
-                    );
-                }
-                Err(e) => panic!("flip at {at}: unexpected error {e}"),
-                Ok((_, w)) => panic!("flip at {at} was accepted (warnings {w:?})"),
-            }
-            // Nothing was repaired or truncated.
-            assert_eq!(std::fs::read(log_path(dir.path())).unwrap(), bytes);
+    let (datoms, _) = old_store(dir.path(), 5);
+    let bytes = std::fs::read(log_path(dir.path())).unwrap();
+    std::fs::write(log_path(dir.path()), &bytes[..bytes.len() - 7]).unwrap();
+    let (st, warnings) = Store::open(dir.path()).unwrap();
+    assert_eq!(warnings.len(), 2, "{warnings:?}");
+    let four: Vec<Datom> = datoms.into_iter().filter(|d| d.tx <= TX0 + 4).collect();
+    assert_eq!(st.db().history().datoms(), four);
+    assert_eq!(st.last_t(), Some(4));
+}
+
+#[test]
+fn a_damaged_old_log_is_not_converted() {
+    let dir = tempfile::tempdir().unwrap();
+    old_store(dir.path(), 20);
+    let mut bytes = std::fs::read(log_path(dir.path())).unwrap();
+    let at = bytes.len() / 2;
+    bytes[at] ^= 0x80;
+    std::fs::write(log_path(dir.path()), &bytes).unwrap();
+    for _ in 0..2 {
+        match Store::open(dir.path()) {
+            Err(StoreError::Corrupt { .. }) => {}
+            Err(e) => panic!("unexpected error {e}"),
+            Ok(_) => panic!("a damaged log was converted"),
+        }
+        // Nothing was repaired, renamed or converted.
+        assert_eq!(std::fs::read(log_path(dir.path())).unwrap(), bytes);
+    }
+}
+
+#[test]
+fn a_damaged_index_file_is_reported_not_read() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 50);
+    let data = dir.path().join(DATA_FILE);
+    let good = std::fs::read(&data).unwrap();
+    // A log record whose bytes changed no longer hashes to its commit's CID.
+    {
+        let (mut st, _) = Store::open(dir.path()).unwrap();
+        st.transact(vec![add(7, "name", Value::Str("needle-in-the-log".into()))])
+            .unwrap();
+    }
+    let mut bytes = std::fs::read(&data).unwrap();
+    let needle = b"needle-in-the-log";
+    let mut hits = 0;
+    for i in 0..bytes.len() - needle.len() {
+        if &bytes[i..i + needle.len()] == needle {
+            bytes[i] = b'N';
+            hits += 1;
         }
     }
-    // A damaged header is corrupt as well.
-    let mut bytes = good.clone();
-    bytes[3] ^= 0xff;
-    std::fs::write(log_path(dir.path()), &bytes).unwrap();
-    assert!(matches!(
-        Store::open(dir.path()),
-        Err(StoreError::Corrupt { offset: 3, .. })
-    ));
+    assert!(hits >= 2, "the value is in the log and the indexes");
+    std::fs::write(&data, &bytes).unwrap();
+    {
+        let (st, _) = Store::open(dir.path()).unwrap();
+        match st.verify() {
+            Err(StoreError::Corrupt { message, .. }) => {
+                assert!(message.contains("does not match"), "{message}")
+            }
+            other => panic!("damage not reported: {other:?}"),
+        }
+        assert!(st.try_facts().is_err());
+    }
+    // A file cut short or overwritten is refused at open or at the first read, never read.
+    for damaged in [
+        good[..good.len() / 2].to_vec(),
+        vec![0x5a; good.len()],
+        good[..100].to_vec(),
+    ] {
+        std::fs::write(&data, &damaged).unwrap();
+        let outcome = Store::open(dir.path()).and_then(|(st, _)| {
+            st.try_db()?;
+            st.verify()
+        });
+        assert!(
+            outcome.is_err(),
+            "a damaged index file was read: {outcome:?}"
+        );
+    }
 }
 
-const CHILD_ENV: &str = "POMO_STORE_KILL_CHILD_DIR";
+#[test]
+fn a_snapshot_is_unchanged_by_later_commits() {
+    let dir = tempfile::tempdir().unwrap();
+    fill(dir.path(), 3);
+    let (mut st, _) = Store::open(dir.path()).unwrap();
+    let db = st.db();
+    let before = db.history().datoms();
+    let (reader, _) = Store::open_read_only(dir.path()).unwrap();
+    let rdb = reader.db();
+    for k in 10..20 {
+        st.transact(vec![
+            add(k, "name", Value::Str(format!("later{k}"))),
+            TxOp::RetractEntity(EntityRef::Id(1)),
+        ])
+        .unwrap();
+    }
+    assert_eq!(db.history().datoms(), before);
+    assert_eq!(rdb.history().datoms(), before);
+    assert!(st.db().history().datoms().len() > before.len());
+    // A read-only store's next value sees the new commits.
+    assert_eq!(reader.db().datoms(), st.db().datoms());
+}
 
-/// The child mode of the kill test: transact forever (bounded), acknowledging each commit.
-fn kill_child(dir: &str) {
-    let (mut st, _) = Store::open(Path::new(dir)).unwrap();
-    let out = std::io::stdout();
-    for n in 1..=100_000i64 {
+const READER_ENV: &str = "POMO_STORE_READER_CHILD_DIR";
+
+/// The child mode of the readers test: read snapshots until the last transaction shows,
+/// checking that every snapshot holds whole transactions (20 datoms per entity).
+fn reader_child(dir: &str) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let (st, _) = Store::open_read_only(Path::new(dir)).unwrap();
+    let mut seen = 0;
+    let mut reads = 0;
+    while Instant::now() < deadline {
+        let db = st.db();
+        let mut per_entity = std::collections::BTreeMap::<i64, usize>::new();
+        for d in db.datoms_eavt(None, None, None) {
+            if d.a.starts_with("k/") {
+                *per_entity.entry(d.e).or_default() += 1;
+            }
+        }
+        for (e, n) in &per_entity {
+            assert_eq!(*n, 20, "entity {e}: a reader saw half a transaction");
+        }
+        reads += 1;
+        seen = seen.max(per_entity.len());
+        if seen >= 200 {
+            break;
+        }
+    }
+    println!("reader saw {seen} transactions in {reads} snapshots");
+}
+
+#[test]
+fn two_reader_processes_beside_a_writer_see_whole_transactions() {
+    if let Ok(dir) = std::env::var(READER_ENV) {
+        reader_child(&dir);
+        return;
+    }
+    let dir = tempfile::tempdir().unwrap();
+    let (mut st, _) = Store::open(dir.path()).unwrap();
+    st.transact(vec![add(1_000_000, "start", Value::Int(0))])
+        .unwrap();
+    let spawn = || {
+        std::process::Command::new(std::env::current_exe().unwrap())
+            .args([
+                "--exact",
+                "two_reader_processes_beside_a_writer_see_whole_transactions",
+                "--nocapture",
+                "--test-threads=1",
+            ])
+            .env(READER_ENV, dir.path())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap()
+    };
+    let readers = [spawn(), spawn()];
+    for n in 1..=200i64 {
         let ops = (0..20)
             .map(|k| add(n, &format!("k/a{k}"), Value::Int(n * 100 + k)))
             .collect();
         st.transact(ops).unwrap();
+    }
+    for r in readers {
+        let out = r.wait_with_output().unwrap();
+        let text = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && text.contains("reader saw 200 transactions"),
+            "reader: {text} {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}
+
+const CHILD_ENV: &str = "POMO_STORE_KILL_CHILD_DIR";
+
+/// The child mode of the kill tests: transact (or import batches) forever (bounded),
+/// acknowledging each commit.
+fn kill_child(dir: &str, import: bool) {
+    let (mut st, _) = Store::open(Path::new(dir)).unwrap();
+    let out = std::io::stdout();
+    for n in 1..=100_000i64 {
+        if import {
+            let rows = (0..20)
+                .map(|k| (n, format!("k/a{k}"), Value::Int(n * 100 + k)))
+                .collect();
+            st.import_batch(rows).unwrap();
+        } else {
+            let ops = (0..20)
+                .map(|k| add(n, &format!("k/a{k}"), Value::Int(n * 100 + k)))
+                .collect();
+            st.transact(ops).unwrap();
+        }
         let mut lock = out.lock();
         writeln!(lock, "ack {n}").unwrap();
         lock.flush().unwrap();
@@ -248,17 +393,27 @@ fn kill_child(dir: &str) {
 #[test]
 fn kill_9_loses_no_acknowledged_transaction() {
     if let Ok(dir) = std::env::var(CHILD_ENV) {
-        kill_child(&dir);
+        kill_child(&dir, false);
         return;
     }
+    kill_9_test("kill_9_loses_no_acknowledged_transaction");
+}
+
+#[test]
+fn kill_9_during_an_import_loses_no_acknowledged_batch() {
+    if let Ok(dir) = std::env::var(CHILD_ENV) {
+        kill_child(&dir, true);
+        return;
+    }
+    kill_9_test("kill_9_during_an_import_loses_no_acknowledged_batch");
+}
+
+/// Runs test `name` as a child that writes and acknowledges, kills it with SIGKILL after 40
+/// acknowledgements, and checks that every acknowledged commit is in the reopened store.
+fn kill_9_test(name: &str) {
     let dir = tempfile::tempdir().unwrap();
     let mut child = std::process::Command::new(std::env::current_exe().unwrap())
-        .args([
-            "--exact",
-            "kill_9_loses_no_acknowledged_transaction",
-            "--nocapture",
-            "--test-threads=1",
-        ])
+        .args(["--exact", name, "--nocapture", "--test-threads=1"])
         .env(CHILD_ENV, dir.path())
         .stdout(std::process::Stdio::piped())
         .stderr(std::process::Stdio::null())
@@ -362,21 +517,6 @@ fn a_read_only_store_reads_beside_the_writer_and_refuses_transactions() {
         .transact(vec![add(2, "name", Value::Str("Bob".into()))])
         .unwrap_err();
     assert!(e.message.contains("read-only"), "{}", e.message);
-    // A half-written transaction at the end is left out, not read, and the file is untouched.
-    let len = std::fs::metadata(log_path(dir.path())).unwrap().len();
-    OpenOptions::new()
-        .append(true)
-        .open(log_path(dir.path()))
-        .unwrap()
-        .write_all(&[0x40, 1, 2, 3])
-        .unwrap();
-    let (reader, warnings) = Store::open_read_only(dir.path()).unwrap();
-    assert_eq!(warnings.len(), 1, "{warnings:?}");
-    assert_eq!(reader.db().datoms().len(), writer.db().datoms().len());
-    assert_eq!(
-        std::fs::metadata(log_path(dir.path())).unwrap().len(),
-        len + 4
-    );
     // A store that does not exist reads as empty and is not created.
     let missing = dir.path().join("nothing-here");
     let (empty, _) = Store::open_read_only(&missing).unwrap();

@@ -61,7 +61,7 @@ pub enum Mode {
 type Entry = (KernelFn, Vec<Param>);
 
 type ViewKey = (
-    (usize, u32, Option<i64>, Option<i64>, bool),
+    (usize, u64, Option<i64>, Option<i64>, bool),
     String,
     Vec<(String, Value)>,
 );

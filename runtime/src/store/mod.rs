@@ -80,11 +80,14 @@
 // `Store::{last_t, schema, set_clock}`, `Db::{as_of_t, since_t, unique}`, and the TxError kinds
 // `"transact/lookup"` (a lookup ref that names nothing) and `"io"` (the log write failed).
 
+mod disk;
 mod encode;
 mod index;
+mod keys;
 mod log;
 mod tx;
 
+pub use disk::Stats;
 pub(crate) use encode::cid_of;
 pub use encode::{decode_value, encode_value};
 pub use index::Db;
@@ -94,8 +97,9 @@ use cid::Cid;
 use pomo_types::Value;
 use std::collections::BTreeMap;
 use std::fmt;
+use std::fs::File;
 use std::path::Path;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex};
 
 /// The transaction id base: transaction `t` has the entity id `TX0 + t` (DataScript's `tx0`).
 pub const TX0: i64 = 1 << 29;
@@ -398,71 +402,222 @@ impl From<std::io::Error> for StoreError {
     }
 }
 
-/// A fact store, in memory or backed by a log file in a directory.
+/// Writes a store in the format of pomo before the persistent indexes: a `facts.car` log of
+/// CAR blocks, one commit per `(t, facts)`. For tests of the conversion only.
+#[doc(hidden)]
+pub fn write_legacy_log(dir: &Path, commits: &[(u64, Vec<Fact>)]) -> Result<(), StoreError> {
+    let (mut file, _, _) = log::LogFile::open(dir)?;
+    let mut prev = None;
+    for (t, facts) in commits {
+        prev = Some(file.append(*t, facts, prev)?);
+    }
+    Ok(())
+}
+
+/// Reports the progress of a long store operation (converting an old log, a bulk import):
+/// `(done, total)` in the operation's own units.
+pub type Progress<'a> = &'a mut dyn FnMut(u64, u64);
+
+/// A fact store, in memory or in a directory (persistent indexes in LMDB, see [`disk`]).
 pub struct Store {
-    shared: Arc<RwLock<index::Indexes>>,
-    facts: Vec<Fact>,
+    inner: Arc<disk::Inner>,
+    /// The writer's view of the store's state (for a read-only store: as of opening).
+    meta: disk::Meta,
     schema: Arc<Schema>,
-    log: Option<log::LogFile>,
-    /// The `t` of the last transaction, None before the first one.
-    last_t: Option<u64>,
-    /// The CID of the last commit block (chains commits in the log).
-    last_commit: Option<Cid>,
     /// A fixed transaction instant for reproducible tests (None: the wall clock).
     clock: Option<i64>,
     /// Opened with [`Store::open_read_only`]: transactions are refused.
     read_only: bool,
+    /// The writer's lock, held while the store is open for writing.
+    _lock: Option<File>,
+    /// The current database value, shared until the next commit (one read transaction).
+    current: Mutex<Option<Db>>,
+}
+
+/// The file whose lock makes a process the store's one writer.
+const WRITER_LOCK: &str = "writer.lock";
+/// The LMDB data file of a store directory.
+pub const DATA_FILE: &str = "data.mdb";
+
+fn io_err(e: impl fmt::Display) -> TxError {
+    TxError::new("io", format!("writing the transaction failed: {e}"))
+}
+
+/// Takes the writer's lock of `dir`. A lock just released can linger for a moment when
+/// another thread of this process forks a child (the child shares the open file description
+/// until it execs), so a refusal is retried for up to 200 ms.
+fn writer_lock(dir: &Path) -> Result<File, StoreError> {
+    let path = dir.join(WRITER_LOCK);
+    let file = std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(&path)?;
+    let mut attempt = 0;
+    loop {
+        match file.try_lock() {
+            Ok(()) => return Ok(file),
+            Err(std::fs::TryLockError::WouldBlock) if attempt < 20 => {
+                attempt += 1;
+                std::thread::sleep(std::time::Duration::from_millis(10));
+            }
+            Err(e) => {
+                return Err(StoreError::Io(std::io::Error::other(format!(
+                    "{} is in use by another store: {e}",
+                    dir.display()
+                ))));
+            }
+        }
+    }
 }
 
 impl Store {
-    /// An empty store that lives in memory only.
+    /// An empty store that lives in memory only (its indexes are in a temporary directory on
+    /// shared memory, without fsync, removed when the store and its database values are gone).
     pub fn in_memory() -> Store {
-        Store {
-            shared: Arc::new(RwLock::new(index::Indexes::default())),
-            facts: Vec::new(),
-            schema: Arc::new(Schema::default()),
-            log: None,
-            last_t: None,
-            last_commit: None,
-            clock: None,
-            read_only: false,
-        }
+        let inner = disk::Inner::temporary()
+            .unwrap_or_else(|e| panic!("no temporary directory for an in-memory store: {e}"));
+        Store::over(inner, None, false).unwrap_or_else(|e| panic!("a new in-memory store: {e}"))
     }
 
-    /// Opens (or creates) the store in `dir`, replaying its log. Every block's CID is checked;
-    /// a torn or corrupt last transaction is truncated and reported in the returned warnings,
-    /// damage followed by valid data is [`StoreError::Corrupt`].
+    fn over(
+        inner: Arc<disk::Inner>,
+        lock: Option<File>,
+        read_only: bool,
+    ) -> Result<Store, StoreError> {
+        let txn = inner.env.read_txn().map_err(disk::mdb_err)?;
+        let r = disk::Reader {
+            inner: &inner,
+            txn: &txn,
+        };
+        let corrupt = |message: String| StoreError::Corrupt { offset: 0, message };
+        let meta = disk::Meta::read(&inner, &txn).map_err(corrupt)?;
+        let schema = Arc::new(tx::schema_from(&r).map_err(corrupt)?);
+        drop(txn);
+        Ok(Store {
+            inner,
+            meta,
+            schema,
+            clock: None,
+            read_only,
+            _lock: lock,
+            current: Mutex::new(None),
+        })
+    }
+
+    /// Opens (or creates) the store in `dir`. Opening reads only the store's state record: the
+    /// indexes are read as queries need them. A store written by an older pomo (a `facts.car`
+    /// log) is converted first (see [`Store::open_with_progress`]); the warnings say so.
     pub fn open(dir: &Path) -> Result<(Store, Vec<String>), StoreError> {
-        let (file, replay, warnings) = log::LogFile::open(dir)?;
-        let mut store = Store::replayed(replay)?;
-        store.log = Some(file);
+        Store::open_with_progress(dir, &mut |_, _| {})
+    }
+
+    /// [`Store::open`], reporting the progress of a conversion of an old log in bytes.
+    /// The conversion replays the log's commits into the indexes (checking every block's CID),
+    /// is resumable if interrupted, and keeps the old log as `facts.car.converted`.
+    pub fn open_with_progress(
+        dir: &Path,
+        progress: Progress,
+    ) -> Result<(Store, Vec<String>), StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let lock = writer_lock(dir)?;
+        let mut warnings = Vec::new();
+        let inner = disk::Inner::open(dir, false)?;
+        let mut store = Store::over(inner, Some(lock), false)?;
+        if dir.join(log::LOG_FILE).exists() {
+            store.convert_log(dir, progress, &mut warnings)?;
+        }
         Ok((store, warnings))
     }
 
-    /// An in-memory store holding the transactions read back from a log.
-    fn replayed(replay: Vec<log::ReplayCommit>) -> Result<Store, StoreError> {
-        let mut store = Store::in_memory();
-        for commit in replay {
-            store
-                .apply_commit(commit.t, commit.facts, commit.cid)
-                .map_err(|message| StoreError::Corrupt {
-                    offset: commit.offset,
-                    message,
-                })?;
+    /// Replays an old `facts.car` log into the indexes, from the first commit not yet
+    /// converted, then renames the log.
+    fn convert_log(
+        &mut self,
+        dir: &Path,
+        progress: Progress,
+        warnings: &mut Vec<String>,
+    ) -> Result<(), StoreError> {
+        let (commits, mut w) = log::LogFile::read(dir)?;
+        warnings.append(&mut w);
+        let total: u64 = commits.iter().map(|c| c.facts.len() as u64).sum();
+        let start = self.meta.commits as usize;
+        if start > commits.len()
+            || (start > 0 && Some(commits[start - 1].cid) != self.meta.last_commit)
+        {
+            return Err(StoreError::Corrupt {
+                offset: 0,
+                message: format!(
+                    "{} and the indexes disagree: the indexes hold {start} commits that are not the log's",
+                    log::LOG_FILE
+                ),
+            });
         }
-        Ok(store)
+        let mut done: u64 = commits[..start].iter().map(|c| c.facts.len() as u64).sum();
+        progress(done, total);
+        // Commits are written in batches of about 100,000 facts, each batch one durable write
+        // transaction, so an interrupted conversion resumes where it stopped.
+        let mut rest = commits.into_iter().skip(start).peekable();
+        while rest.peek().is_some() {
+            let inner = self.inner.clone();
+            let mut w = inner.env.write_txn().map_err(disk::mdb_err)?;
+            let mut meta = self.meta.clone();
+            let mut schema = self.schema.clone();
+            let mut batch = 0;
+            while batch < 100_000 {
+                let Some(c) = rest.next() else { break };
+                batch += c.facts.len();
+                let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
+                let prev = wr.meta.last_commit;
+                if let Some(s) = wr
+                    .commit(c.t, &c.facts, &c.cid, prev.as_ref(), &schema)
+                    .and_then(|s| wr.finish().map(|_| s))
+                    .map_err(|message| StoreError::Corrupt {
+                        offset: c.offset,
+                        message,
+                    })?
+                {
+                    schema = Arc::new(s);
+                }
+                done += c.facts.len() as u64;
+            }
+            w.commit().map_err(disk::mdb_err)?;
+            self.meta = meta;
+            self.schema = schema;
+            progress(done, total);
+        }
+        let to = dir.join(format!("{}.converted", log::LOG_FILE));
+        std::fs::rename(dir.join(log::LOG_FILE), &to)?;
+        warnings.push(format!(
+            "{}: converted {} facts of the old log into the indexes; the log is kept as {}",
+            dir.display(),
+            total,
+            to.display()
+        ));
+        Ok(())
     }
 
     /// Opens the store in `dir` for reading only, without taking the writer's lock, so that
-    /// queries run while another process (a `pomo watch`, a cluster peer) has the store open.
-    /// The log is append-only and fsynced per transaction, so a reader sees every transaction
-    /// acknowledged before it opened; a last transaction still being written is left out and
-    /// reported in the warnings, never read. A missing store is an empty database.
+    /// queries run while another process (a `pomo watch`, a cluster peer) writes: every
+    /// database value is a snapshot of the transactions committed when it was taken. A missing
+    /// store is an empty database. A store in the old log format is converted first when no
+    /// other process has it open for writing.
     pub fn open_read_only(dir: &Path) -> Result<(Store, Vec<String>), StoreError> {
-        let (replay, warnings) = log::LogFile::read(dir)?;
-        let mut store = Store::replayed(replay)?;
-        store.read_only = true;
-        Ok((store, warnings))
+        if dir.join(log::LOG_FILE).exists() && !dir.join(DATA_FILE).exists() {
+            let (store, warnings) = Store::open(dir)?;
+            drop(store);
+            let (mut st, _) = Store::open_read_only(dir)?;
+            st.read_only = true;
+            return Ok((st, warnings));
+        }
+        if !dir.join(DATA_FILE).exists() {
+            let mut st = Store::in_memory();
+            st.read_only = true;
+            return Ok((st, Vec::new()));
+        }
+        let inner = disk::Inner::open(dir, false)?;
+        Ok((Store::over(inner, None, true)?, Vec::new()))
     }
 
     /// Defines the schema by transacting it as data (`:db/ident` entities). On an empty store
@@ -471,17 +626,13 @@ impl Store {
     /// already in place writes nothing.
     pub fn with_schema(mut self, schema: Schema) -> Result<Store, TxError> {
         let ops = tx::schema_ops(&schema);
-        let plan = {
-            let ix = self.shared.read().expect("store lock poisoned");
-            let genesis = self.last_t.is_none_or(|t| t == 0);
-            let t = if genesis { 0 } else { self.last_t.unwrap() + 1 };
-            tx::plan(&ix, &self.schema, ops, t, self.now())?
+        let genesis = self.meta.last_t.is_none_or(|t| t == 0);
+        let t = if genesis {
+            0
+        } else {
+            self.meta.last_t.unwrap_or(0) + 1
         };
-        // Only the transaction instant would be new: the schema is already in place.
-        if plan.facts.iter().all(|f| f.a == "db/txInstant") {
-            return Ok(self);
-        }
-        self.commit(plan)?;
+        self.write(ops, t, true)?;
         Ok(self)
     }
 
@@ -500,72 +651,300 @@ impl Store {
         })
     }
 
-    /// Applies a transaction. On disk the transaction is written and fsynced before this
-    /// returns Ok; on any error nothing of it is kept.
+    /// Applies a transaction. On disk the transaction is durable (fsynced) before this returns
+    /// Ok; on any error nothing of it is kept.
     pub fn transact(&mut self, ops: Vec<TxOp>) -> Result<TxReport, TxError> {
         if self.read_only {
-            return Err(TxError {
-                message: "the store was opened read-only".into(),
-                kind: "io",
-            });
+            return Err(TxError::new("io", "the store was opened read-only"));
         }
-        let t = self.last_t.map_or(1, |t| t + 1);
-        let plan = {
-            let ix = self.shared.read().expect("store lock poisoned");
-            tx::plan(&ix, &self.schema, ops, t, self.now())?
-        };
-        self.commit(plan)
+        let t = self.meta.last_t.map_or(1, |t| t + 1);
+        Ok(self
+            .write(ops, t, false)?
+            .expect("a transaction always writes"))
     }
 
-    fn commit(&mut self, plan: tx::Plan) -> Result<TxReport, TxError> {
-        let tx = TX0 + plan.t as i64;
-        let commit_cid = match &mut self.log {
-            Some(file) => file
-                .append(plan.t, &plan.facts, self.last_commit)
-                .map_err(|e| TxError::new("io", format!("writing the transaction failed: {e}")))?,
-            None => log::commit_cid(plan.t, &plan.facts, self.last_commit),
+    /// Imports one batch of plain assertions `[e a v]` as one transaction, with exactly the
+    /// effect (facts, CIDs, commit) of [`Store::transact`] on the same `add`s. When every
+    /// attribute is a plain card-one attribute (not unique, not a reference, not a schema
+    /// attribute), every `e` is a user entity, no `(e, a)` repeats and none has a value yet
+    /// (checked on the index), the planner is skipped and the facts go straight into the
+    /// indexes; otherwise the batch is an ordinary transaction.
+    pub fn import_batch(&mut self, facts: Vec<(i64, String, Value)>) -> Result<TxReport, TxError> {
+        if self.read_only {
+            return Err(TxError::new("io", "the store was opened read-only"));
+        }
+        let t = self.meta.last_t.map_or(1, |t| t + 1);
+        let tx = TX0 + t as i64;
+        let plain = |a: &str| {
+            let s = self.schema.attr(a);
+            !a.starts_with("db/")
+                && !a.is_empty()
+                && !a.starts_with(':')
+                && !s.many
+                && s.unique.is_none()
+                && !s.is_ref
+                && s.tuple_attrs.is_none()
+                && !self.schema.attrs.values().any(|d| {
+                    d.tuple_attrs
+                        .as_ref()
+                        .is_some_and(|c| c.iter().any(|x| x == a))
+                })
         };
-        let datoms = plan.facts.iter().map(Fact::datom).collect();
-        self.apply_commit(plan.t, plan.facts, commit_cid)
-            .map_err(|m| TxError::new("transact/syntax", m))?;
+        let mut seen = std::collections::HashSet::with_capacity(facts.len());
+        let simple = facts.iter().all(|(e, a, v)| {
+            *e > 0 && *e < TX0 && !matches!(v, Value::Nil) && seen.insert((*e, a.as_str()))
+        }) && {
+            let mut attrs: Vec<&str> = facts.iter().map(|(_, a, _)| a.as_str()).collect();
+            attrs.sort_unstable();
+            attrs.dedup();
+            attrs.iter().all(|a| plain(a))
+        };
+        drop(seen);
+        let fresh = simple && {
+            let txn = self.inner.env.read_txn().map_err(io_err)?;
+            let r = disk::Reader {
+                inner: &self.inner,
+                txn: &txn,
+            };
+            let mut fresh = true;
+            for (e, a, _) in &facts {
+                let Some(aid) = r.inner.aid(r.txn, a).map_err(|m| TxError::new("io", m))? else {
+                    continue;
+                };
+                let mut prefix = Vec::with_capacity(12);
+                keys::put_u32(&mut prefix, aid);
+                keys::put_e(&mut prefix, *e);
+                let mut any = false;
+                r.scan_raw(disk::Order::Aevt, &prefix, |_, _| {
+                    any = true;
+                    Ok(false)
+                })
+                .map_err(|m| TxError::new("io", m))?;
+                if any {
+                    fresh = false;
+                    break;
+                }
+            }
+            fresh
+        };
+        let ops_of = |facts: Vec<(i64, String, Value)>| {
+            facts
+                .into_iter()
+                .map(|(e, a, v)| TxOp::Add {
+                    e: EntityRef::Id(e),
+                    a,
+                    v: TxValue::Value(v),
+                })
+                .collect()
+        };
+        if !fresh {
+            return self.transact(ops_of(facts));
+        }
+        let mut planned = Vec::with_capacity(facts.len() + 1);
+        planned.push(
+            Fact::new(
+                tx,
+                "db/txInstant",
+                Value::Instant(self.now()),
+                true,
+                Vec::new(),
+                tx,
+            )
+            .map_err(|m| TxError::new("transact/syntax", m))?,
+        );
+        for (e, a, v) in &facts {
+            match Fact::new(*e, a.as_str(), v.clone(), true, Vec::new(), tx) {
+                Ok(f) => planned.push(f),
+                // A value the store cannot hold: the ordinary path reports it.
+                Err(_) => return self.transact(ops_of(facts)),
+            }
+        }
+        let plan = tx::Plan {
+            t,
+            facts: planned,
+            tempids: BTreeMap::new(),
+        };
+        self.commit_plan(plan, true)
+    }
+
+    /// Plans and commits one transaction in one write transaction of the indexes. With
+    /// `skip_idle`, a transaction that would only record its instant writes nothing (None).
+    fn write(
+        &mut self,
+        ops: Vec<TxOp>,
+        t: u64,
+        skip_idle: bool,
+    ) -> Result<Option<TxReport>, TxError> {
+        // The writer's lock makes this store the only writer, so planning on a read
+        // transaction sees exactly the state the commit's write transaction starts from.
+        let inner = self.inner.clone();
+        let txn = inner.env.read_txn().map_err(io_err)?;
+        let plan = {
+            let r = disk::Reader {
+                inner: &inner,
+                txn: &txn,
+            };
+            let ix = tx::Ix::new(&r, self.meta.max_eid, self.meta.max_ident);
+            tx::plan(&ix, &self.schema, ops, t, self.now())?
+        };
+        if skip_idle && plan.facts.iter().all(|f| f.a == "db/txInstant") {
+            return Ok(None);
+        }
+        drop(txn);
+        self.commit_plan(plan, false).map(Some)
+    }
+
+    /// Writes a planned transaction into the indexes and the log, durably.
+    fn commit_plan(&mut self, plan: tx::Plan, fresh: bool) -> Result<TxReport, TxError> {
+        let inner = self.inner.clone();
+        let mut w = inner.env.write_txn().map_err(io_err)?;
+        let mut meta = self.meta.clone();
+        let commit = log::commit_cid(plan.t, &plan.facts, meta.last_commit);
+        let prev = meta.last_commit;
+        let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
+        wr.set_fresh(fresh);
+        let applied = wr
+            .commit(plan.t, &plan.facts, &commit, prev.as_ref(), &self.schema)
+            .and_then(|s| wr.finish().map(|_| s));
+        let schema = match applied {
+            Ok(s) => s,
+            Err(m) => {
+                drop(w);
+                inner.forget_attrs();
+                return Err(TxError::new("transact/syntax", m));
+            }
+        };
+        if let Err(e) = w.commit() {
+            inner.forget_attrs();
+            return Err(io_err(e));
+        }
+        self.meta = meta;
+        if let Some(s) = schema {
+            self.schema = Arc::new(s);
+        }
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
         Ok(TxReport {
             t: plan.t,
-            tx,
+            tx: TX0 + plan.t as i64,
             tempids: plan.tempids,
-            datoms,
+            datoms: plan.facts.iter().map(Fact::datom).collect(),
         })
     }
 
-    /// Adds committed facts to the indexes and the fact list (used by transact and by replay).
-    fn apply_commit(&mut self, t: u64, facts: Vec<Fact>, commit: Cid) -> Result<(), String> {
-        {
-            let mut ix = self.shared.write().expect("store lock poisoned");
-            ix.apply(t, &facts)?;
-            if ix.schema_dirty {
-                ix.schema_dirty = false;
-                self.schema = Arc::new(tx::schema_from_indexes(&ix));
-            }
-        }
-        self.facts.extend(facts);
-        self.last_t = Some(t);
-        self.last_commit = Some(commit);
-        Ok(())
-    }
-
     /// The current database (an immutable snapshot; later transactions do not change it).
+    /// Panics only if the index cannot be read at all; see [`Store::try_db`].
     pub fn db(&self) -> Db {
-        let ix = self.shared.read().expect("store lock poisoned");
-        Db::new(self.shared.clone(), ix.commits(), self.schema.clone())
+        self.try_db()
+            .unwrap_or_else(|e| panic!("the store cannot be read: {e}"))
     }
 
-    /// Every fact with its CID, in log order.
-    pub fn facts(&self) -> impl Iterator<Item = &Fact> {
-        self.facts.iter()
+    /// The current database, or why the index cannot be read. A read-only store's value sees
+    /// every transaction committed (by any process) when it is taken.
+    pub fn try_db(&self) -> Result<Db, StoreError> {
+        let mut current = self.current.lock().unwrap_or_else(|e| e.into_inner());
+        if !self.read_only
+            && let Some(db) = &*current
+        {
+            return Ok(db.clone());
+        }
+        let txn = self
+            .inner
+            .env
+            .clone()
+            .static_read_txn()
+            .map_err(disk::mdb_err)?;
+        let corrupt = |message: String| StoreError::Corrupt { offset: 0, message };
+        let meta = disk::Meta::read(&self.inner, &txn).map_err(corrupt)?;
+        let schema = if meta.schema_commit == self.meta.schema_commit {
+            self.schema.clone()
+        } else {
+            let r = disk::Reader {
+                inner: &self.inner,
+                txn: &txn,
+            };
+            Arc::new(tx::schema_from(&r).map_err(corrupt)?)
+        };
+        let snap = Arc::new(index::Snapshot::new(self.inner.clone(), txn, meta.commits));
+        let db = Db::new(snap, schema);
+        if !self.read_only {
+            *current = Some(db.clone());
+        }
+        Ok(db)
+    }
+
+    /// Every fact with its CID, in log order (read from the log; each commit is checked
+    /// against its CID).
+    pub fn facts(&self) -> impl Iterator<Item = Fact> {
+        self.try_facts()
+            .unwrap_or_else(|e| panic!("the store's log cannot be read: {e}"))
+            .into_iter()
+    }
+
+    /// Every fact in log order, or the damage that stops the log from being read.
+    pub fn try_facts(&self) -> Result<Vec<Fact>, StoreError> {
+        let mut out = Vec::new();
+        self.commits(|c| {
+            out.extend(c.facts);
+            Ok(())
+        })?;
+        Ok(out)
+    }
+
+    /// Reads the whole log, checking every commit's CID and the chain of commits; the number
+    /// of commits and facts.
+    pub fn verify(&self) -> Result<(u64, u64), StoreError> {
+        let (mut commits, mut facts) = (0, 0);
+        let mut prev = None;
+        self.commits(|c| {
+            if c.prev != prev {
+                return Err(format!(
+                    "commit t {} does not follow the previous commit",
+                    c.t
+                ));
+            }
+            prev = Some(c.cid);
+            commits += 1;
+            facts += c.facts.len() as u64;
+            Ok(())
+        })?;
+        Ok((commits, facts))
+    }
+
+    fn commits(
+        &self,
+        mut f: impl FnMut(disk::LogCommit) -> Result<(), String>,
+    ) -> Result<(), StoreError> {
+        let txn = self.inner.env.read_txn().map_err(disk::mdb_err)?;
+        let r = disk::Reader {
+            inner: &self.inner,
+            txn: &txn,
+        };
+        let corrupt = |seq: u64, message: String| StoreError::Corrupt {
+            offset: seq,
+            message,
+        };
+        let it = self.inner.t.log.iter(&txn).map_err(disk::mdb_err)?;
+        for (i, kv) in it.enumerate() {
+            let (k, v) = kv.map_err(disk::mdb_err)?;
+            let seq = u64::from_be_bytes(
+                k.try_into()
+                    .map_err(|_| corrupt(i as u64, "a damaged log key".into()))?,
+            );
+            if seq != i as u64 {
+                return Err(corrupt(
+                    i as u64,
+                    format!("the log skips from commit {i} to {seq}"),
+                ));
+            }
+            let c = disk::read_commit(&r, seq, v).map_err(|m| corrupt(seq, m))?;
+            f(c).map_err(|m| corrupt(seq, m))?;
+        }
+        Ok(())
     }
 
     /// The `t` of the last transaction (None for an empty store).
     pub fn last_t(&self) -> Option<u64> {
-        self.last_t
+        self.meta.last_t
     }
 
     /// The current schema.

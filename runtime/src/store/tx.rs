@@ -20,16 +20,69 @@
 //!    checked against unique constraints and the schema they define.
 //!
 //! Invariant: the planned facts, applied in order, never assert a current datom nor retract an
-//! absent one, which is what [`super::index::Indexes::apply`] relies on.
+//! absent one, which is what [`super::disk::Writer::commit`] relies on.
 
-use super::index::Indexes;
+use super::disk::Reader;
 use super::{
     AttrSchema, EntityMap, EntityRef, Fact, IDENT0, Schema, TX0, TxError, TxOp, TxValue, Unique,
 };
 use cid::Cid;
 use pomo_types::Value;
+use std::cell::RefCell;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 use std::sync::Arc;
+
+/// The database before the transaction, as the planner reads it. Reads cannot fail in the
+/// middle of planning: the first index error is kept, lookups answer as if empty, and
+/// [`plan`] reports the error instead of a plan.
+pub(crate) struct Ix<'a> {
+    r: &'a Reader<'a>,
+    err: RefCell<Option<String>>,
+    pub max_eid: i64,
+    pub max_ident: i64,
+}
+
+impl<'a> Ix<'a> {
+    pub fn new(r: &'a Reader<'a>, max_eid: i64, max_ident: i64) -> Ix<'a> {
+        Ix {
+            r,
+            err: RefCell::new(None),
+            max_eid,
+            max_ident,
+        }
+    }
+
+    fn ok<T: Default>(&self, x: Result<T, String>) -> T {
+        x.unwrap_or_else(|e| {
+            self.err.borrow_mut().get_or_insert(e);
+            T::default()
+        })
+    }
+
+    fn holders(&self, a: &str, v: &Value) -> Vec<i64> {
+        self.ok(self.r.holders(a, v))
+    }
+
+    fn values(&self, e: i64, a: &str) -> Vec<Value> {
+        self.ok(self.r.current_values(e, a))
+    }
+
+    fn current_cid(&self, e: i64, a: &str, v: &Value) -> Option<Cid> {
+        self.ok(self.r.current_cid(e, a, v))
+    }
+
+    fn last_retraction(&self, e: i64, a: &str, v: &Value) -> Option<Cid> {
+        self.ok(self.r.last_retraction(e, a, v))
+    }
+
+    fn refs_to(&self, v: &Value) -> Vec<(i64, Arc<str>)> {
+        self.ok(self.r.refs_to(v))
+    }
+
+    fn entity_current(&self, e: i64) -> Vec<(Arc<str>, Value)> {
+        self.ok(self.r.entity_current(e))
+    }
+}
 
 /// The outcome of planning: what the commit appends.
 pub(crate) struct Plan {
@@ -89,7 +142,7 @@ struct Slot {
 }
 
 struct Planner<'a> {
-    ix: &'a Indexes,
+    ix: &'a Ix<'a>,
     schema: &'a Schema,
     tx: i64,
     temps: Vec<Temp>,
@@ -104,14 +157,23 @@ struct Planner<'a> {
     incoming: HashMap<i64, Vec<usize>>,
 }
 
-/// Plans a transaction at `t` against the current state of `ix`.
+/// Plans a transaction at `t` against the current state of `ix`. An index that could not be
+/// read fails the transaction (kind `"io"`), whatever the planning concluded from it.
 pub(crate) fn plan(
-    ix: &Indexes,
+    ix: &Ix,
     schema: &Schema,
     ops: Vec<TxOp>,
     t: u64,
     now_ms: i64,
 ) -> Result<Plan, TxError> {
+    let planned = plan_on(ix, schema, ops, t, now_ms);
+    match ix.err.borrow_mut().take() {
+        Some(e) => Err(TxError::new("io", format!("reading the store failed: {e}"))),
+        None => planned,
+    }
+}
+
+fn plan_on(ix: &Ix, schema: &Schema, ops: Vec<TxOp>, t: u64, now_ms: i64) -> Result<Plan, TxError> {
     let tx = TX0 + t as i64;
     let mut p = Planner {
         ix,
@@ -567,11 +629,7 @@ impl Planner<'_> {
         if let Some(&i) = self.by_key.get(&(e, a.clone())) {
             return i;
         }
-        let before: Vec<Value> = self
-            .ix
-            .values(e, a)
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
+        let before: Vec<Value> = self.ix.values(e, a);
         let i = self.slots.len();
         self.slots.push(Slot {
             e,
@@ -675,10 +733,10 @@ impl Planner<'_> {
         }
         let mut attrs: Vec<Arc<str>> = self
             .ix
-            .current
-            .get(&e)
-            .map(|m| m.keys().cloned().collect())
-            .unwrap_or_default();
+            .entity_current(e)
+            .into_iter()
+            .map(|(a, _)| a)
+            .collect();
         for &i in self.by_e.get(&e).into_iter().flatten() {
             attrs.push(self.slots[i].a.clone());
         }
@@ -715,7 +773,7 @@ impl Planner<'_> {
     fn current_one(&self, e: i64, a: &str) -> Value {
         let found = match self.by_key.get(&(e, Arc::from(a))) {
             Some(&i) => self.slots[i].now.first().cloned(),
-            None => self.ix.values(e, a).and_then(|m| m.keys().next().cloned()),
+            None => self.ix.values(e, a).into_iter().next(),
         };
         found.unwrap_or(Value::Nil)
     }
@@ -759,12 +817,12 @@ impl Planner<'_> {
             let before: BTreeSet<&Value> = s.before.iter().collect();
             let mut replaced: Vec<Cid> = Vec::new();
             for v in s.before.iter().filter(|v| !s.now.contains(*v)) {
-                let span = self
-                    .ix
-                    .values(s.e, &s.a)
-                    .and_then(|m| m.get(v))
-                    .expect("a before value is current");
-                let cause = self.ix.spans[*span as usize].a_cid;
+                let Some(cause) = self.ix.current_cid(s.e, &s.a, v) else {
+                    return Err(TxError::new(
+                        "io",
+                        format!("the index lost the current datom [{} :{} {v}]", s.e, s.a),
+                    ));
+                };
                 replaced.push(cause);
                 facts.push(fact(s.e, &s.a, v.clone(), false, vec![cause], self.tx)?);
             }
@@ -835,12 +893,8 @@ impl Planner<'_> {
             .collect();
         for e in entities {
             let mut props: BTreeMap<String, Value> = BTreeMap::new();
-            if let Some(m) = self.ix.current.get(&e) {
-                for (a, vals) in m {
-                    if let Some(v) = vals.keys().next() {
-                        props.insert(a.to_string(), v.clone());
-                    }
-                }
+            for (a, v) in self.ix.entity_current(e) {
+                props.entry(a.to_string()).or_insert(v);
             }
             for &i in self.by_e.get(&e).into_iter().flatten() {
                 let s = &self.slots[i];
@@ -976,26 +1030,24 @@ pub(crate) fn schema_ops(schema: &Schema) -> Vec<TxOp> {
 }
 
 /// The schema defined by the current `:db/ident` entities of the indexes.
-pub(crate) fn schema_from_indexes(ix: &Indexes) -> Schema {
+/// The schema defined by the current `:db/ident` entities of a snapshot.
+pub(crate) fn schema_from(r: &Reader) -> Result<Schema, String> {
     let mut schema = Schema::default();
-    for e in ix.entities_with("db/ident") {
-        let Some(attrs) = ix.current.get(&e) else {
+    for e in r.entities_with("db/ident")? {
+        let mut props: BTreeMap<String, Value> = BTreeMap::new();
+        for (a, v) in r.entity_current(e)? {
+            if a.starts_with("db/") {
+                props.entry(a.to_string()).or_insert(v);
+            }
+        }
+        let Some(Value::Keyword(ident)) = props.get("db/ident").cloned() else {
             continue;
         };
-        let Some(Value::Keyword(ident)) = attrs.get("db/ident").and_then(|m| m.keys().next())
-        else {
-            continue;
-        };
-        let props: BTreeMap<String, Value> = attrs
-            .iter()
-            .filter(|(a, _)| a.starts_with("db/"))
-            .filter_map(|(a, vals)| vals.keys().next().map(|v| (a.to_string(), v.clone())))
-            .collect();
         // Definitions were validated when they were transacted; one that no longer validates
         // (which only a hand-written log could hold) is left out rather than failing the open.
-        if let Ok(s) = attr_schema_from_props(ident, &props) {
-            schema.attrs.insert(ident.clone(), s);
+        if let Ok(s) = attr_schema_from_props(&ident, &props) {
+            schema.attrs.insert(ident, s);
         }
     }
-    schema
+    Ok(schema)
 }

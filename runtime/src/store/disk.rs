@@ -1,0 +1,1186 @@
+//! The persistent indexes: an LMDB environment (through heed) holding the covering indexes
+//! EAVT, AEVT, AVET and VAET, the commit log, the attribute table and per-attribute statistics.
+//!
+//! Every assertion opens a *span*, keyed in each index by its datom and the `t` of the
+//! assertion; the key's value holds the `t` of the retraction that closes it, once that happens.
+//! So one range scan serves a lookup with any combination of bound positions, and the views
+//! (current, as-of, since, history) are filters on spans. Indexes only grow: a transaction
+//! appends spans and closes open ones.
+//!
+//! The facts stay content-addressed: a fact's DAG-CBOR block is determined by its
+//! `[e a v added causes]`, which the log keeps for every fact and EAVT keeps for every span
+//! (the causes of an assertion in the EAVT value; a retraction's only cause is the assertion it
+//! closes), so its block and CID are recomputed wherever they are needed and checked against
+//! the commit's recorded CID when the log is read. Each commit record keeps the commit block's
+//! CID; a log read recomputes the commit from its facts and refuses a record that no longer
+//! hashes to it.
+//!
+//! LMDB gives the rest: a write transaction is atomic and durable when it commits (a crash
+//! loses nothing acknowledged), readers in any number of threads and processes see committed
+//! snapshots beside one writer, and opening maps the file without reading it.
+
+use super::keys::{self, KeyValue};
+use super::{Fact, IDENT0, Schema, StoreError, TX0};
+use cid::Cid;
+use heed::types::Bytes;
+use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
+use pomo_types::Value;
+use std::collections::{BTreeMap, HashMap};
+use std::path::{Path, PathBuf};
+use std::sync::{Arc, Mutex, RwLock, Weak};
+
+/// The format of the index files; a store written in another format is refused.
+const FORMAT: &[u8] = b"pomo-index-1";
+
+pub(crate) type Table = Database<'static, Bytes, Bytes>;
+
+/// The tables of one environment.
+#[derive(Clone, Copy)]
+pub(crate) struct Tables {
+    pub meta: Table,
+    pub attrs: Table,
+    pub attr_names: Table,
+    pub eavt: Table,
+    pub aevt: Table,
+    pub avet: Table,
+    pub vaet: Table,
+    pub log: Table,
+    pub longvals: Table,
+    pub stats: Table,
+}
+
+const TABLES: [&str; 10] = [
+    "meta",
+    "attrs",
+    "attr_names",
+    "eavt",
+    "aevt",
+    "avet",
+    "vaet",
+    "log",
+    "longvals",
+    "stats",
+];
+
+/// Attribute names and their interned ids (ids only grow, so a newer map serves older snapshots).
+#[derive(Default)]
+pub(crate) struct AttrMap {
+    by_name: HashMap<Arc<str>, u32>,
+    names: HashMap<u32, Arc<str>>,
+}
+
+/// One open environment, shared by every store and database value of its directory in this
+/// process (LMDB allows one environment per file and process).
+pub(crate) struct Inner {
+    pub env: Env<WithoutTls>,
+    pub t: Tables,
+    pub attrs: RwLock<AttrMap>,
+    path: PathBuf,
+    /// An in-memory store's directory, removed when the environment closes.
+    temp: bool,
+}
+
+impl Drop for Inner {
+    fn drop(&mut self) {
+        if self.temp {
+            let _ = std::fs::remove_dir_all(&self.path);
+        }
+    }
+}
+
+static OPEN: Mutex<Vec<(PathBuf, Weak<Inner>)>> = Mutex::new(Vec::new());
+
+pub(crate) fn mdb_err(e: heed::Error) -> StoreError {
+    match e {
+        heed::Error::Io(e) => StoreError::Io(e),
+        other => StoreError::Corrupt {
+            offset: 0,
+            message: format!("index: {other}"),
+        },
+    }
+}
+
+pub(crate) fn mdb_msg(e: heed::Error) -> String {
+    format!("index: {e}")
+}
+
+/// The map size: the largest the environment may grow to (address space, not memory).
+const MAP_SIZE_DISK: usize = 1 << 40;
+const MAP_SIZE_TEMP: usize = 1 << 34;
+
+impl Inner {
+    /// Opens (or creates) the environment in `dir`, or returns the one this process has open.
+    pub fn open(dir: &Path, temp: bool) -> Result<Arc<Inner>, StoreError> {
+        std::fs::create_dir_all(dir)?;
+        let path = dir.canonicalize()?;
+        let mut open = OPEN.lock().expect("store registry poisoned");
+        open.retain(|(_, w)| w.strong_count() > 0);
+        if let Some(inner) = open
+            .iter()
+            .find(|(p, _)| p == &path)
+            .and_then(|(_, w)| w.upgrade())
+        {
+            return Ok(inner);
+        }
+        let mut options = EnvOpenOptions::new().read_txn_without_tls();
+        options
+            .map_size(if temp { MAP_SIZE_TEMP } else { MAP_SIZE_DISK })
+            .max_dbs(TABLES.len() as u32)
+            .max_readers(1022);
+        // SAFETY: NO_SYNC is used only for in-memory stores, whose files die with the process,
+        // and the environment is opened once per process (the registry above). Read-ahead is
+        // kept: the JIT reads whole attributes, which read-ahead makes 19× faster from a cold
+        // page cache (docs/store.md), at the cost of slower cold point lookups.
+        let env = unsafe {
+            if temp {
+                options.flags(EnvFlags::NO_SYNC);
+            }
+            options.open(&path)
+        }
+        .map_err(mdb_err)?;
+        // A data file shorter than the pages its meta page names was cut short; reading a
+        // mapped page past its end would kill the process (SIGBUS), so it is refused here.
+        let info = env.info();
+        let psize = env.unnamed_database_stat().page_size as u64;
+        let len = std::fs::metadata(path.join("data.mdb"))?.len();
+        if (info.last_page_number as u64 + 1) * psize > len {
+            return Err(StoreError::Corrupt {
+                offset: len,
+                message: format!(
+                    "the index file is cut short: it ends at byte {len}, its pages reach byte {}",
+                    (info.last_page_number as u64 + 1) * psize
+                ),
+            });
+        }
+        let wtxn = env.write_txn().map_err(mdb_err)?;
+        let t = env
+            .create_databases_and_commit(wtxn, |opener, wtxn| -> Result<_, heed::Error> {
+                let mut dbs = Vec::new();
+                for name in TABLES {
+                    dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(name))?);
+                }
+                let dbs: [Database<'_, Bytes, Bytes>; 10] = dbs
+                    .try_into()
+                    .unwrap_or_else(|_| unreachable!("ten tables"));
+                Ok(CommitOrAbort::<_, ()>::Commit(dbs))
+            })
+            .map_err(mdb_err)?
+            .unwrap_commit();
+        let [
+            meta,
+            attrs,
+            attr_names,
+            eavt,
+            aevt,
+            avet,
+            vaet,
+            log,
+            longvals,
+            stats,
+        ] = t;
+        let tables = Tables {
+            meta,
+            attrs,
+            attr_names,
+            eavt,
+            aevt,
+            avet,
+            vaet,
+            log,
+            longvals,
+            stats,
+        };
+        // Stamp or check the format.
+        {
+            let mut w = env.write_txn().map_err(mdb_err)?;
+            match tables.meta.get(&w, b"format").map_err(mdb_err)? {
+                Some(f) if f == FORMAT => {}
+                Some(f) => {
+                    return Err(StoreError::Corrupt {
+                        offset: 0,
+                        message: format!(
+                            "the index is in format {:?}, this pomo reads {:?}",
+                            String::from_utf8_lossy(f),
+                            String::from_utf8_lossy(FORMAT)
+                        ),
+                    });
+                }
+                None => {
+                    tables
+                        .meta
+                        .put(&mut w, b"format", FORMAT)
+                        .map_err(mdb_err)?;
+                    w.commit().map_err(mdb_err)?;
+                }
+            }
+        }
+        let inner = Arc::new(Inner {
+            env,
+            t: tables,
+            attrs: RwLock::new(AttrMap::default()),
+            path: path.clone(),
+            temp,
+        });
+        open.push((path, Arc::downgrade(&inner)));
+        Ok(inner)
+    }
+
+    /// A fresh environment in a temporary directory (shared memory where the system has it),
+    /// removed when the last store and database value of it are dropped.
+    pub fn temporary() -> Result<Arc<Inner>, StoreError> {
+        static N: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
+        let shm = Path::new("/dev/shm");
+        let base =
+            if shm.is_dir() && std::fs::metadata(shm).is_ok_and(|m| !m.permissions().readonly()) {
+                shm.to_path_buf()
+            } else {
+                std::env::temp_dir()
+            };
+        let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        let dir = base.join(format!("pomo-mem-{}-{n}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        Inner::open(&dir, true).or_else(|_| {
+            let dir = std::env::temp_dir().join(format!("pomo-mem-{}-{n}", std::process::id()));
+            let _ = std::fs::remove_dir_all(&dir);
+            Inner::open(&dir, true)
+        })
+    }
+
+    /// The id of attribute `a`, if it was ever used (as seen by `txn`).
+    pub fn aid(&self, txn: &RoTxn<WithoutTls>, a: &str) -> Result<Option<u32>, String> {
+        if let Some(&id) = self.attrs.read().expect("attrs poisoned").by_name.get(a) {
+            return Ok(Some(id));
+        }
+        let Some(b) = self.t.attrs.get(txn, a.as_bytes()).map_err(mdb_msg)? else {
+            return Ok(None);
+        };
+        let id = keys::get_u32(b.get(..4).ok_or("a damaged attribute table")?);
+        self.remember(a, id);
+        Ok(Some(id))
+    }
+
+    /// The name of attribute id `id`.
+    pub fn attr_name(&self, txn: &RoTxn<WithoutTls>, id: u32) -> Result<Arc<str>, String> {
+        if let Some(n) = self.attrs.read().expect("attrs poisoned").names.get(&id) {
+            return Ok(n.clone());
+        }
+        let b = self
+            .t
+            .attr_names
+            .get(txn, &id.to_be_bytes())
+            .map_err(mdb_msg)?
+            .ok_or_else(|| format!("a damaged index: attribute id {id} has no name"))?;
+        let name = std::str::from_utf8(b).map_err(|_| "a damaged attribute name")?;
+        Ok(self.remember(name, id))
+    }
+
+    fn remember(&self, name: &str, id: u32) -> Arc<str> {
+        let mut m = self.attrs.write().expect("attrs poisoned");
+        let name: Arc<str> = Arc::from(name);
+        m.by_name.insert(name.clone(), id);
+        m.names.insert(id, name.clone());
+        name
+    }
+
+    /// The id of `a`, interning it in the write transaction if it is new.
+    pub fn intern(&self, w: &mut RwTxn, meta: &mut Meta, a: &str) -> Result<u32, String> {
+        if let Some(id) = self.aid(w, a)? {
+            return Ok(id);
+        }
+        meta.next_aid += 1;
+        let id = meta.next_aid;
+        self.t
+            .attrs
+            .put(w, a.as_bytes(), &id.to_be_bytes())
+            .map_err(mdb_msg)?;
+        self.t
+            .attr_names
+            .put(w, &id.to_be_bytes(), a.as_bytes())
+            .map_err(mdb_msg)?;
+        // Not remembered until the transaction commits (an aborted one must not leave it).
+        Ok(id)
+    }
+
+    /// Forgets interned attributes (after an aborted write transaction).
+    pub fn forget_attrs(&self) {
+        *self.attrs.write().expect("attrs poisoned") = AttrMap::default();
+    }
+}
+
+/// The store's state kept in the `meta` table, written with every commit.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct Meta {
+    /// The number of commits (the basis of a database value).
+    pub commits: u64,
+    pub last_t: Option<u64>,
+    pub last_commit: Option<Cid>,
+    /// The largest user entity id ever asserted (`0 < e < TX0`).
+    pub max_eid: i64,
+    /// The largest `:db/ident` entity id ever asserted (at least `IDENT0 - 1`).
+    pub max_ident: i64,
+    /// The commit count when a schema attribute last changed (schema caches compare it).
+    pub schema_commit: u64,
+    /// The last interned attribute id.
+    pub next_aid: u32,
+}
+
+impl Meta {
+    fn encode(&self) -> Vec<u8> {
+        let mut out = Vec::with_capacity(80);
+        out.extend_from_slice(&self.commits.to_be_bytes());
+        match self.last_t {
+            Some(t) => {
+                out.push(1);
+                out.extend_from_slice(&t.to_be_bytes());
+            }
+            None => out.push(0),
+        }
+        put_cid(&mut out, self.last_commit.as_ref());
+        out.extend_from_slice(&self.max_eid.to_be_bytes());
+        out.extend_from_slice(&self.max_ident.to_be_bytes());
+        out.extend_from_slice(&self.schema_commit.to_be_bytes());
+        out.extend_from_slice(&self.next_aid.to_be_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Result<Meta, String> {
+        let mut r = Cursor { b, pos: 0 };
+        let commits = r.u64()?;
+        let last_t = match r.u8()? {
+            1 => Some(r.u64()?),
+            _ => None,
+        };
+        let last_commit = r.cid()?;
+        Ok(Meta {
+            commits,
+            last_t,
+            last_commit,
+            max_eid: r.u64()? as i64,
+            max_ident: r.u64()? as i64,
+            schema_commit: r.u64()?,
+            next_aid: r.u32()?,
+        })
+    }
+
+    /// The state as of `txn` (the empty state for a new store).
+    pub fn read(inner: &Inner, txn: &RoTxn<WithoutTls>) -> Result<Meta, String> {
+        match inner.t.meta.get(txn, b"state").map_err(mdb_msg)? {
+            Some(b) => Meta::decode(b).map_err(|e| format!("the store's state record: {e}")),
+            None => Ok(Meta {
+                max_ident: IDENT0 - 1,
+                ..Meta::default()
+            }),
+        }
+    }
+
+    pub fn write(&self, inner: &Inner, w: &mut RwTxn) -> Result<(), String> {
+        inner
+            .t
+            .meta
+            .put(w, b"state", &self.encode())
+            .map_err(mdb_msg)
+    }
+}
+
+fn put_cid(out: &mut Vec<u8>, c: Option<&Cid>) {
+    match c {
+        Some(c) => {
+            let b = c.to_bytes();
+            out.push(b.len() as u8);
+            out.extend_from_slice(&b);
+        }
+        None => out.push(0),
+    }
+}
+
+/// A reader of the fixed-width and length-prefixed fields of a record.
+pub(crate) struct Cursor<'a> {
+    pub b: &'a [u8],
+    pub pos: usize,
+}
+
+impl<'a> Cursor<'a> {
+    fn take(&mut self, n: usize) -> Result<&'a [u8], String> {
+        let s = self
+            .b
+            .get(self.pos..self.pos + n)
+            .ok_or("a damaged record (too short)")?;
+        self.pos += n;
+        Ok(s)
+    }
+    pub fn u8(&mut self) -> Result<u8, String> {
+        Ok(self.take(1)?[0])
+    }
+    pub fn u32(&mut self) -> Result<u32, String> {
+        Ok(keys::get_u32(self.take(4)?))
+    }
+    pub fn u64(&mut self) -> Result<u64, String> {
+        Ok(u64::from_be_bytes(self.take(8)?.try_into().expect("8")))
+    }
+    pub fn e(&mut self) -> Result<i64, String> {
+        Ok(keys::get_e(self.take(8)?))
+    }
+    pub fn cid(&mut self) -> Result<Option<Cid>, String> {
+        let n = self.u8()? as usize;
+        if n == 0 {
+            return Ok(None);
+        }
+        Cid::try_from(self.take(n)?)
+            .map(Some)
+            .map_err(|e| format!("a damaged CID: {e}"))
+    }
+    pub fn value(&mut self) -> Result<KeyValue, String> {
+        keys::get_value(self.b, &mut self.pos)
+    }
+    pub fn done(&self) -> bool {
+        self.pos == self.b.len()
+    }
+}
+
+/// Which index a key belongs to (the order of its fields).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Order {
+    Eavt,
+    Aevt,
+    Avet,
+    Vaet,
+}
+
+/// A span as read from an index.
+#[derive(Clone, Debug)]
+pub(crate) struct Span {
+    pub e: i64,
+    pub a: u32,
+    pub v: Value,
+    /// The `t` of the assertion.
+    pub at: u32,
+    /// The `t` of the retraction, if the span is closed.
+    pub rt: Option<u32>,
+}
+
+/// The key of a span in an index. `vkey` is the value's key form.
+pub(crate) fn span_key(order: Order, e: i64, a: u32, vkey: &[u8], t: u32) -> Vec<u8> {
+    let mut k = Vec::with_capacity(16 + vkey.len());
+    match order {
+        Order::Eavt => {
+            keys::put_e(&mut k, e);
+            keys::put_u32(&mut k, a);
+            k.extend_from_slice(vkey);
+        }
+        Order::Aevt => {
+            keys::put_u32(&mut k, a);
+            keys::put_e(&mut k, e);
+            k.extend_from_slice(vkey);
+        }
+        Order::Avet => {
+            keys::put_u32(&mut k, a);
+            k.extend_from_slice(vkey);
+            keys::put_e(&mut k, e);
+        }
+        Order::Vaet => {
+            k.extend_from_slice(vkey);
+            keys::put_u32(&mut k, a);
+            keys::put_e(&mut k, e);
+        }
+    }
+    keys::put_u32(&mut k, t);
+    k
+}
+
+/// The retraction `t` of a span from an index value (EAVT values also carry the causes).
+fn retraction_of(order: Order, val: &[u8]) -> Result<Option<u32>, String> {
+    match order {
+        Order::Eavt => Ok(EavtVal::decode(val)?.rt),
+        _ => match val.len() {
+            0 => Ok(None),
+            4 => Ok(Some(keys::get_u32(val))),
+            _ => Err("a damaged index value".into()),
+        },
+    }
+}
+
+/// The value of an EAVT entry: the retraction (if any) and the assertion's causes.
+#[derive(Clone, Debug, Default, PartialEq)]
+pub(crate) struct EavtVal {
+    pub rt: Option<u32>,
+    pub causes: Vec<Cid>,
+}
+
+impl EavtVal {
+    pub fn encode(&self) -> Vec<u8> {
+        if self.rt.is_none() && self.causes.is_empty() {
+            return Vec::new();
+        }
+        let mut out = vec![(self.rt.is_some() as u8) | ((!self.causes.is_empty() as u8) << 1)];
+        if let Some(rt) = self.rt {
+            keys::put_u32(&mut out, rt);
+        }
+        if !self.causes.is_empty() {
+            out.extend_from_slice(&(self.causes.len() as u16).to_be_bytes());
+            for c in &self.causes {
+                put_cid(&mut out, Some(c));
+            }
+        }
+        out
+    }
+
+    pub fn decode(b: &[u8]) -> Result<EavtVal, String> {
+        if b.is_empty() {
+            return Ok(EavtVal::default());
+        }
+        let mut r = Cursor { b, pos: 0 };
+        let flags = r.u8()?;
+        if flags > 3 {
+            return Err("a damaged index value".into());
+        }
+        let rt = if flags & 1 != 0 { Some(r.u32()?) } else { None };
+        let mut causes = Vec::new();
+        if flags & 2 != 0 {
+            let n = u16::from_be_bytes(r.take(2)?.try_into().expect("2"));
+            for _ in 0..n {
+                causes.push(r.cid()?.ok_or("a damaged cause")?);
+            }
+        }
+        if !r.done() {
+            return Err("a damaged index value".into());
+        }
+        Ok(EavtVal { rt, causes })
+    }
+}
+
+/// Reads index entries of one snapshot (a read transaction or the writer's own transaction).
+pub(crate) struct Reader<'a> {
+    pub inner: &'a Inner,
+    pub txn: &'a RoTxn<'a, WithoutTls>,
+}
+
+impl<'a> Reader<'a> {
+    pub fn table(&self, order: Order) -> Table {
+        match order {
+            Order::Eavt => self.inner.t.eavt,
+            Order::Aevt => self.inner.t.aevt,
+            Order::Avet => self.inner.t.avet,
+            Order::Vaet => self.inner.t.vaet,
+        }
+    }
+
+    /// The value behind a key's value form (fetching a long one).
+    pub fn value(&self, kv: KeyValue) -> Result<Value, String> {
+        match kv {
+            KeyValue::Value(v) => Ok(v),
+            KeyValue::Long { tag, id } => {
+                let b = self
+                    .inner
+                    .t
+                    .longvals
+                    .get(self.txn, &id)
+                    .map_err(mdb_msg)?
+                    .ok_or("a damaged index: a long value is missing")?;
+                let v = keys::from_payload(tag, b.to_vec())?;
+                // The digest names the payload: a changed one is damage.
+                let mut check = Vec::new();
+                match keys::put_value(&mut check, &v)? {
+                    Some((got, _)) if got == id => Ok(v),
+                    _ => Err("a damaged index: a long value does not match its digest".into()),
+                }
+            }
+        }
+    }
+
+    /// Decodes an index key and value into a span.
+    pub fn span(&self, order: Order, k: &[u8], val: &[u8]) -> Result<Span, String> {
+        let mut r = Cursor { b: k, pos: 0 };
+        let (e, a, v) = match order {
+            Order::Eavt => {
+                let e = r.e()?;
+                let a = r.u32()?;
+                (e, a, r.value()?)
+            }
+            Order::Aevt => {
+                let a = r.u32()?;
+                let e = r.e()?;
+                (e, a, r.value()?)
+            }
+            Order::Avet => {
+                let a = r.u32()?;
+                let v = r.value()?;
+                (r.e()?, a, v)
+            }
+            Order::Vaet => {
+                let v = r.value()?;
+                let a = r.u32()?;
+                (r.e()?, a, v)
+            }
+        };
+        let at = r.u32()?;
+        if !r.done() {
+            return Err("a damaged index key".into());
+        }
+        Ok(Span {
+            e,
+            a,
+            v: self.value(v)?,
+            at,
+            rt: retraction_of(order, val)?,
+        })
+    }
+
+    /// Calls `f` with every span whose key starts with `prefix` in `order`; `f` returns false
+    /// to stop.
+    pub fn scan(
+        &self,
+        order: Order,
+        prefix: &[u8],
+        mut f: impl FnMut(Span) -> Result<bool, String>,
+    ) -> Result<(), String> {
+        self.scan_raw(order, prefix, |k, val| f(self.span(order, k, val)?))
+    }
+
+    /// Like [`Reader::scan`] but without decoding values: the raw key and value.
+    pub fn scan_raw(
+        &self,
+        order: Order,
+        prefix: &[u8],
+        mut f: impl FnMut(&[u8], &[u8]) -> Result<bool, String>,
+    ) -> Result<(), String> {
+        let table = self.table(order);
+        // LMDB refuses an empty key, so a whole-table scan is a plain iteration.
+        type Entries<'t> = Box<dyn Iterator<Item = heed::Result<(&'t [u8], &'t [u8])>> + 't>;
+        let it: Entries = if prefix.is_empty() {
+            Box::new(table.iter(self.txn).map_err(mdb_msg)?)
+        } else {
+            Box::new(table.prefix_iter(self.txn, prefix).map_err(mdb_msg)?)
+        };
+        for kv in it {
+            let (k, val) = kv.map_err(mdb_msg)?;
+            if !f(k, val)? {
+                break;
+            }
+        }
+        Ok(())
+    }
+
+    fn prefix_ea(&self, e: i64, a: u32) -> Vec<u8> {
+        let mut p = Vec::with_capacity(12);
+        keys::put_e(&mut p, e);
+        keys::put_u32(&mut p, a);
+        p
+    }
+
+    /// The current values of `(e, a)`.
+    pub fn current_values(&self, e: i64, a: &str) -> Result<Vec<Value>, String> {
+        let Some(a) = self.inner.aid(self.txn, a)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        self.scan(Order::Eavt, &self.prefix_ea(e, a), |s| {
+            if s.rt.is_none() {
+                out.push(s.v);
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// The EAVT entry of every span of `[e a v]`, oldest first: its assertion `t` and value.
+    pub fn spans_of(&self, e: i64, a: u32, v: &Value) -> Result<Vec<(u32, EavtVal)>, String> {
+        let mut prefix = self.prefix_ea(e, a);
+        keys::put_value(&mut prefix, v)?;
+        let mut out = Vec::new();
+        self.scan_raw(Order::Eavt, &prefix, |k, val| {
+            if k.len() == prefix.len() + 4 {
+                out.push((keys::get_u32(&k[prefix.len()..]), EavtVal::decode(val)?));
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// The assertion fact of a span (its CID is the span's assertion CID).
+    pub fn assertion(
+        &self,
+        e: i64,
+        a: &str,
+        v: &Value,
+        at: u32,
+        causes: Vec<Cid>,
+    ) -> Result<Fact, String> {
+        Fact::new(e, a, v.clone(), true, causes, TX0 + at as i64)
+    }
+
+    /// The CID of the current assertion of `[e a v]`, if it is current.
+    pub fn current_cid(&self, e: i64, a: &str, v: &Value) -> Result<Option<Cid>, String> {
+        let Some(aid) = self.inner.aid(self.txn, a)? else {
+            return Ok(None);
+        };
+        let spans = self.spans_of(e, aid, v)?;
+        match spans.into_iter().rev().find(|(_, s)| s.rt.is_none()) {
+            Some((at, s)) => Ok(Some(self.assertion(e, a, v, at, s.causes)?.cid)),
+            None => Ok(None),
+        }
+    }
+
+    /// The CID of the latest retraction of `[e a v]`, if the datom was ever retracted.
+    pub fn last_retraction(&self, e: i64, a: &str, v: &Value) -> Result<Option<Cid>, String> {
+        let Some(aid) = self.inner.aid(self.txn, a)? else {
+            return Ok(None);
+        };
+        let spans = self.spans_of(e, aid, v)?;
+        match spans.into_iter().rev().find(|(_, s)| s.rt.is_some()) {
+            Some((at, s)) => {
+                let rt = s.rt.expect("found a retraction");
+                let acid = self.assertion(e, a, v, at, s.causes)?.cid;
+                Ok(Some(
+                    Fact::new(e, a, v.clone(), false, vec![acid], TX0 + rt as i64)?.cid,
+                ))
+            }
+            None => Ok(None),
+        }
+    }
+
+    /// The entities whose current value of `a` is `v` (AVET).
+    pub fn holders(&self, a: &str, v: &Value) -> Result<Vec<i64>, String> {
+        let Some(aid) = self.inner.aid(self.txn, a)? else {
+            return Ok(Vec::new());
+        };
+        let mut prefix = Vec::new();
+        keys::put_u32(&mut prefix, aid);
+        keys::put_value(&mut prefix, v)?;
+        let mut out = Vec::new();
+        self.scan_raw(Order::Avet, &prefix, |k, val| {
+            if k.len() == prefix.len() + 12 && val.is_empty() {
+                out.push(keys::get_e(&k[prefix.len()..]));
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// The entities that currently hold some value of `a` (AEVT), in entity order.
+    pub fn entities_with(&self, a: &str) -> Result<Vec<i64>, String> {
+        let Some(aid) = self.inner.aid(self.txn, a)? else {
+            return Ok(Vec::new());
+        };
+        let mut out: Vec<i64> = Vec::new();
+        self.scan_raw(Order::Aevt, &aid.to_be_bytes(), |k, val| {
+            if val.is_empty() {
+                let e = keys::get_e(&k[4..]);
+                if out.last() != Some(&e) {
+                    out.push(e);
+                }
+            }
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// The current datoms whose value is the entity `target` through a ref attribute (VAET).
+    pub fn refs_to(&self, target: &Value) -> Result<Vec<(i64, Arc<str>)>, String> {
+        let prefix = keys::value_key(target)?;
+        let mut hits = Vec::new();
+        self.scan_raw(Order::Vaet, &prefix, |k, val| {
+            if val.is_empty() && k.len() == prefix.len() + 16 {
+                let a = keys::get_u32(&k[prefix.len()..]);
+                hits.push((keys::get_e(&k[prefix.len() + 4..]), a));
+            }
+            Ok(true)
+        })?;
+        hits.into_iter()
+            .map(|(e, a)| Ok((e, self.inner.attr_name(self.txn, a)?)))
+            .collect()
+    }
+
+    /// The current attributes and values of an entity, in attribute-id then value order.
+    pub fn entity_current(&self, e: i64) -> Result<Vec<(Arc<str>, Value)>, String> {
+        let mut p = Vec::new();
+        keys::put_e(&mut p, e);
+        let mut out = Vec::new();
+        let mut spans = Vec::new();
+        self.scan(Order::Eavt, &p, |s| {
+            if s.rt.is_none() {
+                spans.push(s);
+            }
+            Ok(true)
+        })?;
+        for s in spans {
+            out.push((self.inner.attr_name(self.txn, s.a)?, s.v));
+        }
+        Ok(out)
+    }
+
+    /// The statistics of attribute `a` (zero for an unknown attribute).
+    pub fn stats(&self, aid: u32) -> Result<Stats, String> {
+        match self
+            .inner
+            .t
+            .stats
+            .get(self.txn, &aid.to_be_bytes())
+            .map_err(mdb_msg)?
+        {
+            Some(b) => Stats::decode(b),
+            None => Ok(Stats::default()),
+        }
+    }
+
+    /// Every attribute id and name, in id order.
+    pub fn all_attrs(&self) -> Result<Vec<(u32, Arc<str>)>, String> {
+        let mut out = Vec::new();
+        let it = self.inner.t.attr_names.iter(self.txn).map_err(mdb_msg)?;
+        for kv in it {
+            let (k, v) = kv.map_err(mdb_msg)?;
+            if k.len() != 4 {
+                return Err("a damaged attribute table".into());
+            }
+            let name = std::str::from_utf8(v).map_err(|_| "a damaged attribute name")?;
+            out.push((keys::get_u32(k), Arc::from(name)));
+        }
+        Ok(out)
+    }
+}
+
+/// Per-attribute statistics of the current datoms.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Stats {
+    /// Current datoms of the attribute.
+    pub datoms: u64,
+    /// Distinct entities holding a current value.
+    pub entities: u64,
+    /// Distinct current values.
+    pub values: u64,
+}
+
+impl Stats {
+    pub(crate) fn encode(&self) -> [u8; 24] {
+        let mut out = [0; 24];
+        out[..8].copy_from_slice(&self.datoms.to_be_bytes());
+        out[8..16].copy_from_slice(&self.entities.to_be_bytes());
+        out[16..].copy_from_slice(&self.values.to_be_bytes());
+        out
+    }
+
+    fn decode(b: &[u8]) -> Result<Stats, String> {
+        if b.len() != 24 {
+            return Err("a damaged statistics record".into());
+        }
+        let n = |i: usize| u64::from_be_bytes(b[i..i + 8].try_into().expect("8"));
+        Ok(Stats {
+            datoms: n(0),
+            entities: n(8),
+            values: n(16),
+        })
+    }
+}
+
+/// Writes commits into the indexes inside one write transaction.
+pub(crate) struct Writer<'a, 'w> {
+    pub inner: &'a Inner,
+    pub w: &'a mut RwTxn<'w>,
+    pub meta: &'a mut Meta,
+    stats: BTreeMap<u32, Stats>,
+    /// Assertions of user entities open the first span of their `(e, a)` (bulk import).
+    fresh: bool,
+}
+
+impl<'a, 'w> Writer<'a, 'w> {
+    pub fn new(inner: &'a Inner, w: &'a mut RwTxn<'w>, meta: &'a mut Meta) -> Writer<'a, 'w> {
+        Writer {
+            inner,
+            w,
+            meta,
+            stats: BTreeMap::new(),
+            fresh: false,
+        }
+    }
+
+    fn reader(&self) -> Reader<'_> {
+        Reader {
+            inner: self.inner,
+            txn: self.w,
+        }
+    }
+
+    fn stat(&mut self, aid: u32) -> Result<&mut Stats, String> {
+        if !self.stats.contains_key(&aid) {
+            let s = self.reader().stats(aid)?;
+            self.stats.insert(aid, s);
+        }
+        Ok(self.stats.get_mut(&aid).expect("inserted"))
+    }
+
+    /// Whether any span under `prefix` in `order` is open (its index value is empty).
+    fn any_open(&self, order: Order, prefix: &[u8]) -> Result<bool, String> {
+        let mut open = false;
+        self.reader().scan_raw(order, prefix, |_, val| {
+            open = retraction_of(order, val)?.is_none();
+            Ok(!open)
+        })?;
+        Ok(open)
+    }
+
+    fn put(&mut self, order: Order, key: &[u8], val: &[u8]) -> Result<(), String> {
+        let table = self.reader().table(order);
+        table.put(self.w, key, val).map_err(mdb_msg)
+    }
+
+    /// Applies the facts of one commit at `t` and appends its log record. Datoms of reference
+    /// attributes (by `schema`, or by the schema the commit itself defines) go to VAET too.
+    /// Returns the new schema when the commit changed it. Fails on a fact that contradicts
+    /// the indexes (which only a damaged source can hold).
+    pub fn commit(
+        &mut self,
+        t: u64,
+        facts: &[Fact],
+        commit: &Cid,
+        prev: Option<&Cid>,
+        schema: &Schema,
+    ) -> Result<Option<Schema>, String> {
+        let t32 = u32::try_from(t).map_err(|_| format!("transaction t {t} is out of range"))?;
+        let mut record = Vec::with_capacity(64 + facts.len() * 24);
+        record.extend_from_slice(&t.to_be_bytes());
+        put_cid(&mut record, Some(commit));
+        put_cid(&mut record, prev);
+        record.extend_from_slice(&(facts.len() as u32).to_be_bytes());
+        let is_schema = |f: &Fact| f.a.starts_with("db/") && f.a != "db/txInstant";
+        let mut encoded = Vec::with_capacity(facts.len());
+        for f in facts {
+            let aid = self.inner.intern(self.w, self.meta, &f.a)?;
+            let mut vkey = Vec::with_capacity(16);
+            if let Some((id, payload)) = keys::put_value(&mut vkey, &f.v)? {
+                self.inner
+                    .t
+                    .longvals
+                    .put(self.w, &id, &payload)
+                    .map_err(mdb_msg)?;
+            }
+            keys::put_e(&mut record, f.e);
+            keys::put_u32(&mut record, aid);
+            record.push(f.added as u8);
+            record.extend_from_slice(&vkey);
+            record.extend_from_slice(&(f.causes.len() as u16).to_be_bytes());
+            for c in &f.causes {
+                put_cid(&mut record, Some(c));
+            }
+            encoded.push((aid, vkey));
+        }
+        // Schema facts first (they are datoms of their own, so the order between them and the
+        // others does not matter to the indexes), so that the others see the new schema.
+        let mut new_schema = None;
+        if facts.iter().any(is_schema) {
+            for (f, (aid, vkey)) in facts.iter().zip(&encoded).filter(|(f, _)| is_schema(f)) {
+                self.apply(f, *aid, vkey, t32, false)?;
+            }
+            new_schema = Some(super::tx::schema_from(&self.reader())?);
+        }
+        let refs = new_schema.as_ref().unwrap_or(schema);
+        for (f, (aid, vkey)) in facts.iter().zip(&encoded).filter(|(f, _)| !is_schema(f)) {
+            let r = refs.attr(&f.a).is_ref && matches!(f.v, Value::Int(_) | Value::Ref(_));
+            self.apply(f, *aid, vkey, t32, r)?;
+        }
+        self.inner
+            .t
+            .log
+            .put(self.w, &self.meta.commits.to_be_bytes(), &record)
+            .map_err(mdb_msg)?;
+        self.meta.commits += 1;
+        if new_schema.is_some() {
+            self.meta.schema_commit = self.meta.commits;
+        }
+        self.meta.last_t = Some(t);
+        self.meta.last_commit = Some(*commit);
+        Ok(new_schema)
+    }
+
+    fn apply(
+        &mut self,
+        f: &Fact,
+        aid: u32,
+        vkey: &[u8],
+        t: u32,
+        is_ref: bool,
+    ) -> Result<(), String> {
+        if f.added {
+            self.assert(f, aid, vkey, t, is_ref)
+        } else {
+            self.retract(f, aid, vkey, t, is_ref)
+        }
+    }
+
+    /// Marks the assertions of `e` (user entities) as known to be new: no span of their
+    /// `(e, a)` exists, which a bulk import has checked, so the writer skips those lookups.
+    pub fn set_fresh(&mut self, fresh: bool) {
+        self.fresh = fresh;
+    }
+
+    fn assert(
+        &mut self,
+        f: &Fact,
+        aid: u32,
+        vkey: &[u8],
+        t: u32,
+        is_ref: bool,
+    ) -> Result<(), String> {
+        let fresh = self.fresh && f.e > 0 && f.e < TX0;
+        if !fresh {
+            let spans = self.reader().spans_of(f.e, aid, &f.v)?;
+            if spans.iter().any(|(_, s)| s.rt.is_none()) {
+                return Err(format!("fact {} asserts a current datom", f.cid));
+            }
+            if spans.iter().any(|(at, _)| *at == t) {
+                return Err(format!(
+                    "fact {} asserts a datom twice in one transaction",
+                    f.cid
+                ));
+            }
+        }
+        let mut ae = Vec::with_capacity(12);
+        keys::put_u32(&mut ae, aid);
+        keys::put_e(&mut ae, f.e);
+        let mut av = Vec::with_capacity(4 + vkey.len());
+        keys::put_u32(&mut av, aid);
+        av.extend_from_slice(vkey);
+        let new_entity = fresh || !self.any_open(Order::Aevt, &ae)?;
+        let new_value = !self.any_open(Order::Avet, &av)?;
+        let val = EavtVal {
+            rt: None,
+            causes: f.causes.clone(),
+        }
+        .encode();
+        self.put(Order::Eavt, &span_key(Order::Eavt, f.e, aid, vkey, t), &val)?;
+        for order in [Order::Aevt, Order::Avet] {
+            self.put(order, &span_key(order, f.e, aid, vkey, t), &[])?;
+        }
+        if is_ref {
+            self.put(Order::Vaet, &span_key(Order::Vaet, f.e, aid, vkey, t), &[])?;
+        }
+        let s = self.stat(aid)?;
+        s.datoms += 1;
+        s.entities += new_entity as u64;
+        s.values += new_value as u64;
+        if f.e > 0 && f.e < TX0 {
+            self.meta.max_eid = self.meta.max_eid.max(f.e);
+        } else if f.e >= IDENT0 {
+            self.meta.max_ident = self.meta.max_ident.max(f.e);
+        }
+        Ok(())
+    }
+
+    fn retract(
+        &mut self,
+        f: &Fact,
+        aid: u32,
+        vkey: &[u8],
+        t: u32,
+        is_ref: bool,
+    ) -> Result<(), String> {
+        let spans = self.reader().spans_of(f.e, aid, &f.v)?;
+        let Some((at, mut val)) = spans.into_iter().find(|(_, s)| s.rt.is_none()) else {
+            return Err(format!(
+                "fact {} retracts a datom that is not current",
+                f.cid
+            ));
+        };
+        val.rt = Some(t);
+        self.put(
+            Order::Eavt,
+            &span_key(Order::Eavt, f.e, aid, vkey, at),
+            &val.encode(),
+        )?;
+        for order in [Order::Aevt, Order::Avet] {
+            self.put(
+                order,
+                &span_key(order, f.e, aid, vkey, at),
+                &t.to_be_bytes(),
+            )?;
+        }
+        let vaet = span_key(Order::Vaet, f.e, aid, vkey, at);
+        if is_ref
+            || self
+                .inner
+                .t
+                .vaet
+                .get(self.w, &vaet)
+                .map_err(mdb_msg)?
+                .is_some()
+        {
+            self.put(Order::Vaet, &vaet, &t.to_be_bytes())?;
+        }
+        let mut ae = Vec::with_capacity(12);
+        keys::put_u32(&mut ae, aid);
+        keys::put_e(&mut ae, f.e);
+        let mut av = Vec::with_capacity(4 + vkey.len());
+        keys::put_u32(&mut av, aid);
+        av.extend_from_slice(vkey);
+        let gone_entity = !self.any_open(Order::Aevt, &ae)?;
+        let gone_value = !self.any_open(Order::Avet, &av)?;
+        let s = self.stat(aid)?;
+        s.datoms = s.datoms.saturating_sub(1);
+        s.entities = s.entities.saturating_sub(gone_entity as u64);
+        s.values = s.values.saturating_sub(gone_value as u64);
+        Ok(())
+    }
+
+    /// Writes the statistics and the state; the caller commits the transaction.
+    pub fn finish(self) -> Result<(), String> {
+        for (aid, s) in &self.stats {
+            self.inner
+                .t
+                .stats
+                .put(self.w, &aid.to_be_bytes(), &s.encode())
+                .map_err(mdb_msg)?;
+        }
+        self.meta.write(self.inner, self.w)
+    }
+}
+
+/// One commit read back from the log.
+pub(crate) struct LogCommit {
+    pub t: u64,
+    pub cid: Cid,
+    pub prev: Option<Cid>,
+    pub facts: Vec<Fact>,
+}
+
+/// Reads the commit at position `seq` of the log, recomputing every fact's CID and the
+/// commit's; a record that does not hash to its recorded CID is damage.
+pub(crate) fn read_commit(r: &Reader, seq: u64, raw: &[u8]) -> Result<LogCommit, String> {
+    let mut c = Cursor { b: raw, pos: 0 };
+    let t = c.u64()?;
+    let cid = c.cid()?.ok_or("a commit record without its CID")?;
+    let prev = c.cid()?;
+    let n = c.u32()? as usize;
+    let tx = TX0 + t as i64;
+    let mut facts = Vec::with_capacity(n.min(1 << 20));
+    for _ in 0..n {
+        let e = c.e()?;
+        let aid = c.u32()?;
+        let added = match c.u8()? {
+            0 => false,
+            1 => true,
+            _ => return Err("a damaged fact record".into()),
+        };
+        let v = c.value()?;
+        let v = r.value(v)?;
+        let k = u16::from_be_bytes(c.take(2)?.try_into().expect("2"));
+        let mut causes = Vec::with_capacity(k as usize);
+        for _ in 0..k {
+            causes.push(c.cid()?.ok_or("a damaged cause")?);
+        }
+        let a = r.inner.attr_name(r.txn, aid)?;
+        facts.push(Fact::new(e, &*a, v, added, causes, tx)?);
+    }
+    if !c.done() {
+        return Err(format!("commit {seq}: trailing bytes in its record"));
+    }
+    let got = super::log::commit_cid(t, &facts, prev);
+    if got != cid {
+        return Err(format!(
+            "commit {seq} (t {t}) does not match its CID {cid}: the log is damaged"
+        ));
+    }
+    Ok(LogCommit {
+        t,
+        cid,
+        prev,
+        facts,
+    })
+}
