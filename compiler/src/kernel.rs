@@ -785,26 +785,12 @@ impl Lowering<'_> {
             return None;
         }
         consts.sort_by(|a, b| a.0.cmp(&b.0));
-        // With a constant attribute the view holds that attribute's datoms, and constant
-        // entities or values are probed; without one the store's index for the constants is
-        // read as the reference evaluator reads it (it also covers schema datoms then). A
-        // lookup ref (a tuple constant) is resolved by the view's loader, so it stays there;
-        // so does a number: probes compare words, and a collection bound as a database is
-        // matched with `=`, under which 2 and 2.0 are equal. The loader reads both as the
-        // reference does.
-        let has_ref = consts.iter().any(|(_, v)| matches!(v, Value::Tuple(_)));
-        let (view, keys): (Consts, Consts) = match consts.iter().position(|(a, _)| a == "a") {
-            Some(i) if !has_ref => {
-                let a = consts.remove(i);
-                let (keys, rest): (Consts, Consts) =
-                    consts.into_iter().partition(|(_, v)| equal_by_word(v));
-                let mut view = vec![a];
-                view.extend(rest);
-                view.sort_by(|x, y| x.0.cmp(&y.0));
-                (view, keys)
-            }
-            _ => (consts, Vec::new()),
-        };
+        // The view's loader reads every constant through the store's index for it (AVET for
+        // an attribute and a value, EAVT for an entity), so a view holds only the datoms the
+        // pattern can match and a query reads no more of the store than it needs. The loader
+        // also resolves lookup refs and matches numbers by `=` (2 and 2.0), as the reference
+        // does.
+        let (view, keys): (Consts, Consts) = (consts, Vec::new());
         let slot = self.slot(
             SlotKind::View {
                 rel: r.name.clone(),
@@ -1137,23 +1123,6 @@ fn index_const(x: &str, c: &Value) -> bool {
         "v" => true,
         _ => false,
     }
-}
-
-/// Whether two values equal under the stdlib's `=` are exactly the same value, so that a
-/// probe comparing words finds what `=` finds: true of every scalar but numbers (`2 = 2.0`).
-fn equal_by_word(v: &Value) -> bool {
-    matches!(
-        v,
-        Value::Nil
-            | Value::Bool(_)
-            | Value::Str(_)
-            | Value::Keyword(_)
-            | Value::Symbol(_)
-            | Value::Instant(_)
-            | Value::Uuid(_)
-            | Value::Bytes(_)
-            | Value::Cid(_)
-    )
 }
 
 /// Whether a relation is a store view (`datom`, `fact`, `datom$name`).

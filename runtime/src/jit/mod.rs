@@ -66,14 +66,41 @@ type ViewKey = (
     Vec<(String, Value)>,
 );
 
+/// A cached columnar view of the store.
+struct CachedView {
+    db: Db,
+    table: Arc<Table>,
+    bytes: usize,
+    used: u64,
+}
+
+/// The default budget of the view cache: `POMO_JIT_VIEW_BYTES`, or 512 MiB.
+fn default_view_budget() -> usize {
+    std::env::var("POMO_JIT_VIEW_BYTES")
+        .ok()
+        .and_then(|b| b.parse().ok())
+        .unwrap_or(512 << 20)
+}
+
+/// The bytes a view and an index on it take, roughly: its columns, its row set and a chain.
+fn view_bytes(t: &Table) -> usize {
+    256 + t.len * (t.arity * 8 + 24)
+}
+
 /// What the JIT backend keeps between runs.
 pub struct Jit {
     mode: Mode,
     interner: Interner,
     /// Store views by database value, relation and constants; the `Db` keeps the store alive
-    /// so that its address in the key is never reused while the entry exists.
-    views: HashMap<ViewKey, (Db, Arc<Table>)>,
+    /// so that its address in the key is never reused while the entry exists. Bounded by
+    /// bytes (see [`Jit::set_view_budget`]).
+    views: HashMap<ViewKey, CachedView>,
     view_indexes: HashMap<(ViewKey, Vec<usize>), Arc<Index>>,
+    /// The bytes the cached views (and their indexes) hold, and the most they may hold.
+    view_bytes: usize,
+    view_budget: usize,
+    /// A clock for least-recently-used eviction.
+    tick: u64,
     codegen: Option<codegen::Codegen>,
     compiled: HashMap<u64, Entry>,
 }
@@ -110,8 +137,89 @@ impl Jit {
             interner: Interner::default(),
             views: HashMap::new(),
             view_indexes: HashMap::new(),
+            view_bytes: 0,
+            view_budget: default_view_budget(),
+            tick: 0,
             codegen: None,
             compiled: HashMap::new(),
+        }
+    }
+
+    /// Limits the bytes of cached store views (least recently used go first); a view larger
+    /// than the whole budget is used by its run and not kept.
+    pub fn set_view_budget(&mut self, bytes: usize) {
+        self.view_budget = bytes;
+        self.evict(0);
+    }
+
+    /// The bytes the cached store views hold now, and how many views there are.
+    pub fn view_cache(&self) -> (usize, usize) {
+        (self.view_bytes, self.views.len())
+    }
+
+    fn view_get(&mut self, key: &ViewKey) -> Option<Arc<Table>> {
+        self.tick += 1;
+        let v = self.views.get_mut(key)?;
+        v.used = self.tick;
+        Some(v.table.clone())
+    }
+
+    /// Caches a view. Views of the same store, relation, constants and view bounds at an
+    /// older basis are dropped first (a long-running program keeps one version of each, and
+    /// releases the old database values' read transactions).
+    fn view_put(&mut self, key: ViewKey, db: Db, table: Arc<Table>) {
+        let stale: Vec<ViewKey> = self
+            .views
+            .keys()
+            .filter(|k| {
+                k.1 == key.1
+                    && k.2 == key.2
+                    && (k.0.0, k.0.2, k.0.3, k.0.4) == (key.0.0, key.0.2, key.0.3, key.0.4)
+                    && k.0.1 < key.0.1
+            })
+            .cloned()
+            .collect();
+        for k in stale {
+            self.drop_view(&k);
+        }
+        let bytes = view_bytes(&table);
+        if bytes > self.view_budget {
+            return;
+        }
+        self.evict(bytes);
+        self.tick += 1;
+        self.view_bytes += bytes;
+        self.views.insert(
+            key,
+            CachedView {
+                db,
+                table,
+                bytes,
+                used: self.tick,
+            },
+        );
+    }
+
+    fn drop_view(&mut self, key: &ViewKey) {
+        if let Some(v) = self.views.remove(key) {
+            self.view_bytes -= v.bytes;
+            drop(v.db);
+        }
+        self.view_indexes.retain(|(k, _), _| k != key);
+    }
+
+    /// Evicts least recently used views until `more` bytes fit in the budget.
+    fn evict(&mut self, more: usize) {
+        while self.view_bytes + more > self.view_budget {
+            let Some(k) = self
+                .views
+                .iter()
+                .min_by_key(|(_, v)| v.used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            self.drop_view(&k);
         }
     }
 
@@ -944,13 +1052,13 @@ fn load_slot(
                     if let Some(db) = db {
                         // No constants: the whole view (distinct from any `View` slot's key).
                         let key: ViewKey = (db.cache_key(), name.clone(), Vec::new());
-                        if let Some((_, t)) = jit.views.get(&key) {
-                            return Ok((t.clone(), Some(key)));
+                        if let Some(t) = jit.view_get(&key) {
+                            return Ok((t, Some(key)));
                         }
                         let r = ev.load_base(d)?;
                         let t = Arc::new(encode(jit, &r));
-                        jit.views.insert(key.clone(), (db, t.clone()));
-                        return Ok((t, Some(key)));
+                        jit.view_put(key.clone(), db, t.clone());
+                        return Ok((t, cached(jit, key)));
                     }
                     let r = ev.load_base(d)?;
                     Ok((Arc::new(encode(jit, &r)), None))
@@ -983,20 +1091,30 @@ fn load_slot(
                     _ => None,
                 }
             });
-            // Only views by attribute are cached: they are the columnar copies of the store's
-            // attribute index that every query over the database reads.
-            let cacheable = db.is_some() && consts.len() == 1 && consts[0].0 == "a";
-            if let (true, Some(db)) = (cacheable, &db) {
+            // Views of a database value are cached: a view by attribute is the columnar copy
+            // of the store's attribute index; one with more constants holds the datoms of an
+            // index lookup.
+            if let Some(db) = &db {
                 let key: ViewKey = (db.cache_key(), rel.clone(), consts.clone());
-                if let Some((_, t)) = jit.views.get(&key) {
-                    return Ok((t.clone(), Some(key)));
+                if let Some(t) = jit.view_get(&key) {
+                    return Ok((t, Some(key)));
                 }
-                let r = ev
-                    .view_scan(decl, &formula)?
-                    .ok_or_else(|| err("a view without constants"))?;
-                let t = Arc::new(encode(jit, &r));
-                jit.views.insert(key.clone(), (db.clone(), t.clone()));
-                return Ok((t, Some(key)));
+                let by_attr = match consts.as_slice() {
+                    [(a, v)] if a == "a" => attr_view(jit, db, &decl.attrs, v)?,
+                    _ => None,
+                };
+                let t = match by_attr {
+                    Some(t) => t,
+                    None => {
+                        let r = ev
+                            .view_scan(decl, &formula)?
+                            .ok_or_else(|| err("a view without constants"))?;
+                        encode(jit, &r)
+                    }
+                };
+                let t = Arc::new(t);
+                jit.view_put(key.clone(), db.clone(), t.clone());
+                return Ok((t, cached(jit, key)));
             }
             let r = match ev.view_scan(decl, &formula)? {
                 Some(r) => r,
@@ -1015,6 +1133,65 @@ fn load_slot(
             Ok((Arc::new(encode(jit, &r)), None))
         }
     }
+}
+
+/// The key of a view if the cache kept it (indexes on it are cached with it).
+fn cached(jit: &Jit, key: ViewKey) -> Option<ViewKey> {
+    jit.views.contains_key(&key).then_some(key)
+}
+
+/// The columnar view of one attribute read straight from the store's AEVT range (no datoms or
+/// relations in between), for views whose columns are datom positions. None: another shape,
+/// which the reference's view scan builds.
+fn attr_view(
+    jit: &mut Jit,
+    db: &Db,
+    cols: &[pomo_types::ra::Attr],
+    a: &Value,
+) -> Result<Option<Table>, EvalError> {
+    let Value::Keyword(name) = a else {
+        return Ok(None);
+    };
+    #[derive(Clone, Copy)]
+    enum Col {
+        E,
+        A,
+        V,
+        T,
+        M,
+        Added,
+    }
+    let mut layout = Vec::with_capacity(cols.len());
+    for c in cols {
+        layout.push(match c.as_str() {
+            "e" => Col::E,
+            "a" => Col::A,
+            "v" => Col::V,
+            "t" => Col::T,
+            "m" => Col::M,
+            "added" => Col::Added,
+            _ => return Ok(None),
+        });
+    }
+    let a_word = jit.interner.encode(a);
+    let mut t = Table::new(cols.len());
+    let mut row = vec![0u64; cols.len()];
+    let interner = &mut jit.interner;
+    db.for_each_of_attr(name, |e, v, tx, added| {
+        for (w, c) in row.iter_mut().zip(&layout) {
+            *w = match c {
+                Col::E => interner.encode(&Value::Int(e)),
+                Col::A => a_word,
+                Col::V => interner.encode(&v),
+                Col::T => interner.encode(&Value::Int(tx - crate::store::TX0)),
+                Col::M => interner.encode(&Value::Int(tx)),
+                Col::Added => interner.encode(&Value::Bool(added)),
+            };
+        }
+        t.insert(&row);
+    })
+    .map_err(err)?;
+    Ok(Some(t))
 }
 
 /// Recovers the run from a helper's context pointer.

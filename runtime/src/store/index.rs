@@ -160,42 +160,42 @@ impl Db {
         self.since.is_none_or(|s| (t as i64) > s)
     }
 
-    /// Pushes the datoms of one span that this view shows.
-    fn emit(&self, s: Span, a: &Arc<str>, out: &mut Vec<Datom>) {
+    /// Calls `f(e, v, tx, added)` for each datom of one span that this view shows.
+    fn visit(&self, s: Span, f: &mut impl FnMut(i64, Value, i64, bool)) {
         if !self.happened(s.at) {
             return;
         }
         let retracted = s.rt.filter(|&t| self.happened(t));
+        let at = TX0 + s.at as i64;
         if self.history {
-            let assert = self.after_since(s.at);
             let retract = retracted.filter(|&rt| self.after_since(rt));
-            if assert {
-                out.push(Datom {
-                    e: s.e,
-                    a: a.to_string(),
-                    v: s.v.clone(),
-                    tx: TX0 + s.at as i64,
-                    added: true,
-                });
-            }
-            if let Some(rt) = retract {
-                out.push(Datom {
-                    e: s.e,
-                    a: a.to_string(),
-                    v: s.v,
-                    tx: TX0 + rt as i64,
-                    added: false,
-                });
+            match (self.after_since(s.at), retract) {
+                (true, Some(rt)) => {
+                    f(s.e, s.v.clone(), at, true);
+                    f(s.e, s.v, TX0 + rt as i64, false);
+                }
+                (true, None) => f(s.e, s.v, at, true),
+                (false, Some(rt)) => f(s.e, s.v, TX0 + rt as i64, false),
+                (false, None) => {}
             }
         } else if retracted.is_none() && self.after_since(s.at) {
-            out.push(Datom {
-                e: s.e,
-                a: a.to_string(),
-                v: s.v,
-                tx: TX0 + s.at as i64,
-                added: true,
-            });
+            f(s.e, s.v, at, true);
         }
+    }
+
+    /// Calls `f(e, v, tx, added)` for every datom of attribute `a` this view shows, in AEVT
+    /// order, without building datoms (the JIT's columnar views of attributes).
+    pub fn for_each_of_attr(
+        &self,
+        a: &str,
+        mut f: impl FnMut(i64, Value, i64, bool),
+    ) -> Result<(), String> {
+        self.snap.read(|r| {
+            self.scan(r, None, Some(a), None, |s, _| {
+                self.visit(s, &mut f);
+                Ok(())
+            })
+        })
     }
 
     /// Every visible datom (in a history view both assertions and retractions), in EAVT order.
@@ -220,7 +220,15 @@ impl Db {
         self.snap.read(|r| {
             let mut out = Vec::new();
             self.scan(r, e, a, v, |s, name| {
-                self.emit(s, name, &mut out);
+                self.visit(s, &mut |e, v, tx, added| {
+                    out.push(Datom {
+                        e,
+                        a: name.to_string(),
+                        v,
+                        tx,
+                        added,
+                    })
+                });
                 Ok(())
             })?;
             Ok(out)
