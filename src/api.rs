@@ -156,7 +156,7 @@ impl Pomo {
         Pomo::with_store(Store::in_memory())
     }
 
-    /// A store in a directory (created if missing); a torn tail is truncated, as `pomo` does.
+    /// A store in a directory (created if missing; an old `facts.car` store is converted).
     pub fn open(dir: impl AsRef<Path>) -> Result<Pomo, Error> {
         let (store, _warnings) = Store::open(dir.as_ref())?;
         Ok(Pomo::with_store(store))
@@ -178,6 +178,12 @@ impl Pomo {
 
     pub fn store(&self) -> &Store {
         self.session.store()
+    }
+
+    /// The JIT's cache of store views (columnar copies of attributes and index lookups), for
+    /// bounding it ([`pomo_runtime::jit::Jit::set_view_budget`]) and reading its size.
+    pub fn jit_mut(&mut self) -> &mut pomo_runtime::jit::Jit {
+        &mut self.jit
     }
 
     /// Applies tx-data written in EDN (one transaction).
