@@ -523,3 +523,32 @@ fn a_read_only_store_reads_beside_the_writer_and_refuses_transactions() {
     assert!(empty.db().datoms().is_empty());
     assert!(!missing.exists());
 }
+
+#[test]
+fn compaction_keeps_the_database_and_refuses_while_values_live() {
+    let dir = tempfile::tempdir().unwrap();
+    let full = fill(dir.path(), 40);
+    let (st, _) = Store::open(dir.path()).unwrap();
+    let facts: Vec<String> = st.facts().map(|f| f.cid.to_string()).collect();
+    let db = st.db();
+    assert!(
+        st.compact().is_err(),
+        "a live database value keeps the file"
+    );
+    drop(db);
+    let (st, _) = Store::open(dir.path()).unwrap();
+    let (mut st, before, after) = st.compact().unwrap();
+    assert!(after <= before, "{before} -> {after}");
+    assert_eq!(st.db().history().datoms(), full);
+    assert_eq!(
+        st.facts().map(|f| f.cid.to_string()).collect::<Vec<_>>(),
+        facts
+    );
+    st.transact(vec![add(500, "name", Value::Str("after".into()))])
+        .unwrap();
+    drop(st);
+    let (st, _) = Store::open(dir.path()).unwrap();
+    assert_eq!(st.verify().unwrap().0, 42);
+    assert!(!dir.path().join("data.mdb.compact").exists());
+    assert!(Store::in_memory().compact().is_err());
+}

@@ -132,9 +132,14 @@ impl Inner {
         // kept: the JIT reads whole attributes, which read-ahead makes 19× faster from a cold
         // page cache (docs/store.md), at the cost of slower cold point lookups.
         let env = unsafe {
+            let mut flags = EnvFlags::empty();
             if temp {
-                options.flags(EnvFlags::NO_SYNC);
+                flags |= EnvFlags::NO_SYNC;
             }
+            if std::env::var_os("POMO_NORDAHEAD").is_some() {
+                flags |= EnvFlags::NO_READ_AHEAD;
+            }
+            options.flags(flags);
             options.open(&path)
         }
         .map_err(mdb_err)?;
@@ -244,6 +249,47 @@ impl Inner {
             let _ = std::fs::remove_dir_all(&dir);
             Inner::open(&dir, true)
         })
+    }
+
+    /// The store directory.
+    pub fn dir(&self) -> &Path {
+        &self.path
+    }
+
+    /// Rewrites each index table in key order with LMDB's append mode, which fills its pages
+    /// (inserts in any other order split pages in half). One write transaction per table;
+    /// the pages freed go when the file is compacted.
+    pub fn repack(&self) -> Result<(), StoreError> {
+        for table in [
+            self.t.eavt,
+            self.t.aevt,
+            self.t.avet,
+            self.t.vaet,
+            self.t.log,
+        ] {
+            let mut w = self.env.write_txn().map_err(mdb_err)?;
+            let entries: Vec<(Vec<u8>, Vec<u8>)> = table
+                .iter(&w)
+                .map_err(mdb_err)?
+                .map(|kv| kv.map(|(k, v)| (k.to_vec(), v.to_vec())))
+                .collect::<Result<_, _>>()
+                .map_err(mdb_err)?;
+            table.clear(&mut w).map_err(mdb_err)?;
+            for (k, v) in &entries {
+                table
+                    .put_with_flags(&mut w, heed::PutFlags::APPEND, k, v)
+                    .map_err(mdb_err)?;
+            }
+            w.commit().map_err(mdb_err)?;
+        }
+        Ok(())
+    }
+
+    /// Closes the environment and waits until LMDB has released it.
+    pub fn close(self) {
+        let event = self.env.clone().prepare_for_closing();
+        drop(self);
+        event.wait();
     }
 
     /// The id of attribute `a`, if it was ever used (as seen by `txn`).
@@ -919,6 +965,16 @@ impl<'a, 'w> Writer<'a, 'w> {
 
     fn put(&mut self, order: Order, key: &[u8], val: &[u8]) -> Result<(), String> {
         let table = self.reader().table(order);
+        if self.fresh {
+            // A bulk import mostly writes past the end of a table (new entities in EAVT):
+            // LMDB's append mode then fills pages instead of splitting them in half. A key
+            // that is not past the end is refused by it and written normally.
+            match table.put_with_flags(self.w, heed::PutFlags::APPEND, key, val) {
+                Ok(()) => return Ok(()),
+                Err(heed::Error::Mdb(heed::MdbError::KeyExist)) => {}
+                Err(e) => return Err(mdb_msg(e)),
+            }
+        }
         table.put(self.w, key, val).map_err(mdb_msg)
     }
 
@@ -972,7 +1028,14 @@ impl<'a, 'w> Writer<'a, 'w> {
             new_schema = Some(super::tx::schema_from(&self.reader())?);
         }
         let refs = new_schema.as_ref().unwrap_or(schema);
-        for (f, (aid, vkey)) in facts.iter().zip(&encoded).filter(|(f, _)| !is_schema(f)) {
+        let mut order: Vec<usize> = (0..facts.len())
+            .filter(|&i| !is_schema(&facts[i]))
+            .collect();
+        if self.fresh {
+            // In EAVT order, so that appends past the end of EAVT fill its pages.
+            order.sort_by(|&x, &y| (facts[x].e, &encoded[x]).cmp(&(facts[y].e, &encoded[y])));
+        }
+        for (f, (aid, vkey)) in order.into_iter().map(|i| (&facts[i], &encoded[i])) {
             let r = refs.attr(&f.a).is_ref && matches!(f.v, Value::Int(_) | Value::Ref(_));
             self.apply(f, *aid, vkey, t32, r)?;
         }

@@ -942,6 +942,48 @@ impl Store {
         Ok(())
     }
 
+    /// Rewrites the store's index file so that each table's pages are full, contiguous and in
+    /// key order, without free pages (each table rewritten in order, then LMDB's compacting
+    /// copy and an atomic rename; it holds one table's entries in memory at a time). A scan of
+    /// one attribute then reads (and maps) only that attribute's pages, which after a bulk
+    /// import are otherwise scattered through the file. Returns the file's size before and
+    /// after. No other process may have the store open: a reader holding the old file would
+    /// go on seeing it. Refused for an in-memory store and while database values of this
+    /// store are alive in this process.
+    pub fn compact(self) -> Result<(Store, u64, u64), StoreError> {
+        let busy = |m: &str| StoreError::Io(std::io::Error::other(m.to_string()));
+        if self.read_only {
+            return Err(busy("a read-only store cannot be compacted"));
+        }
+        let Some(lock) = self._lock else {
+            return Err(busy("an in-memory store is not compacted"));
+        };
+        let inner = self.inner;
+        drop(self.current);
+        let dir = inner.dir().to_path_buf();
+        let data = dir.join(DATA_FILE);
+        let before = std::fs::metadata(&data)?.len();
+        let tmp = dir.join("data.mdb.compact");
+        inner.repack()?;
+        inner
+            .env
+            .copy_to_path(&tmp, heed::CompactionOption::Enabled)
+            .map_err(disk::mdb_err)?
+            .sync_all()?;
+        let inner = Arc::try_unwrap(inner).map_err(|_| {
+            let _ = std::fs::remove_file(&tmp);
+            busy("database values of the store are still alive")
+        })?;
+        inner.close();
+        std::fs::rename(&tmp, &data)?;
+        File::open(&dir)?.sync_all()?;
+        let after = std::fs::metadata(&data)?.len();
+        let inner = disk::Inner::open(&dir, false)?;
+        let mut store = Store::over(inner, Some(lock), false)?;
+        store.clock = self.clock;
+        Ok((store, before, after))
+    }
+
     /// The `t` of the last transaction (None for an empty store).
     pub fn last_t(&self) -> Option<u64> {
         self.meta.last_t
