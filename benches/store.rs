@@ -119,6 +119,8 @@ fn main() {
         if !batch.is_empty() {
             st.import_batch(batch).unwrap();
         }
+        // As `pomo import` does after a first import.
+        st.compact().unwrap();
     }
     let pomo_import = t0.elapsed().as_secs_f64();
     let t0 = Instant::now();
@@ -182,7 +184,7 @@ fn main() {
             Command::new(pomo_bin)
                 .args(["query", "--db"])
                 .arg(&pdir)
-                .args(["--format", "csv", "-e", q]),
+                .args(["--format", "json", "-e", q]),
         )
     };
     let me = std::env::current_exe().unwrap();
@@ -197,7 +199,8 @@ fn main() {
     let (s_ms, s_rss, s_out) = sqlite_q(POINT_SQL);
     let (p5_ms, p5_rss, p5_out) = pomo_q(Q5_EDN);
     let (s5_ms, s5_rss, s5_out) = sqlite_q(Q5_SQL);
-    let rows = |out: &str| out.lines().filter(|l| !l.trim().is_empty()).count();
+    // The JSON result is an array of rows, each an array: count the rows' opening brackets.
+    let rows = |out: &str| out.matches('[').count().saturating_sub(1);
     let srows = |out: &str| {
         out.trim()
             .strip_suffix(" rows")
