@@ -208,25 +208,7 @@ impl LogFile {
             .create(true)
             .truncate(false)
             .open(&path)?;
-        // A lock held elsewhere refuses the open. A lock just released can linger for a
-        // moment when another thread of this process forks a child (the child shares the open
-        // file description until it execs), so a refusal is retried for up to 200 ms.
-        let mut attempt = 0;
-        loop {
-            match file.try_lock() {
-                Ok(()) => break,
-                Err(std::fs::TryLockError::WouldBlock) if attempt < 20 => {
-                    attempt += 1;
-                    std::thread::sleep(std::time::Duration::from_millis(10));
-                }
-                Err(e) => {
-                    return Err(StoreError::Io(std::io::Error::other(format!(
-                        "{} is in use by another store: {e}",
-                        path.display()
-                    ))));
-                }
-            }
-        }
+        super::lock_exclusively(&file, &path)?;
         let mut buf = Vec::new();
         file.read_to_end(&mut buf)?;
         let mut warnings = Vec::new();

@@ -443,21 +443,26 @@ fn io_err(e: impl fmt::Display) -> TxError {
     TxError::new("io", format!("writing the transaction failed: {e}"))
 }
 
-/// Takes the writer's lock of `dir`. A lock just released can linger for a moment when
-/// another thread of this process forks a child (the child shares the open file description
-/// until it execs), so a refusal is retried for up to 200 ms.
+/// Takes the writer's lock of `dir`.
 fn writer_lock(dir: &Path) -> Result<File, StoreError> {
-    let path = dir.join(WRITER_LOCK);
     let file = std::fs::OpenOptions::new()
         .read(true)
         .write(true)
         .create(true)
         .truncate(false)
-        .open(&path)?;
+        .open(dir.join(WRITER_LOCK))?;
+    lock_exclusively(&file, dir)?;
+    Ok(file)
+}
+
+/// Takes an exclusive lock of `file` (naming `what` in the error). A lock just released can
+/// linger for a moment when another thread of this process forks a child (the child shares
+/// the open file description until it execs), so a refusal is retried for up to 200 ms.
+pub(crate) fn lock_exclusively(file: &File, what: &Path) -> Result<(), StoreError> {
     let mut attempt = 0;
     loop {
         match file.try_lock() {
-            Ok(()) => return Ok(file),
+            Ok(()) => return Ok(()),
             Err(std::fs::TryLockError::WouldBlock) if attempt < 20 => {
                 attempt += 1;
                 std::thread::sleep(std::time::Duration::from_millis(10));
@@ -465,7 +470,7 @@ fn writer_lock(dir: &Path) -> Result<File, StoreError> {
             Err(e) => {
                 return Err(StoreError::Io(std::io::Error::other(format!(
                     "{} is in use by another store: {e}",
-                    dir.display()
+                    what.display()
                 ))));
             }
         }
