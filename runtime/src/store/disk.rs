@@ -242,6 +242,9 @@ impl Inner {
                 std::env::temp_dir()
             };
         let n = N.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+        if n == 0 {
+            remove_orphans(&base);
+        }
         let dir = base.join(format!("pomo-mem-{}-{n}", std::process::id()));
         let _ = std::fs::remove_dir_all(&dir);
         Inner::open(&dir, true).or_else(|_| {
@@ -350,6 +353,31 @@ impl Inner {
     /// Forgets interned attributes (after an aborted write transaction).
     pub fn forget_attrs(&self) {
         *self.attrs.write().expect("attrs poisoned") = AttrMap::default();
+    }
+}
+
+/// Removes the in-memory stores' directories left by processes that no longer run (a process
+/// killed before it could drop its stores leaves them behind).
+fn remove_orphans(base: &Path) {
+    if !Path::new("/proc/self").exists() {
+        return; // no way to tell which processes run
+    }
+    let Ok(entries) = std::fs::read_dir(base) else {
+        return;
+    };
+    for e in entries.flatten() {
+        let name = e.file_name();
+        let Some(pid) = name
+            .to_str()
+            .and_then(|n| n.strip_prefix("pomo-mem-"))
+            .and_then(|n| n.split('-').next())
+            .and_then(|p| p.parse::<u32>().ok())
+        else {
+            continue;
+        };
+        if pid != std::process::id() && !Path::new(&format!("/proc/{pid}")).exists() {
+            let _ = std::fs::remove_dir_all(e.path());
+        }
     }
 }
 
