@@ -287,10 +287,9 @@ impl Db {
         let mut name: Option<(u32, Arc<str>)> = None;
         let mut res = Ok(());
         r.scan(order, &prefix, |s| {
+            // A value in the prefix matches exactly (value keys are self-delimiting); a value
+            // that the prefix could not hold is tested here.
             if exact_v && Some(&s.v) != v {
-                return Ok(true);
-            }
-            if e.is_some() && aid.is_some() && vkey.is_some() && Some(&s.v) != v {
                 return Ok(true);
             }
             let n = match &name {
