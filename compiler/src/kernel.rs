@@ -979,6 +979,14 @@ impl Lowering<'_> {
         ps
     }
 
+    /// Whether an access picks rows by a constant besides the attribute (an entity or a
+    /// value), in its key or in its view's loader: few rows next to a whole attribute.
+    fn selective(&self, acc: &Access) -> bool {
+        !acc.consts.is_empty()
+            || matches!(&self.out.slot(acc.slot).kind,
+                SlotKind::View { consts, .. } if consts.iter().any(|(x, _)| x != "a"))
+    }
+
     /// Whether an expression is read by `access` without materializing it: a relation or a
     /// store-view pattern of constants, renamed and projected.
     fn is_plain(&self, e: ExprId) -> bool {
@@ -1009,7 +1017,7 @@ impl Lowering<'_> {
         // to test each row against b. Both give the set of a's rows that have a match.
         if !negated && self.is_plain(a) && self.is_plain(b) {
             let acc_b = self.access(b, pre);
-            if !acc_b.consts.is_empty() {
+            if self.selective(&acc_b) {
                 let acc_a = self.access(a, pre);
                 let mut p = Pipe {
                     ops: Vec::new(),

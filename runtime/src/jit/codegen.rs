@@ -78,7 +78,19 @@ impl Codegen {
 
     /// Compiles one kernel; returns its entry point (the run path: no CLIF text is kept).
     pub fn compile_fn(&mut self, plan: &KernelPlan, k: KernelId) -> Result<KernelFn, String> {
-        self.compile_inner(plan, k, false).map(|(f, _)| f)
+        self.compile_inner(plan, k, &[], false).map(|(f, _)| f)
+    }
+
+    /// Compiles one kernel whose `growing` slots (by slot id) may gain rows while it runs:
+    /// their columns and their indexes' chains are read through the parameter block at each
+    /// row, since a helper call (a probe that loads rows from the store) may move them.
+    pub fn compile_growing(
+        &mut self,
+        plan: &KernelPlan,
+        k: KernelId,
+        growing: &[bool],
+    ) -> Result<KernelFn, String> {
+        self.compile_inner(plan, k, growing, false).map(|(f, _)| f)
     }
 
     /// Compiles one kernel; returns its entry point and its CLIF text (the function as
@@ -88,7 +100,7 @@ impl Codegen {
         plan: &KernelPlan,
         k: KernelId,
     ) -> Result<(KernelFn, String), String> {
-        self.compile_inner(plan, k, true)
+        self.compile_inner(plan, k, &[], true)
             .map(|(f, t)| (f, t.unwrap_or_default()))
     }
 
@@ -96,6 +108,7 @@ impl Codegen {
         &mut self,
         plan: &KernelPlan,
         k: KernelId,
+        growing: &[bool],
         want_text: bool,
     ) -> Result<(KernelFn, Option<String>), String> {
         let large = plan
@@ -122,6 +135,7 @@ impl Codegen {
             &mut self.fctx,
             plan,
             k,
+            growing,
             want_text,
         );
         let text = match built {
@@ -185,8 +199,17 @@ pub fn clif_text(plan: &KernelPlan) -> Result<String, String> {
         let mut out = String::new();
         for k in 0..plan.kernels.len() {
             let k = KernelId(k as u32);
-            let text = build(&mut module, &helpers, &mut ctx, &mut fctx, plan, k, true)?
-                .unwrap_or_default();
+            let text = build(
+                &mut module,
+                &helpers,
+                &mut ctx,
+                &mut fctx,
+                plan,
+                k,
+                &[],
+                true,
+            )?
+            .unwrap_or_default();
             cranelift_codegen::verify_function(&ctx.func, module.isa())
                 .map_err(|e| format!("jit: kernel k{}: {e}", k.0))?;
             module.clear_context(&mut ctx);
@@ -294,6 +317,8 @@ fn kernel_signature<M: Module>(module: &M) -> Signature {
 }
 
 /// Builds kernel `k` into `ctx.func` (named `%k<id>`) and returns its CLIF text.
+// The two contexts are reused across kernels, so they are passed in beside the plan.
+#[allow(clippy::too_many_arguments)]
 fn build<M: Module>(
     module: &mut M,
     helpers: &[FuncId; 5],
@@ -301,6 +326,7 @@ fn build<M: Module>(
     fctx: &mut FunctionBuilderContext,
     plan: &KernelPlan,
     k: KernelId,
+    growing: &[bool],
     want_text: bool,
 ) -> Result<Option<String>, String> {
     let kernel = check(plan, k)?;
@@ -317,6 +343,8 @@ fn build<M: Module>(
         helper_refs: [None; 5],
         layout: abi::layout(plan, k),
         params: Vec::new(),
+        growing,
+        block_ptr: None,
         regs: Vec::new(),
         ctx_ptr: None,
         scratch: None,
@@ -455,6 +483,9 @@ enum Advance {
     Count { var: Variable },
     /// `var = next[var]` (index chains).
     Chain { var: Variable, next: Val },
+    /// The same, with `next` read from the parameter block's word `at` (a growing slot's
+    /// chain, which a helper call may have moved).
+    ChainAt { var: Variable, at: i32 },
 }
 
 /// One loop of the nest: where a failing row goes, and how it advances.
@@ -475,6 +506,10 @@ struct Gen<'a, 'b, M: Module> {
     layout: Vec<Param>,
     /// The words of the parameter block, loaded in the entry block (so they dominate every use).
     params: Vec<Val>,
+    /// Slots that may grow while the kernel runs (by slot id; empty: none), and the parameter
+    /// block's address, from which their columns and chains are read at each row.
+    growing: &'a [bool],
+    block_ptr: Option<Val>,
     regs: Vec<Variable>,
     ctx_ptr: Option<Val>,
     scratch: Option<StackSlot>,
@@ -506,6 +541,7 @@ impl<M: Module> Gen<'_, '_, M> {
         self.b.switch_to_block(entry);
         let args = self.b.block_params(entry).to_vec();
         self.ctx_ptr = Some(args[0]);
+        self.block_ptr = Some(args[1]);
         for i in 0..self.layout.len() {
             let w = self
                 .b
@@ -556,20 +592,39 @@ impl<M: Module> Gen<'_, '_, M> {
                 }
                 Op::Probe { index, key, cols } => {
                     let slot = plan.indexes[index.0 as usize].slot;
-                    let next = self.param(&Param::Next(*index))?;
-                    let bases = self.bases(slot, cols)?;
+                    let grows = self.growing.get(slot.0 as usize).copied().unwrap_or(false);
+                    let (advance_next, bases) = if grows {
+                        (None, Vec::new())
+                    } else {
+                        let next = self.param(&Param::Next(*index))?;
+                        (Some(next), self.bases(slot, cols)?)
+                    };
                     let first = match heads[i] {
                         Some(h) => self.b.use_var(h),
                         None => self.probe_head(*index, key)?,
                     };
                     let var = self.b.declare_var(types::I32);
                     self.b.def_var(var, first);
+                    let advance = match advance_next {
+                        Some(next) => Advance::Chain { var, next },
+                        None => Advance::ChainAt {
+                            var,
+                            at: self.param_offset(&Param::Next(*index))?,
+                        },
+                    };
                     let l = self.open(
                         var,
-                        Advance::Chain { var, next },
+                        advance,
                         |b, row| b.ins().icmp_imm_u(IntCC::NotEqual, row, i64::from(NONE)),
                         cont,
                     );
+                    // A growing slot's columns are read after every probe that may have
+                    // moved them: here, at each row of the chain.
+                    let bases = if grows {
+                        self.live_bases(slot, cols)?
+                    } else {
+                        bases
+                    };
                     let row = self.b.use_var(var);
                     let row = self.b.ins().uextend(types::I64, row);
                     self.binds(&bases, cols, row, l.cont)?;
@@ -656,6 +711,16 @@ impl<M: Module> Gen<'_, '_, M> {
                     self.b.def_var(var, x);
                 }
                 Advance::Chain { var, next } => {
+                    let x = self.b.use_var(var);
+                    let x = self.b.ins().uextend(types::I64, x);
+                    let off = self.b.ins().ishl_imm_u(x, 2);
+                    let addr = self.b.ins().iadd(next, off);
+                    let x = self.b.ins().load(types::I32, flags(), addr, 0);
+                    self.b.def_var(var, x);
+                }
+                Advance::ChainAt { var, at } => {
+                    let block = self.block_ptr.ok_or("jit: no parameter block")?;
+                    let next = self.b.ins().load(types::I64, flags(), block, at);
                     let x = self.b.use_var(var);
                     let x = self.b.ins().uextend(types::I64, x);
                     let off = self.b.ins().ishl_imm_u(x, 2);
@@ -896,6 +961,31 @@ impl<M: Module> Gen<'_, '_, M> {
                 self.regs.len()
             )
         })
+    }
+
+    /// The byte offset of a parameter in the parameter block.
+    fn param_offset(&self, p: &Param) -> Result<i32, String> {
+        self.layout
+            .iter()
+            .position(|q| q == p)
+            .map(|i| (8 * i) as i32)
+            .ok_or_else(|| format!("jit: parameter {p:?} missing from the layout"))
+    }
+
+    /// The column bases of a growing slot, read from the parameter block where they are now.
+    fn live_bases(&mut self, slot: SlotId, cols: &[Bind]) -> Result<Vec<Option<Val>>, String> {
+        let block = self.block_ptr.ok_or("jit: no parameter block")?;
+        let mut out = Vec::with_capacity(cols.len());
+        for (c, b) in cols.iter().enumerate() {
+            out.push(match b {
+                Bind::Skip => None,
+                _ => {
+                    let at = self.param_offset(&Param::Col(slot, c))?;
+                    Some(self.b.ins().load(types::I64, flags(), block, at))
+                }
+            });
+        }
+        Ok(out)
     }
 
     /// The word of a parameter, loaded in the entry block.

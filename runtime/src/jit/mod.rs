@@ -18,6 +18,8 @@
 
 pub mod abi;
 pub mod codegen;
+mod lazy;
+pub use lazy::set_on_demand;
 pub mod table;
 
 use crate::reference::{self, Env, Relation, Source};
@@ -290,7 +292,10 @@ impl Jit {
         // The native code trusts the plan's ids and its no-read-of-the-target rule.
         plan.validate()
             .map_err(|m| err(format!("invalid kernel plan: {m}")))?;
-        let mut run = Run::new(self, plan, env, bases)?;
+        // Indexes that may read the store key by key get slots of their own.
+        let (split, candidates) = lazy::split(plan, env);
+        let plan = split.as_ref().unwrap_or(plan);
+        let mut run = Run::new(self, plan, env, bases, &candidates)?;
         for st in &plan.strata {
             run.stmts(&st.stmts)?;
         }
@@ -316,6 +321,7 @@ impl Jit {
         &mut self,
         plan: &KernelPlan,
         k: KernelId,
+        growing: &[bool],
     ) -> Result<(KernelFn, Vec<Param>), EvalError> {
         use std::hash::{Hash, Hasher};
         let kernel = &plan.kernels[k.0 as usize];
@@ -337,6 +343,17 @@ impl Jit {
                 Op::Scan { .. } | Op::Same(..) => {}
             }
         }
+        // Slots that grow while the kernel runs are read differently.
+        let grows: Vec<usize> = kernel
+            .ops
+            .iter()
+            .filter_map(|op| match op {
+                Op::Probe { index, .. } => Some(plan.indexes[index.0 as usize].slot.0 as usize),
+                _ => None,
+            })
+            .filter(|&s| growing.get(s).copied().unwrap_or(false))
+            .collect();
+        grows.hash(&mut h);
         let key = h.finish();
         if let Some(c) = self.compiled.get(&key) {
             return Ok(c.clone());
@@ -345,7 +362,12 @@ impl Jit {
             self.codegen = Some(codegen::Codegen::new(&helper_symbols()).map_err(err)?);
         }
         let cg = self.codegen.as_mut().expect("created above");
-        let f = cg.compile_fn(plan, k).map_err(err)?;
+        let f = if grows.is_empty() {
+            cg.compile_fn(plan, k)
+        } else {
+            cg.compile_growing(plan, k, growing)
+        }
+        .map_err(err)?;
         let entry = (f, abi::layout(plan, k));
         self.compiled.insert(key, entry.clone());
         Ok(entry)
@@ -372,6 +394,14 @@ struct Run<'a> {
     indexes: Vec<Arc<Index>>,
     /// Indexes whose chains kernels follow (the others are answered from the table's set).
     chained: Vec<bool>,
+    /// Indexes filled from the store key by key ([`lazy`]), and their slots (which grow while
+    /// kernels run).
+    lazy: Vec<Option<lazy::LazyIndex>>,
+    growing: Vec<bool>,
+    /// While a native kernel runs: its parameter block and layout, which a load into a
+    /// growing slot updates.
+    block: *mut u64,
+    block_layout: *const [Param],
     /// Test calls as one-literal formulas, built once.
     tests: Vec<Option<Formula>>,
     map_bufs: Vec<Vec<u64>>,
@@ -398,11 +428,25 @@ impl<'a> Run<'a> {
         plan: &'a KernelPlan,
         env: &'a Env,
         bases: &BTreeMap<String, Vec<Vec<Value>>>,
+        candidates: &[bool],
     ) -> Result<Run<'a>, EvalError> {
         let ev = reference::scalar(env);
         let mut tables = Vec::with_capacity(plan.slots.len());
         let mut view_keys: Vec<Option<ViewKey>> = Vec::new();
-        for s in &plan.slots {
+        // The slots of indexes that may be filled on demand are loaded after the others,
+        // whose lengths decide.
+        let mut deferred = vec![false; plan.slots.len()];
+        for (i, ix) in plan.indexes.iter().enumerate() {
+            if candidates.get(i).copied().unwrap_or(false) {
+                deferred[ix.slot.0 as usize] = true;
+            }
+        }
+        for (j, s) in plan.slots.iter().enumerate() {
+            if deferred[j] {
+                tables.push(Arc::new(Table::new(s.arity())));
+                view_keys.push(None);
+                continue;
+            }
             if let SlotKind::Rel {
                 name,
                 version: Version::Total,
@@ -429,6 +473,23 @@ impl<'a> Run<'a> {
             tables.push(t);
             view_keys.push(vk);
         }
+        let mut lazies: Vec<Option<lazy::LazyIndex>> = Vec::new();
+        lazies.resize_with(plan.indexes.len(), || None);
+        let mut growing = vec![false; plan.slots.len()];
+        for (i, ix) in plan.indexes.iter().enumerate() {
+            let j = ix.slot.0 as usize;
+            if !deferred[j] || !tables[j].cols.iter().all(Vec::is_empty) || view_keys[j].is_some() {
+                continue;
+            }
+            if let Some(l) = on_demand(jit, env, plan, i, &tables) {
+                lazies[i] = Some(l);
+                growing[j] = true;
+            } else {
+                let (t, vk) = load_slot(jit, &ev, env, plan, &plan.slots[j])?;
+                tables[j] = t;
+                view_keys[j] = vk;
+            }
+        }
         let mut chained = vec![false; plan.indexes.len()];
         for k in &plan.kernels {
             for op in &k.ops {
@@ -444,6 +505,11 @@ impl<'a> Run<'a> {
                     }
                     _ => {}
                 }
+            }
+        }
+        for (i, l) in lazies.iter().enumerate() {
+            if l.is_some() {
+                chained[i] = true;
             }
         }
         let mut indexes = Vec::with_capacity(plan.indexes.len());
@@ -480,6 +546,10 @@ impl<'a> Run<'a> {
             tables,
             indexes,
             chained,
+            lazy: lazies,
+            growing,
+            block: std::ptr::null_mut(),
+            block_layout: std::ptr::slice_from_raw_parts(std::ptr::null(), 0),
             tests,
             map_bufs: Vec::new(),
             also: None,
@@ -684,8 +754,12 @@ impl<'a> Run<'a> {
                 let i = index.0 as usize;
                 let slot = plan.indexes[i].slot.0 as usize;
                 // Indexes of store views come synced from the cache and are shared with it:
-                // only a stale index is touched (cloned first if it is shared).
-                if self.chained[i] && !self.indexes[i].is_synced(&self.tables[slot]) {
+                // only a stale index is touched (cloned first if it is shared). Indexes filled
+                // on demand are never synced.
+                if self.chained[i]
+                    && self.lazy[i].is_none()
+                    && !self.indexes[i].is_synced(&self.tables[slot])
+                {
                     let t = self.tables[slot].clone();
                     Arc::make_mut(&mut self.indexes[i]).sync(&t);
                 }
@@ -722,7 +796,7 @@ impl<'a> Run<'a> {
             Mode::Native => {
                 // Looked up in the Jit's cache once per run; loops run a kernel many times.
                 if self.entries[k.0 as usize].is_none() {
-                    let e = self.jit.compiled(plan, k)?;
+                    let e = self.jit.compiled(plan, k, &self.growing)?;
                     self.entries[k.0 as usize] = Some(Arc::new(e));
                 }
                 let entry = self.entries[k.0 as usize].clone().expect("set above");
@@ -740,12 +814,26 @@ impl<'a> Run<'a> {
                         Param::DenseHeads(i) => self.indexes[i.0 as usize].dense_parts().2,
                     });
                 }
+                // A load into a growing slot rewrites its words in the block.
+                self.block = params.as_mut_ptr();
+                self.block_layout = layout.as_slice() as *const [Param];
                 // SAFETY: the kernel reads the tables and index chains whose pointers are in
                 // `params`; none of them changes while it runs (kernels write only their
-                // target, which they never read), and the helpers get this run as context.
-                let status =
-                    unsafe { f(self as *mut Run as *mut std::ffi::c_void, params.as_ptr()) };
+                // target, which they never read) except growing slots, whose new addresses
+                // the helpers write into `params` before they return and which the kernel
+                // reads from there; the helpers get this run as context.
+                let status = unsafe {
+                    f(
+                        self as *mut Run as *mut std::ffi::c_void,
+                        params.as_mut_ptr(),
+                    )
+                };
+                self.block = std::ptr::null_mut();
+                self.block_layout = std::ptr::slice_from_raw_parts(std::ptr::null(), 0);
                 self.params = params;
+                if let Some(e) = self.error.take() {
+                    return Err(e);
+                }
                 if status < 0 {
                     return Err(self
                         .error
@@ -759,6 +847,9 @@ impl<'a> Run<'a> {
         self.flush_deferred();
         self.target_ptr = std::ptr::null_mut();
         self.also_ptr = std::ptr::null_mut();
+        if let Some(e) = self.error.take() {
+            return Err(e);
+        }
         result
     }
 
@@ -961,7 +1052,16 @@ impl<'a> Run<'a> {
         self.test(call, &args)
     }
 
-    fn probe(&self, index: IndexId, key: &[u64]) -> u32 {
+    fn probe(&mut self, index: IndexId, key: &[u64]) -> u32 {
+        if self.lazy[index.0 as usize].is_some() {
+            return match self.load_key(index.0 as usize, key) {
+                Ok(h) => h,
+                Err(e) => {
+                    self.error = Some(e);
+                    NONE
+                }
+            };
+        }
         let ix = &self.indexes[index.0 as usize];
         ix.probe(
             &self.tables[self.plan.indexes[index.0 as usize].slot.0 as usize],
@@ -969,8 +1069,11 @@ impl<'a> Run<'a> {
         )
     }
 
-    fn exists(&self, index: IndexId, key: &[u64]) -> bool {
+    fn exists(&mut self, index: IndexId, key: &[u64]) -> bool {
         let i = index.0 as usize;
+        if self.lazy[i].is_some() {
+            return self.probe(index, key) != NONE;
+        }
         let t = &self.tables[self.plan.indexes[i].slot.0 as usize];
         if self.plan.indexes[i].key.is_empty() {
             t.len > 0
@@ -978,6 +1081,71 @@ impl<'a> Run<'a> {
             self.indexes[i].probe(t, key) != NONE
         } else {
             t.contains(key)
+        }
+    }
+
+    /// The first row of a key in an index filled on demand, reading the key's datoms from the
+    /// store on its first probe.
+    fn load_key(&mut self, i: usize, key: &[u64]) -> Result<u32, EvalError> {
+        let lz = self.lazy[i].as_ref().expect("an index filled on demand");
+        if let Some(&h) = lz.heads.get(key) {
+            return Ok(h);
+        }
+        let mut lits = lz.consts.clone();
+        for (a, w) in lz.key_attrs.iter().zip(key) {
+            lits.push(lazy::eq(a, &self.jit.interner.decode(*w)));
+        }
+        let decl = &self.plan.relations[lz.decl];
+        let rows = self
+            .ev
+            .view_scan(decl, &Formula::conj(lits))?
+            .ok_or_else(|| err(format!("{} cannot be read by key", decl.name)))?;
+        let ix = &self.plan.indexes[i];
+        let slot = ix.slot.0 as usize;
+        let table = Arc::make_mut(&mut self.tables[slot]);
+        let index = Arc::make_mut(&mut self.indexes[i]);
+        let mut head = NONE;
+        let mut row = Vec::with_capacity(table.arity);
+        for tuple in &rows.tuples {
+            row.clear();
+            row.extend(tuple.iter().map(|v| self.jit.interner.encode(v)));
+            // The store matches numbers by value (2 and 2.0); a chain holds equal words only,
+            // as a whole view's index would.
+            if ix.key.iter().zip(key).any(|(&c, w)| row[c] != *w) {
+                continue;
+            }
+            index.next.resize(table.len, NONE);
+            index.next.push(head);
+            table.push_new(&row);
+            head = (table.len - 1) as u32;
+        }
+        self.lazy[i]
+            .as_mut()
+            .expect("an index filled on demand")
+            .heads
+            .insert(key.to_vec(), head);
+        self.refresh_block(slot, i);
+        Ok(head)
+    }
+
+    /// Writes a growing slot's column addresses and an index's chain address into the running
+    /// kernel's parameter block (they may have moved).
+    fn refresh_block(&mut self, slot: usize, i: usize) {
+        if self.block.is_null() {
+            return;
+        }
+        // SAFETY: `block_layout` is the running kernel's layout, alive while it runs.
+        let layout = unsafe { &*self.block_layout };
+        for (j, p) in layout.iter().enumerate() {
+            let w = match p {
+                Param::Col(s, c) if s.0 as usize == slot => {
+                    self.tables[slot].cols[*c].as_ptr() as u64
+                }
+                Param::Next(x) if x.0 as usize == i => self.indexes[i].next.as_ptr() as u64,
+                _ => continue,
+            };
+            // SAFETY: the block has one word per layout entry and outlives the kernel call.
+            unsafe { *self.block.add(j) = w };
         }
     }
 
@@ -1133,6 +1301,53 @@ fn load_slot(
             Ok((Arc::new(encode(jit, &r)), None))
         }
     }
+}
+
+/// An index to fill on demand, when its view is large next to the scans that drive its probes
+/// and the cache does not hold it already (see [`lazy`]).
+fn on_demand(
+    jit: &Jit,
+    env: &Env,
+    plan: &KernelPlan,
+    i: usize,
+    tables: &[Arc<Table>],
+) -> Option<lazy::LazyIndex> {
+    let ix = &plan.indexes[i];
+    let s = plan.slot(ix.slot);
+    let SlotKind::View { rel, consts } = &s.kind else {
+        return None;
+    };
+    let src = reference::Evaluator::view_source(rel)?;
+    let Some(Source::Db(db)) = env.sources.get(&src) else {
+        return None;
+    };
+    if jit
+        .views
+        .contains_key(&(db.cache_key(), rel.clone(), consts.clone()))
+    {
+        return None;
+    }
+    let rows = match consts.as_slice() {
+        [(a, Value::Keyword(name))] if a == "a" => db.stats(name).datoms,
+        _ => return None,
+    };
+    let drivers = lazy::users(plan, i)
+        .map(|k| match k.ops.first() {
+            Some(Op::Scan { slot, .. }) => tables[slot.0 as usize].len as u64,
+            _ => u64::MAX,
+        })
+        .max()
+        .unwrap_or(0);
+    let (from, ratio) = lazy::thresholds();
+    if rows == 0 || rows < from || drivers.saturating_mul(ratio) >= rows {
+        return None;
+    }
+    Some(lazy::LazyIndex {
+        decl: plan.relations.iter().position(|d| &d.name == rel)?,
+        consts: consts.iter().map(|(a, v)| lazy::eq(a, v)).collect(),
+        key_attrs: ix.key.iter().map(|&c| s.attrs[c].clone()).collect(),
+        heads: HashMap::new(),
+    })
 }
 
 /// The key of a view if the cache kept it (indexes on it are cached with it).

@@ -1,0 +1,72 @@
+//! The conformance runner the test binaries share: a suite's cases through
+//! `pomo::conformance`, checked against `tests/known-failures.txt`.
+#![allow(dead_code)]
+
+use pomo::conformance::{Backend, Outcome, case_files, run_case};
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+
+pub fn corpus(name: &str) -> Option<PathBuf> {
+    let p = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../shared/conformance"
+    ))
+    .join(name)
+    .join("public");
+    p.is_dir().then_some(p)
+}
+
+/// `suite/case: reason` lines; `#` starts a comment.
+pub fn known_failures() -> BTreeMap<String, String> {
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/tests/known-failures.txt"
+    ))
+    .unwrap();
+    let mut out = BTreeMap::new();
+    for line in text
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with('#'))
+    {
+        let (case, reason) = line
+            .split_once(':')
+            .unwrap_or_else(|| panic!("known failure without a reason: {line}"));
+        assert!(
+            !reason.trim().is_empty(),
+            "known failure without a reason: {line}"
+        );
+        out.insert(case.trim().to_string(), reason.trim().to_string());
+    }
+    out
+}
+
+pub fn run_suite(suite: &str, backend: Backend) {
+    let Some(dir) = corpus(suite) else {
+        // The corpora live beside the repository (../shared); a checkout without them has
+        // nothing to run here, and says so.
+        eprintln!("conformance corpus {suite} not found beside the repository; skipped");
+        return;
+    };
+    let known = known_failures();
+    let mut problems = Vec::new();
+    let (mut passed, mut failed) = (0, 0);
+    for f in case_files(&[dir]) {
+        let (name, outcome) = run_case(&f, backend);
+        let key = format!("{suite}/{name}");
+        match (outcome, known.get(&key)) {
+            (Outcome::Pass, None) => passed += 1,
+            (Outcome::Pass, Some(_)) => {
+                passed += 1;
+                problems.push(format!("{key} passes but is listed as a known failure"));
+            }
+            (Outcome::Fail(_), Some(_)) => failed += 1,
+            (Outcome::Fail(reason), None) => {
+                failed += 1;
+                problems.push(format!("{key} fails: {reason}"));
+            }
+        }
+    }
+    eprintln!("{suite} on {backend:?}: {passed} passed, {failed} failed (known)");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+}
