@@ -8,8 +8,33 @@ use pomo::{Input, InputKind, Options, Stage};
 use std::io::IsTerminal;
 use std::process::ExitCode;
 
+/// Writes to stdout. A closed stdout (`pomo query … | head`) ends the process quietly with
+/// status 141, as a Unix tool killed by SIGPIPE does, instead of panicking as `println!`
+/// would; another write error is reported.
+macro_rules! outln {
+    ($($t:tt)*) => { $crate::write_out(format_args!($($t)*), true) };
+}
+macro_rules! out {
+    ($($t:tt)*) => { $crate::write_out(format_args!($($t)*), false) };
+}
+
 mod sql_cmd;
 mod store_cmd;
+
+fn write_out(args: std::fmt::Arguments, newline: bool) {
+    use std::io::Write;
+    let mut o = std::io::stdout().lock();
+    let r = o
+        .write_fmt(args)
+        .and_then(|()| if newline { o.write_all(b"\n") } else { Ok(()) });
+    if let Err(e) = r {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("error: cannot write the output: {e}");
+            std::process::exit(1);
+        }
+        std::process::exit(141);
+    }
+}
 
 #[derive(Parser)]
 #[command(
@@ -611,7 +636,7 @@ fn main() -> ExitCode {
     };
     match result {
         Ok(out) => {
-            print!("{out}");
+            out!("{out}");
             ExitCode::SUCCESS
         }
         Err(diags) => {
@@ -641,16 +666,18 @@ fn golden(dir: &std::path::Path, update: bool) -> ExitCode {
         eprint!("{rendered}");
     }
     for d in &report.differences {
-        print!("{}", d.diff);
+        out!("{}", d.diff);
     }
     let stages = pomo::golden::STAGES.len();
     if update {
-        println!(
+        outln!(
             "{} query file(s): {} golden file(s) written, {} unchanged",
-            report.files, report.written, report.same
+            report.files,
+            report.written,
+            report.same
         );
     } else {
-        println!(
+        outln!(
             "{} query file(s), {} golden file(s): {} same, {} different or missing",
             report.files,
             report.files * stages,
@@ -732,7 +759,7 @@ fn compile_artifacts(
             failed = true;
             continue;
         }
-        println!("{name} -> {cid}");
+        outln!("{name} -> {cid}");
     }
     if failed {
         ExitCode::from(1)

@@ -118,7 +118,7 @@ pub fn query(
         return ExitCode::SUCCESS;
     }
     if let Some(rows) = shown {
-        print!("{}", format_rows(&rows, format));
+        out!("{}", format_rows(&rows, format));
     }
     ExitCode::SUCCESS
 }
@@ -423,7 +423,7 @@ fn interactive(sh: &mut Shell, dir: &str) -> ExitCode {
     let history = std::path::Path::new(dir).join(HISTORY);
     // A first session has no history yet.
     let _ = editor.load_history(&history);
-    println!("pomo sql on {dir}: statements end with `;`, .help lists the commands");
+    outln!("pomo sql on {dir}: statements end with `;`, .help lists the commands");
     loop {
         let prompt = if scan(&sh.buf).empty {
             PROMPT

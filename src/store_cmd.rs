@@ -114,7 +114,7 @@ fn transact_forms(
         match store.transact(ops) {
             Ok(report) => {
                 n += 1;
-                println!(
+                outln!(
                     "t={} tx={} datoms={}",
                     report.t,
                     report.tx,
@@ -272,9 +272,9 @@ pub fn query(
     match result {
         Ok(v) => {
             match format {
-                Format::Edn => println!("{}", results::to_edn(&v)),
-                Format::Json => println!("{}", results::to_json(&v)),
-                Format::Table => print!("{}", results::to_table(&prepared.columns(), &v)),
+                Format::Edn => outln!("{}", results::to_edn(&v)),
+                Format::Json => outln!("{}", results::to_json(&v)),
+                Format::Table => out!("{}", results::to_table(&prepared.columns(), &v)),
                 Format::Csv => unreachable!("refused above"),
             }
             ExitCode::SUCCESS
@@ -333,7 +333,7 @@ pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Conf
     };
     if printing {
         match prepared.shape(engine.relations(), &env) {
-            Ok(v) => println!("{}", results::to_edn(&v)),
+            Ok(v) => outln!("{}", results::to_edn(&v)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);
@@ -400,10 +400,10 @@ pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Conf
         };
         if printing {
             for r in shown.difference(&now) {
-                println!("- {}", results::to_edn(r));
+                outln!("- {}", results::to_edn(r));
             }
             for r in now.difference(&shown) {
-                println!("+ {}", results::to_edn(r));
+                outln!("+ {}", results::to_edn(r));
             }
             let _ = std::io::stdout().flush();
         }
@@ -451,10 +451,10 @@ pub fn run_artifact(
     match query.run_on(args, &pomo::stdlib::Registry::new(), backend) {
         Ok(v) => {
             match format.unwrap_or(Format::Edn) {
-                Format::Edn => println!("{}", results::to_edn(&v)),
-                Format::Json => println!("{}", results::to_json(&v)),
+                Format::Edn => outln!("{}", results::to_edn(&v)),
+                Format::Json => outln!("{}", results::to_json(&v)),
                 Format::Table | Format::Csv => {
-                    print!("{}", results::to_table(&query.columns(), &v))
+                    out!("{}", results::to_table(&query.columns(), &v))
                 }
             }
             ExitCode::SUCCESS
@@ -619,10 +619,10 @@ pub fn stats(store: &StoreArg) -> ExitCode {
             return ExitCode::from(1);
         }
     };
-    println!("attribute\tdatoms\tentities\tvalues");
+    outln!("attribute\tdatoms\tentities\tvalues");
     for (a, st) in db.all_stats() {
         if st.datoms > 0 {
-            println!(":{a}\t{}\t{}\t{}", st.datoms, st.entities, st.values);
+            outln!(":{a}\t{}\t{}\t{}", st.datoms, st.entities, st.values);
         }
     }
     ExitCode::SUCCESS
@@ -640,7 +640,7 @@ pub fn demo(store: &StoreArg) -> ExitCode {
             Ok(x) => x,
             Err(c) => return c,
         };
-        println!("loading {data} into {}", store.dir());
+        outln!("loading {data} into {}", store.dir());
         if let Err(c) = transact_forms(&mut s, &data, &text, &forms) {
             return c;
         }
@@ -664,7 +664,7 @@ pub fn demo(store: &StoreArg) -> ExitCode {
             .trim_start_matches(';')
             .trim()
             .to_string();
-        println!(
+        outln!(
             "\n;; {} — {title}",
             q.file_name().and_then(|f| f.to_str()).unwrap_or("?")
         );
@@ -685,7 +685,7 @@ pub fn demo(store: &StoreArg) -> ExitCode {
             args.push(Arg::Value(Value::Nil));
         }
         match prepared.run(args, &pomo::stdlib::Registry::new()) {
-            Ok(v) => print!("{}", results::to_table(&prepared.columns(), &v)),
+            Ok(v) => out!("{}", results::to_table(&prepared.columns(), &v)),
             Err(e) => {
                 eprintln!("error: {e}");
                 return ExitCode::from(1);
