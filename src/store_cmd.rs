@@ -519,74 +519,72 @@ pub fn import(path: &str, kind: Delimited, attrs: &str, store: &StoreArg) -> Exi
             bar.wrap_read(file),
         ));
     let started = Instant::now();
-    let (mut facts, mut rows) = (0usize, 0usize);
+    let mut rows = 0usize;
     const BATCH: usize = 10_000;
-    let mut batch: Vec<(i64, String, Value)> = Vec::with_capacity(BATCH * attrs.len());
-    let mut in_batch = 0;
     let mut record = csv::StringRecord::new();
     let mut lineno = 0usize;
-    loop {
-        match reader.read_record(&mut record) {
-            Ok(true) => {}
-            Ok(false) => break,
-            Err(e) => {
-                bar.abandon();
-                eprintln!("error: {path}: {e}");
-                return ExitCode::from(1);
+    // Batches of `BATCH` rows; an input error ends the import with nothing kept.
+    let next = || -> Result<Option<Vec<(i64, String, Value)>>, String> {
+        let mut batch: Vec<(i64, String, Value)> = Vec::with_capacity(BATCH * attrs.len());
+        let mut in_batch = 0;
+        while in_batch < BATCH {
+            match reader.read_record(&mut record) {
+                Ok(true) => {}
+                Ok(false) => break,
+                Err(e) => return Err(format!("{path}: {e}")),
             }
-        }
-        lineno += 1;
-        if record.iter().all(|c| c.trim().is_empty()) {
-            continue;
-        }
-        let Ok(e) = record[0].trim().parse::<i64>() else {
-            if lineno == 1 && kind == Delimited::Csv {
-                continue; // a header
+            lineno += 1;
+            if record.iter().all(|c| c.trim().is_empty()) {
+                continue;
             }
+            let Ok(e) = record[0].trim().parse::<i64>() else {
+                if lineno == 1 && kind == Delimited::Csv {
+                    continue; // a header
+                }
+                return Err(format!(
+                    "{path}:{lineno}: the first column must be an integer entity id"
+                ));
+            };
+            if record.len() - 1 > attrs.len() {
+                return Err(format!(
+                    "{path}:{lineno}: {} value columns but {} attributes",
+                    record.len() - 1,
+                    attrs.len()
+                ));
+            }
+            for (a, c) in attrs.iter().zip(record.iter().skip(1)) {
+                let c = c.trim();
+                if !c.is_empty() {
+                    batch.push((e, a.clone(), field_value(c)));
+                }
+            }
+            rows += 1;
+            in_batch += 1;
+        }
+        Ok((in_batch > 0).then_some(batch))
+    };
+    let (facts, scattered) = match s.import_bulk(next) {
+        Ok(r) => (r.facts, r.scattered),
+        Err(e) if e.kind == "import" => {
             bar.abandon();
-            eprintln!("error: {path}:{lineno}: the first column must be an integer entity id");
+            eprintln!("error: {}; nothing was imported", e.message);
             return ExitCode::from(1);
-        };
-        if record.len() - 1 > attrs.len() {
+        }
+        Err(e) => {
             bar.abandon();
             eprintln!(
-                "error: {path}:{lineno}: {} value columns but {} attributes",
-                record.len() - 1,
-                attrs.len()
+                "error: transaction rejected ({}): {}; nothing was imported",
+                e.kind, e.message
             );
             return ExitCode::from(1);
         }
-        for (a, c) in attrs.iter().zip(record.iter().skip(1)) {
-            let c = c.trim();
-            if !c.is_empty() {
-                batch.push((e, a.clone(), field_value(c)));
-            }
-        }
-        rows += 1;
-        in_batch += 1;
-        if in_batch == BATCH {
-            facts += batch.len();
-            if let Err(e) = s.import_batch(std::mem::take(&mut batch)) {
-                bar.abandon();
-                eprintln!("error: transaction rejected ({}): {}", e.kind, e.message);
-                return ExitCode::from(1);
-            }
-            in_batch = 0;
-        }
-    }
-    if !batch.is_empty() {
-        facts += batch.len();
-        if let Err(e) = s.import_batch(batch) {
-            bar.abandon();
-            eprintln!("error: transaction rejected ({}): {}", e.kind, e.message);
-            return ExitCode::from(1);
-        }
-    }
+    };
     bar.finish_and_clear();
-    // A first import into a new store leaves each index's pages scattered through the file;
+    // A first import writes every index in key order when its rows come in entity order;
+    // otherwise EAVT's pages are left half full and scattered through the file, and
     // compacting lays them out in order, so that a query maps only the pages it reads.
     let mut compacted = String::new();
-    if was_empty && facts > 0 {
+    if was_empty && scattered {
         match s.compact() {
             Ok((_, before, after)) => {
                 compacted = format!(

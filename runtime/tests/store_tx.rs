@@ -954,3 +954,91 @@ fn an_import_batch_writes_what_the_same_transaction_would() {
     assert_eq!(a.db().history().datoms(), b.db().history().datoms());
     assert_eq!(a.verify().unwrap(), b.verify().unwrap());
 }
+
+/// A bulk import is one write transaction of the indexes with the commits, facts and CIDs of
+/// the same batches imported one by one; its deferred AEVT and AVET keys land in order and its
+/// statistics count as the index does.
+#[test]
+fn a_bulk_import_writes_what_the_batches_one_by_one_would() {
+    let rows = |e0: i64| -> Vec<(i64, String, Value)> {
+        (e0..e0 + 50)
+            .flat_map(|e| {
+                [
+                    (e, "p/name".to_string(), s(&format!("n{}", e % 30))),
+                    (e, "p/age".to_string(), i(e % 7)),
+                ]
+            })
+            .collect()
+    };
+    // New entities in order, out of order, then a batch that replaces values (the planner).
+    let starts = [1, 101, 51, 26];
+    let mut a = Store::in_memory();
+    let mut b = Store::in_memory();
+    a.set_clock(Some(5));
+    b.set_clock(Some(5));
+    let mut next = starts.iter();
+    let report = a
+        .import_bulk(|| Ok(next.next().map(|&e0| rows(e0))))
+        .unwrap();
+    assert_eq!(report.facts, 400);
+    assert_eq!(report.commits, 4);
+    assert!(report.scattered, "the last batch went through the planner");
+    for e0 in starts {
+        b.import_batch(rows(e0)).unwrap();
+    }
+    let cids = |st: &Store| st.facts().map(|f| f.cid).collect::<Vec<_>>();
+    assert_eq!(cids(&a), cids(&b));
+    let (da, db) = (a.db(), b.db());
+    assert_eq!(da.history().datoms(), db.history().datoms());
+    assert_eq!(
+        da.datoms_eavt(None, Some("p/name"), None),
+        db.datoms_eavt(None, Some("p/name"), None)
+    );
+    assert_eq!(
+        da.datoms_eavt(None, None, Some(&s("n7"))),
+        db.datoms_eavt(None, None, Some(&s("n7")))
+    );
+    assert_eq!(da.all_stats(), db.all_stats());
+    assert_eq!(counted(&da), counted(&db));
+    assert_eq!(a.verify().unwrap(), b.verify().unwrap());
+
+    // Only new entities, in entity order: every index in key order, nothing to compact.
+    let mut c = Store::in_memory();
+    let mut next = [1, 51, 101].into_iter();
+    let report = c.import_bulk(|| Ok(next.next().map(rows))).unwrap();
+    assert!(!report.scattered);
+    assert_eq!(c.db().stats("p/name").values, 30);
+    assert_eq!(
+        c.db()
+            .all_stats()
+            .into_iter()
+            .filter(|(_, s)| s.datoms > 0)
+            .collect::<Vec<_>>(),
+        counted(&c.db())
+    );
+}
+
+/// An input error in the middle of a bulk import keeps nothing of it.
+#[test]
+fn a_failed_bulk_import_keeps_nothing() {
+    let mut st = Store::in_memory();
+    st.transact(vec![add(1, "p/name", s("kept"))]).unwrap();
+    let before = st.facts().count();
+    let mut n = 0;
+    let err = st
+        .import_bulk(|| {
+            n += 1;
+            match n {
+                1 => Ok(Some(vec![(2, "p/name".to_string(), s("x"))])),
+                _ => Err("row 2: not a number".to_string()),
+            }
+        })
+        .unwrap_err();
+    assert_eq!(err.kind, "import");
+    assert_eq!(st.facts().count(), before);
+    assert_eq!(st.db().datoms_eavt(Some(2), None, None), vec![]);
+    // The store goes on working, and a fresh bulk import into it lands.
+    let mut once = Some(vec![(3, "p/name".to_string(), s("y"))]);
+    st.import_bulk(|| Ok(once.take())).unwrap();
+    assert_eq!(st.db().datoms_eavt(Some(3), None, None).len(), 1);
+}

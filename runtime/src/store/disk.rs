@@ -945,6 +945,33 @@ impl Stats {
     }
 }
 
+/// The AEVT and AVET keys of a bulk import, gathered in sorted runs and merged into their
+/// indexes at its end ([`Writer::merge`]).
+pub(crate) struct Deferred {
+    aevt: super::runs::Runs,
+    avet: super::runs::Runs,
+    /// EAVT keys of transaction entities (their instants, without causes), which sort after
+    /// every user entity: written at the end, they leave EAVT's user spans to append mode.
+    eavt_tx: super::runs::Runs,
+    /// EAVT writes of the import, and how many of them could not be appended (input not in
+    /// entity order: the pages they split are half full until the store is compacted).
+    pub eavt_puts: u64,
+    pub eavt_inserts: u64,
+}
+
+impl Deferred {
+    /// Runs spilled into `dir`.
+    pub fn new(dir: PathBuf) -> Deferred {
+        Deferred {
+            aevt: super::runs::Runs::new(dir.clone(), "aevt"),
+            avet: super::runs::Runs::new(dir.clone(), "avet"),
+            eavt_tx: super::runs::Runs::new(dir, "eavt-tx"),
+            eavt_puts: 0,
+            eavt_inserts: 0,
+        }
+    }
+}
+
 /// Writes commits into the indexes inside one write transaction.
 pub(crate) struct Writer<'a, 'w> {
     pub inner: &'a Inner,
@@ -953,6 +980,9 @@ pub(crate) struct Writer<'a, 'w> {
     stats: BTreeMap<u32, Stats>,
     /// Assertions of user entities open the first span of their `(e, a)` (bulk import).
     fresh: bool,
+    /// Where assertions put their AEVT and AVET keys instead (bulk import); their distinct
+    /// values are counted when the keys are merged.
+    deferred: Option<&'a mut Deferred>,
 }
 
 impl<'a, 'w> Writer<'a, 'w> {
@@ -963,7 +993,60 @@ impl<'a, 'w> Writer<'a, 'w> {
             meta,
             stats: BTreeMap::new(),
             fresh: false,
+            deferred: None,
         }
+    }
+
+    /// Gathers the AEVT and AVET keys of assertions in `d` instead of writing them; the
+    /// caller merges them ([`Writer::merge`]) before anything reads those indexes.
+    pub fn defer(&mut self, d: &'a mut Deferred) {
+        self.deferred = Some(d);
+    }
+
+    /// Writes the gathered AEVT and AVET keys into their indexes in key order (appended past
+    /// the end where they can be), and counts the distinct values they add.
+    pub fn merge(&mut self, d: Deferred) -> Result<(), String> {
+        let Deferred {
+            aevt,
+            avet,
+            eavt_tx,
+            ..
+        } = d;
+        let no_causes = EavtVal {
+            rt: None,
+            causes: Vec::new(),
+        }
+        .encode();
+        eavt_tx.merge(|k| self.put(Order::Eavt, k, &no_causes))?;
+        aevt.merge(|k| self.put(Order::Aevt, k, &[]))?;
+        // AVET keys are `aid value e t`: a new `aid value` prefix is a new value, unless the
+        // attribute had values before the import and this one among them.
+        let mut prev: Vec<u8> = Vec::new();
+        let mut attr: Option<(u32, bool)> = None;
+        avet.merge(|k| {
+            let prefix = &k[..k.len().saturating_sub(12)];
+            if prefix != prev.as_slice() {
+                let aid = u32::from_be_bytes(
+                    k.get(..4)
+                        .and_then(|b| b.try_into().ok())
+                        .ok_or("a damaged AVET key")?,
+                );
+                let had = match attr {
+                    Some((a, had)) if a == aid => had,
+                    _ => {
+                        let had = self.stat(aid)?.values > 0;
+                        attr = Some((aid, had));
+                        had
+                    }
+                };
+                if !had || !self.any_open(Order::Avet, prefix)? {
+                    self.stat(aid)?.values += 1;
+                }
+                prev.clear();
+                prev.extend_from_slice(prefix);
+            }
+            self.put(Order::Avet, k, &[])
+        })
     }
 
     fn reader(&self) -> Reader<'_> {
@@ -997,9 +1080,17 @@ impl<'a, 'w> Writer<'a, 'w> {
             // A bulk import mostly writes past the end of a table (new entities in EAVT):
             // LMDB's append mode then fills pages instead of splitting them in half. A key
             // that is not past the end is refused by it and written normally.
+            let eavt = matches!(order, Order::Eavt);
+            if eavt && let Some(d) = self.deferred.as_mut() {
+                d.eavt_puts += 1;
+            }
             match table.put_with_flags(self.w, heed::PutFlags::APPEND, key, val) {
                 Ok(()) => return Ok(()),
-                Err(heed::Error::Mdb(heed::MdbError::KeyExist)) => {}
+                Err(heed::Error::Mdb(heed::MdbError::KeyExist)) => {
+                    if eavt && let Some(d) = self.deferred.as_mut() {
+                        d.eavt_inserts += 1;
+                    }
+                }
                 Err(e) => return Err(mdb_msg(e)),
             }
         }
@@ -1130,15 +1221,26 @@ impl<'a, 'w> Writer<'a, 'w> {
         keys::put_u32(&mut av, aid);
         av.extend_from_slice(vkey);
         let new_entity = fresh || !self.any_open(Order::Aevt, &ae)?;
-        let new_value = !self.any_open(Order::Avet, &av)?;
+        // Deferred values are counted when their keys are merged.
+        let new_value = self.deferred.is_none() && !self.any_open(Order::Avet, &av)?;
         let val = EavtVal {
             rt: None,
             causes: f.causes.clone(),
         }
         .encode();
-        self.put(Order::Eavt, &span_key(Order::Eavt, f.e, aid, vkey, t), &val)?;
-        for order in [Order::Aevt, Order::Avet] {
-            self.put(order, &span_key(order, f.e, aid, vkey, t), &[])?;
+        match self.deferred.as_mut() {
+            Some(d) if f.e >= TX0 && f.causes.is_empty() => {
+                d.eavt_tx.push(&span_key(Order::Eavt, f.e, aid, vkey, t))?
+            }
+            _ => self.put(Order::Eavt, &span_key(Order::Eavt, f.e, aid, vkey, t), &val)?,
+        }
+        if let Some(d) = self.deferred.as_mut() {
+            d.aevt.push(&span_key(Order::Aevt, f.e, aid, vkey, t))?;
+            d.avet.push(&span_key(Order::Avet, f.e, aid, vkey, t))?;
+        } else {
+            for order in [Order::Aevt, Order::Avet] {
+                self.put(order, &span_key(order, f.e, aid, vkey, t), &[])?;
+            }
         }
         if is_ref {
             self.put(Order::Vaet, &span_key(Order::Vaet, f.e, aid, vkey, t), &[])?;

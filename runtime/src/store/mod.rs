@@ -85,6 +85,7 @@ mod encode;
 mod index;
 mod keys;
 mod log;
+mod runs;
 mod tx;
 
 pub use disk::Stats;
@@ -332,6 +333,30 @@ fn builtin_attr(a: &str) -> AttrSchema {
         unique: (a == "db/ident").then_some(Unique::Identity),
         ..AttrSchema::default()
     }
+}
+
+/// What [`Store::import_bulk`] imported.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct ImportReport {
+    /// The facts of the batches (without the transactions' instants), and the commits.
+    pub facts: u64,
+    pub commits: u64,
+    /// Whether the indexes were written out of key order (rows not in entity order, or a
+    /// store that had entities), so that [`Store::compact`] would make them smaller and
+    /// faster to scan.
+    pub scattered: bool,
+}
+
+/// A batch of `[e a v]` assertions as transaction operations.
+fn import_ops(facts: Vec<(i64, String, Value)>) -> Vec<TxOp> {
+    facts
+        .into_iter()
+        .map(|(e, a, v)| TxOp::Add {
+            e: EntityRef::Id(e),
+            a,
+            v: TxValue::Value(v),
+        })
+        .collect()
 }
 
 /// What a transaction did.
@@ -679,9 +704,43 @@ impl Store {
             return Err(TxError::new("io", "the store was opened read-only"));
         }
         let t = self.meta.last_t.map_or(1, |t| t + 1);
+        let plan = {
+            let txn = self.inner.env.read_txn().map_err(io_err)?;
+            let r = disk::Reader {
+                inner: &self.inner,
+                txn: &txn,
+            };
+            self.fresh_plan(&r, &facts, t, &self.schema, self.meta.max_eid)?
+        };
+        match plan {
+            Some(plan) => self.commit_plan(plan, true),
+            None => self.transact(import_ops(facts)),
+        }
+    }
+
+    /// The plan of a batch of plain new assertions at `t`, made without the planner, or None
+    /// when the batch needs it: every attribute is a plain card-one attribute of `schema`,
+    /// every `e` a user entity, no `(e, a)` repeats, none has a span in EAVT (read through
+    /// `r`; an entity above `max_eid`, the largest the indexes hold, has none), and every
+    /// value can be held.
+    fn fresh_plan(
+        &self,
+        r: &disk::Reader,
+        facts: &[(i64, String, Value)],
+        t: u64,
+        schema: &Schema,
+        max_eid: i64,
+    ) -> Result<Option<tx::Plan>, TxError> {
         let tx = TX0 + t as i64;
+        let tupled: std::collections::HashSet<&str> = schema
+            .attrs
+            .values()
+            .filter_map(|d| d.tuple_attrs.as_ref())
+            .flatten()
+            .map(String::as_str)
+            .collect();
         let plain = |a: &str| {
-            let s = self.schema.attr(a);
+            let s = schema.attr(a);
             !a.starts_with("db/")
                 && !a.is_empty()
                 && !a.starts_with(':')
@@ -689,11 +748,7 @@ impl Store {
                 && s.unique.is_none()
                 && !s.is_ref
                 && s.tuple_attrs.is_none()
-                && !self.schema.attrs.values().any(|d| {
-                    d.tuple_attrs
-                        .as_ref()
-                        .is_some_and(|c| c.iter().any(|x| x == a))
-                })
+                && !tupled.contains(a)
         };
         let mut seen = std::collections::HashSet::with_capacity(facts.len());
         let simple = facts.iter().all(|(e, a, v)| {
@@ -705,45 +760,26 @@ impl Store {
             attrs.iter().all(|a| plain(a))
         };
         drop(seen);
-        let fresh = simple && {
-            let txn = self.inner.env.read_txn().map_err(io_err)?;
-            let r = disk::Reader {
-                inner: &self.inner,
-                txn: &txn,
+        if !simple {
+            return Ok(None);
+        }
+        let mut prefix = Vec::with_capacity(12);
+        for (e, a, _) in facts.iter().filter(|(e, _, _)| *e <= max_eid) {
+            let Some(aid) = r.inner.aid(r.txn, a).map_err(|m| TxError::new("io", m))? else {
+                continue;
             };
-            let mut fresh = true;
-            for (e, a, _) in &facts {
-                let Some(aid) = r.inner.aid(r.txn, a).map_err(|m| TxError::new("io", m))? else {
-                    continue;
-                };
-                let mut prefix = Vec::with_capacity(12);
-                keys::put_u32(&mut prefix, aid);
-                keys::put_e(&mut prefix, *e);
-                let mut any = false;
-                r.scan_raw(disk::Order::Aevt, &prefix, |_, _| {
-                    any = true;
-                    Ok(false)
-                })
-                .map_err(|m| TxError::new("io", m))?;
-                if any {
-                    fresh = false;
-                    break;
-                }
+            prefix.clear();
+            keys::put_e(&mut prefix, *e);
+            keys::put_u32(&mut prefix, aid);
+            let mut any = false;
+            r.scan_raw(disk::Order::Eavt, &prefix, |_, _| {
+                any = true;
+                Ok(false)
+            })
+            .map_err(|m| TxError::new("io", m))?;
+            if any {
+                return Ok(None);
             }
-            fresh
-        };
-        let ops_of = |facts: Vec<(i64, String, Value)>| {
-            facts
-                .into_iter()
-                .map(|(e, a, v)| TxOp::Add {
-                    e: EntityRef::Id(e),
-                    a,
-                    v: TxValue::Value(v),
-                })
-                .collect()
-        };
-        if !fresh {
-            return self.transact(ops_of(facts));
         }
         let mut planned = Vec::with_capacity(facts.len() + 1);
         planned.push(
@@ -757,19 +793,161 @@ impl Store {
             )
             .map_err(|m| TxError::new("transact/syntax", m))?,
         );
-        for (e, a, v) in &facts {
-            match Fact::new(*e, a.as_str(), v.clone(), true, Vec::new(), tx) {
-                Ok(f) => planned.push(f),
-                // A value the store cannot hold: the ordinary path reports it.
-                Err(_) => return self.transact(ops_of(facts)),
-            }
+        // The facts' blocks and CIDs (most of an import's work) on every core.
+        let make = |chunk: &[(i64, String, Value)]| -> Option<Vec<Fact>> {
+            chunk
+                .iter()
+                .map(|(e, a, v)| Fact::new(*e, a.as_str(), v.clone(), true, Vec::new(), tx).ok())
+                .collect()
+        };
+        let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
+        let made: Vec<Option<Vec<Fact>>> = if threads > 1 && facts.len() >= 4096 {
+            let per = facts.len().div_ceil(threads);
+            std::thread::scope(|sc| {
+                let handles: Vec<_> = facts
+                    .chunks(per)
+                    .map(|c| sc.spawn(move || make(c)))
+                    .collect();
+                handles
+                    .into_iter()
+                    .map(|h| h.join().unwrap_or(None))
+                    .collect()
+            })
+        } else {
+            vec![make(facts)]
+        };
+        for part in made {
+            // A value the store cannot hold: the ordinary path reports it.
+            let Some(part) = part else { return Ok(None) };
+            planned.extend(part);
         }
-        let plan = tx::Plan {
+        Ok(Some(tx::Plan {
             t,
             facts: planned,
             tempids: BTreeMap::new(),
+        }))
+    }
+
+    /// Imports batches of plain assertions `[e a v]` (each batch one transaction, with the
+    /// facts, CIDs and commits [`Store::import_batch`] gives) that `next` yields until it
+    /// returns None, in **one** write transaction of the indexes: nothing is visible to
+    /// readers, and nothing is kept after an error or a crash, until the last batch is
+    /// committed, and then all of it is, durably.
+    ///
+    /// Into a store without user entities, the batches' AEVT and AVET keys are gathered in
+    /// sorted runs (spilled to files in the store's directory beyond 64 MiB each) and appended
+    /// to their indexes in key order at the end, so an import writes each index page once. A
+    /// batch that needs the planner (a store with entities already, an `(e, a)` that has a
+    /// value) merges the runs first and is planned like any transaction.
+    ///
+    /// An error from `next` (a malformed input line) ends the import with nothing kept.
+    pub fn import_bulk(
+        &mut self,
+        mut next: impl FnMut() -> Result<Option<Vec<(i64, String, Value)>>, String>,
+    ) -> Result<ImportReport, TxError> {
+        if self.read_only {
+            return Err(TxError::new("io", "the store was opened read-only"));
+        }
+        let mut report = ImportReport::default();
+        let input = |m: String| TxError::new("import", m);
+        let inner = self.inner.clone();
+        let mut w = inner.env.write_txn().map_err(io_err)?;
+        let mut meta = self.meta.clone();
+        let mut schema = self.schema.clone();
+        let runs_dir = inner.dir().join("import.tmp");
+        let _ = std::fs::remove_dir_all(&runs_dir);
+        // Keys are gathered only while no index holds user entities (the distinct values
+        // they add are then counted without looking each one up).
+        let mut deferred = (self.meta.max_eid == 0).then(|| disk::Deferred::new(runs_dir));
+        let fail = |inner: &disk::Inner, m: String| {
+            inner.forget_attrs();
+            TxError::new("transact/syntax", m)
         };
-        self.commit_plan(plan, true)
+        let merge = |w: &mut heed::RwTxn, meta: &mut disk::Meta, d: disk::Deferred| {
+            let mut wr = disk::Writer::new(&inner, w, meta);
+            wr.set_fresh(true);
+            wr.merge(d)?;
+            wr.finish()
+        };
+        loop {
+            let batch = match next() {
+                Ok(Some(b)) => b,
+                Ok(None) => break,
+                Err(m) => {
+                    inner.forget_attrs();
+                    return Err(input(m));
+                }
+            };
+            let t = meta.last_t.map_or(1, |t| t + 1);
+            let fresh = {
+                let r = disk::Reader {
+                    inner: &inner,
+                    txn: &w,
+                };
+                self.fresh_plan(&r, &batch, t, &schema, meta.max_eid)
+            };
+            let fresh = match fresh {
+                Ok(p) => p,
+                Err(e) => {
+                    inner.forget_attrs();
+                    return Err(e);
+                }
+            };
+            report.facts += batch.len() as u64;
+            let (plan, is_fresh) = match fresh {
+                Some(p) => (p, true),
+                None => {
+                    if let Some(d) = deferred.take() {
+                        report.scattered = true;
+                        merge(&mut w, &mut meta, d).map_err(|m| fail(&inner, m))?;
+                    }
+                    let r = disk::Reader {
+                        inner: &inner,
+                        txn: &w,
+                    };
+                    let ix = tx::Ix::new(&r, meta.max_eid, meta.max_ident);
+                    match tx::plan(&ix, &schema, import_ops(batch), t, self.now()) {
+                        Ok(p) => (p, false),
+                        Err(e) => {
+                            inner.forget_attrs();
+                            return Err(e);
+                        }
+                    }
+                }
+            };
+            let commit = log::commit_cid(plan.t, &plan.facts, meta.last_commit);
+            let prev = meta.last_commit;
+            let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
+            wr.set_fresh(is_fresh);
+            if is_fresh && let Some(d) = deferred.as_mut() {
+                wr.defer(d);
+            }
+            let applied = wr
+                .commit(plan.t, &plan.facts, &commit, prev.as_ref(), &schema)
+                .and_then(|s| wr.finish().map(|_| s));
+            match applied {
+                Ok(Some(s)) => schema = Arc::new(s),
+                Ok(None) => {}
+                Err(m) => return Err(fail(&inner, m)),
+            }
+            report.commits += 1;
+        }
+        match deferred.take() {
+            Some(d) => {
+                // More than one write in eight not appended leaves EAVT's pages loose.
+                report.scattered = d.eavt_inserts * 8 > d.eavt_puts;
+                merge(&mut w, &mut meta, d).map_err(|m| fail(&inner, m))?;
+            }
+            None => report.scattered = true,
+        }
+        if let Err(e) = w.commit() {
+            inner.forget_attrs();
+            return Err(io_err(e));
+        }
+        self.meta = meta;
+        self.schema = schema;
+        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        Ok(report)
     }
 
     /// Plans and commits one transaction in one write transaction of the indexes. With
