@@ -91,3 +91,45 @@ fn corpus_queries_agree_with_the_reference_reading_views_key_by_key() {
     assert!(problems.is_empty(), "{}", problems.join("\n"));
     assert!(same > 300, "only {same} runs compared");
 }
+
+/// An app that transacts and joins in a loop: the keys a query loaded key by key are kept for
+/// the next run on the same database value, dropped for a newer one, and every answer follows
+/// the store.
+#[test]
+fn keys_loaded_key_by_key_follow_new_commits() {
+    use pomo::runtime::store::{EntityRef, TxOp, TxValue};
+    use pomo::types::Value;
+    pomo::runtime::jit::set_on_demand(0, 0);
+    let add = |e: i64, a: &str, v: Value| TxOp::Add {
+        e: EntityRef::Id(e),
+        a: a.into(),
+        v: TxValue::Value(v),
+    };
+    let mut app = pomo::api::Pomo::in_memory();
+    app.jit_mut().set_view_budget(64 << 10);
+    let q = r#"[:find ?e2 ?n :in $ ?name :where [?e :p/name ?name] [?e :p/group ?g]
+                [?e2 :p/group ?g] [?e2 :p/name ?n]]"#;
+    for round in 1..=60i64 {
+        app.transact(vec![
+            add(round, "p/name", Value::Str(format!("n{round}"))),
+            add(round, "p/group", Value::Int(round % 5)),
+        ])
+        .unwrap();
+        for _ in 0..2 {
+            let who = Value::Str(format!("n{}", round / 2 + 1));
+            let got = app.query(q, &[who]).unwrap();
+            let g = (round / 2 + 1) % 5;
+            let expect: std::collections::BTreeSet<Value> = (1..=round)
+                .filter(|e| e % 5 == g)
+                .map(|e| Value::Tuple(vec![Value::Int(e), Value::Str(format!("n{e}"))]))
+                .collect();
+            assert_eq!(
+                got,
+                Value::Set(expect.into_iter().collect()),
+                "round {round}"
+            );
+        }
+        let (bytes, _) = app.jit_mut().view_cache();
+        assert!(bytes <= 64 << 10, "round {round}: {bytes} bytes cached");
+    }
+}

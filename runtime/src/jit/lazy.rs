@@ -58,6 +58,9 @@ pub fn set_on_demand(from: u64, ratio: u64) {
 
 /// An index filled on demand.
 pub struct LazyIndex {
+    /// The view's key in the JIT's caches and the index's key columns; the database value.
+    pub cache_key: (super::ViewKey, Vec<usize>),
+    pub db: crate::store::Db,
     /// The view's relation (an index into the plan's relations).
     pub decl: usize,
     /// The view's constants and the index's key attributes.

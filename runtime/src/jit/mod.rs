@@ -89,6 +89,18 @@ fn view_bytes(t: &Table) -> usize {
     256 + t.len * (t.arity * 8 + 24)
 }
 
+/// The keys of a store view an index filled on demand has loaded, kept for later runs on the
+/// same database value.
+struct LoadedKeys {
+    /// Keeps the store (and the address in the key) alive.
+    _db: Db,
+    table: Arc<Table>,
+    index: Arc<Index>,
+    heads: HashMap<Vec<u64>, u32>,
+    bytes: usize,
+    used: u64,
+}
+
 /// What the JIT backend keeps between runs.
 pub struct Jit {
     mode: Mode,
@@ -98,6 +110,10 @@ pub struct Jit {
     /// bytes (see [`Jit::set_view_budget`]).
     views: HashMap<ViewKey, CachedView>,
     view_indexes: HashMap<(ViewKey, Vec<usize>), Arc<Index>>,
+    /// Views read key by key, by view and index key, and the bytes they hold (within the
+    /// same budget as the views, kept apart from them).
+    lazy_views: HashMap<(ViewKey, Vec<usize>), LoadedKeys>,
+    lazy_bytes: usize,
     /// The bytes the cached views (and their indexes) hold, and the most they may hold.
     view_bytes: usize,
     view_budget: usize,
@@ -139,6 +155,8 @@ impl Jit {
             interner: Interner::default(),
             views: HashMap::new(),
             view_indexes: HashMap::new(),
+            lazy_views: HashMap::new(),
+            lazy_bytes: 0,
             view_bytes: 0,
             view_budget: default_view_budget(),
             tick: 0,
@@ -152,11 +170,28 @@ impl Jit {
     pub fn set_view_budget(&mut self, bytes: usize) {
         self.view_budget = bytes;
         self.evict(0);
+        while self.view_bytes + self.lazy_bytes > self.view_budget {
+            let Some(k) = self
+                .lazy_views
+                .iter()
+                .min_by_key(|(_, c)| c.used)
+                .map(|(k, _)| k.clone())
+            else {
+                break;
+            };
+            if let Some(c) = self.lazy_views.remove(&k) {
+                self.lazy_bytes -= c.bytes;
+            }
+        }
     }
 
-    /// The bytes the cached store views hold now, and how many views there are.
+    /// The bytes the cached store views (whole, and read key by key) hold now, and how many
+    /// there are.
     pub fn view_cache(&self) -> (usize, usize) {
-        (self.view_bytes, self.views.len())
+        (
+            self.view_bytes + self.lazy_bytes,
+            self.views.len() + self.lazy_views.len(),
+        )
     }
 
     fn view_get(&mut self, key: &ViewKey) -> Option<Arc<Table>> {
@@ -212,7 +247,7 @@ impl Jit {
 
     /// Evicts least recently used views until `more` bytes fit in the budget.
     fn evict(&mut self, more: usize) {
-        while self.view_bytes + more > self.view_budget {
+        while self.view_bytes + self.lazy_bytes + more > self.view_budget {
             let Some(k) = self
                 .views
                 .iter()
@@ -299,6 +334,7 @@ impl Jit {
         for st in &plan.strata {
             run.stmts(&st.stmts)?;
         }
+        run.keep_loaded_keys();
         let mut tables = BTreeMap::new();
         for (i, s) in plan.slots.iter().enumerate() {
             if let SlotKind::Rel { name, version } = &s.kind {
@@ -473,6 +509,7 @@ impl<'a> Run<'a> {
             tables.push(t);
             view_keys.push(vk);
         }
+        let mut kept_index: Vec<Option<Arc<Index>>> = vec![None; plan.indexes.len()];
         let mut lazies: Vec<Option<lazy::LazyIndex>> = Vec::new();
         lazies.resize_with(plan.indexes.len(), || None);
         let mut growing = vec![false; plan.slots.len()];
@@ -481,7 +518,14 @@ impl<'a> Run<'a> {
             if !deferred[j] || !tables[j].cols.iter().all(Vec::is_empty) || view_keys[j].is_some() {
                 continue;
             }
-            if let Some(l) = on_demand(jit, env, plan, i, &tables) {
+            if let Some(mut l) = on_demand(jit, env, plan, i, &tables) {
+                // The keys an earlier run of the same database value loaded.
+                if let Some(c) = jit.lazy_views.remove(&l.cache_key) {
+                    jit.lazy_bytes -= c.bytes;
+                    tables[j] = c.table;
+                    kept_index[i] = Some(c.index);
+                    l.heads = c.heads;
+                }
                 lazies[i] = Some(l);
                 growing[j] = true;
             } else {
@@ -525,7 +569,11 @@ impl<'a> Run<'a> {
                     });
                     indexes.push(idx.clone());
                 }
-                _ => indexes.push(Arc::new(Index::new(ix.key.clone()))),
+                _ => indexes.push(
+                    kept_index[i]
+                        .take()
+                        .unwrap_or_else(|| Arc::new(Index::new(ix.key.clone()))),
+                ),
             }
         }
         let tests = plan
@@ -1084,6 +1132,74 @@ impl<'a> Run<'a> {
         }
     }
 
+    /// Hands the keys loaded into indexes filled on demand to the JIT, for the next run on the
+    /// same database value (a repeated query then reads nothing from the store again). They
+    /// count against the view budget, least recently used dropped first; keys of an older
+    /// database value of the same view are dropped.
+    fn keep_loaded_keys(&mut self) {
+        for i in 0..self.lazy.len() {
+            let Some(l) = self.lazy[i].take() else {
+                continue;
+            };
+            let slot = self.plan.indexes[i].slot.0 as usize;
+            let table = self.tables[slot].clone();
+            let bytes = view_bytes(&table) + l.heads.len() * (l.key_attrs.len() * 8 + 48);
+            let jit = &mut *self.jit;
+            let stale: Vec<_> = jit
+                .lazy_views
+                .keys()
+                .filter(|(k, c)| {
+                    *c == l.cache_key.1
+                        && k.1 == l.cache_key.0.1
+                        && k.2 == l.cache_key.0.2
+                        && (k.0.0, k.0.2, k.0.3, k.0.4)
+                            == (
+                                l.cache_key.0.0.0,
+                                l.cache_key.0.0.2,
+                                l.cache_key.0.0.3,
+                                l.cache_key.0.0.4,
+                            )
+                        && k.0.1 < l.cache_key.0.0.1
+                })
+                .cloned()
+                .collect();
+            for k in stale {
+                if let Some(c) = jit.lazy_views.remove(&k) {
+                    jit.lazy_bytes -= c.bytes;
+                }
+            }
+            if bytes > jit.view_budget {
+                continue;
+            }
+            while jit.view_bytes + jit.lazy_bytes + bytes > jit.view_budget {
+                let Some(k) = jit
+                    .lazy_views
+                    .iter()
+                    .min_by_key(|(_, c)| c.used)
+                    .map(|(k, _)| k.clone())
+                else {
+                    break;
+                };
+                if let Some(c) = jit.lazy_views.remove(&k) {
+                    jit.lazy_bytes -= c.bytes;
+                }
+            }
+            jit.tick += 1;
+            jit.lazy_bytes += bytes;
+            jit.lazy_views.insert(
+                l.cache_key,
+                LoadedKeys {
+                    _db: l.db,
+                    table,
+                    index: self.indexes[i].clone(),
+                    heads: l.heads,
+                    bytes,
+                    used: jit.tick,
+                },
+            );
+        }
+    }
+
     /// The first row of a key in an index filled on demand, reading the key's datoms from the
     /// store on its first probe.
     fn load_key(&mut self, i: usize, key: &[u64]) -> Result<u32, EvalError> {
@@ -1343,6 +1459,11 @@ fn on_demand(
         return None;
     }
     Some(lazy::LazyIndex {
+        cache_key: (
+            (db.cache_key(), rel.clone(), consts.clone()),
+            ix.key.clone(),
+        ),
+        db: db.clone(),
         decl: plan.relations.iter().position(|d| &d.name == rel)?,
         consts: consts.iter().map(|(a, v)| lazy::eq(a, v)).collect(),
         key_attrs: ix.key.iter().map(|&c| s.attrs[c].clone()).collect(),
