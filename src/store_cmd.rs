@@ -11,6 +11,9 @@ use pomo_types::Value;
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
 
+/// A batch of `[e a v]` rows for the store's import.
+type Batch = Vec<(i64, String, Value)>;
+
 /// Opens the store for writing (it takes the store's lock). A store in the old log format is
 /// converted first, with a progress bar.
 pub fn open(store: &StoreArg) -> Result<Store, ExitCode> {
@@ -524,7 +527,7 @@ pub fn import(path: &str, kind: Delimited, attrs: &str, store: &StoreArg) -> Exi
     let mut record = csv::StringRecord::new();
     let mut lineno = 0usize;
     // Batches of `BATCH` rows; an input error ends the import with nothing kept.
-    let next = || -> Result<Option<Vec<(i64, String, Value)>>, String> {
+    let next = || -> Result<Option<Batch>, String> {
         let mut batch: Vec<(i64, String, Value)> = Vec::with_capacity(BATCH * attrs.len());
         let mut in_batch = 0;
         while in_batch < BATCH {

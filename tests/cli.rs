@@ -196,3 +196,51 @@ fn every_stage_prints() {
         assert!(!out.stdout.is_empty(), "{stage} printed nothing");
     }
 }
+
+/// `pomo query … | head`: a reader that closes the pipe early ends pomo quietly (status 141,
+/// as a Unix tool killed by SIGPIPE), never with a panic.
+#[test]
+fn a_closed_stdout_is_not_a_panic() {
+    use std::process::Stdio;
+    let dir = tempfile::tempdir().unwrap();
+    let db = dir.path().join("db");
+    let tsv = dir.path().join("rows.tsv");
+    let rows: String = (1..=20_000).map(|e| format!("{e}\tname{e}\n")).collect();
+    std::fs::write(&tsv, rows).unwrap();
+    let out = pomo(&[
+        "import",
+        "--db",
+        db.to_str().unwrap(),
+        "--tsv",
+        tsv.to_str().unwrap(),
+        "--attrs",
+        "name",
+    ]);
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let mut child = Command::new(env!("CARGO_BIN_EXE_pomo"))
+        .args([
+            "query",
+            "--db",
+            db.to_str().unwrap(),
+            "--format",
+            "table",
+            "-e",
+        ])
+        .arg("[:find ?e ?n :where [?e :name ?n]]")
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    // Read one byte, then hang up.
+    let mut first = [0u8; 1];
+    std::io::Read::read_exact(child.stdout.as_mut().unwrap(), &mut first).unwrap();
+    drop(child.stdout.take());
+    let out = child.wait_with_output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert_eq!(out.status.code(), Some(141), "{stderr}");
+}
