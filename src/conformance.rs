@@ -1,5 +1,5 @@
 //! The conformance runner behind `pomo-conformance`: runs the EDN cases of
-//! `../shared/conformance/edn` (DataScript-checked) and `edn-time` (time views) exactly as their
+//! `tests/conformance/edn` (DataScript-checked) and `edn-time` (time views) exactly as their
 //! READMEs say — building each database from `:schema` and `:tx`, applying `:view`, passing the
 //! special inputs (second databases, host functions), and comparing by the README's rules
 //! (sets as sets, `:order-free` vectors as multisets, numbers by numeric value).

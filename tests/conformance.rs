@@ -1,5 +1,5 @@
 //! The public conformance corpora, run through the conformance runner on every `cargo test`:
-//! `../shared/conformance/edn` (DataScript-checked) and `edn-time` (time views), on the reference
+//! `tests/conformance/edn` (DataScript-checked) and `edn-time` (time views), on the reference
 //! and the dataflow backends. A case outside
 //! `tests/known-failures.txt` that fails, or a listed case that passes, fails this test; every
 //! listed case carries its reason.

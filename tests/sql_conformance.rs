@@ -1,7 +1,7 @@
 //! The SQL conformance corpora, run through `pomo::slt` (the sqllogictest crate) on every
-//! `cargo test`: `../shared/conformance/sql/cases` (SQLite-checked cases of the subset, with
+//! `cargo test`: `tests/conformance/sql/cases` (SQLite-checked cases of the subset, with
 //! their `reject` and constraint-error records) on every backend, and SQLite's own
-//! `../shared/conformance/sqllogictest/select1–5` on the reference backend (the JIT and
+//! `tests/conformance/sqllogictest/select1–5` on the reference backend (the JIT and
 //! dataflow runs of those 8,884 queries are a release-build job: `pomo-conformance slt`).
 //!
 //! A record outside `tests/known-failures.txt` (as `sql/FILE:LINE`) that fails, or a listed
@@ -11,13 +11,16 @@ use pomo::query::Backend;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
+/// A corpus of `tests/conformance`; a missing one fails the test (the corpora are part of the
+/// repository, so a run that checks none of them is not a pass).
 fn corpus(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/conformance"
-    ))
-    .join(rel);
-    p.exists().then_some(p)
+    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance")).join(rel);
+    assert!(
+        p.exists(),
+        "the conformance corpus {} is missing",
+        p.display()
+    );
+    Some(p)
 }
 
 fn known_failures() -> BTreeMap<String, String> {
@@ -94,7 +97,7 @@ fn cases() -> Option<Vec<PathBuf>> {
 }
 
 fn skipped(what: &str) {
-    eprintln!("conformance corpus {what} not found beside the repository; skipped");
+    panic!("the conformance corpus {what} is missing from tests/conformance");
 }
 
 #[test]

@@ -6,14 +6,11 @@ use pomo::conformance::{Backend, Outcome, case_files, run_case};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
-pub fn corpus(name: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../shared/conformance"
-    ))
-    .join(name)
-    .join("public");
-    p.is_dir().then_some(p)
+/// The cases of a corpus of `tests/conformance`.
+pub fn corpus(name: &str) -> PathBuf {
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance"))
+        .join(name)
+        .join("public")
 }
 
 /// `suite/case: reason` lines; `#` starts a comment.
@@ -42,12 +39,13 @@ pub fn known_failures() -> BTreeMap<String, String> {
 }
 
 pub fn run_suite(suite: &str, backend: Backend) {
-    let Some(dir) = corpus(suite) else {
-        // The corpora live beside the repository (../shared); a checkout without them has
-        // nothing to run here, and says so.
-        eprintln!("conformance corpus {suite} not found beside the repository; skipped");
-        return;
-    };
+    let dir = corpus(suite);
+    // The corpora are part of the repository: a run that finds none has checked nothing.
+    assert!(
+        dir.is_dir(),
+        "the conformance corpus {} is missing",
+        dir.display()
+    );
     let known = known_failures();
     let mut problems = Vec::new();
     let (mut passed, mut failed) = (0, 0);

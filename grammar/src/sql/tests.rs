@@ -114,7 +114,7 @@ fn records(text: &str) -> Vec<Record> {
 }
 
 fn corpus_files() -> Vec<PathBuf> {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared/conformance");
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../tests/conformance");
     let mut files: Vec<PathBuf> = (1..=5)
         .map(|i| root.join(format!("sqllogictest/select{i}.test")))
         .collect();
