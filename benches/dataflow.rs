@@ -1,5 +1,5 @@
-//! The dataflow backend next to the hand-written differential program of
-//! `../shared/bench/peers/dd`, on the files of `../shared/bench/gen_data.py`, in one run:
+//! The dataflow backend next to the hand-written differential-dataflow peer program
+//! (`benches/README.md`), on the benchmark data (`common::data`), in one run:
 //! transitive closure on the random graph (1 and 2 workers) and on the chain, same-generation,
 //! and ±1 edge updates after the closure of the random graph and of the chain.
 //!
@@ -8,9 +8,8 @@
 //!     [--only tc,chain,sg,incr,incr-chain]
 //! ```
 //!
-//! `--data` defaults to `target/bench-data` (generated when missing); `--peer` to the peer's
-//! release binary under `$PEER_DD` or `../shared/bench/peers/dd/target/release/peer-dd` (build
-//! it with `cargo build --release` there; without it only pomo's figures are printed). Each
+//! `--data` defaults to `target/bench-data` (generated when missing); `--peer` to `$PEER_DD`,
+//! the peer's release binary (without it only pomo's figures are printed). Each
 //! figure is the median of the repetitions after one warm-up run, like the peer's (a warm-up
 //! slower than 20 s is the only sample). The queries are PomoLogic programs compiled by pomo;
 //! their base relation is fed straight from the file through `Engine::update`.
@@ -35,10 +34,7 @@ fn args() -> Args {
     let root = PathBuf::from(env!("CARGO_MANIFEST_DIR"));
     let mut a = Args {
         data: root.join("target/bench-data"),
-        peer: std::env::var_os("PEER_DD").map(PathBuf::from).or_else(|| {
-            let p = root.join("../shared/bench/peers/dd/target/release/peer-dd");
-            p.exists().then_some(p)
-        }),
+        peer: std::env::var_os("PEER_DD").map(PathBuf::from),
         reps: 5,
         only: vec![
             "tc".into(),

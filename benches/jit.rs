@@ -1,6 +1,6 @@
-//! The JIT backend next to the reference programs of `../shared/bench/peers` (datafrog's
-//! semi-naive Datalog and the hand-written kernels of `handrust`) on the files of
-//! `../shared/bench/gen_data.py`, in one run: transitive closure on the random graph and on the
+//! The JIT backend next to the peer programs (datafrog's semi-naive Datalog and the
+//! hand-written kernels of `handrust`, `benches/README.md`) on the benchmark data
+//! (`common::data`), in one run: transitive closure on the random graph and on the
 //! chain, same-generation, the EAV join with a count per group, DataScript's benchmark queries
 //! and its recursive `follows` rule, the peak memory of the random-graph closure, and the time
 //! the code generator takes on the 20-clause corpus query.

@@ -1,9 +1,11 @@
-//! What the benchmarks that compare pomo with the peer programs of `../shared/bench/peers`
-//! share: the workloads' PomoLogic programs, the data files of `../shared/bench/gen_data.py`
-//! (generated when missing) and the median the peers report.
+//! What the benchmarks that compare pomo with the peer programs (datafrog, the hand-written
+//! kernels, the differential-dataflow program; see `benches/README.md`) share: the workloads'
+//! PomoLogic programs, the data files ([`data`], generated when missing) and the median the
+//! peers report.
+
+pub mod data;
 
 use std::path::Path;
-use std::process::Command;
 
 /// Transitive closure (workloads 1a, 1b, 5).
 pub const TC: &str = ".decl edge(from, to)\n\
@@ -17,17 +19,10 @@ pub const SG: &str = ".decl par(child, parent)\n\
 
 /// Writes the benchmark data into `dir` unless it is there.
 pub fn ensure_data(dir: &Path) {
-    if dir.join("tc_rand.tsv").exists() {
+    if dir.join("sizes.json").exists() {
         return;
     }
-    let script = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/bench/gen_data.py");
-    let ok = Command::new("python3")
-        .arg(script)
-        .arg(dir)
-        .output()
-        .map(|o| o.status.success())
-        .unwrap_or(false);
-    assert!(ok, "could not generate the benchmark data with {script}");
+    data::generate(dir);
 }
 
 /// The tab-separated rows of a data file.
