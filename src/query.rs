@@ -98,7 +98,7 @@ impl PreparedQuery {
         PreparedQuery { compilation, query }
     }
 
-    /// The query as a compiled artifact (DESIGN §8): its plans, its input signature and the
+    /// The query as a compiled artifact (ARCHITECTURE §8): its plans, its input signature and the
     /// stdlib version; [`Artifact::to_file_bytes`] writes it.
     pub fn artifact(&self) -> Artifact {
         let language = match &self.compilation.ast {

@@ -1,4 +1,4 @@
-//! SQL sessions: run SQL scripts against a store (DESIGN §6).
+//! SQL sessions: run SQL scripts against a store (ARCHITECTURE §6).
 //!
 //! Queries compile to PomoLogic ([`pomo_compiler::sql`]) and run on any backend. The other
 //! statements are transactions on the store: `CREATE TABLE` / `CREATE [UNIQUE] INDEX` / `DROP`

@@ -75,7 +75,7 @@ fn golden_stages() {
         if let Err(m) = c.kernel.validate() {
             panic!("{}: the kernel plan does not validate: {m}", path.display());
         }
-        // The CLIF the JIT compiles the kernels to (STYLE.md 9: CLIF is a golden stage too).
+        // The CLIF the JIT compiles the kernels to (ARCHITECTURE, convention 9: CLIF is a golden stage too).
         let clif = pomo::runtime::jit::codegen::clif_text(&c.kernel)
             .unwrap_or_else(|e| panic!("{}: no CLIF: {e}", path.display()));
         insta::assert_snapshot!("clif", clif);

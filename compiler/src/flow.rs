@@ -1,4 +1,4 @@
-//! Lowering of PomoRA plans to flow plans (DESIGN §7, "dataflow"; types in
+//! Lowering of PomoRA plans to flow plans (ARCHITECTURE §7, "dataflow"; types in
 //! [`pomo_types::flow`]).
 //!
 //! A non-recursive stratum's assignments become definitions as they are. A recursive stratum's

@@ -1,4 +1,4 @@
-//! Lowering of PomoRA plans to kernel plans (DESIGN §7, "jit"; types in
+//! Lowering of PomoRA plans to kernel plans (ARCHITECTURE §7, "jit"; types in
 //! [`pomo_types::kernel`]).
 //!
 //! Statements and loops stay as PomoRA has them, so the semi-naive evaluation (deltas, the

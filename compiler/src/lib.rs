@@ -1,5 +1,5 @@
 //! pomo-compiler: the front ends, the PomoLogic IR and its checks, stratification, lowering to
-//! PomoRA and the optimizer pipeline (DESIGN §1, §4–§6).
+//! PomoRA and the optimizer pipeline (ARCHITECTURE §1, §4–§6).
 //!
 //! Every stage is a pure function from one value to the next and every value prints
 //! deterministically; [`explain`] exposes them by name. The compiler depends on no backend.

@@ -1,4 +1,4 @@
-//! Diagnostics: a code, a message, labelled source spans and an optional help line (DESIGN §9).
+//! Diagnostics: a code, a message, labelled source spans and an optional help line (ARCHITECTURE §9).
 //!
 //! Every stage reports bad input as a list of [`Diagnostic`]s and never panics. Rendering with
 //! ariadne happens here and only here ([`render`]); spans are byte offsets, so ariadne is

@@ -3,9 +3,9 @@
 //!
 //! * [`edn`]: the whole EDN reader, producing [`edn::Node`] trees with byte spans.
 //! * [`query`]: the Datomic query language (vector and map forms) and rule sets, read from EDN trees.
-//! * [`logic_syntax`]: the PomoLogic text syntax (DESIGN §4).
-//! * [`ra_syntax`]: the PomoRA text syntax (DESIGN §5).
-//! * [`sql`]: the SQL subset in SQLite syntax (DESIGN §6), producing [`sql::Statement`] trees.
+//! * [`logic_syntax`]: the PomoLogic text syntax (ARCHITECTURE §4).
+//! * [`ra_syntax`]: the PomoRA text syntax (ARCHITECTURE §5).
+//! * [`sql`]: the SQL subset in SQLite syntax (ARCHITECTURE §6), producing [`sql::Statement`] trees.
 //! * [`diag`]: diagnostics (code, message, labelled spans, help) and their ariadne rendering.
 //!
 //! This crate knows no IR: it produces syntax trees only, and the compiler resolves them.

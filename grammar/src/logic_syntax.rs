@@ -1,4 +1,4 @@
-//! The PomoLogic text syntax (DESIGN §4, the PomoLogic spec's notation), as written by people and
+//! The PomoLogic text syntax (ARCHITECTURE §4, the PomoLogic spec's notation), as written by people and
 //! printed by `pomo explain --stage logic`:
 //!
 //! ```text

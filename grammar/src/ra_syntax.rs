@@ -1,4 +1,4 @@
-//! The PomoRA text syntax (DESIGN §5), as printed by `pomo explain --stage ra`:
+//! The PomoRA text syntax (ARCHITECTURE §5), as printed by `pomo explain --stage ra`:
 //!
 //! ```text
 //! relation datom(e, a, v, t, m, added) base

@@ -1,4 +1,4 @@
-//! The SQL subset (DESIGN §6, the SQL conformance README): a logos lexer (`sql/lexer.rs`) and a
+//! The SQL subset (ARCHITECTURE §6, the SQL conformance README): a logos lexer (`sql/lexer.rs`) and a
 //! lalrpop grammar (`sql/sql.lalrpop`) producing the syntax tree below, with byte spans.
 //!
 //! The tree is what was written, nothing more: names are not resolved, types not checked, and

@@ -1,4 +1,4 @@
-//! Compiled artifacts (DESIGN §8): a query compiled ahead of time, as one canonical DAG-CBOR
+//! Compiled artifacts (ARCHITECTURE §8): a query compiled ahead of time, as one canonical DAG-CBOR
 //! block named by its CID, in a CARv1 file of that one block.
 //!
 //! An artifact holds the optimized PomoRA plan and the flow and kernel plans lowered from it

@@ -1,4 +1,4 @@
-//! The reference evaluator: the simplest correct interpreter of PomoRA plans (DESIGN §7). It is
+//! The reference evaluator: the simplest correct interpreter of PomoRA plans (ARCHITECTURE §7). It is
 //! the oracle the dataflow and JIT backends are checked against, so it favours obviousness over
 //! speed: relations are ordered sets of tuples, joins are hash joins on the shared attributes,
 //! and loops run their bodies until the named delta relations are empty.

@@ -1,4 +1,4 @@
-//! Query results shaped by the find spec (DESIGN §6, the EDN conformance README's table), and
+//! Query results shaped by the find spec (ARCHITECTURE §6, the EDN conformance README's table), and
 //! printed as EDN, JSON or a text table.
 //!
 //! The output relation holds the find columns followed by the `:with` columns. A relation find

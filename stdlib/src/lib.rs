@@ -26,7 +26,7 @@ pub use eval::{EvalError, call, truthy};
 pub use registry::{HostAgg, HostFn, Registry};
 pub use signatures::{Arity, Builtin, Kind, builtin, builtin_by_edn_name, builtins};
 
-/// The version of the stdlib that compiled artifacts record (DESIGN §8).
+/// The version of the stdlib that compiled artifacts record (ARCHITECTURE §8).
 pub const STDLIB_VERSION: &str = env!("CARGO_PKG_VERSION");
 
 /// Whether a nil result of the built-in `name` is a value to bind (SQL's NULL) rather than a

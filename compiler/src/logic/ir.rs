@@ -1,6 +1,6 @@
-//! The PomoLogic IR (DESIGN §4): relations, and rules whose bodies are literals over atoms.
+//! The PomoLogic IR (ARCHITECTURE §4): relations, and rules whose bodies are literals over atoms.
 //!
-//! The IR is flat and id-keyed (STYLE.md 6): relations live in one vector indexed by [`RelId`],
+//! The IR is flat and id-keyed (ARCHITECTURE, convention 6): relations live in one vector indexed by [`RelId`],
 //! rules in another indexed by their position. Source spans are kept in a side table
 //! ([`Spans`]) so that two programs that differ only in layout compare equal. Variables are
 //! named `?x`; a wildcard `_` is [`Term::Wild`].

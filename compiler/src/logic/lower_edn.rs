@@ -1,4 +1,4 @@
-//! Lowering of Datomic-style EDN queries (DESIGN §6) to PomoLogic.
+//! Lowering of Datomic-style EDN queries (ARCHITECTURE §6) to PomoLogic.
 //!
 //! A query becomes one `where` rule whose body is the lowered `:where` clauses joined with the
 //! query's inputs, plus (for aggregates) a `find` rule that groups it; without aggregates the

@@ -1,5 +1,5 @@
 //! Reading PomoRA text (the output of `explain --stage ra`) back into a plan, so that pass
-//! tests start from plan text (STYLE.md 1).
+//! tests start from plan text (ARCHITECTURE, convention 1).
 
 use crate::logic::parse::{cmp_op, const_to_value};
 use pomo_grammar::Diagnostic;

@@ -1,4 +1,4 @@
-//! The optimizer pipeline (STYLE.md 4): one list of named passes, run as a fixpoint group.
+//! The optimizer pipeline (ARCHITECTURE, convention 4): one list of named passes, run as a fixpoint group.
 //!
 //! Order within the group, and why:
 //! 1. `fold_constants` first, because an always-false selection empties whole subplans and an

@@ -1,4 +1,4 @@
-//! Validation of PomoRA plans (STYLE.md 5): run after lowering and after every pass in tests
+//! Validation of PomoRA plans (ARCHITECTURE, convention 5): run after lowering and after every pass in tests
 //! and debug builds, so that a broken plan is reported at the pass that broke it.
 //!
 //! Checked: every relation read or written is declared; every operator's attribute

@@ -1,6 +1,6 @@
 //! The SQL catalog: the tables a SQL text may name, with their columns' types and constraints.
 //!
-//! A table is an attribute namespace (DESIGN §6): column `c` of table `t` is the attribute
+//! A table is an attribute namespace (ARCHITECTURE §6): column `c` of table `t` is the attribute
 //! `:t/c`, and a row is an entity. Every row also carries `:sql.row/t true`, so that a row whose
 //! columns are all NULL (no attribute at all) still exists. `id` is the entity id: a column
 //! named `id` is never stored, and every table has it even when it doesn't declare it (`SELECT *`

@@ -1,4 +1,4 @@
-//! Lowering SQL queries to PomoLogic (DESIGN §6).
+//! Lowering SQL queries to PomoLogic (ARCHITECTURE §6).
 //!
 //! * A base table's row is an entity: `x.c` is the datom `[?x :t/c ?v]` when a top-level WHERE
 //!   conjunct rejects NULLs in it, and otherwise the derived relation `t__c(e, v)`, which reads

@@ -1,4 +1,4 @@
-//! The SQL front end (DESIGN §6): the catalog of tables and the lowering of queries to
+//! The SQL front end (ARCHITECTURE §6): the catalog of tables and the lowering of queries to
 //! PomoLogic. Statements that change the store (CREATE, INSERT, UPDATE, DELETE) are run by the
 //! SQL session of the root crate, which uses [`lower::lower_query`] for the rows they read.
 

@@ -1,4 +1,4 @@
-//! Runs a compiled artifact on a store, with `pomo-runtime` alone (DESIGN §8): the app never
+//! Runs a compiled artifact on a store, with `pomo-runtime` alone (ARCHITECTURE §8): the app never
 //! parses or compiles a query, so it builds without the front ends (no lalrpop, no logos, no
 //! `pomo-grammar`).
 //!

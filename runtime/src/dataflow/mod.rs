@@ -1,4 +1,4 @@
-//! The incremental backend (DESIGN §7, "dataflow"): flow plans rendered as timely/differential
+//! The incremental backend (ARCHITECTURE §7, "dataflow"): flow plans rendered as timely/differential
 //! dataflows at run time, on one or many workers and processes.
 //!
 //! An [`Engine`] owns the dataflow: its workers run on their own threads (timely's), build the

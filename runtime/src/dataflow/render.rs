@@ -5,7 +5,7 @@
 //! one constants input; each stratum's definitions are rendered node by node, a recursive
 //! stratum inside one iterative scope (`Product<u64, u64>`) whose variables are its relations.
 //! The renderer is generic over the scope's timestamp only and never recurses into an iterative
-//! scope (NOTES-crates §3: that would instantiate ever deeper timestamp types).
+//! scope (that would instantiate ever deeper nested timestamp types at compile time).
 
 use super::Row;
 use crate::reference::{self, Env};

@@ -1,4 +1,4 @@
-//! The JIT backend (DESIGN §7, "jit"): runs kernel plans ([`pomo_types::kernel`]) as native
+//! The JIT backend (ARCHITECTURE §7, "jit"): runs kernel plans ([`pomo_types::kernel`]) as native
 //! loop nests that Cranelift compiles at load time ([`codegen`]), over fixed-width tables of
 //! 64-bit words ([`table`], encoding in [`abi`]).
 //!

@@ -1,4 +1,4 @@
-//! The content-addressed fact store (DESIGN §3).
+//! The content-addressed fact store (ARCHITECTURE §3).
 //!
 //! Facts are `[e a v added causes]` with a CID (CIDv1, dag-cbor, sha2-256) of their canonical
 //! DAG-CBOR encoding; transactions append facts and get a local `t` and a transaction entity

@@ -1,4 +1,4 @@
-//! Flow plans (DESIGN §7, "dataflow"): a PomoRA plan rewritten for an incremental dataflow.
+//! Flow plans (ARCHITECTURE §7, "dataflow"): a PomoRA plan rewritten for an incremental dataflow.
 //!
 //! Where PomoRA spells out semi-naive loops over `R@delta` and `R@new`, a flow plan states each
 //! relation once as a collection expression over totals; the dataflow runtime keeps every

@@ -1,4 +1,4 @@
-//! Kernel plans (DESIGN §7, "jit"): a PomoRA plan lowered to semi-naive loop nests over
+//! Kernel plans (ARCHITECTURE §7, "jit"): a PomoRA plan lowered to semi-naive loop nests over
 //! fixed-width relations and their indexes, the form the JIT backend compiles to native code.
 //!
 //! A kernel plan keeps PomoRA's statements and loops (so `R@delta`, `R@new` and the fixpoint

@@ -1,9 +1,9 @@
-//! PomoRA plans (DESIGN §5): the relational-algebra program that every backend executes.
+//! PomoRA plans (ARCHITECTURE §5): the relational-algebra program that every backend executes.
 //!
 //! A [`Plan`] declares its relations, then lists strata of statements; a statement assigns an
 //! expression to a relation version (`R`, `R@delta`, `R@new`, `R@next`) or loops to a fixpoint.
 //! Expressions live in an arena ([`Plan::exprs`]) and refer to their inputs by [`ExprId`]
-//! (STYLE.md 6), so passes rewrite nodes in place and walks use work lists. Lowering builds trees
+//! (ARCHITECTURE, convention 6), so passes rewrite nodes in place and walks use work lists. Lowering builds trees
 //! (no node has two parents); unreachable nodes may linger after a pass and are dropped by
 //! [`Plan::compact`]. Attributes are named; an expression's attribute order is defined by
 //! [`Plan::schema`] and is what printing and the runtime use.

@@ -1,4 +1,4 @@
-//! Values of the store and of query evaluation (DESIGN §3).
+//! Values of the store and of query evaluation (ARCHITECTURE §3).
 //!
 //! Values have a total order (doubles compare by `f64::total_cmp`, NaN is rejected when a value
 //! is built from text) so that relations can be kept in ordered sets and printed deterministically.

@@ -1,5 +1,5 @@
 //! The optimizer's passes over PomoRA plans. Each pass rewrites the plan in place and returns
-//! whether it changed anything (STYLE.md 3); a pass's name is its file name.
+//! whether it changed anything (ARCHITECTURE, convention 3); a pass's name is its file name.
 
 pub mod fold_constants;
 pub mod introduce_antijoin;

@@ -1,5 +1,5 @@
 //! Pass tests: each starts from PomoRA text, runs one pass, validates the result and
-//! snapshots `changed: bool` and the printed plan (STYLE.md 1–2). A new case is a copy and an
+//! snapshots `changed: bool` and the printed plan (ARCHITECTURE, conventions 1–2). A new case is a copy and an
 //! edit of a `check` call.
 
 use crate::ra::parse::parse_plan;
