@@ -33,6 +33,10 @@ use pomo_stdlib::Registry;
 use pomo_types::Value;
 use std::collections::{BTreeMap, BTreeSet};
 
+/// The attribute under which a session records each DDL statement's text on its transaction
+/// entity (the catalog is rebuilt from these, in transaction order, when a store is opened).
+pub const DDL_ATTR: &str = "sql/ddl";
+
 /// What one statement did.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
@@ -152,7 +156,7 @@ impl Session {
 
     fn load_catalog(&mut self) {
         let db = self.store.db();
-        let mut ddl = db.datoms_eavt(None, Some("sql/ddl"), None);
+        let mut ddl = db.datoms_eavt(None, Some(DDL_ATTR), None);
         ddl.sort_by_key(|d| d.tx);
         for d in ddl {
             if let Value::Str(text) = &d.v
@@ -320,7 +324,7 @@ impl Session {
         let own = text.get(st.span.clone()).unwrap_or("").to_string();
         ops.push(TxOp::Add {
             e: EntityRef::TempId("datomic.tx".into()),
-            a: "sql/ddl".into(),
+            a: DDL_ATTR.into(),
             v: TxValue::Value(Value::Str(own)),
         });
         self.transact(ops, &st.span)?;

@@ -582,7 +582,7 @@ impl Shell {
     /// the `:sql/ddl` facts the session records on its DDL transactions.
     fn schema(&self, only: Option<&str>) -> String {
         let db = self.session.store().db();
-        let mut ddl = db.datoms_eavt(None, Some("sql/ddl"), None);
+        let mut ddl = db.datoms_eavt(None, Some(pomo::sql::DDL_ATTR), None);
         ddl.sort_by_key(|d| d.tx);
         // Table name and its statements, in creation order.
         let mut tables: Vec<(String, Vec<String>)> = Vec::new();
