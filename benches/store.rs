@@ -82,7 +82,35 @@ fn sqlite_child(path: &str, sql: &str) {
     println!("{n} rows");
 }
 
+/// The fresh-process pomo query: what `pomo query --db DIR -e Q` does (a read-only store, the
+/// query compiled and run on the JIT), through the library.
+fn pomo_child(dir: &str, query: &str) {
+    use pomo::query::{Arg, Backend, prepare};
+    let (st, _) = Store::open_read_only(std::path::Path::new(dir)).unwrap();
+    let q = prepare(
+        &pomo::Input::Edn { query, rules: None },
+        &pomo::Options::default(),
+    )
+    .unwrap();
+    let out = q
+        .run_on(
+            vec![Arg::Db(st.db())],
+            &pomo::stdlib::Registry::new(),
+            &Backend::Jit(pomo::runtime::jit::Mode::Native),
+        )
+        .unwrap();
+    let n = match out {
+        pomo::types::Value::Set(rows) | pomo::types::Value::Tuple(rows) => rows.len(),
+        _ => 1,
+    };
+    println!("{n} rows");
+}
+
 fn main() {
+    if let Ok(dir) = std::env::var("POMO_BENCH_POMO_CHILD") {
+        pomo_child(&dir, &std::env::var("POMO_BENCH_EDN").unwrap());
+        return;
+    }
     if let Ok(path) = std::env::var("POMO_BENCH_SQLITE_CHILD") {
         sqlite_child(&path, &std::env::var("POMO_BENCH_SQL").unwrap());
         return;
@@ -181,17 +209,16 @@ fn main() {
     c.query_row("SELECT 1", [], |_| Ok(())).unwrap();
     let sqlite_open = t0.elapsed().as_secs_f64() * 1e3;
 
-    // Cold point query and q5 in fresh processes.
-    let pomo_bin = env!("CARGO_BIN_EXE_pomo");
+    // Cold point query and q5 in fresh processes (this bench's own binary in a child mode, as
+    // `pomo query` runs them).
+    let me = std::env::current_exe().unwrap();
     let pomo_q = |q: &str| {
         fresh(
-            Command::new(pomo_bin)
-                .args(["query", "--db"])
-                .arg(&pdir)
-                .args(["--format", "json", "-e", q]),
+            Command::new(&me)
+                .env("POMO_BENCH_POMO_CHILD", &pdir)
+                .env("POMO_BENCH_EDN", q),
         )
     };
-    let me = std::env::current_exe().unwrap();
     let sqlite_q = |sql: &str| {
         fresh(
             Command::new(&me)
@@ -203,8 +230,6 @@ fn main() {
     let (s_ms, s_rss, s_out) = sqlite_q(POINT_SQL);
     let (p5_ms, p5_rss, p5_out) = pomo_q(Q5_EDN);
     let (s5_ms, s5_rss, s5_out) = sqlite_q(Q5_SQL);
-    // The JSON result is an array of rows, each an array: count the rows' opening brackets.
-    let rows = |out: &str| out.matches('[').count().saturating_sub(1);
     let srows = |out: &str| {
         out.trim()
             .strip_suffix(" rows")
@@ -249,7 +274,7 @@ fn main() {
     println!(
         "| point query, fresh process | {p_ms:.1} ms, {} RSS, {} rows | {s_ms:.1} ms, {} RSS, {} rows | {:.2} |",
         kib(p_rss),
-        rows(&p_out),
+        srows(&p_out),
         kib(s_rss),
         srows(&s_out),
         p_ms / s_ms
@@ -261,7 +286,7 @@ fn main() {
     println!(
         "| q5 join, fresh process | {p5_ms:.1} ms, {} RSS, {} rows | {s5_ms:.1} ms, {} RSS, {} rows | {:.2} |",
         kib(p5_rss),
-        rows(&p5_out),
+        srows(&p5_out),
         kib(s5_rss),
         srows(&s5_out),
         p5_ms / s5_ms

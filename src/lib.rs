@@ -2,7 +2,8 @@
 //! compile to one Datalog IR (PomoLogic), are stratified and optimized into relational-algebra
 //! plans (PomoRA), and run on the backends of `pomo-runtime` (from issue 3 on).
 //!
-//! This facade re-exports the crates and offers the one-call entry points the CLI uses.
+//! This facade re-exports the crates and offers the one-call entry points apps and the CLI
+//! (the `pomo-cli` crate) use. It carries no command-line or test-harness dependency.
 //!
 //! ```
 //! use pomo::{Input, Stage, explain, Options};
@@ -13,11 +14,9 @@
 //! ```
 
 pub mod api;
-pub mod conformance;
 pub mod edn_data;
 pub mod golden;
 pub mod query;
-pub mod slt;
 pub mod sql;
 
 pub use pomo_compiler as compiler;

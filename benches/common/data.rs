@@ -92,7 +92,7 @@ pub fn generate(dir: &Path) {
     let mut sizes: Vec<(String, String)> = Vec::new();
     let mut size = |name: &str, v: String| sizes.push((name.to_string(), v));
 
-    let mut incr = |name: &str, edges: &[(i64, i64)], add: (i64, i64), del: (i64, i64)| {
+    let incr = |name: &str, edges: &[(i64, i64)], add: (i64, i64), del: (i64, i64)| {
         let mut with: Vec<(i64, i64)> = edges.to_vec();
         with.push(add);
         with.sort();

@@ -7,7 +7,7 @@
 mod common;
 
 use common::run_suite;
-use pomo::conformance::Backend;
+use pomo_cli::conformance::Backend;
 
 #[test]
 fn edn_corpus() {

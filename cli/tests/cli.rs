@@ -6,7 +6,7 @@ use std::process::{Command, Output};
 fn pomo(args: &[&str]) -> Output {
     Command::new(env!("CARGO_BIN_EXE_pomo"))
         .args(args)
-        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .current_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/.."))
         .env("NO_COLOR", "1")
         .output()
         .expect("the pomo binary runs")

@@ -4,9 +4,9 @@
 //! special inputs (second databases, host functions), and comparing by the README's rules
 //! (sets as sets, `:order-free` vectors as multisets, numbers by numeric value).
 
-use crate::edn_data::{self, DataError};
-use crate::query::{Arg, prepare};
-use crate::{Input, Options};
+use pomo::edn_data::{self, DataError};
+use pomo::query::{Arg, prepare};
+use pomo::{Input, Options};
 use pomo_grammar::edn::{Form, Node};
 use pomo_runtime::store::{Db, Store, TX0};
 use pomo_stdlib::{EvalError, Registry};
@@ -362,14 +362,14 @@ fn run_map(case: &[(Node, Node)], backend: Backend) -> Outcome {
         }
     };
     let backend = match backend {
-        Backend::Reference => crate::query::Backend::Reference,
+        Backend::Reference => pomo::query::Backend::Reference,
         Backend::Dataflow { workers } => {
-            crate::query::Backend::Dataflow(pomo_runtime::dataflow::Config {
+            pomo::query::Backend::Dataflow(pomo::runtime::dataflow::Config {
                 workers,
                 ..Default::default()
             })
         }
-        Backend::Jit(mode) => crate::query::Backend::Jit(mode),
+        Backend::Jit(mode) => pomo::query::Backend::Jit(mode),
     };
     let actual = match prepared.run_on(args, &host_registry(), &backend) {
         Ok(v) => v,

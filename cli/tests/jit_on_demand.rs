@@ -7,8 +7,8 @@
 mod common;
 
 use common::run_suite;
-use pomo::conformance::Backend;
 use pomo::runtime::jit::Mode;
+use pomo_cli::conformance::Backend;
 
 #[test]
 fn edn_corpora_on_jit_reading_views_key_by_key() {
@@ -30,15 +30,18 @@ fn corpus_queries_agree_with_the_reference_reading_views_key_by_key() {
     let mut store = pomo::runtime::store::Store::in_memory();
     let data = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/demo/data.edn"
+        "/../examples/demo/data.edn"
     ))
     .unwrap();
     for form in pomo::grammar::edn::parse_forms(&data).unwrap() {
         let ops = pomo::edn_data::tx_data(store.db().schema(), &form).unwrap();
         store.transact(ops).unwrap();
     }
-    let registry = pomo::conformance::host_registry();
-    let dir = std::path::Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/queries"));
+    let registry = pomo_cli::conformance::host_registry();
+    let dir = std::path::Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/corpus/queries"
+    ));
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

@@ -16,7 +16,7 @@ fn demo_store() -> Store {
     let mut store = Store::in_memory();
     let text = std::fs::read_to_string(concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/examples/demo/data.edn"
+        "/../examples/demo/data.edn"
     ))
     .unwrap();
     for form in pomo::grammar::edn::parse_forms(&text).unwrap() {
@@ -29,8 +29,11 @@ fn demo_store() -> Store {
 #[test]
 fn corpus_queries_give_the_same_answers_on_every_backend() {
     let store = demo_store();
-    let registry = pomo::conformance::host_registry();
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/queries"));
+    let registry = pomo_cli::conformance::host_registry();
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/corpus/queries"
+    ));
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())
@@ -117,7 +120,10 @@ fn corpus_queries_give_the_same_answers_on_every_backend() {
 /// session on a fresh store per backend, and the rows must agree.
 #[test]
 fn corpus_sql_scripts_give_the_same_rows_on_every_backend() {
-    let dir = Path::new(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/corpus/queries"));
+    let dir = Path::new(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/corpus/queries"
+    ));
     let mut files: Vec<_> = std::fs::read_dir(dir)
         .unwrap()
         .map(|e| e.unwrap().path())

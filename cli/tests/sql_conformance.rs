@@ -1,4 +1,4 @@
-//! The SQL conformance corpora, run through `pomo::slt` (the sqllogictest crate) on every
+//! The SQL conformance corpora, run through `pomo_cli::slt` (the sqllogictest crate) on every
 //! `cargo test`: `tests/conformance/sql/cases` (SQLite-checked cases of the subset, with
 //! their `reject` and constraint-error records) on every backend, and SQLite's own
 //! `tests/conformance/sqllogictest/select1–5` on the reference backend (the JIT and
@@ -14,7 +14,7 @@ use std::path::{Path, PathBuf};
 /// A corpus of `tests/conformance`; a missing one fails the test (the corpora are part of the
 /// repository, so a run that checks none of them is not a pass).
 fn corpus(rel: &str) -> Option<PathBuf> {
-    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance")).join(rel);
+    let p = PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/conformance")).join(rel);
     assert!(
         p.exists(),
         "the conformance corpus {} is missing",
@@ -57,7 +57,7 @@ fn run(files: &[PathBuf], backend: Backend) {
     let (mut passed, mut failed) = (0, 0);
     let mut failing = std::collections::BTreeSet::new();
     for f in files {
-        let report = pomo::slt::run_file(f, &backend);
+        let report = pomo_cli::slt::run_file(f, &backend);
         passed += report.passed;
         for fl in &report.failed {
             failed += 1;

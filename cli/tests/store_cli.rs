@@ -324,7 +324,7 @@ fn watch_runs_inductive_rules_epoch_by_epoch() {
     let dir = tempfile::tempdir().unwrap();
     let program = concat!(
         env!("CARGO_MANIFEST_DIR"),
-        "/tests/corpus/queries/pomo-checkbox-next.pomo"
+        "/../tests/corpus/queries/pomo-checkbox-next.pomo"
     );
     let out = watch(
         dir.path(),

@@ -4,7 +4,7 @@
 //! with `N passed, M failed`. `--slowest N` (slt) lists the N slowest queries.
 
 use clap::{Parser, ValueEnum};
-use pomo::conformance::{Backend, Outcome, case_files, run_case};
+use pomo_cli::conformance::{Backend, Outcome, case_files, run_case};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -107,7 +107,7 @@ fn slt(cli: &Cli) -> ExitCode {
     let (mut passed, mut failed) = (0, 0);
     let mut timings = Vec::new();
     for f in files {
-        let report = pomo::slt::run_file(&f, &backend);
+        let report = pomo_cli::slt::run_file(&f, &backend);
         passed += report.passed;
         failed += report.failed.len();
         for fl in &report.failed {

@@ -6,8 +6,8 @@
 //! `onlyif sqlite` ones are skipped. A failure does not stop the file: the report counts passed
 //! and failed records and keeps each failure's location, SQL and reason.
 
-use crate::query::Backend;
-use crate::sql::{Outcome, Session, SqlError, render};
+use pomo::query::Backend;
+use pomo::sql::{Outcome, Session, SqlError, render};
 use pomo_runtime::store::Store;
 use sqllogictest::{DB, DBOutput, DefaultColumnType, Record};
 use std::path::Path;

@@ -630,7 +630,7 @@ pub fn stats(store: &StoreArg) -> ExitCode {
 }
 
 pub fn demo(store: &StoreArg) -> ExitCode {
-    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/examples/demo");
+    let dir = concat!(env!("CARGO_MANIFEST_DIR"), "/../examples/demo");
     let mut s = match open(store) {
         Ok(s) => s,
         Err(c) => return c,

@@ -1,14 +1,14 @@
 //! The conformance runner the test binaries share: a suite's cases through
-//! `pomo::conformance`, checked against `tests/known-failures.txt`.
+//! `pomo_cli::conformance`, checked against `tests/known-failures.txt`.
 #![allow(dead_code)]
 
-use pomo::conformance::{Backend, Outcome, case_files, run_case};
+use pomo_cli::conformance::{Backend, Outcome, case_files, run_case};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
 /// The cases of a corpus of `tests/conformance`.
 pub fn corpus(name: &str) -> PathBuf {
-    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/tests/conformance"))
+    PathBuf::from(concat!(env!("CARGO_MANIFEST_DIR"), "/../tests/conformance"))
         .join(name)
         .join("public")
 }
