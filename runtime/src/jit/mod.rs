@@ -89,18 +89,6 @@ fn view_bytes(t: &Table) -> usize {
     256 + t.len * (t.arity * 8 + 24)
 }
 
-/// The keys of a store view an index filled on demand has loaded, kept for later runs on the
-/// same database value.
-struct LoadedKeys {
-    /// Keeps the store (and the address in the key) alive.
-    _db: Db,
-    table: Arc<Table>,
-    index: Arc<Index>,
-    heads: HashMap<Vec<u64>, u32>,
-    bytes: usize,
-    used: u64,
-}
-
 /// What the JIT backend keeps between runs.
 pub struct Jit {
     mode: Mode,
@@ -112,7 +100,7 @@ pub struct Jit {
     view_indexes: HashMap<(ViewKey, Vec<usize>), Arc<Index>>,
     /// Views read key by key, by view and index key, and the bytes they hold (within the
     /// same budget as the views, kept apart from them).
-    lazy_views: HashMap<(ViewKey, Vec<usize>), LoadedKeys>,
+    lazy_views: HashMap<(ViewKey, Vec<usize>), lazy::LoadedKeys>,
     lazy_bytes: usize,
     /// The bytes the cached views (and their indexes) hold, and the most they may hold.
     view_bytes: usize,
@@ -518,7 +506,7 @@ impl<'a> Run<'a> {
             if !deferred[j] || !tables[j].cols.iter().all(Vec::is_empty) || view_keys[j].is_some() {
                 continue;
             }
-            if let Some(mut l) = on_demand(jit, env, plan, i, &tables) {
+            if let Some(mut l) = lazy::on_demand(jit, env, plan, i, &tables) {
                 // The keys an earlier run of the same database value loaded.
                 if let Some(c) = jit.lazy_views.remove(&l.cache_key) {
                     jit.lazy_bytes -= c.bytes;
@@ -1132,139 +1120,6 @@ impl<'a> Run<'a> {
         }
     }
 
-    /// Hands the keys loaded into indexes filled on demand to the JIT, for the next run on the
-    /// same database value (a repeated query then reads nothing from the store again). They
-    /// count against the view budget, least recently used dropped first; keys of an older
-    /// database value of the same view are dropped.
-    fn keep_loaded_keys(&mut self) {
-        for i in 0..self.lazy.len() {
-            let Some(l) = self.lazy[i].take() else {
-                continue;
-            };
-            let slot = self.plan.indexes[i].slot.0 as usize;
-            let table = self.tables[slot].clone();
-            let bytes = view_bytes(&table) + l.heads.len() * (l.key_attrs.len() * 8 + 48);
-            let jit = &mut *self.jit;
-            let stale: Vec<_> = jit
-                .lazy_views
-                .keys()
-                .filter(|(k, c)| {
-                    *c == l.cache_key.1
-                        && k.1 == l.cache_key.0.1
-                        && k.2 == l.cache_key.0.2
-                        && (k.0.0, k.0.2, k.0.3, k.0.4)
-                            == (
-                                l.cache_key.0.0.0,
-                                l.cache_key.0.0.2,
-                                l.cache_key.0.0.3,
-                                l.cache_key.0.0.4,
-                            )
-                        && k.0.1 < l.cache_key.0.0.1
-                })
-                .cloned()
-                .collect();
-            for k in stale {
-                if let Some(c) = jit.lazy_views.remove(&k) {
-                    jit.lazy_bytes -= c.bytes;
-                }
-            }
-            if bytes > jit.view_budget {
-                continue;
-            }
-            while jit.view_bytes + jit.lazy_bytes + bytes > jit.view_budget {
-                let Some(k) = jit
-                    .lazy_views
-                    .iter()
-                    .min_by_key(|(_, c)| c.used)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                if let Some(c) = jit.lazy_views.remove(&k) {
-                    jit.lazy_bytes -= c.bytes;
-                }
-            }
-            jit.tick += 1;
-            jit.lazy_bytes += bytes;
-            jit.lazy_views.insert(
-                l.cache_key,
-                LoadedKeys {
-                    _db: l.db,
-                    table,
-                    index: self.indexes[i].clone(),
-                    heads: l.heads,
-                    bytes,
-                    used: jit.tick,
-                },
-            );
-        }
-    }
-
-    /// The first row of a key in an index filled on demand, reading the key's datoms from the
-    /// store on its first probe.
-    fn load_key(&mut self, i: usize, key: &[u64]) -> Result<u32, EvalError> {
-        let lz = self.lazy[i].as_ref().expect("an index filled on demand");
-        if let Some(&h) = lz.heads.get(key) {
-            return Ok(h);
-        }
-        let mut lits = lz.consts.clone();
-        for (a, w) in lz.key_attrs.iter().zip(key) {
-            lits.push(lazy::eq(a, &self.jit.interner.decode(*w)));
-        }
-        let decl = &self.plan.relations[lz.decl];
-        let rows = self
-            .ev
-            .view_scan(decl, &Formula::conj(lits))?
-            .ok_or_else(|| err(format!("{} cannot be read by key", decl.name)))?;
-        let ix = &self.plan.indexes[i];
-        let slot = ix.slot.0 as usize;
-        let table = Arc::make_mut(&mut self.tables[slot]);
-        let index = Arc::make_mut(&mut self.indexes[i]);
-        let mut head = NONE;
-        let mut row = Vec::with_capacity(table.arity);
-        for tuple in &rows.tuples {
-            row.clear();
-            row.extend(tuple.iter().map(|v| self.jit.interner.encode(v)));
-            // The store matches numbers by value (2 and 2.0); a chain holds equal words only,
-            // as a whole view's index would.
-            if ix.key.iter().zip(key).any(|(&c, w)| row[c] != *w) {
-                continue;
-            }
-            index.next.resize(table.len, NONE);
-            index.next.push(head);
-            table.push_new(&row);
-            head = (table.len - 1) as u32;
-        }
-        self.lazy[i]
-            .as_mut()
-            .expect("an index filled on demand")
-            .heads
-            .insert(key.to_vec(), head);
-        self.refresh_block(slot, i);
-        Ok(head)
-    }
-
-    /// Writes a growing slot's column addresses and an index's chain address into the running
-    /// kernel's parameter block (they may have moved).
-    fn refresh_block(&mut self, slot: usize, i: usize) {
-        if self.block.is_null() {
-            return;
-        }
-        // SAFETY: `block_layout` is the running kernel's layout, alive while it runs.
-        let layout = unsafe { &*self.block_layout };
-        for (j, p) in layout.iter().enumerate() {
-            let w = match p {
-                Param::Col(s, c) if s.0 as usize == slot => {
-                    self.tables[slot].cols[*c].as_ptr() as u64
-                }
-                Param::Next(x) if x.0 as usize == i => self.indexes[i].next.as_ptr() as u64,
-                _ => continue,
-            };
-            // SAFETY: the block has one word per layout entry and outlives the kernel call.
-            unsafe { *self.block.add(j) = w };
-        }
-    }
-
     fn decode(&self, words: &[u64]) -> Vec<Value> {
         words.iter().map(|w| self.jit.interner.decode(*w)).collect()
     }
@@ -1417,58 +1272,6 @@ fn load_slot(
             Ok((Arc::new(encode(jit, &r)), None))
         }
     }
-}
-
-/// An index to fill on demand, when its view is large next to the scans that drive its probes
-/// and the cache does not hold it already (see [`lazy`]).
-fn on_demand(
-    jit: &Jit,
-    env: &Env,
-    plan: &KernelPlan,
-    i: usize,
-    tables: &[Arc<Table>],
-) -> Option<lazy::LazyIndex> {
-    let ix = &plan.indexes[i];
-    let s = plan.slot(ix.slot);
-    let SlotKind::View { rel, consts } = &s.kind else {
-        return None;
-    };
-    let src = reference::Evaluator::view_source(rel)?;
-    let Some(Source::Db(db)) = env.sources.get(&src) else {
-        return None;
-    };
-    if jit
-        .views
-        .contains_key(&(db.cache_key(), rel.clone(), consts.clone()))
-    {
-        return None;
-    }
-    let rows = match consts.as_slice() {
-        [(a, Value::Keyword(name))] if a == "a" => db.stats(name).datoms,
-        _ => return None,
-    };
-    let drivers = lazy::users(plan, i)
-        .map(|k| match k.ops.first() {
-            Some(Op::Scan { slot, .. }) => tables[slot.0 as usize].len as u64,
-            _ => u64::MAX,
-        })
-        .max()
-        .unwrap_or(0);
-    let (from, ratio) = lazy::thresholds();
-    if rows == 0 || rows < from || drivers.saturating_mul(ratio) >= rows {
-        return None;
-    }
-    Some(lazy::LazyIndex {
-        cache_key: (
-            (db.cache_key(), rel.clone(), consts.clone()),
-            ix.key.clone(),
-        ),
-        db: db.clone(),
-        decl: plan.relations.iter().position(|d| &d.name == rel)?,
-        consts: consts.iter().map(|(a, v)| lazy::eq(a, v)).collect(),
-        key_attrs: ix.key.iter().map(|&c| s.attrs[c].clone()).collect(),
-        heads: HashMap::new(),
-    })
 }
 
 /// The key of a view if the cache kept it (indexes on it are cached with it).
