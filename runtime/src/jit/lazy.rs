@@ -14,8 +14,8 @@
 //! after each load (`Run::refresh_block`). Each on-demand index gets a slot of its own
 //! ([`split`]): the rows one key loads are then never in the table already.
 
-use super::table::{Index, Table};
 use super::abi::{NONE, Param};
+use super::table::{Index, Table};
 use super::{Jit, Run, err, view_bytes};
 use crate::reference::{self, Env, Source};
 use crate::store::Db;
