@@ -48,7 +48,7 @@ pub struct SqlColumns {
 /// Lowers a query over the catalog's tables to a PomoLogic program whose output relation
 /// [`OUTPUT`] carries a [`SqlShape`].
 pub fn lower_query(q: &Query, cat: &Catalog) -> Result<(Program, SqlColumns), Vec<Diagnostic>> {
-    let mut lw = Lw::new(cat);
+    let mut lw = Lowering::new(cat);
     let out = lw.top_query(q);
     if !lw.errors.is_empty() {
         return Err(lw.errors);
@@ -57,7 +57,8 @@ pub fn lower_query(q: &Query, cat: &Catalog) -> Result<(Program, SqlColumns), Ve
     Ok((lw.prog, out))
 }
 
-type R<T> = Result<T, ()>;
+/// The result of a lowering step: `Err(())` means its diagnostic is already in `errors`.
+type Lowered<T> = Result<T, ()>;
 
 /// A relation computed for a (sub)query: `params` leading columns `p0…` (the values of the
 /// enclosing query it depends on), `ids` identity columns `i0…`, then value columns `c0…`.
@@ -69,13 +70,16 @@ struct RelOut {
     cols: Vec<(String, SqlType)>,
 }
 
-fn pattr(i: usize) -> String {
+/// The attribute of a relation's `i`th parameter column (a value of an enclosing query).
+fn param_attr(i: usize) -> String {
     format!("p{i}")
 }
-fn iattr(i: usize) -> String {
+/// The attribute of a relation's `i`th identity column.
+fn id_attr(i: usize) -> String {
     format!("i{i}")
 }
-fn cattr(i: usize) -> String {
+/// The attribute of a relation's `i`th value column.
+fn col_attr(i: usize) -> String {
     format!("c{i}")
 }
 
@@ -108,26 +112,27 @@ struct Src {
     cols: Vec<SrcCol>,
 }
 
-/// A resolved column: frame index, source index, column index within the source.
-type ColKey = (usize, usize, usize);
+/// A column a name resolved to: frame index, source index, column index within the source.
+type ResolvedColumn = (usize, usize, usize);
 
 /// One SELECT core being lowered (a scope of names).
 #[derive(Debug, Default)]
 struct Frame {
     sources: Vec<Src>,
     /// Columns of enclosing frames this frame reads, in order, with their parameter variable.
-    params: Vec<(ColKey, String)>,
+    params: Vec<(ResolvedColumn, String)>,
     /// Whether enclosing frames can see into this one (false while lowering a derived table).
     visible: bool,
     /// Columns known to be non-NULL wherever the frame's main body holds (null-rejecting
     /// conjuncts), and unification classes of such columns: class id per column.
-    required: BTreeMap<ColKey, usize>,
+    required: BTreeMap<ResolvedColumn, usize>,
     classes: Vec<Class>,
 }
 
+/// A class of columns known equal: the constant they equal, the variable that stands for them.
 #[derive(Clone, Debug, Default)]
 struct Class {
-    konst: Option<Value>,
+    constant: Option<Value>,
     var: Option<String>,
 }
 
@@ -136,7 +141,7 @@ struct Class {
 struct Body {
     lits: Vec<Literal>,
     /// Terms of the columns bound so far.
-    bound: BTreeMap<ColKey, Term>,
+    bound: BTreeMap<ResolvedColumn, Term>,
     /// Relation sources whose atom is in the body.
     active: BTreeSet<usize>,
     /// Table sources read by the body.
@@ -150,7 +155,8 @@ struct Body {
     grouped: bool,
 }
 
-struct Lw<'a> {
+/// The state of lowering one SQL statement.
+struct Lowering<'a> {
     cat: &'a Catalog,
     prog: Program,
     datom: RelId,
@@ -173,12 +179,12 @@ const MAX_JOIN_TABLES: usize = 64;
 
 const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total"];
 
-impl<'a> Lw<'a> {
+impl<'a> Lowering<'a> {
     fn new(cat: &'a Catalog) -> Self {
         let mut prog = Program::default();
         let datom = prog.intern("datom", RelKind::Base);
         prog.note_attrs(datom, DATOM_ATTRS.iter().copied());
-        Lw {
+        Lowering {
             cat,
             prog,
             datom,
@@ -276,7 +282,7 @@ impl<'a> Lw<'a> {
         r.ok()
     }
 
-    fn top_query_inner(&mut self, q: &Query) -> R<SqlColumns> {
+    fn top_query_inner(&mut self, q: &Query) -> Lowered<SqlColumns> {
         let n_ctes = self.ctes.len();
         if let Some(w) = &q.with {
             self.with(w)?;
@@ -393,8 +399,8 @@ impl<'a> Lw<'a> {
             ..OutputSpec::relation()
         };
         let total = out.ids + out.cols.len();
-        let mut attrs: Vec<String> = (0..out.ids).map(iattr).collect();
-        attrs.extend((0..out.cols.len()).map(cattr));
+        let mut attrs: Vec<String> = (0..out.ids).map(id_attr).collect();
+        attrs.extend((0..out.cols.len()).map(col_attr));
         let q_rel = self.prog.intern(OUTPUT, RelKind::Output(spec));
         let args: Vec<(String, Term)> = attrs
             .iter()
@@ -409,7 +415,7 @@ impl<'a> Lw<'a> {
         })
     }
 
-    fn const_int(&mut self, e: &Expr) -> R<i64> {
+    fn const_int(&mut self, e: &Expr) -> Lowered<i64> {
         match self.fold_const(e) {
             Some(Value::Int(i)) => Ok(i),
             _ => {
@@ -525,7 +531,7 @@ impl<'a> Lw<'a> {
         }
     }
 
-    fn with(&mut self, w: &pomo_grammar::sql::With) -> R<()> {
+    fn with(&mut self, w: &pomo_grammar::sql::With) -> Lowered<()> {
         for cte in &w.ctes {
             if !cte.query.order_by.is_empty() || cte.query.limit.is_some() {
                 self.no_order_in_subquery(&cte.query);
@@ -562,7 +568,7 @@ impl<'a> Lw<'a> {
         Ok(())
     }
 
-    fn recursive_cte(&mut self, cte: &pomo_grammar::sql::Cte) -> R<RelOut> {
+    fn recursive_cte(&mut self, cte: &pomo_grammar::sql::Cte) -> Lowered<RelOut> {
         let q = &cte.query;
         let SetExpr::SetOp {
             op: SetOp::Union,
@@ -613,7 +619,7 @@ impl<'a> Lw<'a> {
                 c.0 = n.name.clone();
             }
         }
-        let attrs: Vec<String> = (0..cols.len()).map(cattr).collect();
+        let attrs: Vec<String> = (0..cols.len()).map(col_attr).collect();
         let rel = self.new_rel("cte", attrs.clone());
         let out = RelOut {
             rel,
@@ -642,7 +648,7 @@ impl<'a> Lw<'a> {
     /// `to(c…) :- from(c…)` (value columns only).
     fn copy_rule(&mut self, to: RelId, from: &RelOut) {
         let args: Vec<(String, Term)> = (0..from.cols.len())
-            .map(|i| (cattr(i), Term::Var(format!("?c{i}"))))
+            .map(|i| (col_attr(i), Term::Var(format!("?c{i}"))))
             .collect();
         let body = vec![Self::atom(from.rel, args.clone())];
         self.add_rule(to, args, body);
@@ -664,7 +670,7 @@ impl<'a> Lw<'a> {
     }
 
     /// Lowers a subquery (derived table, CTE, IN/EXISTS/scalar operand) in a new frame.
-    fn subquery_rel(&mut self, q: &Query, want_ids: bool) -> R<RelOut> {
+    fn subquery_rel(&mut self, q: &Query, want_ids: bool) -> Lowered<RelOut> {
         if !q.order_by.is_empty() || q.limit.is_some() {
             self.no_order_in_subquery(q);
             return Err(());
@@ -681,11 +687,11 @@ impl<'a> Lw<'a> {
     }
 
     /// A query body in its own frame (correlated: params).
-    fn set_expr_sub(&mut self, body: &SetExpr, want_ids: bool) -> R<RelOut> {
+    fn set_expr_sub(&mut self, body: &SetExpr, want_ids: bool) -> Lowered<RelOut> {
         self.set_expr(body, want_ids)
     }
 
-    fn set_expr(&mut self, body: &SetExpr, want_ids: bool) -> R<RelOut> {
+    fn set_expr(&mut self, body: &SetExpr, want_ids: bool) -> Lowered<RelOut> {
         match body {
             SetExpr::Select(s) => self.select(s, want_ids, &[]),
             SetExpr::Values(rows, _) => self.values(rows, want_ids),
@@ -735,11 +741,11 @@ impl<'a> Lw<'a> {
                     .collect();
                 let n = cols.len();
                 let ids = if bag { 1 + l.ids.max(r.ids) } else { 0 };
-                let mut attrs: Vec<String> = (0..ids).map(iattr).collect();
-                attrs.extend((0..n).map(cattr));
+                let mut attrs: Vec<String> = (0..ids).map(id_attr).collect();
+                attrs.extend((0..n).map(col_attr));
                 let rel = self.new_rel("u", attrs);
                 let cvars: Vec<(String, Term)> = (0..n)
-                    .map(|i| (cattr(i), Term::Var(format!("?c{i}"))))
+                    .map(|i| (col_attr(i), Term::Var(format!("?c{i}"))))
                     .collect();
                 match op {
                     SetOp::Union => {
@@ -747,14 +753,14 @@ impl<'a> Lw<'a> {
                             let mut head = Vec::new();
                             let mut src = cvars.clone();
                             if bag {
-                                head.push((iattr(0), Term::Const(Value::Int(tag))));
+                                head.push((id_attr(0), Term::Const(Value::Int(tag))));
                                 for k in 0..ids - 1 {
                                     if k < side.ids {
                                         let v = Term::Var(format!("?i{k}"));
-                                        head.push((iattr(k + 1), v.clone()));
-                                        src.push((iattr(k), v));
+                                        head.push((id_attr(k + 1), v.clone()));
+                                        src.push((id_attr(k), v));
                                     } else {
-                                        head.push((iattr(k + 1), Term::Const(Value::Nil)));
+                                        head.push((id_attr(k + 1), Term::Const(Value::Nil)));
                                     }
                                 }
                             }
@@ -797,7 +803,7 @@ impl<'a> Lw<'a> {
         _l: &RelOut,
         _r: &RelOut,
         span: &Span,
-    ) -> R<RelOut> {
+    ) -> Lowered<RelOut> {
         self.err(
             "E0839",
             "a compound SELECT inside a correlated subquery is outside the subset",
@@ -807,7 +813,7 @@ impl<'a> Lw<'a> {
         Err(())
     }
 
-    fn values(&mut self, rows: &[(Vec<Expr>, Span)], want_ids: bool) -> R<RelOut> {
+    fn values(&mut self, rows: &[(Vec<Expr>, Span)], want_ids: bool) -> Lowered<RelOut> {
         let n = rows.first().map_or(0, |r| r.0.len());
         let mut types = vec![SqlType::Null; n];
         let mut consts = Vec::new();
@@ -840,18 +846,18 @@ impl<'a> Lw<'a> {
             consts.push(vals);
         }
         let ids = usize::from(want_ids);
-        let mut attrs: Vec<String> = (0..ids).map(iattr).collect();
-        attrs.extend((0..n).map(cattr));
+        let mut attrs: Vec<String> = (0..ids).map(id_attr).collect();
+        attrs.extend((0..n).map(col_attr));
         let rel = self.new_rel("v", attrs);
         for (k, vals) in consts.into_iter().enumerate() {
             let mut head = Vec::new();
             if want_ids {
-                head.push((iattr(0), Term::Const(Value::Int(k as i64))));
+                head.push((id_attr(0), Term::Const(Value::Int(k as i64))));
             }
             head.extend(
                 vals.into_iter()
                     .enumerate()
-                    .map(|(i, v)| (cattr(i), Term::Const(v))),
+                    .map(|(i, v)| (col_attr(i), Term::Const(v))),
             );
             self.add_rule(rel, head, Vec::new());
         }
@@ -873,13 +879,13 @@ impl<'a> Lw<'a> {
 
     /// Lowers a SELECT core in a new frame. `extra` are ORDER BY expressions computed as
     /// extra columns after the select list.
-    fn select(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> R<RelOut> {
+    fn select(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> Lowered<RelOut> {
         self.select_frame(s, want_ids, extra).map(|c| c.0)
     }
 
     /// Lowers a SELECT core in a new frame; also returns the enclosing columns it reads and
     /// its domain relation (their values), for which it adds the rule.
-    fn select_frame(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> R<Correlated> {
+    fn select_frame(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> Lowered<Correlated> {
         self.frames.push(Frame {
             visible: true,
             ..Frame::default()
@@ -901,19 +907,19 @@ impl<'a> Lw<'a> {
     }
 
     /// `d(p0, p1, …) :- <the enclosing frame's rows binding those columns>`.
-    fn domain_rule(&mut self, d: RelId, params: &[(ColKey, String)]) -> R<()> {
+    fn domain_rule(&mut self, d: RelId, params: &[(ResolvedColumn, String)]) -> Lowered<()> {
         let mut body = Body::default();
         let mut head = Vec::new();
         for (i, (key, _)) in params.iter().enumerate() {
             let t = self.col_term(*key, &mut body, false)?;
-            head.push((pattr(i), t));
+            head.push((param_attr(i), t));
         }
         let lits = self.finish_body(body);
         self.add_rule(d, head, lits);
         Ok(())
     }
 
-    fn select_inner(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> R<RelOut> {
+    fn select_inner(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> Lowered<RelOut> {
         // FROM
         let mut conds: Vec<&Expr> = Vec::new();
         for f in &s.from {
@@ -1030,7 +1036,7 @@ impl<'a> Lw<'a> {
         ids: Vec<Term>,
         terms: Vec<Term>,
         cols: Vec<(String, SqlType)>,
-    ) -> R<RelOut> {
+    ) -> Lowered<RelOut> {
         let depth = self.depth();
         let params: Vec<String> = self.frames[depth]
             .params
@@ -1046,7 +1052,7 @@ impl<'a> Lw<'a> {
             let dargs: Vec<(String, Term)> = params
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (pattr(i), Term::Var(v.clone())))
+                .map(|(i, v)| (param_attr(i), Term::Var(v.clone())))
                 .collect();
             if !uses || !lits.iter().any(|l| is_atom_of(l, d)) {
                 lits.insert(0, Self::atom(d, dargs.clone()));
@@ -1054,8 +1060,8 @@ impl<'a> Lw<'a> {
             head.extend(dargs);
         }
         let n_ids = ids.len();
-        head.extend(ids.into_iter().enumerate().map(|(i, t)| (iattr(i), t)));
-        head.extend(terms.into_iter().enumerate().map(|(i, t)| (cattr(i), t)));
+        head.extend(ids.into_iter().enumerate().map(|(i, t)| (id_attr(i), t)));
+        head.extend(terms.into_iter().enumerate().map(|(i, t)| (col_attr(i), t)));
         let attrs: Vec<String> = head.iter().map(|(a, _)| a.clone()).collect();
         let rel = self.new_rel("s", attrs);
         self.add_rule(rel, head, lits);
@@ -1132,7 +1138,7 @@ impl<'a> Lw<'a> {
         lits
     }
 
-    fn lower_from_item<'e>(&mut self, f: &'e FromItem, conds: &mut Vec<&'e Expr>) -> R<()> {
+    fn lower_from_item<'e>(&mut self, f: &'e FromItem, conds: &mut Vec<&'e Expr>) -> Lowered<()> {
         // Joins with LEFT are materialized; inner joins add sources and conditions.
         let has_left = f.joins.iter().any(|j| j.kind == JoinKind::Left);
         for j in &f.joins {
@@ -1197,7 +1203,7 @@ impl<'a> Lw<'a> {
         self.left_join_chain(f)
     }
 
-    fn no_aggregates(&mut self, e: &Expr, place: &str) -> R<()> {
+    fn no_aggregates(&mut self, e: &Expr, place: &str) -> Lowered<()> {
         if let Some(span) = find_aggregate(e) {
             self.err(
                 "E0846",
@@ -1212,7 +1218,7 @@ impl<'a> Lw<'a> {
 
     /// A FROM item with LEFT JOINs: each prefix becomes a relation of identities and every
     /// column; `L LEFT JOIN r ON c` is the matches plus the unmatched L rows padded with NULL.
-    fn left_join_chain(&mut self, f: &FromItem) -> R<()> {
+    fn left_join_chain(&mut self, f: &FromItem) -> Lowered<()> {
         // Lower in a private frame (the ON conditions see only the chain), then add the
         // materialized relation as one source of the current frame.
         self.frames.push(Frame {
@@ -1228,7 +1234,7 @@ impl<'a> Lw<'a> {
         Ok(())
     }
 
-    fn left_join_inner(&mut self, f: &FromItem) -> R<(RelOut, Vec<SrcCol>)> {
+    fn left_join_inner(&mut self, f: &FromItem) -> Lowered<(RelOut, Vec<SrcCol>)> {
         self.table_ref(&f.first)?;
         let mut conds: Vec<&Expr> = Vec::new();
         for j in &f.joins {
@@ -1255,18 +1261,18 @@ impl<'a> Lw<'a> {
                 // J = M ∪ (L rows without a match, padded).
                 let jrel = self.new_rel("lj", Vec::new());
                 let all: Vec<(String, Term)> = (0..m.ids)
-                    .map(iattr)
-                    .chain((0..m.cols.len()).map(cattr))
+                    .map(id_attr)
+                    .chain((0..m.cols.len()).map(col_attr))
                     .map(|a| (a.clone(), Term::Var(format!("?{a}"))))
                     .collect();
                 self.add_rule(jrel, all.clone(), vec![Self::atom(m.rel, all.clone())]);
                 let lvars: Vec<(String, Term)> = (0..l.ids)
-                    .map(iattr)
-                    .chain((0..l.cols.len()).map(cattr))
+                    .map(id_attr)
+                    .chain((0..l.cols.len()).map(col_attr))
                     .map(|a| (a.clone(), Term::Var(format!("?{a}"))))
                     .collect();
                 let lids: Vec<(String, Term)> = (0..l.ids)
-                    .map(|i| (iattr(i), Term::Var(format!("?i{i}"))))
+                    .map(|i| (id_attr(i), Term::Var(format!("?i{i}"))))
                     .collect();
                 let matched = Self::atom(m.rel, lids.clone());
                 let neg = self.negated_exists(matched, lids.clone());
@@ -1274,7 +1280,7 @@ impl<'a> Lw<'a> {
                 let mut head = Vec::new();
                 for i in 0..m.ids {
                     head.push((
-                        iattr(i),
+                        id_attr(i),
                         if i < l.ids {
                             Term::Var(format!("?i{i}"))
                         } else {
@@ -1284,7 +1290,7 @@ impl<'a> Lw<'a> {
                 }
                 for i in 0..m.cols.len() {
                     head.push((
-                        cattr(i),
+                        col_attr(i),
                         if i < l.cols.len() {
                             Term::Var(format!("?c{i}"))
                         } else {
@@ -1318,7 +1324,7 @@ impl<'a> Lw<'a> {
     }
 
     /// The current frame's rows under `conds` as a relation of identities and every column.
-    fn materialize_frame(&mut self, conds: &[&Expr]) -> R<(RelOut, Vec<SrcCol>)> {
+    fn materialize_frame(&mut self, conds: &[&Expr]) -> Lowered<(RelOut, Vec<SrcCol>)> {
         let depth = self.depth();
         self.analyze_conds(conds);
         let mut body = Body::default();
@@ -1342,9 +1348,9 @@ impl<'a> Lw<'a> {
         let mut head: Vec<(String, Term)> = ids
             .into_iter()
             .enumerate()
-            .map(|(i, t)| (iattr(i), t))
+            .map(|(i, t)| (id_attr(i), t))
             .collect();
-        head.extend(terms.into_iter().enumerate().map(|(i, t)| (cattr(i), t)));
+        head.extend(terms.into_iter().enumerate().map(|(i, t)| (col_attr(i), t)));
         let attrs = head.iter().map(|(a, _)| a.clone()).collect();
         let rel = self.new_rel("m", attrs);
         self.add_rule(rel, head, lits);
@@ -1359,7 +1365,7 @@ impl<'a> Lw<'a> {
         ))
     }
 
-    fn table_ref(&mut self, t: &TableRef) -> R<()> {
+    fn table_ref(&mut self, t: &TableRef) -> Lowered<()> {
         let depth = self.depth();
         match t {
             TableRef::Table { name, alias, .. } => {
@@ -1459,7 +1465,7 @@ impl<'a> Lw<'a> {
         });
     }
 
-    fn check_dup_alias(&mut self, qual: &str, span: Span) -> R<()> {
+    fn check_dup_alias(&mut self, qual: &str, span: Span) -> Lowered<()> {
         let depth = self.depth();
         if self.frames[depth]
             .sources
@@ -1492,7 +1498,7 @@ impl<'a> Lw<'a> {
 
     // ----- names and columns ----------------------------------------------------------------
 
-    fn resolve_in_frame(&self, f: usize, qual: Option<&str>, name: &str) -> Option<ColKey> {
+    fn resolve_in_frame(&self, f: usize, qual: Option<&str>, name: &str) -> Option<ResolvedColumn> {
         let frame = &self.frames[f];
         for (si, s) in frame.sources.iter().enumerate() {
             for (ci, c) in s.cols.iter().enumerate() {
@@ -1511,7 +1517,7 @@ impl<'a> Lw<'a> {
         qual: Option<&pomo_grammar::sql::Ident>,
         name: &pomo_grammar::sql::Ident,
         span: &Span,
-    ) -> R<ColKey> {
+    ) -> Lowered<ResolvedColumn> {
         let depth = self.depth();
         let mut f = depth as isize;
         while f >= 0 {
@@ -1557,7 +1563,7 @@ impl<'a> Lw<'a> {
         Err(())
     }
 
-    fn key_type(&self, k: ColKey) -> SqlType {
+    fn key_type(&self, k: ResolvedColumn) -> SqlType {
         self.frames[k.0].sources[k.1].cols[k.2].ty
     }
 
@@ -1575,13 +1581,13 @@ impl<'a> Lw<'a> {
             let mut args: Vec<(String, Term)> = id_vars
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (iattr(i), Term::Var(v.clone())))
+                .map(|(i, v)| (id_attr(i), Term::Var(v.clone())))
                 .collect();
             args.extend(
                 col_vars
                     .iter()
                     .enumerate()
-                    .map(|(i, v)| (cattr(i), Term::Var(v.clone()))),
+                    .map(|(i, v)| (col_attr(i), Term::Var(v.clone()))),
             );
             body.lits.push(Self::atom(out.rel, args));
         }
@@ -1589,7 +1595,7 @@ impl<'a> Lw<'a> {
 
     /// The term of a column in a body of the current frame. Columns of enclosing frames are
     /// parameters (the frame's domain binds them).
-    fn col_term(&mut self, key: ColKey, body: &mut Body, _required: bool) -> R<Term> {
+    fn col_term(&mut self, key: ResolvedColumn, body: &mut Body, _required: bool) -> Lowered<Term> {
         if let Some(t) = body.bound.get(&key) {
             return Ok(t.clone());
         }
@@ -1617,7 +1623,7 @@ impl<'a> Lw<'a> {
                     let attr = format!("{table}/{}", col.name);
                     if let Some(&class) = self.frames[f].required.get(&key) {
                         let c = self.frames[f].classes[class].clone();
-                        let v = match (c.konst, c.var) {
+                        let v = match (c.constant, c.var) {
                             (Some(k), _) => Term::Const(k),
                             (None, Some(v)) => {
                                 if v.starts_with("?p") {
@@ -1657,7 +1663,7 @@ impl<'a> Lw<'a> {
 
     /// The parameter variable of frame `at` for column `key` of an enclosing frame, registering
     /// it in every frame between.
-    fn param_var(&mut self, key: ColKey, at: usize) -> String {
+    fn param_var(&mut self, key: ResolvedColumn, at: usize) -> String {
         if let Some((_, v)) = self.frames[at].params.iter().find(|(k, _)| *k == key) {
             return v.clone();
         }
@@ -1726,8 +1732,8 @@ impl<'a> Lw<'a> {
     /// `a = b` / `a = const` conjuncts equate.
     fn analyze_conds(&mut self, conds: &[&Expr]) {
         let depth = self.depth();
-        let mut required: Vec<ColKey> = Vec::new();
-        let mut equal: Vec<(ColKey, Result<ColKey, Value>)> = Vec::new();
+        let mut required: Vec<ResolvedColumn> = Vec::new();
+        let mut equal: Vec<(ResolvedColumn, Result<ResolvedColumn, Value>)> = Vec::new();
         for c in conds {
             let mut keys = Vec::new();
             match &c.kind {
@@ -1818,15 +1824,15 @@ impl<'a> Lw<'a> {
                         continue;
                     }
                     // Merge class cb into ca.
-                    let kb = frame.classes[cb].konst.clone();
+                    let kb = frame.classes[cb].constant.clone();
                     if kb.is_some()
-                        && frame.classes[ca].konst.is_some()
-                        && frame.classes[ca].konst != kb
+                        && frame.classes[ca].constant.is_some()
+                        && frame.classes[ca].constant != kb
                     {
                         continue;
                     }
                     if kb.is_some() {
-                        frame.classes[ca].konst = kb;
+                        frame.classes[ca].constant = kb;
                     }
                     for v in frame.required.values_mut() {
                         if *v == cb {
@@ -1835,8 +1841,8 @@ impl<'a> Lw<'a> {
                     }
                 }
                 Err(v) => {
-                    if frame.classes[ca].konst.is_none() {
-                        frame.classes[ca].konst = Some(v);
+                    if frame.classes[ca].constant.is_none() {
+                        frame.classes[ca].constant = Some(v);
                     }
                 }
             }
@@ -1844,7 +1850,7 @@ impl<'a> Lw<'a> {
     }
 
     /// Columns whose NULL makes the expression NULL (columns under arithmetic only).
-    fn null_rejected(&self, e: &Expr, out: &mut Vec<ColKey>) {
+    fn null_rejected(&self, e: &Expr, out: &mut Vec<ResolvedColumn>) {
         match &e.kind {
             ExprKind::Column { table, name } => {
                 if let Some(k) =
@@ -1870,7 +1876,7 @@ impl<'a> Lw<'a> {
     }
 
     /// Resolution without diagnostics (None when unknown or ambiguous or outer).
-    fn peek_resolve(&self, qual: Option<&str>, name: &str) -> Option<ColKey> {
+    fn peek_resolve(&self, qual: Option<&str>, name: &str) -> Option<ResolvedColumn> {
         let depth = self.depth();
         let frame = &self.frames[depth];
         let mut hits = Vec::new();
@@ -1884,7 +1890,7 @@ impl<'a> Lw<'a> {
         if hits.len() == 1 { hits.pop() } else { None }
     }
 
-    fn simple_col(&self, e: &Expr) -> Option<ColKey> {
+    fn simple_col(&self, e: &Expr) -> Option<ResolvedColumn> {
         match &e.kind {
             ExprKind::Column { table, name } => {
                 self.peek_resolve(table.as_ref().map(|t| t.name.as_str()), &name.name)
@@ -1921,7 +1927,7 @@ impl<'a> Lw<'a> {
     }
 
     /// Adds a frame's WHERE conjuncts to a body.
-    fn conditions(&mut self, conds: &[&Expr], body: &mut Body) -> R<()> {
+    fn conditions(&mut self, conds: &[&Expr], body: &mut Body) -> Lowered<()> {
         // Conjuncts that read one base table only (and are not already answered by the
         // table's atoms) filter that table before the join: `f(e) :- <table row, conjuncts>`,
         // joined in by the entity. Without this, a filter the planner cannot push below a
@@ -1970,7 +1976,7 @@ impl<'a> Lw<'a> {
     /// The one base table of the current frame an expression reads, if it reads exactly one
     /// and nothing else (no subqueries, no enclosing columns).
     fn single_table(&self, e: &Expr) -> Option<usize> {
-        fn walk(lw: &Lw<'_>, e: &Expr, out: &mut BTreeSet<usize>) -> bool {
+        fn walk(lw: &Lowering<'_>, e: &Expr, out: &mut BTreeSet<usize>) -> bool {
             match &e.kind {
                 ExprKind::Column { table, name } => {
                     match lw.peek_resolve(table.as_ref().map(|t| t.name.as_str()), &name.name) {
@@ -2014,16 +2020,16 @@ impl<'a> Lw<'a> {
                 {
                     return true;
                 }
-                let konst = |col: &Expr, lit: &Expr| {
+                let constant = |col: &Expr, lit: &Expr| {
                     self.simple_col(col).is_some_and(|a| {
                         self.lit_for(lit, self.key_type(a)).is_some_and(|v| {
                             f.required
                                 .get(&a)
-                                .is_some_and(|&ca| f.classes[ca].konst.as_ref() == Some(&v))
+                                .is_some_and(|&ca| f.classes[ca].constant.as_ref() == Some(&v))
                         })
                     })
                 };
-                konst(left, right) || konst(right, left)
+                constant(left, right) || constant(right, left)
             }
             ExprKind::IsNull {
                 expr,
@@ -2035,7 +2041,7 @@ impl<'a> Lw<'a> {
         }
     }
 
-    fn condition(&mut self, c: &Expr, body: &mut Body) -> R<()> {
+    fn condition(&mut self, c: &Expr, body: &mut Body) -> Lowered<()> {
         let depth = self.depth();
         match &c.kind {
             // Unified equalities hold by construction.
@@ -2057,7 +2063,7 @@ impl<'a> Lw<'a> {
                 if let Some(a) = self.simple_col(left)
                     && let Some(v) = self.lit_for(right, self.key_type(a))
                     && let Some(&ca) = self.frames[depth].required.get(&a)
-                    && self.frames[depth].classes[ca].konst.as_ref() == Some(&v)
+                    && self.frames[depth].classes[ca].constant.as_ref() == Some(&v)
                 {
                     self.col_term(a, body, true)?;
                     return Ok(());
@@ -2065,7 +2071,7 @@ impl<'a> Lw<'a> {
                 if let Some(b) = self.simple_col(right)
                     && let Some(v) = self.lit_for(left, self.key_type(b))
                     && let Some(&cb) = self.frames[depth].required.get(&b)
-                    && self.frames[depth].classes[cb].konst.as_ref() == Some(&v)
+                    && self.frames[depth].classes[cb].constant.as_ref() == Some(&v)
                 {
                     self.col_term(b, body, true)?;
                     return Ok(());
@@ -2144,7 +2150,7 @@ impl<'a> Lw<'a> {
         self.truth_test(t, body)
     }
 
-    fn truth_test(&mut self, t: Term, body: &mut Body) -> R<()> {
+    fn truth_test(&mut self, t: Term, body: &mut Body) -> Lowered<()> {
         match t {
             Term::Const(v) => {
                 if !truthy_sql(&v) {
@@ -2177,7 +2183,7 @@ impl<'a> Lw<'a> {
         }
     }
 
-    fn check_comparable(&mut self, a: SqlType, b: SqlType, e: &Expr) -> R<()> {
+    fn check_comparable(&mut self, a: SqlType, b: SqlType, e: &Expr) -> Lowered<()> {
         if a.comparable(b) {
             return Ok(());
         }
@@ -2190,7 +2196,7 @@ impl<'a> Lw<'a> {
         Err(())
     }
 
-    fn check_bool(&mut self, ty: SqlType, e: &Expr, place: &str) -> R<()> {
+    fn check_bool(&mut self, ty: SqlType, e: &Expr, place: &str) -> Lowered<()> {
         if matches!(ty, SqlType::Bool | SqlType::Null) {
             return Ok(());
         }
@@ -2209,20 +2215,20 @@ impl<'a> Lw<'a> {
     /// The terms of a subquery's parameters in the current body.
     fn param_terms(
         &mut self,
-        sub_params: &[(ColKey, String)],
+        sub_params: &[(ResolvedColumn, String)],
         body: &mut Body,
-    ) -> R<Vec<(String, Term)>> {
+    ) -> Lowered<Vec<(String, Term)>> {
         let mut out = Vec::new();
         for (i, (k, _)) in sub_params.iter().enumerate() {
             let t = self.col_term(*k, body, false)?;
-            out.push((pattr(i), t));
+            out.push((param_attr(i), t));
         }
         Ok(out)
     }
 
     /// Lowers a subquery and returns its relation with the enclosing columns it reads and,
     /// when it reads any, its domain relation (those columns' values).
-    fn correlated(&mut self, q: &Query, want_ids: bool) -> R<Correlated> {
+    fn correlated(&mut self, q: &Query, want_ids: bool) -> Lowered<Correlated> {
         if !q.order_by.is_empty() || q.limit.is_some() {
             self.no_order_in_subquery(q);
             return Err(());
@@ -2242,7 +2248,7 @@ impl<'a> Lw<'a> {
         r
     }
 
-    fn exists_conj(&mut self, q: &Query, negated: bool, body: &mut Body) -> R<()> {
+    fn exists_conj(&mut self, q: &Query, negated: bool, body: &mut Body) -> Lowered<()> {
         let (out, params, _) = self.correlated(q, false)?;
         let args = self.param_terms(&params, body)?;
         let atom = Atom {
@@ -2293,7 +2299,7 @@ impl<'a> Lw<'a> {
         Literal::Neg(neg)
     }
 
-    fn in_conj(&mut self, x: &Expr, q: &Query, body: &mut Body) -> R<()> {
+    fn in_conj(&mut self, x: &Expr, q: &Query, body: &mut Body) -> Lowered<()> {
         let (out, params, _) = self.correlated(q, false)?;
         if out.cols.len() != 1 {
             self.err(
@@ -2322,11 +2328,11 @@ impl<'a> Lw<'a> {
                     rhs: Term::Const(Value::Nil),
                 });
             }
-            args.push((cattr(0), xt));
+            args.push((col_attr(0), xt));
             body.lits.push(Self::atom(out.rel, args));
         } else {
             let y = Term::Var(self.fresh("y"));
-            args.push((cattr(0), y.clone()));
+            args.push((col_attr(0), y.clone()));
             body.lits.push(Self::atom(out.rel, args));
             let t = self.apply("sql_eq", vec![xt, y], body);
             self.truth_test(t, body)?;
@@ -2346,7 +2352,7 @@ impl<'a> Lw<'a> {
         items: &[(Option<String>, &Expr)],
         stars: &[(String, String)],
         layout: &[ItemSlot],
-    ) -> R<RelOut> {
+    ) -> Lowered<RelOut> {
         if !stars.is_empty() {
             self.err(
                 "E0855",
@@ -2465,13 +2471,18 @@ impl<'a> Lw<'a> {
             let dargs: Vec<(String, Term)> = params
                 .iter()
                 .enumerate()
-                .map(|(i, v)| (pattr(i), Term::Var(v.clone())))
+                .map(|(i, v)| (param_attr(i), Term::Var(v.clone())))
                 .collect();
             lits.insert(0, Self::atom(d, dargs.clone()));
             bhead.extend(dargs);
         }
         let n_ids = ids.len();
-        bhead.extend(ids.iter().cloned().enumerate().map(|(i, t)| (iattr(i), t)));
+        bhead.extend(
+            ids.iter()
+                .cloned()
+                .enumerate()
+                .map(|(i, t)| (id_attr(i), t)),
+        );
         bhead.extend(
             key_terms
                 .iter()
@@ -2490,7 +2501,7 @@ impl<'a> Lw<'a> {
 
         // G(params, keys, outs) :- aggregates over B.
         let pvars: Vec<(String, Term)> = (0..n_params_b)
-            .map(|i| (pattr(i), Term::Var(format!("?p{i}"))))
+            .map(|i| (param_attr(i), Term::Var(format!("?p{i}"))))
             .collect();
         let gvars: Vec<(String, Term)> = (0..key_terms.len())
             .map(|i| (format!("g{i}"), Term::Var(format!("?g{i}"))))
@@ -2503,7 +2514,7 @@ impl<'a> Lw<'a> {
             let mut args: Vec<(String, Term)> = pvars.clone();
             args.extend(gvars.iter().cloned());
             let (func, arg) = if *star {
-                args.extend((0..n_ids).map(|k| (iattr(k), Term::Var(format!("?i{k}")))));
+                args.extend((0..n_ids).map(|k| (id_attr(k), Term::Var(format!("?i{k}")))));
                 ("count".to_string(), Term::Var("?i0".into()))
             } else if *distinct {
                 // Over the distinct (params, keys, value) tuples.
@@ -2531,7 +2542,7 @@ impl<'a> Lw<'a> {
                 });
                 continue;
             } else {
-                args.extend((0..n_ids).map(|k| (iattr(k), Term::Var(format!("?i{k}")))));
+                args.extend((0..n_ids).map(|k| (id_attr(k), Term::Var(format!("?i{k}")))));
                 args.push((format!("a{i}"), Term::Var(format!("?a{i}"))));
                 (format!("sql_{fname}"), Term::Var(format!("?a{i}")))
             };
@@ -2577,7 +2588,7 @@ impl<'a> Lw<'a> {
             // (`i0` as a variable, not `_`: printed PomoLogic drops wildcards, and an atom
             // without arguments would read as a call.)
             let mut barg = pvars.clone();
-            barg.push((iattr(0), Term::Var("?any".into())));
+            barg.push((id_attr(0), Term::Var("?any".into())));
             let neg = self.negated_exists_keys(Self::atom(b, barg), &pvars);
             let mut body = Vec::new();
             if n_params_b > 0 {
@@ -2622,7 +2633,7 @@ impl<'a> Lw<'a> {
                 .push((k.clone(), Term::Var(format!("?Go{i}")), ty));
         }
         // Params of the group rule are the G relation's.
-        let saved: Vec<(ColKey, String)> = self.frames[depth].params.clone();
+        let saved: Vec<(ResolvedColumn, String)> = self.frames[depth].params.clone();
         for (i, (k, _)) in saved.iter().enumerate() {
             body.bound.insert(*k, Term::Var(format!("?Gp{i}")));
         }
@@ -2662,11 +2673,11 @@ impl<'a> Lw<'a> {
         }
         let mut head = Vec::new();
         for i in 0..saved.len() {
-            head.push((pattr(i), Term::Var(format!("?Gp{i}"))));
+            head.push((param_attr(i), Term::Var(format!("?Gp{i}"))));
         }
         let n_ids = ids.len();
-        head.extend(ids.into_iter().enumerate().map(|(i, t)| (iattr(i), t)));
-        head.extend(terms.into_iter().enumerate().map(|(i, t)| (cattr(i), t)));
+        head.extend(ids.into_iter().enumerate().map(|(i, t)| (id_attr(i), t)));
+        head.extend(terms.into_iter().enumerate().map(|(i, t)| (col_attr(i), t)));
         let attrs = head.iter().map(|(a, _)| a.clone()).collect();
         let rel = self.new_rel("s", attrs);
         let lits = body.lits;
@@ -2713,7 +2724,7 @@ impl<'a> Lw<'a> {
         Term::Var(out)
     }
 
-    fn expr(&mut self, e: &Expr, body: &mut Body) -> R<(Term, SqlType)> {
+    fn expr(&mut self, e: &Expr, body: &mut Body) -> Lowered<(Term, SqlType)> {
         if body.grouped {
             let k = self.canon(e);
             if let Some((_, t, ty)) = body.subst.iter().find(|(c, _, _)| *c == k) {
@@ -3105,7 +3116,7 @@ impl<'a> Lw<'a> {
         }
     }
 
-    fn resolve_expr_col(&mut self, e: &Expr) -> R<ColKey> {
+    fn resolve_expr_col(&mut self, e: &Expr) -> Lowered<ResolvedColumn> {
         let ExprKind::Column { table, name } = &e.kind else {
             unreachable!()
         };
@@ -3113,11 +3124,11 @@ impl<'a> Lw<'a> {
     }
 
     /// `EXISTS (q)` as a value: `ex(p…, b)` over the subquery's domain.
-    fn exists_value(&mut self, q: &Query, body: &mut Body) -> R<Term> {
+    fn exists_value(&mut self, q: &Query, body: &mut Body) -> Lowered<Term> {
         let (out, params, domain) = self.correlated(q, false)?;
         let args = self.param_terms(&params, body)?;
         let pv: Vec<(String, Term)> = (0..params.len())
-            .map(|i| (pattr(i), Term::Var(format!("?p{i}"))))
+            .map(|i| (param_attr(i), Term::Var(format!("?p{i}"))))
             .collect();
         let mut attrs: Vec<String> = pv.iter().map(|(a, _)| a.clone()).collect();
         attrs.push("b".into());
@@ -3142,7 +3153,7 @@ impl<'a> Lw<'a> {
     }
 
     /// `x IN (q)` as a three-valued value over the domain of (params, x).
-    fn in_value(&mut self, x: &Expr, q: &Query, body: &mut Body) -> R<Term> {
+    fn in_value(&mut self, x: &Expr, q: &Query, body: &mut Body) -> Lowered<Term> {
         let (out, params, _) = self.correlated(q, false)?;
         if out.cols.len() != 1 {
             self.err(
@@ -3161,7 +3172,7 @@ impl<'a> Lw<'a> {
         let args = self.param_terms(&params, body)?;
         let np = params.len();
         let pv: Vec<(String, Term)> = (0..np)
-            .map(|i| (pattr(i), Term::Var(format!("?p{i}"))))
+            .map(|i| (param_attr(i), Term::Var(format!("?p{i}"))))
             .collect();
         let xv = Term::Var("?x".into());
         // dx(p…, x): the values the enclosing rows ask about.
@@ -3173,7 +3184,7 @@ impl<'a> Lw<'a> {
             let mut head = Vec::new();
             for (i, (k, _)) in params.iter().enumerate() {
                 let t = self.col_term(*k, &mut dbody, false)?;
-                head.push((pattr(i), t));
+                head.push((param_attr(i), t));
             }
             let (t, _) = self.expr(x, &mut dbody)?;
             head.push(("x".into(), t));
@@ -3186,7 +3197,7 @@ impl<'a> Lw<'a> {
         let hit = self.new_rel("hit", dattrs.clone());
         let mut sargs = pv.clone();
         if xty == out.cols[0].1 {
-            sargs.push((cattr(0), xv.clone()));
+            sargs.push((col_attr(0), xv.clone()));
             let b = vec![
                 Self::atom(dx, pvx.clone()),
                 Self::atom(out.rel, sargs),
@@ -3198,7 +3209,7 @@ impl<'a> Lw<'a> {
             ];
             self.add_rule(hit, pvx.clone(), b);
         } else {
-            sargs.push((cattr(0), Term::Var("?y".into())));
+            sargs.push((col_attr(0), Term::Var("?y".into())));
             let b = vec![
                 Self::atom(dx, pvx.clone()),
                 Self::atom(out.rel, sargs),
@@ -3217,9 +3228,9 @@ impl<'a> Lw<'a> {
         }
         // nonempty(p…), hasnull(p…)
         let mut s_any = pv.clone();
-        s_any.push((cattr(0), Term::Var("?any".into())));
+        s_any.push((col_attr(0), Term::Var("?any".into())));
         let mut s_null = pv.clone();
-        s_null.push((cattr(0), Term::Const(Value::Nil)));
+        s_null.push((col_attr(0), Term::Const(Value::Nil)));
         let not_hit = self.negated_exists_keys(Self::atom(hit, pvx.clone()), &pvx);
         let empty = self.negated_exists_keys(Self::atom(out.rel, s_any.clone()), &pv);
         let no_null = self.negated_exists_keys(Self::atom(out.rel, s_null.clone()), &pv);
@@ -3305,7 +3316,7 @@ impl<'a> Lw<'a> {
                 .params
                 .iter()
                 .enumerate()
-                .map(|(i, (_, v))| (pattr(i), Term::Var(v.clone())))
+                .map(|(i, (_, v))| (param_attr(i), Term::Var(v.clone())))
                 .collect();
             lits.insert(0, Self::atom(d, dargs));
         }
@@ -3313,7 +3324,7 @@ impl<'a> Lw<'a> {
     }
 
     /// A scalar subquery: an aggregate without GROUP BY (exactly one row per parameter).
-    fn scalar_subquery(&mut self, q: &Query, body: &mut Body) -> R<(Term, SqlType)> {
+    fn scalar_subquery(&mut self, q: &Query, body: &mut Body) -> Lowered<(Term, SqlType)> {
         let ok = match &q.body {
             SetExpr::Select(s) => {
                 s.group_by.is_empty()
@@ -3334,7 +3345,7 @@ impl<'a> Lw<'a> {
         let (out, params, _) = self.correlated(q, false)?;
         let mut args = self.param_terms(&params, body)?;
         let v = Term::Var(self.fresh("sq"));
-        args.push((cattr(0), v.clone()));
+        args.push((col_attr(0), v.clone()));
         body.lits.push(Self::atom(out.rel, args));
         Ok((v, out.cols[0].1))
     }
@@ -3342,7 +3353,7 @@ impl<'a> Lw<'a> {
 
 /// A lowered subquery: its relation, the enclosing columns it reads (with their parameter
 /// variables) and its domain relation when it reads any.
-type Correlated = (RelOut, Vec<(ColKey, String)>, Option<RelId>);
+type Correlated = (RelOut, Vec<(ResolvedColumn, String)>, Option<RelId>);
 
 #[derive(Clone, Copy, Debug)]
 enum ItemSlot {
