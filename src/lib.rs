@@ -20,7 +20,7 @@ pub mod query;
 pub mod sql;
 
 pub use pomo_compiler as compiler;
-pub use pomo_compiler::explain::{
+pub use pomo_compiler::driver::{
     Ast, Compilation, Input, Options, Stage, compile, explain, lower, parse, plan, sources,
     stratify,
 };

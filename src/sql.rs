@@ -363,7 +363,7 @@ impl Session {
     ) -> Result<(PreparedQuery, pomo_compiler::sql::SqlColumns), SqlError> {
         let (program, cols) = pomo_compiler::sql::lower_query(q, &self.catalog)
             .map_err(|diagnostics| SqlError { diagnostics })?;
-        let ast = pomo_compiler::explain::Ast::Sql {
+        let ast = pomo_compiler::driver::Ast::Sql {
             statements: vec![Statement {
                 kind: Stmt::Query(q.clone()),
                 span: q.span.clone(),
@@ -371,7 +371,7 @@ impl Session {
             catalog: Catalog::default(),
         };
         let compilation =
-            pomo_compiler::explain::compile_program(ast, program, &crate::Options::default())
+            pomo_compiler::driver::compile_program(ast, program, &crate::Options::default())
                 .map_err(|diagnostics| SqlError { diagnostics })?;
         Ok((PreparedQuery::from_compilation(compilation), cols))
     }

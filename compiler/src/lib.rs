@@ -2,12 +2,12 @@
 //! PomoRA and the optimizer pipeline (ARCHITECTURE §1, §4–§6).
 //!
 //! Every stage is a pure function from one value to the next and every value prints
-//! deterministically; [`explain`] exposes them by name. The compiler depends on no backend.
+//! deterministically; [`driver`] runs them and prints any of them by name. The compiler depends on no backend.
 
 // Diagnostics are large values returned on cold paths; boxing them would only add noise.
 #![allow(clippy::result_large_err)]
 
-pub mod explain;
+pub mod driver;
 pub mod flow;
 pub mod kernel;
 pub mod logic;
@@ -15,4 +15,4 @@ pub mod ra;
 pub mod sql;
 pub mod strata;
 
-pub use explain::{Compilation, Input, Stage, compile};
+pub use driver::{Compilation, Input, Stage, compile};
