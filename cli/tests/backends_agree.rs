@@ -4,61 +4,21 @@
 //! the database are given as `nil` (queries that need real ones fail on both backends alike),
 //! and the corpus's host functions come from the conformance harness.
 
-use pomo::query::{Arg, Backend, prepare};
+mod common;
+
+use pomo::query::{Arg, Backend};
 use pomo::runtime::dataflow::Config;
 use pomo::runtime::jit::Mode;
-use pomo::runtime::store::Store;
 use pomo::types::Value;
-use pomo::{Input, Options};
 use std::path::Path;
-
-fn demo_store() -> Store {
-    let mut store = Store::in_memory();
-    let text = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/demo/data.edn"
-    ))
-    .unwrap();
-    for form in pomo::grammar::edn::parse_forms(&text).unwrap() {
-        let ops = pomo::edn_data::tx_data(store.db().schema(), &form).unwrap();
-        store.transact(ops).unwrap();
-    }
-    store
-}
 
 #[test]
 fn corpus_queries_give_the_same_answers_on_every_backend() {
-    let store = demo_store();
+    let store = common::demo_store();
     let registry = pomo_cli::conformance::host_registry();
-    let dir = Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/corpus/queries"
-    ));
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| !p.to_str().unwrap().ends_with(".rules.edn"))
-        .filter(|p| p.extension().is_none_or(|e| e != "sql"))
-        .collect();
-    files.sort();
     let (mut same, mut both_failed) = (0, 0);
     let mut problems = Vec::new();
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
-        let rules = std::fs::read_to_string(path.with_file_name(format!(
-            "{}.rules.edn",
-            path.file_stem().unwrap().to_str().unwrap()
-        )))
-        .ok();
-        let input = if path.extension().is_some_and(|e| e == "pomo") {
-            Input::Logic(&text)
-        } else {
-            Input::Edn {
-                query: &text,
-                rules: rules.as_deref(),
-            }
-        };
-        let q = prepare(&input, &Options::default()).unwrap();
+    for (path, text, q) in common::corpus_queries() {
         // The same query compiled to an artifact file and loaded back (what `pomo run` runs).
         let (_, bytes) = q.artifact().to_file_bytes().unwrap();
         let aq = pomo::query::Query::from_artifact(

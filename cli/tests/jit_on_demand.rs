@@ -23,54 +23,16 @@ fn edn_corpora_on_jit_reading_views_key_by_key() {
 /// gives the reference's answers, native and interpreted.
 #[test]
 fn corpus_queries_agree_with_the_reference_reading_views_key_by_key() {
-    use pomo::query::{Arg, Backend, prepare};
+    use pomo::query::{Arg, Backend};
     use pomo::types::Value;
-    use pomo::{Input, Options};
     pomo::runtime::jit::set_on_demand(0, 0);
-    let mut store = pomo::runtime::store::Store::in_memory();
-    let data = std::fs::read_to_string(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../examples/demo/data.edn"
-    ))
-    .unwrap();
-    for form in pomo::grammar::edn::parse_forms(&data).unwrap() {
-        let ops = pomo::edn_data::tx_data(store.db().schema(), &form).unwrap();
-        store.transact(ops).unwrap();
-    }
+    let store = common::demo_store();
     let registry = pomo_cli::conformance::host_registry();
-    let dir = std::path::Path::new(concat!(
-        env!("CARGO_MANIFEST_DIR"),
-        "/../tests/corpus/queries"
-    ));
-    let mut files: Vec<_> = std::fs::read_dir(dir)
-        .unwrap()
-        .map(|e| e.unwrap().path())
-        .filter(|p| {
-            let s = p.to_str().unwrap();
-            !s.ends_with(".rules.edn") && !s.ends_with(".sql")
-        })
-        .collect();
-    files.sort();
     let (mut same, mut problems) = (0, Vec::new());
-    for path in files {
-        let text = std::fs::read_to_string(&path).unwrap();
+    for (path, text, q) in common::corpus_queries() {
         if text.contains("rand") || text.contains("sample") {
             continue;
         }
-        let rules = std::fs::read_to_string(path.with_file_name(format!(
-            "{}.rules.edn",
-            path.file_stem().unwrap().to_str().unwrap()
-        )))
-        .ok();
-        let input = if path.extension().is_some_and(|e| e == "pomo") {
-            Input::Logic(&text)
-        } else {
-            Input::Edn {
-                query: &text,
-                rules: rules.as_deref(),
-            }
-        };
-        let q = prepare(&input, &Options::default()).unwrap();
         let args = || {
             let mut a = vec![Arg::Db(store.db())];
             while a.len() < q.arity() {

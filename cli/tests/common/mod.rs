@@ -68,3 +68,57 @@ pub fn run_suite(suite: &str, backend: Backend) {
     eprintln!("{suite} on {backend:?}: {passed} passed, {failed} failed (known)");
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
+
+/// The demo dataset (`examples/demo/data.edn`) in an in-memory store.
+pub fn demo_store() -> pomo::runtime::store::Store {
+    let mut store = pomo::runtime::store::Store::in_memory();
+    let text = std::fs::read_to_string(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../examples/demo/data.edn"
+    ))
+    .unwrap();
+    for form in pomo::grammar::edn::parse_forms(&text).unwrap() {
+        let ops = pomo::edn_data::tx_data(store.db().schema(), &form).unwrap();
+        store.transact(ops).unwrap();
+    }
+    store
+}
+
+/// The EDN and PomoLogic queries of the golden corpus, in name order, each compiled with its
+/// rule file (`NAME.rules.edn`) when it has one: `(path, text, query)`.
+pub fn corpus_queries() -> Vec<(PathBuf, String, pomo::query::PreparedQuery)> {
+    let dir = PathBuf::from(concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../tests/corpus/queries"
+    ));
+    let mut files: Vec<PathBuf> = std::fs::read_dir(dir)
+        .unwrap()
+        .map(|e| e.unwrap().path())
+        .filter(|p| {
+            let s = p.to_str().unwrap();
+            !s.ends_with(".rules.edn") && !s.ends_with(".sql")
+        })
+        .collect();
+    files.sort();
+    files
+        .into_iter()
+        .map(|path| {
+            let text = std::fs::read_to_string(&path).unwrap();
+            let rules = std::fs::read_to_string(path.with_file_name(format!(
+                "{}.rules.edn",
+                path.file_stem().unwrap().to_str().unwrap()
+            )))
+            .ok();
+            let input = if path.extension().is_some_and(|e| e == "pomo") {
+                pomo::Input::Logic(&text)
+            } else {
+                pomo::Input::Edn {
+                    query: &text,
+                    rules: rules.as_deref(),
+                }
+            };
+            let q = pomo::query::prepare(&input, &pomo::Options::default()).unwrap();
+            (path, text, q)
+        })
+        .collect()
+}

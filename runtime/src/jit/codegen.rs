@@ -710,17 +710,15 @@ impl<M: Module> Gen<'_, '_, M> {
                     let x = self.b.ins().iadd_imm_s(x, 1);
                     self.b.def_var(var, x);
                 }
-                Advance::Chain { var, next } => {
-                    let x = self.b.use_var(var);
-                    let x = self.b.ins().uextend(types::I64, x);
-                    let off = self.b.ins().ishl_imm_u(x, 2);
-                    let addr = self.b.ins().iadd(next, off);
-                    let x = self.b.ins().load(types::I32, flags(), addr, 0);
-                    self.b.def_var(var, x);
-                }
-                Advance::ChainAt { var, at } => {
-                    let block = self.block_ptr.ok_or("jit: no parameter block")?;
-                    let next = self.b.ins().load(types::I64, flags(), block, at);
+                Advance::Chain { var, .. } | Advance::ChainAt { var, .. } => {
+                    let next = match l.advance {
+                        Advance::ChainAt { at, .. } => {
+                            let block = self.block_ptr.ok_or("jit: no parameter block")?;
+                            self.b.ins().load(types::I64, flags(), block, at)
+                        }
+                        Advance::Chain { next, .. } => next,
+                        Advance::Count { .. } => unreachable!("matched a chain above"),
+                    };
                     let x = self.b.use_var(var);
                     let x = self.b.ins().uextend(types::I64, x);
                     let off = self.b.ins().ishl_imm_u(x, 2);

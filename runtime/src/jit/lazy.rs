@@ -246,7 +246,7 @@ pub(super) struct LoadedKeys {
 }
 
 /// An index to fill on demand, when its view is large next to the scans that drive its probes
-/// and the cache does not hold it already (see [`lazy`]).
+/// and the cache does not hold it already (the module documentation says when).
 pub(super) fn on_demand(
     jit: &Jit,
     env: &Env,
@@ -337,19 +337,7 @@ impl Run<'_> {
             if bytes > jit.view_budget {
                 continue;
             }
-            while jit.view_bytes + jit.lazy_bytes + bytes > jit.view_budget {
-                let Some(k) = jit
-                    .lazy_views
-                    .iter()
-                    .min_by_key(|(_, c)| c.used)
-                    .map(|(k, _)| k.clone())
-                else {
-                    break;
-                };
-                if let Some(c) = jit.lazy_views.remove(&k) {
-                    jit.lazy_bytes -= c.bytes;
-                }
-            }
+            jit.evict_loaded_keys(bytes);
             jit.tick += 1;
             jit.lazy_bytes += bytes;
             jit.lazy_views.insert(

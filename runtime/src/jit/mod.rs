@@ -158,7 +158,13 @@ impl Jit {
     pub fn set_view_budget(&mut self, bytes: usize) {
         self.view_budget = bytes;
         self.evict(0);
-        while self.view_bytes + self.lazy_bytes > self.view_budget {
+        self.evict_loaded_keys(0);
+    }
+
+    /// Drops the least recently used keys loaded key by key until `more` bytes fit in the
+    /// budget beside the views.
+    fn evict_loaded_keys(&mut self, more: usize) {
+        while self.view_bytes + self.lazy_bytes + more > self.view_budget {
             let Some(k) = self
                 .lazy_views
                 .iter()
