@@ -28,7 +28,7 @@ pub enum Backend {
 
 /// The result of one case.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum CaseOutcome {
     Pass,
     Fail(String),
 }
@@ -219,7 +219,7 @@ fn argument(n: &Node) -> Result<Arg, String> {
 }
 
 /// Runs one case file.
-pub fn run_case(path: &Path, backend: Backend) -> (String, Outcome) {
+pub fn run_case(path: &Path, backend: Backend) -> (String, CaseOutcome) {
     let fallback = path
         .file_stem()
         .and_then(|s| s.to_str())
@@ -227,19 +227,19 @@ pub fn run_case(path: &Path, backend: Backend) -> (String, Outcome) {
         .to_string();
     let text = match std::fs::read_to_string(path) {
         Ok(t) => t,
-        Err(e) => return (fallback, Outcome::Fail(format!("cannot read: {e}"))),
+        Err(e) => return (fallback, CaseOutcome::Fail(format!("cannot read: {e}"))),
     };
     let node = match pomo_grammar::edn::parse_one(&text) {
         Ok(n) => n,
         Err(d) => {
             return (
                 fallback,
-                Outcome::Fail(format!("case does not parse: {}", d[0])),
+                CaseOutcome::Fail(format!("case does not parse: {}", d[0])),
             );
         }
     };
     let Form::Map(case) = &node.form else {
-        return (fallback, Outcome::Fail("a case is a map".into()));
+        return (fallback, CaseOutcome::Fail("a case is a map".into()));
     };
     let name = match get(case, "name") {
         Some(Node {
@@ -261,7 +261,7 @@ fn flag(case: &[(Node, Node)], key: &str) -> bool {
     )
 }
 
-fn run_map(case: &[(Node, Node)], backend: Backend) -> Outcome {
+fn run_map(case: &[(Node, Node)], backend: Backend) -> CaseOutcome {
     let expect_error = flag(case, "error");
     let phase = match get(case, "error-phase") {
         Some(Node {
@@ -270,15 +270,15 @@ fn run_map(case: &[(Node, Node)], backend: Backend) -> Outcome {
         }) => k.clone(),
         _ => String::new(),
     };
-    let fail_phase = |got: &str, msg: String| -> Outcome {
+    let fail_phase = |got: &str, msg: String| -> CaseOutcome {
         if expect_error && (phase == got || (phase == "view" && got == "query")) {
-            Outcome::Pass
+            CaseOutcome::Pass
         } else if expect_error {
-            Outcome::Fail(format!(
+            CaseOutcome::Fail(format!(
                 "expected an error in phase {phase}, got one in phase {got}: {msg}"
             ))
         } else {
-            Outcome::Fail(format!("{got} failed: {msg}"))
+            CaseOutcome::Fail(format!("{got} failed: {msg}"))
         }
     };
     let pass_db = !matches!(
@@ -309,7 +309,7 @@ fn run_map(case: &[(Node, Node)], backend: Backend) -> Outcome {
         _ => Vec::new(),
     };
     let Some(query) = get(case, "query") else {
-        return Outcome::Fail("case has no :query".into());
+        return CaseOutcome::Fail("case has no :query".into());
     };
     // The rule set, if the query takes `%`, is compiled into the plan.
     let parsed = pomo_grammar::query::parse_query(query);
@@ -376,22 +376,22 @@ fn run_map(case: &[(Node, Node)], backend: Backend) -> Outcome {
         Err(e) => return fail_phase("query", e.message),
     };
     if expect_error {
-        return Outcome::Fail(format!(
+        return CaseOutcome::Fail(format!(
             "expected an error in phase {phase}, got {}",
             pomo_runtime::results::to_edn(&actual)
         ));
     }
     let Some(expected) = get(case, "expected") else {
-        return Outcome::Fail("case has neither :expected nor :error".into());
+        return CaseOutcome::Fail("case has neither :expected nor :error".into());
     };
     let expected = match edn_data::value(expected) {
         Ok(v) => v,
-        Err(e) => return Outcome::Fail(format!("bad :expected: {}", e.message)),
+        Err(e) => return CaseOutcome::Fail(format!("bad :expected: {}", e.message)),
     };
     if matches(&expected, &actual, flag(case, "order-free")) {
-        Outcome::Pass
+        CaseOutcome::Pass
     } else {
-        Outcome::Fail(format!(
+        CaseOutcome::Fail(format!(
             "expected {} got {}",
             pomo_runtime::results::to_edn(&expected),
             pomo_runtime::results::to_edn(&actual)

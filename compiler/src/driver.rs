@@ -35,12 +35,19 @@ pub enum Input<'a> {
 /// A stage of the pipeline, by the name `explain --stage` uses.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Stage {
+    /// The syntax tree.
     Ast,
+    /// The PomoLogic program after lowering and checks.
     Logic,
+    /// The program's strata.
     Strata,
-    RaRaw,
+    /// PomoRA as lowered, before the optimizer's passes (`ra-raw`).
+    RaUnoptimized,
+    /// PomoRA after the pass pipeline.
     Ra,
+    /// The flow plan of the dataflow backend.
     Flow,
+    /// The kernel plan of the JIT.
     Kernel,
 }
 
@@ -49,7 +56,7 @@ impl Stage {
         ("ast", Stage::Ast),
         ("logic", Stage::Logic),
         ("strata", Stage::Strata),
-        ("ra-raw", Stage::RaRaw),
+        ("ra-raw", Stage::RaUnoptimized),
         ("ra", Stage::Ra),
         ("flow", Stage::Flow),
         ("kernel", Stage::Kernel),
@@ -308,7 +315,7 @@ impl Compilation {
             Stage::Ast => self.ast.text(),
             Stage::Logic => logic::print::program(&self.program),
             Stage::Strata => strata::print(&self.program, &self.strata),
-            Stage::RaRaw => self.raw.to_string(),
+            Stage::RaUnoptimized => self.raw.to_string(),
             Stage::Ra => self.plan.to_string(),
             Stage::Flow => self.flow.to_string(),
             Stage::Kernel => self.kernel.to_string(),

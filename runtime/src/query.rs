@@ -262,7 +262,7 @@ impl Query {
     pub fn jit_relations(
         &self,
         jit: &crate::jit::Jit,
-        out: &crate::jit::Outcome,
+        out: &crate::jit::Derived,
     ) -> BTreeMap<String, reference::Relation> {
         match self.plan.output() {
             Some(o) => jit

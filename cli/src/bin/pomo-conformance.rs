@@ -4,7 +4,7 @@
 //! with `N passed, M failed`. `--slowest N` (slt) lists the N slowest queries.
 
 use clap::{Parser, ValueEnum};
-use pomo_cli::conformance::{Backend, Outcome, case_files, run_case};
+use pomo_cli::conformance::{Backend, CaseOutcome, case_files, run_case};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
@@ -64,8 +64,8 @@ fn main() -> ExitCode {
     for f in files {
         let (name, outcome) = run_case(&f, backend);
         match outcome {
-            Outcome::Pass => passed += 1,
-            Outcome::Fail(reason) => {
+            CaseOutcome::Pass => passed += 1,
+            CaseOutcome::Fail(reason) => {
                 failed += 1;
                 println!("FAIL {name}: {reason}");
             }

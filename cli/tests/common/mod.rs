@@ -2,7 +2,7 @@
 //! `pomo_cli::conformance`, checked against `tests/known-failures.txt`.
 #![allow(dead_code)]
 
-use pomo_cli::conformance::{Backend, Outcome, case_files, run_case};
+use pomo_cli::conformance::{Backend, CaseOutcome, case_files, run_case};
 use std::collections::BTreeMap;
 use std::path::PathBuf;
 
@@ -53,13 +53,13 @@ pub fn run_suite(suite: &str, backend: Backend) {
         let (name, outcome) = run_case(&f, backend);
         let key = format!("{suite}/{name}");
         match (outcome, known.get(&key)) {
-            (Outcome::Pass, None) => passed += 1,
-            (Outcome::Pass, Some(_)) => {
+            (CaseOutcome::Pass, None) => passed += 1,
+            (CaseOutcome::Pass, Some(_)) => {
                 passed += 1;
                 problems.push(format!("{key} passes but is listed as a known failure"));
             }
-            (Outcome::Fail(_), Some(_)) => failed += 1,
-            (Outcome::Fail(reason), None) => {
+            (CaseOutcome::Fail(_), Some(_)) => failed += 1,
+            (CaseOutcome::Fail(reason), None) => {
                 failed += 1;
                 problems.push(format!("{key} fails: {reason}"));
             }

@@ -118,11 +118,11 @@ impl Default for Jit {
 }
 
 /// What a run derived: the tables of the plan's derived relations (and `R@next`), by name.
-pub struct Outcome {
+pub struct Derived {
     pub tables: BTreeMap<String, (Vec<String>, Arc<Table>)>,
 }
 
-impl Outcome {
+impl Derived {
     /// The number of rows of a derived relation.
     pub fn len(&self, name: &str) -> Option<usize> {
         self.tables.get(name).map(|(_, t)| t.len)
@@ -255,7 +255,7 @@ impl Jit {
     }
 
     /// The derived relations of a run, decoded.
-    pub fn relations(&self, out: &Outcome) -> BTreeMap<String, Relation> {
+    pub fn relations(&self, out: &Derived) -> BTreeMap<String, Relation> {
         out.tables
             .keys()
             .filter_map(|n| Some((n.clone(), self.relation(out, n)?)))
@@ -263,7 +263,7 @@ impl Jit {
     }
 
     /// One derived relation of a run, decoded.
-    pub fn relation(&self, out: &Outcome, name: &str) -> Option<Relation> {
+    pub fn relation(&self, out: &Derived, name: &str) -> Option<Relation> {
         let (attrs, t) = out.tables.get(name)?;
         // Collecting sorts once and builds the set in bulk, much faster than inserting.
         let tuples = (0..t.len)
@@ -283,7 +283,7 @@ impl Jit {
     /// The rows of a derived relation as tuple values, sorted and distinct: the result of a
     /// `:find` relation without `:with`, made without building a set of tuples. Rows of inline
     /// integers are sorted by their words (the integers' order), others by value.
-    pub fn sorted_tuples(&self, out: &Outcome, name: &str) -> Option<Vec<Value>> {
+    pub fn sorted_tuples(&self, out: &Derived, name: &str) -> Option<Vec<Value>> {
         let (_, t) = out.tables.get(name)?;
         let decode =
             |i: usize| Value::Tuple(t.cols.iter().map(|c| self.interner.decode(c[i])).collect());
@@ -305,7 +305,7 @@ impl Jit {
     }
 
     /// Runs a plan.
-    pub fn run(&mut self, plan: &KernelPlan, env: &Env) -> Result<Outcome, EvalError> {
+    pub fn run(&mut self, plan: &KernelPlan, env: &Env) -> Result<Derived, EvalError> {
         self.run_with(plan, env, &BTreeMap::new())
     }
 
@@ -317,7 +317,7 @@ impl Jit {
         plan: &KernelPlan,
         env: &Env,
         bases: &BTreeMap<String, Vec<Vec<Value>>>,
-    ) -> Result<Outcome, EvalError> {
+    ) -> Result<Derived, EvalError> {
         // The native code trusts the plan's ids and its no-read-of-the-target rule.
         plan.validate()
             .map_err(|m| err(format!("invalid kernel plan: {m}")))?;
@@ -343,7 +343,7 @@ impl Jit {
                 tables.insert(key, (s.attrs.clone(), run.tables[i].clone()));
             }
         }
-        Ok(Outcome { tables })
+        Ok(Derived { tables })
     }
 
     /// The native entry point and parameter layout of a kernel, compiled on first use.
