@@ -104,7 +104,18 @@ pub fn generate(dir: &Path) {
             format!("{} {} {} {}\n", add.0, add.1, del.0, del.1),
         )
         .unwrap();
-        (n_add, n_del)
+        // The sizes of the three files (`.incr`'s as the JSON object the kit's generator writes).
+        [
+            (format!("{name}_add.tsv"), n_add.to_string()),
+            (format!("{name}_del.tsv"), n_del.to_string()),
+            (
+                format!("{name}.incr"),
+                format!(
+                    "{{\n  \"add\": [\n   {},\n   {}\n  ],\n  \"del\": [\n   {},\n   {}\n  ]\n }}",
+                    add.0, add.1, del.0, del.1
+                ),
+            ),
+        ]
     };
 
     for (name, seed, (n, m)) in [
@@ -130,16 +141,9 @@ pub fn generate(dir: &Path) {
             }
         };
         let del = edges[rng.below(edges.len() as u64) as usize];
-        let (na, nd) = incr(name, &edges, add, del);
-        size(&format!("{name}_add.tsv"), na.to_string());
-        size(&format!("{name}_del.tsv"), nd.to_string());
-        size(
-            &format!("{name}.incr"),
-            format!(
-                "{{\n  \"add\": [\n   {},\n   {}\n  ],\n  \"del\": [\n   {},\n   {}\n  ]\n }}",
-                add.0, add.1, del.0, del.1
-            ),
-        );
+        for (k, v) in incr(name, &edges, add, del) {
+            size(&k, v);
+        }
     }
 
     let chain: Vec<(i64, i64)> = (0..TC_CHAIN_L - 1).map(|i| (i, i + 1)).collect();
@@ -149,16 +153,9 @@ pub fn generate(dir: &Path) {
     );
     let add = (TC_CHAIN_L - 1, TC_CHAIN_L);
     let del = (TC_CHAIN_L / 2 - 1, TC_CHAIN_L / 2);
-    let (na, nd) = incr("tc_chain", &chain, add, del);
-    size("tc_chain_add.tsv", na.to_string());
-    size("tc_chain_del.tsv", nd.to_string());
-    size(
-        "tc_chain.incr",
-        format!(
-            "{{\n  \"add\": [\n   {},\n   {}\n  ],\n  \"del\": [\n   {},\n   {}\n  ]\n }}",
-            add.0, add.1, del.0, del.1
-        ),
-    );
+    for (k, v) in incr("tc_chain", &chain, add, del) {
+        size(&k, v);
+    }
     let tiny: Vec<(i64, i64)> = (0..TC_CHAIN_TINY_L - 1).map(|i| (i, i + 1)).collect();
     size(
         "tc_chain_tiny.tsv",

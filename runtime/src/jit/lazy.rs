@@ -16,7 +16,7 @@
 
 use super::abi::{NONE, Param};
 use super::table::{Index, Table};
-use super::{Jit, Run, err, view_bytes};
+use super::{Jit, Run, err, older_basis, view_bytes};
 use crate::reference::{self, Env, Source};
 use crate::store::Db;
 use pomo_stdlib::EvalError;
@@ -314,19 +314,7 @@ impl Run<'_> {
             let stale: Vec<_> = jit
                 .lazy_views
                 .keys()
-                .filter(|(k, c)| {
-                    *c == l.cache_key.1
-                        && k.1 == l.cache_key.0.1
-                        && k.2 == l.cache_key.0.2
-                        && (k.0.0, k.0.2, k.0.3, k.0.4)
-                            == (
-                                l.cache_key.0.0.0,
-                                l.cache_key.0.0.2,
-                                l.cache_key.0.0.3,
-                                l.cache_key.0.0.4,
-                            )
-                        && k.0.1 < l.cache_key.0.0.1
-                })
+                .filter(|(k, c)| *c == l.cache_key.1 && older_basis(k, &l.cache_key.0))
                 .cloned()
                 .collect();
             for k in stale {

@@ -68,6 +68,15 @@ type ViewKey = (
     Vec<(String, Value)>,
 );
 
+/// Whether `k` is the same view as `key` (store, relation, constants, view bounds) at an older
+/// basis: what a newer database value's copy replaces.
+fn older_basis(k: &ViewKey, key: &ViewKey) -> bool {
+    k.1 == key.1
+        && k.2 == key.2
+        && (k.0.0, k.0.2, k.0.3, k.0.4) == (key.0.0, key.0.2, key.0.3, key.0.4)
+        && k.0.1 < key.0.1
+}
+
 /// A cached columnar view of the store.
 struct CachedView {
     db: Db,
@@ -202,12 +211,7 @@ impl Jit {
         let stale: Vec<ViewKey> = self
             .views
             .keys()
-            .filter(|k| {
-                k.1 == key.1
-                    && k.2 == key.2
-                    && (k.0.0, k.0.2, k.0.3, k.0.4) == (key.0.0, key.0.2, key.0.3, key.0.4)
-                    && k.0.1 < key.0.1
-            })
+            .filter(|k| older_basis(k, &key))
             .cloned()
             .collect();
         for k in stale {

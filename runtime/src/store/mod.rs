@@ -843,13 +843,33 @@ impl Store {
     /// An error from `next` (a malformed input line) ends the import with nothing kept.
     pub fn import_bulk(
         &mut self,
-        mut next: impl FnMut() -> Result<Option<Vec<(i64, String, Value)>>, String>,
+        next: impl FnMut() -> Result<Option<Vec<(i64, String, Value)>>, String>,
     ) -> Result<ImportReport, TxError> {
         if self.read_only {
             return Err(TxError::new("io", "the store was opened read-only"));
         }
+        match self.bulk_write(next) {
+            Ok((report, meta, schema)) => {
+                self.meta = meta;
+                self.schema = schema;
+                *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+                Ok(report)
+            }
+            Err(e) => {
+                // Attributes interned by the aborted transaction are not in the index.
+                self.inner.forget_attrs();
+                Err(e)
+            }
+        }
+    }
+
+    /// The write transaction of [`Store::import_bulk`], committed; the state and schema it
+    /// leaves. On an error nothing is committed.
+    fn bulk_write(
+        &self,
+        mut next: impl FnMut() -> Result<Option<Vec<(i64, String, Value)>>, String>,
+    ) -> Result<(ImportReport, disk::Meta, Arc<Schema>), TxError> {
         let mut report = ImportReport::default();
-        let input = |m: String| TxError::new("import", m);
         let inner = self.inner.clone();
         let mut w = inner.env.write_txn().map_err(io_err)?;
         let mut meta = self.meta.clone();
@@ -859,39 +879,21 @@ impl Store {
         // Keys are gathered only while no index holds user entities (the distinct values
         // they add are then counted without looking each one up).
         let mut deferred = (self.meta.max_eid == 0).then(|| disk::Deferred::new(runs_dir));
-        let fail = |inner: &disk::Inner, m: String| {
-            inner.forget_attrs();
-            TxError::new("transact/syntax", m)
-        };
+        let syntax = |m: String| TxError::new("transact/syntax", m);
         let merge = |w: &mut heed::RwTxn, meta: &mut disk::Meta, d: disk::Deferred| {
             let mut wr = disk::Writer::new(&inner, w, meta);
             wr.set_fresh(true);
             wr.merge(d)?;
             wr.finish()
         };
-        loop {
-            let batch = match next() {
-                Ok(Some(b)) => b,
-                Ok(None) => break,
-                Err(m) => {
-                    inner.forget_attrs();
-                    return Err(input(m));
-                }
-            };
+        while let Some(batch) = next().map_err(|m| TxError::new("import", m))? {
             let t = meta.last_t.map_or(1, |t| t + 1);
             let fresh = {
                 let r = disk::Reader {
                     inner: &inner,
                     txn: &w,
                 };
-                self.fresh_plan(&r, &batch, t, &schema, meta.max_eid)
-            };
-            let fresh = match fresh {
-                Ok(p) => p,
-                Err(e) => {
-                    inner.forget_attrs();
-                    return Err(e);
-                }
+                self.fresh_plan(&r, &batch, t, &schema, meta.max_eid)?
             };
             report.facts += batch.len() as u64;
             let (plan, is_fresh) = match fresh {
@@ -899,20 +901,15 @@ impl Store {
                 None => {
                     if let Some(d) = deferred.take() {
                         report.scattered = true;
-                        merge(&mut w, &mut meta, d).map_err(|m| fail(&inner, m))?;
+                        merge(&mut w, &mut meta, d).map_err(syntax)?;
                     }
                     let r = disk::Reader {
                         inner: &inner,
                         txn: &w,
                     };
                     let ix = tx::Ix::new(&r, meta.max_eid, meta.max_ident);
-                    match tx::plan(&ix, &schema, import_ops(batch), t, self.now()) {
-                        Ok(p) => (p, false),
-                        Err(e) => {
-                            inner.forget_attrs();
-                            return Err(e);
-                        }
-                    }
+                    let plan = tx::plan(&ix, &schema, import_ops(batch), t, self.now())?;
+                    (plan, false)
                 }
             };
             let commit = log::commit_cid(plan.t, &plan.facts, meta.last_commit);
@@ -924,11 +921,10 @@ impl Store {
             }
             let applied = wr
                 .commit(plan.t, &plan.facts, &commit, prev.as_ref(), &schema)
-                .and_then(|s| wr.finish().map(|_| s));
-            match applied {
-                Ok(Some(s)) => schema = Arc::new(s),
-                Ok(None) => {}
-                Err(m) => return Err(fail(&inner, m)),
+                .and_then(|s| wr.finish().map(|_| s))
+                .map_err(syntax)?;
+            if let Some(s) = applied {
+                schema = Arc::new(s);
             }
             report.commits += 1;
         }
@@ -936,18 +932,12 @@ impl Store {
             Some(d) => {
                 // More than one write in eight not appended leaves EAVT's pages loose.
                 report.scattered = d.eavt_inserts * 8 > d.eavt_puts;
-                merge(&mut w, &mut meta, d).map_err(|m| fail(&inner, m))?;
+                merge(&mut w, &mut meta, d).map_err(syntax)?;
             }
             None => report.scattered = true,
         }
-        if let Err(e) = w.commit() {
-            inner.forget_attrs();
-            return Err(io_err(e));
-        }
-        self.meta = meta;
-        self.schema = schema;
-        *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
-        Ok(report)
+        w.commit().map_err(io_err)?;
+        Ok((report, meta, schema))
     }
 
     /// Plans and commits one transaction in one write transaction of the indexes. With
