@@ -145,10 +145,10 @@ enum Command {
         /// Cranelift IR the JIT compiles each kernel to).
         #[arg(long, value_parser = parse_stage)]
         stage: CliStage,
-        /// Print the plan after each optimizer pass (with --stage ra).
+        /// Print the plan after each pass of the stage (with --stage ra, flow or kernel).
         #[arg(long)]
         trace: bool,
-        /// Switch an optimizer pass off (repeatable), to bisect a plan.
+        /// Switch a pass of any stage off by name (repeatable), to bisect a plan.
         #[arg(long = "disable-pass", value_name = "PASS")]
         disable: Vec<String>,
         #[command(flatten)]
@@ -591,16 +591,17 @@ fn main() -> ExitCode {
             catalog,
         } => {
             for d in disable {
-                if !pomo::compiler::ra::pipeline::is_pass(d) {
-                    let names: Vec<&str> = pomo::compiler::ra::pipeline::PASSES
+                if !pomo::compiler::driver::is_pass(d) {
+                    let names: Vec<&str> = pomo::compiler::driver::passes()
                         .iter()
-                        .map(|p| p.name)
+                        .map(|(_, name)| *name)
                         .collect();
                     return usage(&format!("unknown pass `{d}`; passes: {}", names.join(", ")));
                 }
             }
-            if *trace && *stage != CliStage::Compiler(Stage::Ra) {
-                return usage("--trace goes with --stage ra");
+            let traced = [Stage::Ra, Stage::Flow, Stage::Kernel].map(CliStage::Compiler);
+            if *trace && !traced.contains(stage) {
+                return usage("--trace goes with --stage ra, flow or kernel");
             }
             (
                 source,

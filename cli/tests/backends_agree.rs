@@ -76,6 +76,56 @@ fn corpus_queries_give_the_same_answers_on_every_backend() {
     assert!(same > 150, "only {same} queries gave answers");
 }
 
+/// Every pass of every stage only makes plans cheaper: with any one of them switched off (and
+/// plans validated after each pass), every corpus query gives the answer it gives with all of
+/// them on, on the backend that runs that stage's plan.
+#[test]
+fn every_pass_can_be_switched_off() {
+    use pomo::compiler::Stage;
+    let store = common::demo_store();
+    let registry = pomo_cli::conformance::host_registry();
+    let all_on = common::corpus_queries();
+    let mut problems = Vec::new();
+    let mut runs = 0;
+    for (stage, pass) in pomo::compiler::driver::passes() {
+        let backend = match stage {
+            Stage::Flow => Backend::Dataflow(Config::default()),
+            Stage::Kernel => Backend::Jit(Mode::Interpret),
+            _ => Backend::Reference,
+        };
+        let opts = pomo::Options {
+            disabled_passes: vec![pass.to_string()],
+            validate: true,
+            ..pomo::Options::default()
+        };
+        for ((path, text, q), (_, _, on)) in common::corpus_queries_with(&opts).iter().zip(&all_on)
+        {
+            if text.contains("rand") || text.contains("sample") {
+                continue;
+            }
+            let args = || {
+                let mut a = vec![Arg::Db(store.db())];
+                while a.len() < q.arity() {
+                    a.push(Arg::Value(Value::Nil));
+                }
+                a
+            };
+            let want = on.run_on(args(), &registry, &backend);
+            let got = q.run_on(args(), &registry, &backend);
+            runs += 1;
+            if want != got {
+                problems.push(format!(
+                    "{} without {pass}: {got:?}, with it: {want:?}",
+                    path.display()
+                ));
+            }
+        }
+    }
+    eprintln!("{runs} runs with one pass off");
+    assert!(problems.is_empty(), "{}", problems.join("\n"));
+    assert!(runs > 1000, "only {runs} runs");
+}
+
 /// The SQL cases of the corpus are scripts (tables, rows, then a query): each runs in a SQL
 /// session on a fresh store per backend, and the rows must agree.
 #[test]

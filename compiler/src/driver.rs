@@ -2,8 +2,11 @@
 //!
 //! Stages: `ast` (the syntax tree), `logic` (PomoLogic after lowering and checks), `strata`,
 //! `ra-raw` (PomoRA straight from lowering), `ra` (after the optimizer pipeline) and `flow` (the
-//! plan lowered for the dataflow backend, see [`crate::flow`]). Each stage
-//! stops the compilation with all of its errors when it finds any.
+//! plan lowered for the dataflow backend, see [`crate::flow`]) and `kernel` (the plan lowered for
+//! the JIT, see [`crate::kernel`]). Each stage stops the compilation with all of its errors when
+//! it finds any. The `ra`, `flow` and `kernel` stages end in pipelines of named passes; every
+//! pass of every stage can be switched off by name ([`Options::disabled_passes`], checked
+//! with [`is_pass`]) and traced ([`Options::trace`]).
 
 use crate::logic::{self, ir::Program};
 use crate::ra::{self, pipeline};
@@ -78,6 +81,35 @@ pub struct Options {
     pub validate: bool,
 }
 
+/// The names of every stage's passes, with their stage, in pipeline order.
+pub fn passes() -> Vec<(Stage, &'static str)> {
+    let stage = |st: Stage, names: Vec<&'static str>| names.into_iter().map(move |n| (st, n));
+    stage(
+        Stage::Ra,
+        ra::pipeline::PASSES.iter().map(|p| p.name).collect(),
+    )
+    .chain(stage(
+        Stage::Flow,
+        crate::flow::pipeline::PASSES
+            .iter()
+            .map(|p| p.name)
+            .collect(),
+    ))
+    .chain(stage(
+        Stage::Kernel,
+        crate::kernel::pipeline::PASSES
+            .iter()
+            .map(|p| p.name)
+            .collect(),
+    ))
+    .collect()
+}
+
+/// Whether `name` is a pass of some stage.
+pub fn is_pass(name: &str) -> bool {
+    passes().iter().any(|(_, n)| *n == name)
+}
+
 /// One step of the pass trace.
 #[derive(Clone, Debug)]
 pub struct TraceStep {
@@ -99,7 +131,59 @@ pub struct Compilation {
     pub flow: pomo_types::flow::FlowPlan,
     /// The plan lowered for the JIT backend.
     pub kernel: pomo_types::kernel::KernelPlan,
+    /// The PomoRA pass trace (empty unless traced); the lowered plan is `raw`.
     pub trace: Vec<TraceStep>,
+    /// The flow plan as lowered and after each pass (empty unless traced).
+    pub flow_trace: StageTrace,
+    /// The kernel plan as lowered and after each pass (empty unless traced).
+    pub kernel_trace: StageTrace,
+}
+
+/// The pass trace of a stage that lowers and then runs its own passes.
+#[derive(Clone, Debug, Default)]
+pub struct StageTrace {
+    /// The stage's value as lowered, printed.
+    pub lowered: String,
+    pub steps: Vec<TraceStep>,
+}
+
+/// Runs a stage's pipeline, recording the trace when asked to.
+fn run_traced<P: std::fmt::Display>(
+    value: &mut P,
+    opts: &Options,
+    optimize: impl FnOnce(&mut P, crate::pass::Options<'_, P>) -> Result<(), crate::pass::PassError>,
+) -> Result<StageTrace, Vec<Diagnostic>> {
+    let mut trace = StageTrace::default();
+    if opts.trace {
+        trace.lowered = value.to_string();
+    }
+    let mut record = |pass: &'static str, round: usize, changed: bool, p: &P| {
+        trace.steps.push(TraceStep {
+            pass,
+            round,
+            changed,
+            plan: if changed {
+                p.to_string()
+            } else {
+                String::new()
+            },
+        });
+    };
+    let popts = crate::pass::Options {
+        disabled: &opts.disabled_passes,
+        validate: opts.validate,
+        trace: if opts.trace { Some(&mut record) } else { None },
+    };
+    optimize(value, popts).map_err(|e| {
+        vec![
+            Diagnostic::error(
+                "E0900",
+                format!("internal error: pass `{}` produced an invalid plan", e.pass),
+            )
+            .with_note(e.problems.join("\n")),
+        ]
+    })?;
+    Ok(trace)
 }
 
 /// The source files of an input, for rendering diagnostics.
@@ -280,8 +364,16 @@ pub fn compile_program(
 fn finish(ast: Ast, program: Program, opts: &Options) -> Result<Compilation, Vec<Diagnostic>> {
     let strata = stratify(&program)?;
     let (raw, plan, trace) = plan(&program, &strata, opts)?;
-    let flow = crate::flow::lower(&plan);
-    let kernel = crate::kernel::lower(&plan);
+    let mut flow = crate::flow::lower::lower(&plan);
+    let flow_trace = run_traced(&mut flow, opts, crate::flow::pipeline::optimize)?;
+    let mut kernel = crate::kernel::lower::lower(&plan);
+    if opts.validate {
+        internal(
+            kernel.validate().err().into_iter().collect(),
+            "kernel lowering",
+        )?;
+    }
+    let kernel_trace = run_traced(&mut kernel, opts, crate::kernel::pipeline::optimize)?;
     Ok(Compilation {
         ast,
         program,
@@ -291,6 +383,8 @@ fn finish(ast: Ast, program: Program, opts: &Options) -> Result<Compilation, Vec
         flow,
         kernel,
         trace,
+        flow_trace,
+        kernel_trace,
     })
 }
 
@@ -322,19 +416,46 @@ impl Compilation {
         }
     }
 
-    /// The pass trace: the lowered plan, then the plan after each pass that changed it, with
-    /// unchanged passes collapsed to one line.
-    pub fn trace_text(&self) -> String {
-        let mut out = format!("== lowered ==\n{}", self.raw);
-        for t in &self.trace {
-            if t.changed {
-                let _ = write!(out, "\n== round {} {} ==\n{}", t.round, t.pass, t.plan);
+    /// The pass trace of a stage (`ra`, `flow` or `kernel`; `None` for the others): the lowered
+    /// value, then the value after each pass that changed it, with unchanged passes collapsed
+    /// to one line, then the final value. The PomoRA trace numbers the fixpoint's rounds.
+    pub fn trace_text(&self, stage: Stage) -> Option<String> {
+        let (lowered, steps, last, rounds) = match stage {
+            Stage::Ra => (
+                self.raw.to_string(),
+                &self.trace,
+                self.plan.to_string(),
+                true,
+            ),
+            Stage::Flow => (
+                self.flow_trace.lowered.clone(),
+                &self.flow_trace.steps,
+                self.flow.to_string(),
+                false,
+            ),
+            Stage::Kernel => (
+                self.kernel_trace.lowered.clone(),
+                &self.kernel_trace.steps,
+                self.kernel.to_string(),
+                false,
+            ),
+            _ => return None,
+        };
+        let mut out = format!("== lowered ==\n{lowered}");
+        for t in steps {
+            let name = if rounds {
+                format!("round {} {}", t.round, t.pass)
             } else {
-                let _ = writeln!(out, "\n== round {} {}: unchanged ==", t.round, t.pass);
+                t.pass.to_string()
+            };
+            if t.changed {
+                let _ = write!(out, "\n== {name} ==\n{}", t.plan);
+            } else {
+                let _ = writeln!(out, "\n== {name}: unchanged ==");
             }
         }
-        let _ = write!(out, "\n== optimized ==\n{}", self.plan);
-        out
+        let _ = write!(out, "\n== optimized ==\n{last}");
+        Some(out)
     }
 }
 
@@ -345,10 +466,9 @@ pub fn explain(input: &Input<'_>, stage: Stage, opts: &Options) -> Result<String
         Stage::Logic => lower(&parse(input)?).map(|p| logic::print::program(&p)),
         _ => {
             let c = compile(input, opts)?;
-            Ok(if opts.trace && stage == Stage::Ra {
-                c.trace_text()
-            } else {
-                c.stage_text(stage)
+            Ok(match c.trace_text(stage) {
+                Some(t) if opts.trace => t,
+                _ => c.stage_text(stage),
             })
         }
     }

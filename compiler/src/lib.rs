@@ -11,6 +11,7 @@ pub mod driver;
 pub mod flow;
 pub mod kernel;
 pub mod logic;
+pub mod pass;
 pub mod ra;
 pub mod sql;
 pub mod strata;

@@ -87,6 +87,13 @@ pub fn demo_store() -> pomo::runtime::store::Store {
 /// The EDN and PomoLogic queries of the golden corpus, in name order, each compiled with its
 /// rule file (`NAME.rules.edn`) when it has one: `(path, text, query)`.
 pub fn corpus_queries() -> Vec<(PathBuf, String, pomo::query::PreparedQuery)> {
+    corpus_queries_with(&pomo::Options::default())
+}
+
+/// The corpus's EDN and PomoLogic queries compiled with `opts`.
+pub fn corpus_queries_with(
+    opts: &pomo::Options,
+) -> Vec<(PathBuf, String, pomo::query::PreparedQuery)> {
     let dir = PathBuf::from(concat!(
         env!("CARGO_MANIFEST_DIR"),
         "/../tests/corpus/queries"
@@ -117,7 +124,7 @@ pub fn corpus_queries() -> Vec<(PathBuf, String, pomo::query::PreparedQuery)> {
                     rules: rules.as_deref(),
                 }
             };
-            let q = pomo::query::prepare(&input, &pomo::Options::default()).unwrap();
+            let q = pomo::query::prepare(&input, opts).unwrap();
             (path, text, q)
         })
         .collect()

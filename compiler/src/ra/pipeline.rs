@@ -14,11 +14,8 @@
 use super::{passes, validate::validate};
 use pomo_types::ra::Plan;
 
-/// A named pass.
-pub struct Pass {
-    pub name: &'static str,
-    pub run: fn(&mut Plan) -> bool,
-}
+/// A named pass over PomoRA plans.
+pub type Pass = crate::pass::Pass<Plan>;
 
 /// The passes, in order.
 pub const PASSES: &[Pass] = &[
@@ -49,25 +46,12 @@ pub const PASSES: &[Pass] = &[
 const MAX_ROUNDS: usize = 16;
 
 /// Receives `(pass name, round, changed, plan)` after every pass.
-pub type TraceFn<'a> = dyn FnMut(&'static str, usize, bool, &Plan) + 'a;
+pub type TraceFn<'a> = crate::pass::TraceFn<'a, Plan>;
 
 /// Options of one pipeline run.
-#[derive(Default)]
-pub struct Options<'a> {
-    /// Pass names to skip (to bisect a bug).
-    pub disabled: &'a [String],
-    /// Validate the plan after every pass (tests and debug builds).
-    pub validate: bool,
-    /// Receives `(pass name, round, changed, plan)` after every pass.
-    pub trace: Option<&'a mut TraceFn<'a>>,
-}
+pub type Options<'a> = crate::pass::Options<'a, Plan>;
 
-/// A pass left the plan invalid.
-#[derive(Debug)]
-pub struct PassError {
-    pub pass: &'static str,
-    pub problems: Vec<String>,
-}
+pub use crate::pass::PassError;
 
 /// Whether `name` is a pass of the pipeline.
 pub fn is_pass(name: &str) -> bool {

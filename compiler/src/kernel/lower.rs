@@ -56,92 +56,7 @@ pub fn lower(plan: &Plan) -> KernelPlan {
             stmts,
         });
     }
-    drop_unused_indexes(&mut l.out);
     l.out
-}
-
-/// Moves existence tests and equality checks out of loops that bind nothing they read, so
-/// that a row failing them is dropped before the inner loops run for it (`[?e :name "Ivan"]
-/// [?e :last-name ?l] [?e :sex "male"]` tests the sex before probing the last name). Both have
-/// no effects and cannot fail, so where they run changes no answer; filters and maps, which
-/// call the stdlib and may fail, stay where the plan put them and keep seeing the rows they
-/// saw (a test never moves past one). The first operation stays a loop.
-fn hoist_tests(ops: &mut [Op]) {
-    fn reads(op: &Op) -> Vec<Reg> {
-        let terms: Vec<&Term> = match op {
-            Op::Exists { key, .. } => key.iter().collect(),
-            Op::Same(a, b) => vec![a, b],
-            _ => Vec::new(),
-        };
-        terms
-            .into_iter()
-            .filter_map(|t| match t {
-                Term::Reg(r) => Some(*r),
-                Term::Const(_) => None,
-            })
-            .collect()
-    }
-    fn binds(op: &Op) -> Vec<Reg> {
-        match op {
-            Op::Scan { cols, .. } | Op::Probe { cols, .. } => cols
-                .iter()
-                .filter_map(|b| match b {
-                    Bind::Store(r) => Some(*r),
-                    _ => None,
-                })
-                .collect(),
-            _ => Vec::new(),
-        }
-    }
-    let mut changed = true;
-    while changed {
-        changed = false;
-        for i in 2..ops.len() {
-            let test = matches!(ops[i], Op::Exists { .. } | Op::Same(..));
-            // Not past a map: its call may fail, and must see every row the plan gives it.
-            let is_loop = matches!(ops[i - 1], Op::Scan { .. } | Op::Probe { .. });
-            if test && is_loop && {
-                let bound = binds(&ops[i - 1]);
-                reads(&ops[i]).iter().all(|r| !bound.contains(r))
-            } {
-                ops.swap(i - 1, i);
-                changed = true;
-            }
-        }
-    }
-}
-
-/// Removes the indexes no kernel reads any more (after `fuse_new_rows`) and renumbers the
-/// rest in order.
-fn drop_unused_indexes(plan: &mut KernelPlan) {
-    let mut used = vec![false; plan.indexes.len()];
-    for k in &plan.kernels {
-        for op in &k.ops {
-            if let Op::Probe { index, .. } | Op::Exists { index, .. } = op {
-                used[index.0 as usize] = true;
-            }
-        }
-    }
-    let mut map = Vec::with_capacity(used.len());
-    let mut next = 0u32;
-    for u in &used {
-        map.push(IndexId(next));
-        if *u {
-            next += 1;
-        }
-    }
-    let mut i = 0;
-    plan.indexes.retain(|_| {
-        i += 1;
-        used[i - 1]
-    });
-    for k in &mut plan.kernels {
-        for op in &mut k.ops {
-            if let Op::Probe { index, .. } | Op::Exists { index, .. } = op {
-                *index = map[index.0 as usize];
-            }
-        }
-    }
 }
 
 /// A loop nest being built: its operations, registers, and the term holding each attribute of
@@ -251,14 +166,12 @@ impl Lowering<'_> {
             match s {
                 ra::Stmt::Assign { target, expr } => self.assign(target, *expr, &mut out),
                 ra::Stmt::Loop { body, until } => {
-                    let mut body = self.stmts(body);
-                    self.fuse_new_rows(&mut body);
+                    let body = self.stmts(body);
                     let until: Vec<SlotId> = until.iter().map(|r| self.rel_slot(r)).collect();
-                    let partition = self.partition(&body, &until);
                     out.push(Stmt::Loop {
                         body,
                         until,
-                        partition,
+                        partition: None,
                     });
                 }
             }
@@ -329,125 +242,6 @@ impl Lowering<'_> {
         }
     }
 
-    /// The column a loop can be partitioned by, when it computes one relation by linear
-    /// rules that all pass that column from the delta row to the new row: the body is
-    /// `clear R@new; run k…; move R@delta <- R@new`, every kernel scans `R@delta` first,
-    /// reads none of `R`, `R@delta`, `R@new` anywhere else, and inserts into `R` (new rows into
-    /// `R@new`) with the scanned value of the column in the same column.
-    fn partition(&self, body: &[Stmt], until: &[SlotId]) -> Option<Partition> {
-        let [delta] = until else { return None };
-        let (Some(Stmt::Clear(n)), Some(Stmt::Move { target, source })) =
-            (body.first(), body.last())
-        else {
-            return None;
-        };
-        if target != delta || source != n || body.len() < 3 {
-            return None;
-        }
-        let SlotKind::Rel { name, .. } = &self.out.slot(*delta).kind else {
-            return None;
-        };
-        let total = self.out.rel_slot(name, Version::Total)?;
-        let arity = self.out.slot(total).arity();
-        let mut cols: Vec<usize> = (0..arity).collect();
-        for s in &body[1..body.len() - 1] {
-            let Stmt::Run(k) = s else { return None };
-            let kernel = &self.out.kernels[k.0 as usize];
-            if kernel.target != total || kernel.also != Some(*n) {
-                return None;
-            }
-            let Some(Op::Scan { slot, cols: binds }) = kernel.ops.first() else {
-                return None;
-            };
-            let reads = self.out.kernel_reads(kernel);
-            if *slot != *delta
-                || reads
-                    .iter()
-                    .skip(1)
-                    .any(|r| [total, *delta, *n].contains(r))
-            {
-                return None;
-            }
-            cols.retain(|&c| {
-                matches!((&binds[c], &kernel.emit[c]), (Bind::Store(r), Term::Reg(e)) if r == e)
-            });
-        }
-        cols.first().map(|&col| Partition {
-            total,
-            delta: *delta,
-            col,
-        })
-    }
-
-    /// Semi-naive evaluation computes `R@new := diff(…, R)` and then `R := union(R, R@new)`:
-    /// every new row is looked up in `R` twice and inserted twice. When each kernel that
-    /// fills `R@new` ends with that `not exists` test on all of `R` and reads `R` nowhere
-    /// else, the kernels insert into `R` directly and append the rows that were new to `R@new`
-    /// (`insert R(…) new into R@new`), and the union goes. Rows reach `R` earlier than in
-    /// the reference's order, which only lets later kernels of the same iteration see them
-    /// sooner; recursive strata are monotone, so the fixpoint is the same.
-    fn fuse_new_rows(&mut self, body: &mut Vec<Stmt>) {
-        let mut i = 0;
-        while i < body.len() {
-            let Stmt::Union {
-                target: r,
-                source: n,
-            } = body[i]
-            else {
-                i += 1;
-                continue;
-            };
-            let arity = self.out.slot(r).arity();
-            let mut runs = Vec::new();
-            let mut ok = r != n;
-            for s in &body[..i] {
-                match s {
-                    Stmt::Run(k) if self.out.kernels[k.0 as usize].target == n => runs.push(*k),
-                    Stmt::Run(k) => {
-                        let kernel = &self.out.kernels[k.0 as usize];
-                        ok &= !self.out.kernel_reads(kernel).contains(&n);
-                    }
-                    Stmt::Union { target, .. } | Stmt::Move { target, .. } if *target == n => {
-                        ok = false
-                    }
-                    Stmt::GroupBy { target, .. } if *target == n => ok = false,
-                    _ => {}
-                }
-            }
-            for k in &runs {
-                let kernel = &self.out.kernels[k.0 as usize];
-                let Some(Op::Exists {
-                    index,
-                    key,
-                    negated: true,
-                }) = kernel.ops.last()
-                else {
-                    ok = false;
-                    break;
-                };
-                let ix = &self.out.indexes[index.0 as usize];
-                let mut rest = kernel.clone();
-                rest.ops.pop();
-                ok &= ix.slot == r
-                    && ix.key == (0..arity).collect::<Vec<_>>()
-                    && *key == kernel.emit
-                    && kernel.also.is_none()
-                    && !self.out.kernel_reads(&rest).contains(&r);
-            }
-            if !ok || runs.is_empty() {
-                i += 1;
-                continue;
-            }
-            for k in runs {
-                let kernel = &mut self.out.kernels[k.0 as usize];
-                kernel.ops.pop();
-                kernel.target = r;
-                kernel.also = Some(n);
-            }
-            body.remove(i);
-        }
-    }
-
     fn is_rel(&self, e: ExprId, r: &RelRef) -> bool {
         matches!(self.ra.expr(e), Expr::Rel(x) if x == r)
     }
@@ -486,103 +280,15 @@ impl Lowering<'_> {
                 };
             }
         }
-        let mut ops = p.ops;
-        self.prune(&mut ops, &emit);
-        self.probes_to_tests(&mut ops);
-        hoist_tests(&mut ops);
         let id = KernelId(self.out.kernels.len() as u32);
         self.out.kernels.push(Kernel {
             target,
             also: None,
             regs: p.regs,
-            ops,
+            ops: p.ops,
             emit,
         });
         Stmt::Run(id)
-    }
-
-    /// A probe (or inner scan) that binds nothing only asks whether a row exists: looping
-    /// over every match would insert the same rows once per match.
-    fn probes_to_tests(&mut self, ops: &mut [Op]) {
-        for (i, op) in ops.iter_mut().enumerate() {
-            let unbound = |cols: &[Bind]| cols.iter().all(|b| matches!(b, Bind::Skip));
-            match op {
-                Op::Probe { index, key, cols } if unbound(cols) => {
-                    *op = Op::Exists {
-                        index: *index,
-                        key: std::mem::take(key),
-                        negated: false,
-                    };
-                }
-                Op::Scan { slot, cols } if i > 0 && unbound(cols) => {
-                    let index = self.index(*slot, Vec::new());
-                    *op = Op::Exists {
-                        index,
-                        key: Vec::new(),
-                        negated: false,
-                    };
-                }
-                _ => {}
-            }
-        }
-    }
-
-    /// Stops loops from loading columns nothing reads.
-    fn prune(&self, ops: &mut [Op], emit: &[Term]) {
-        let mut used: BTreeSet<Reg> = BTreeSet::new();
-        let mut add = |t: &Term| {
-            if let Term::Reg(r) = t {
-                used.insert(*r);
-            }
-        };
-        emit.iter().for_each(&mut add);
-        for op in ops.iter() {
-            match op {
-                Op::Scan { cols, .. } => cols.iter().for_each(|b| {
-                    if let Bind::Check(t) = b {
-                        add(t)
-                    }
-                }),
-                Op::Probe { key, cols, .. } => {
-                    key.iter().for_each(&mut add);
-                    cols.iter().for_each(|b| {
-                        if let Bind::Check(t) = b {
-                            add(t)
-                        }
-                    });
-                }
-                Op::Exists { key, .. } => key.iter().for_each(&mut add),
-                Op::Same(a, b) => {
-                    add(a);
-                    add(b);
-                }
-                Op::Filter { disjuncts } => {
-                    for l in disjuncts.iter().flatten() {
-                        if let Some((_, a, b)) = &l.cmp {
-                            add(a);
-                            add(b);
-                        }
-                        self.out.calls[l.call.0 as usize]
-                            .args
-                            .iter()
-                            .for_each(&mut add);
-                    }
-                }
-                Op::Map { call, .. } => self.out.calls[call.0 as usize]
-                    .args
-                    .iter()
-                    .for_each(&mut add),
-            }
-        }
-        for op in ops.iter_mut() {
-            if let Op::Scan { cols, .. } | Op::Probe { cols, .. } = op {
-                for b in cols.iter_mut() {
-                    if matches!(b, Bind::Store(r) if !used.contains(r)) {
-                        *b = Bind::Skip;
-                    }
-                }
-            }
-        }
     }
 
     /// Materializes an expression into a fresh temporary slot (statements go to `pre`).
