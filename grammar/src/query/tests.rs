@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::diag::summary;
+use crate::edn::Form;
 
 /// Parses a query and compares its printed form, or the diagnostics summary.
 fn check(input: &str, expected: &str) {
