@@ -2,7 +2,7 @@
 //! every expression form, statements, spans, and the error paths.
 
 use super::*;
-use crate::diag::summary;
+use crate::diag::{Diagnostic, summary};
 use std::path::{Path, PathBuf};
 
 /// Parses one statement and returns its printed form, or the diagnostics summary.
