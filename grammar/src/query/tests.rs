@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::diag::summary;
+use crate::edn::Form;
 
 /// Parses a query and compares its printed form, or the diagnostics summary.
 fn check(input: &str, expected: &str) {
@@ -820,5 +821,33 @@ fn all_rule_errors_are_reported() {
     check_rules(
         "[[(r ?a)] [(s ?a) (and [?a :x])]]",
         "E0134 1..9: the rule has no body clauses\nE0119 18..31: and is only allowed inside or / or-join, as a branch",
+    );
+}
+
+/// One call reports the errors of every section, not only the first one met.
+#[test]
+fn errors_of_every_section_are_reported() {
+    check(
+        "[:find ?a :with 1 :in 2 :where 3]",
+        "E0110 16..17: :with takes variables only\nE0111 22..23: invalid :in element\nE0114 31..32: malformed clause: expected a data pattern [?e :attr ?v], a predicate [(pred ?x)], a function [(f ?x) ?y], a rule call (rule ?x), or (not …), (not-join […] …), (or …), (or-join […] …)",
+    );
+}
+
+/// Only `or-join` has required variables; in `not-join` a leading vector is an error.
+#[test]
+fn not_join_takes_no_required_vector() {
+    check(
+        "[:find ?e :where [?e :a ?v] (not-join [[?e] ?v] [?e :b ?v])]",
+        "E0121 39..43: join variables must be ?variables",
+    );
+}
+
+/// In the map form every value must be a vector; a section with a bad value is dropped, so a
+/// bad `:find` also reports the missing `:find`.
+#[test]
+fn map_form_reports_every_bad_value() {
+    check(
+        "{:find ?a :where ?b}",
+        "E0124 7..9: the value of `:find` in a query map must be a vector\nE0124 17..19: the value of `:where` in a query map must be a vector\nE0104 0..20: the query has no :find",
     );
 }

@@ -3,6 +3,7 @@
 
 use super::*;
 use crate::diag::summary;
+use crate::logic_syntax::Const;
 
 /// Parses a plan and compares its printed form (trimmed), or the diagnostics summary.
 fn check(input: &str, expected: &str) {

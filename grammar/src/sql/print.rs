@@ -1,6 +1,8 @@
 //! How SQL statements print: the `Display` impls, whose text parses back.
 
 use super::*;
+use crate::lex::float_literal;
+use crate::span::Span;
 use std::fmt;
 
 /// Writes items separated by `, `.

@@ -2,7 +2,7 @@
 //! every expression form, statements, spans, and the error paths.
 
 use super::*;
-use crate::diag::summary;
+use crate::diag::{Diagnostic, summary};
 use std::path::{Path, PathBuf};
 
 /// Parses one statement and returns its printed form, or the diagnostics summary.
@@ -1058,4 +1058,26 @@ fn prefixes_and_corruptions_never_panic() {
             }
         }
     }
+}
+
+#[test]
+fn references_given_twice() {
+    check(
+        "CREATE TABLE t (a INT REFERENCES u REFERENCES v(x))",
+        "E0807 35..50: column `a` has more than one REFERENCES clause",
+    );
+}
+
+/// Each statement of a script is parsed on its own, so every statement reports its first
+/// error and the good statements between them do not hide them.
+#[test]
+fn script_reports_each_statements_first_error() {
+    let actual = match parse_script("SELECT 1 +; SELECT 2; SELECT FROM t; SELECT (1") {
+        Ok(stmts) => format!("{} statements", stmts.len()),
+        Err(diags) => summary(&diags),
+    };
+    assert_eq!(
+        actual,
+        "E0801 10..10: unexpected end of statement\nE0800 29..33: unexpected `FROM`\nE0012 46..46: unclosed `(`"
+    );
 }
