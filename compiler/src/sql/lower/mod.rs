@@ -1,0 +1,273 @@
+//! Lowering SQL queries to PomoLogic (ARCHITECTURE §6): the entry point [`lower_query`], the
+//! state of one lowering ([`Lowering`]) and the small types its steps share.
+//!
+//! The lowering is split by responsibility, each file adding methods to [`Lowering`]:
+//! `query` (the top query, WITH and recursive CTEs, set operations, VALUES, output names),
+//! `select` (SELECT cores, FROM items, joins and LEFT JOIN chains, frame materialisation),
+//! `scope` (frames, sources, column resolution and the terms of columns), `conditions` (WHERE
+//! analysis and conjuncts), `subquery` (EXISTS, IN and scalar subqueries, decorrelation),
+//! `grouping` (GROUP BY and aggregates) and `expr` (expressions).
+//!
+//! * SQL is bag-valued: every intermediate relation keeps *identity* columns (`i0, i1, …`: the
+//!   entity ids of the joined rows, a branch tag for UNION ALL, the group key of a group) next to
+//!   its value columns (`c0, c1, …`), so equal rows stay apart until the result is printed. Where
+//!   duplicates cannot matter (DISTINCT, set operations, IN/EXISTS) the identities are dropped.
+//! * The program, its relations and its rules go through the shared [`ProgramBuilder`]. Generated
+//!   relation names are a base and the builder's counter (`s1`, `d2`, `f3`, …) and variables are
+//!   `?base{n}` from the lowering's own counter; both are printed in golden plans, so the order
+//!   in which the steps ask for names is part of the output.
+//! * Every rule carries the span of the SQL construct it comes from (the SELECT, the subquery,
+//!   the CTE, the join, the compound SELECT); SQL text is file 0.
+//!
+//! Invariants: a step that fails has pushed its diagnostic to `errors` and returns `Err(())`
+//! ([`Lowered`]); `frames` and `domains` grow and shrink together, one entry per SELECT core
+//! (or private scope) being lowered, and every step leaves them as it found them.
+
+mod conditions;
+mod expr;
+mod grouping;
+mod query;
+mod scope;
+mod select;
+mod subquery;
+#[cfg(test)]
+mod tests;
+
+pub use expr::expr_text;
+
+use super::catalog::{Catalog, SqlType};
+use crate::logic::ir::{Atom, DATOM_ATTRS, Literal, Program, RelId, Rule, Term};
+use pomo_grammar::Diagnostic;
+use pomo_grammar::span::Span;
+use pomo_grammar::sql::Query;
+use pomo_types::Value;
+use pomo_types::ra::RelKind;
+use std::collections::{BTreeMap, BTreeSet};
+
+/// The name of the output relation of a lowered SQL query.
+pub const OUTPUT: &str = "q";
+
+/// What a lowered query returns besides its program: the printed columns' names and types.
+#[derive(Clone, Debug, PartialEq)]
+pub struct SqlColumns {
+    pub names: Vec<String>,
+    pub types: Vec<SqlType>,
+}
+
+/// Lowers a query over the catalog's tables to a PomoLogic program whose output relation
+/// [`OUTPUT`] carries a [`SqlShape`].
+pub fn lower_query(q: &Query, cat: &Catalog) -> Result<(Program, SqlColumns), Vec<Diagnostic>> {
+    let mut lw = Lowering::new(cat);
+    let out = lw.top_query(q);
+    if !lw.errors.is_empty() {
+        return Err(lw.errors);
+    }
+    let out = out.expect("no errors means a result");
+    Ok((lw.prog, out))
+}
+
+/// The result of a lowering step: `Err(())` means its diagnostic is already in `errors`.
+type Lowered<T> = Result<T, ()>;
+
+/// A relation computed for a (sub)query: `params` leading columns `p0…` (the values of the
+/// enclosing query it depends on), `ids` identity columns `i0…`, then value columns `c0…`.
+#[derive(Clone, Debug)]
+struct RelOut {
+    rel: RelId,
+    params: usize,
+    ids: usize,
+    cols: Vec<(String, SqlType)>,
+}
+
+/// The attribute of a relation's `i`th parameter column (a value of an enclosing query).
+fn param_attr(i: usize) -> String {
+    format!("p{i}")
+}
+/// The attribute of a relation's `i`th identity column.
+fn id_attr(i: usize) -> String {
+    format!("i{i}")
+}
+/// The attribute of a relation's `i`th value column.
+fn col_attr(i: usize) -> String {
+    format!("c{i}")
+}
+
+/// A column visible in a FROM clause.
+#[derive(Clone, Debug)]
+struct SrcCol {
+    qual: String,
+    name: String,
+    ty: SqlType,
+    /// Shown by `*`.
+    star: bool,
+}
+
+#[derive(Clone, Debug)]
+enum SrcKind {
+    /// A base table; the entity variable.
+    Table { table: String, id_var: String },
+    /// A relation (derived table, CTE, materialized LEFT JOIN); its variables: params are
+    /// never read from a FROM relation (they would be lateral), identities and columns are.
+    Rel {
+        out: RelOut,
+        id_vars: Vec<String>,
+        col_vars: Vec<String>,
+    },
+}
+
+#[derive(Clone, Debug)]
+struct Src {
+    kind: SrcKind,
+    cols: Vec<SrcCol>,
+}
+
+/// A column a name resolved to: frame index, source index, column index within the source.
+type ResolvedColumn = (usize, usize, usize);
+
+/// One SELECT core being lowered (a scope of names).
+#[derive(Debug, Default)]
+struct Frame {
+    sources: Vec<Src>,
+    /// Columns of enclosing frames this frame reads, in order, with their parameter variable.
+    params: Vec<(ResolvedColumn, String)>,
+    /// Whether enclosing frames can see into this one (false while lowering a derived table).
+    visible: bool,
+    /// Columns known to be non-NULL wherever the frame's main body holds (null-rejecting
+    /// conjuncts), and unification classes of such columns: class id per column.
+    required: BTreeMap<ResolvedColumn, usize>,
+    classes: Vec<Class>,
+}
+
+/// A class of columns known equal: the constant they equal, the variable that stands for them.
+#[derive(Clone, Debug, Default)]
+struct Class {
+    constant: Option<Value>,
+    var: Option<String>,
+}
+
+/// A rule body under construction.
+#[derive(Debug, Default)]
+struct Body {
+    lits: Vec<Literal>,
+    /// Terms of the columns bound so far.
+    bound: BTreeMap<ResolvedColumn, Term>,
+    /// Relation sources whose atom is in the body.
+    active: BTreeSet<usize>,
+    /// Table sources read by the body.
+    touched: BTreeSet<usize>,
+    /// Table sources some atom of the body binds the entity of.
+    bound_rows: BTreeSet<usize>,
+    uses_params: bool,
+    /// For group bodies: expressions that stand for a term (group keys, aggregates).
+    subst: Vec<(String, Term, SqlType)>,
+    /// In a group body, plain columns are errors (not grouped).
+    grouped: bool,
+}
+
+/// The state of lowering one SQL statement.
+struct Lowering<'a> {
+    cat: &'a Catalog,
+    prog: Program,
+    datom: RelId,
+    errors: Vec<Diagnostic>,
+    nrel: usize,
+    nvar: usize,
+    frames: Vec<Frame>,
+    /// Visible common table expressions, innermost last.
+    ctes: Vec<(String, RelOut)>,
+    /// `t__c` relations by attribute.
+    opt_cols: BTreeMap<String, RelId>,
+    /// Domain relations of subquery frames, by frame depth while being built.
+    domains: Vec<Option<RelId>>,
+    /// Per-table filter relations (joined first).
+    filters: BTreeSet<RelId>,
+}
+
+impl<'a> Lowering<'a> {
+    fn new(cat: &'a Catalog) -> Self {
+        let mut prog = Program::default();
+        let datom = prog.intern("datom", RelKind::Base);
+        prog.note_attrs(datom, DATOM_ATTRS.iter().copied());
+        Lowering {
+            cat,
+            prog,
+            datom,
+            errors: Vec::new(),
+            nrel: 0,
+            nvar: 0,
+            frames: Vec::new(),
+            ctes: Vec::new(),
+            opt_cols: BTreeMap::new(),
+            domains: Vec::new(),
+            filters: BTreeSet::new(),
+        }
+    }
+
+    fn err(&mut self, code: &str, msg: impl Into<String>, span: &Span, label: &str) {
+        self.errors
+            .push(Diagnostic::error(code, msg).with_label(span.clone(), label));
+    }
+
+    fn fresh(&mut self, base: &str) -> String {
+        self.nvar += 1;
+        format!("?{base}{}", self.nvar)
+    }
+
+    fn new_rel(&mut self, base: &str, attrs: Vec<String>) -> RelId {
+        self.nrel += 1;
+        let mut name = format!("{base}{}", self.nrel);
+        while self.prog.find(&name).is_some() {
+            name.push('_');
+        }
+        let id = self.prog.intern(&name, RelKind::Derived);
+        self.prog.note_attrs(id, attrs.iter().map(|s| s.as_str()));
+        id
+    }
+
+    fn add_rule(&mut self, head: RelId, args: Vec<(String, Term)>, body: Vec<Literal>) {
+        self.prog
+            .note_attrs(head, args.iter().map(|(a, _)| a.as_str()));
+        let n = body.len();
+        self.prog.add_rule(
+            Rule {
+                head: Atom { rel: head, args },
+                next: false,
+                body,
+            },
+            None,
+            vec![None; n],
+        );
+    }
+
+    fn atom(rel: RelId, args: Vec<(String, Term)>) -> Literal {
+        Literal::Pos {
+            cid: None,
+            atom: Atom { rel, args },
+        }
+    }
+
+    fn datom_atom(&self, e: Term, attr: &str, v: Term) -> Literal {
+        Self::atom(
+            self.datom,
+            vec![
+                ("e".into(), e),
+                ("a".into(), Term::Const(Value::Keyword(attr.to_string()))),
+                ("v".into(), v),
+            ],
+        )
+    }
+
+    fn depth(&self) -> usize {
+        self.frames.len() - 1
+    }
+}
+
+/// A lowered subquery: its relation, the enclosing columns it reads (with their parameter
+/// variables) and its domain relation when it reads any.
+type Correlated = (RelOut, Vec<(ResolvedColumn, String)>, Option<RelId>);
+
+#[derive(Clone, Copy, Debug)]
+enum ItemSlot {
+    Expr(usize),
+    Star(usize),
+}
