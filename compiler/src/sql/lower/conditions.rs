@@ -13,6 +13,7 @@
 
 use super::expr::{children, cmp_op, is_cmp, lit_value, sql_cmp_fn};
 use super::{Body, Class, Lowered, Lowering, ResolvedColumn, SrcKind};
+use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Callee, Literal, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::sql::{BinOp, Expr, ExprKind, Lit, UnOp};
@@ -229,8 +230,8 @@ impl Lowering<'_> {
             let f = self.new_rel("f", vec!["e".into()]);
             self.filters.insert(f);
             let e = vec![("e".to_string(), Term::Var(id_var))];
-            self.add_rule(f, e.clone(), lits);
-            body.lits.push(Self::atom(f, e));
+            self.add_spanned_rule(f, e.clone(), lits);
+            body.lits.push(ProgramBuilder::atom(f, e));
             body.touched.insert(si);
             body.bound_rows.insert(si);
         }
@@ -310,7 +311,18 @@ impl Lowering<'_> {
         }
     }
 
+    /// Adds one WHERE conjunct to a body, its literals spanned by the conjunct (or by the inner
+    /// expressions they come from).
     pub(super) fn condition(&mut self, c: &Expr, body: &mut Body) -> Lowered<()> {
+        let start = body.lits.len();
+        self.condition_unspanned(c, body)?;
+        body.mark_spans(start, &c.span);
+        Ok(())
+    }
+
+    /// [`Self::condition`] without the spans: unified equalities, semijoins and antijoins,
+    /// constraints, and otherwise the truth test of the conjunct's value.
+    fn condition_unspanned(&mut self, c: &Expr, body: &mut Body) -> Lowered<()> {
         let depth = self.depth();
         match &c.kind {
             // Unified equalities hold by construction.
@@ -357,13 +369,15 @@ impl Lowering<'_> {
                     return Ok(());
                 }
             }
-            ExprKind::Exists(q) => return self.exists_conj(q, false, body),
+            ExprKind::Exists(q) => {
+                return self.within(&c.span, |lw| lw.exists_conj(q, false, body));
+            }
             ExprKind::Unary {
                 op: UnOp::Not,
                 expr,
             } => {
                 if let ExprKind::Exists(q) = &expr.kind {
-                    return self.exists_conj(q, true, body);
+                    return self.within(&c.span, |lw| lw.exists_conj(q, true, body));
                 }
             }
             ExprKind::InSubquery {
@@ -371,7 +385,7 @@ impl Lowering<'_> {
                 query,
                 negated: false,
             } => {
-                return self.in_conj(expr, query, body);
+                return self.within(&c.span, |lw| lw.in_conj(expr, query, body));
             }
             _ => {}
         }

@@ -12,8 +12,10 @@
 
 use super::expr::{children, expr_text, item_name};
 use super::{
-    Body, ItemSlot, Lowered, Lowering, RelOut, ResolvedColumn, col_attr, id_attr, param_attr,
+    Body, ItemSlot, Lowered, Lowering, RelOut, ResolvedColumn, SpannedLits, col_attr, id_attr,
+    param_attr,
 };
+use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, Callee, Literal, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
@@ -21,7 +23,7 @@ use pomo_grammar::sql::{Expr, ExprKind, FuncArgs, Lit, Select};
 use pomo_types::Value;
 
 /// The aggregate functions (`min` and `max` with several arguments are scalar).
-pub(super) const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total"];
+const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total"];
 
 impl Lowering<'_> {
     #[allow(clippy::too_many_arguments)]
@@ -155,7 +157,7 @@ impl Lowering<'_> {
                 .enumerate()
                 .map(|(i, v)| (param_attr(i), Term::Var(v.clone())))
                 .collect();
-            lits.insert(0, Self::atom(d, dargs.clone()));
+            lits.insert(0, ProgramBuilder::atom(d, dargs.clone()));
             bhead.extend(dargs);
         }
         let n_ids = ids.len();
@@ -179,7 +181,7 @@ impl Lowering<'_> {
         }
         let battrs = bhead.iter().map(|(a, _)| a.clone()).collect();
         let b = self.new_rel("b", battrs);
-        self.add_rule(b, bhead.clone(), lits);
+        self.add_spanned_rule(b, bhead.clone(), lits);
 
         // G(params, keys, outs) :- aggregates over B.
         let pvars: Vec<(String, Term)> = (0..n_params_b)
@@ -210,7 +212,7 @@ impl Lowering<'_> {
                 dh.push((format!("a{i}"), Term::Var(format!("?a{i}"))));
                 let mut src = args.clone();
                 src.push((format!("a{i}"), Term::Var(format!("?a{i}"))));
-                self.add_rule(drel, dh, vec![Self::atom(b, src)]);
+                self.add_rule(drel, dh, vec![ProgramBuilder::atom(b, src)]);
                 let mut a2 = args.clone();
                 a2.push((format!("a{i}"), Term::Var(format!("?a{i}"))));
                 gbody.push(Literal::Agg {
@@ -239,7 +241,7 @@ impl Lowering<'_> {
             // GROUP BY without aggregates: the groups are the distinct keys.
             let mut args = pvars.clone();
             args.extend(gvars.iter().cloned());
-            gbody.push(Self::atom(b, args));
+            gbody.push(ProgramBuilder::atom(b, args));
         }
         let mut ghead = pvars.clone();
         ghead.extend(gvars.iter().cloned());
@@ -271,11 +273,11 @@ impl Lowering<'_> {
             // without arguments would read as a call.)
             let mut barg = pvars.clone();
             barg.push((id_attr(0), Term::Var("?any".into())));
-            let neg = self.negated_exists_keys(Self::atom(b, barg), &pvars);
+            let neg = self.negated_exists_keys(ProgramBuilder::atom(b, barg), &pvars);
             let mut body = Vec::new();
             if n_params_b > 0 {
                 let d = self.domain_at(self.depth());
-                body.push(Self::atom(d, pvars.clone()));
+                body.push(ProgramBuilder::atom(d, pvars.clone()));
             }
             body.push(neg);
             self.add_rule(g, head, body);
@@ -290,7 +292,7 @@ impl Lowering<'_> {
             .iter()
             .map(|(a, _)| (a.clone(), Term::Var(format!("?G{a}"))))
             .collect();
-        body.lits.push(Self::atom(g, gv.clone()));
+        body.lits.push(ProgramBuilder::atom(g, gv.clone()));
         for (i, gexpr) in s.group_by.iter().enumerate() {
             body.subst.push((
                 self.canon(gexpr),
@@ -320,9 +322,11 @@ impl Lowering<'_> {
             body.bound.insert(*k, Term::Var(format!("?Gp{i}")));
         }
         if let Some(h) = &s.having {
+            let start = body.lits.len();
             let (t, ty) = self.expr(h, &mut body)?;
             self.check_bool(ty, h, "HAVING")?;
             self.truth_test(t, &mut body)?;
+            body.mark_spans(start, &h.span);
         }
         let mut cols = Vec::new();
         let mut terms = Vec::new();
@@ -362,8 +366,12 @@ impl Lowering<'_> {
         head.extend(terms.into_iter().enumerate().map(|(i, t)| (col_attr(i), t)));
         let attrs = head.iter().map(|(a, _)| a.clone()).collect();
         let rel = self.new_rel("s", attrs);
-        let lits = body.lits;
-        self.add_rule(rel, head, lits);
+        body.lit_spans.resize(body.lits.len(), None);
+        let lits = SpannedLits {
+            lits: body.lits,
+            spans: body.lit_spans,
+        };
+        self.add_spanned_rule(rel, head, lits);
         Ok(RelOut {
             rel,
             params: saved.len(),

@@ -36,13 +36,17 @@ mod tests;
 pub use expr::expr_text;
 
 use super::catalog::{Catalog, SqlType};
-use crate::logic::ir::{Atom, DATOM_ATTRS, Literal, Program, RelId, Rule, Term};
+use crate::logic::builder::ProgramBuilder;
+use crate::logic::ir::{Atom, DATOM_ATTRS, Literal, Program, RelId, Term};
 use pomo_grammar::Diagnostic;
-use pomo_grammar::span::Span;
+use pomo_grammar::span::{FileId, Span};
 use pomo_grammar::sql::Query;
 use pomo_types::Value;
 use pomo_types::ra::RelKind;
 use std::collections::{BTreeMap, BTreeSet};
+
+/// The file id of SQL text in spans: a SQL script is one file.
+const SQL_FILE: FileId = 0;
 
 /// The name of the output relation of a lowered SQL query.
 pub const OUTPUT: &str = "q";
@@ -63,7 +67,7 @@ pub fn lower_query(q: &Query, cat: &Catalog) -> Result<(Program, SqlColumns), Ve
         return Err(lw.errors);
     }
     let out = out.expect("no errors means a result");
-    Ok((lw.prog, out))
+    Ok((lw.builder.finish(), out))
 }
 
 /// The result of a lowering step: `Err(())` means its diagnostic is already in `errors`.
@@ -162,16 +166,52 @@ struct Body {
     subst: Vec<(String, Term, SqlType)>,
     /// In a group body, plain columns are errors (not grouped).
     grouped: bool,
+    /// The span of the condition or expression each literal comes from, by index in `lits`
+    /// (shorter than `lits` where the last literals have none).
+    lit_spans: Vec<Option<Span>>,
+}
+
+impl Body {
+    /// Notes that the literals from `start` on come from the construct at `span`, except those
+    /// an inner construct already claimed: each literal keeps the innermost span.
+    fn mark_spans(&mut self, start: usize, span: &Span) {
+        self.lit_spans.resize(self.lits.len(), None);
+        for s in &mut self.lit_spans[start..] {
+            if s.is_none() {
+                *s = Some(span.clone());
+            }
+        }
+    }
+}
+
+/// A finished rule body: its literals in order, with the span each comes from (`None` for the
+/// atoms that bind rows or domains, which no single condition asked for).
+#[derive(Debug, Default)]
+struct SpannedLits {
+    lits: Vec<Literal>,
+    spans: Vec<Option<Span>>,
+}
+
+impl SpannedLits {
+    /// Inserts a literal no condition asked for at `index`.
+    fn insert(&mut self, index: usize, lit: Literal) {
+        self.lits.insert(index, lit);
+        self.spans.insert(index, None);
+    }
 }
 
 /// The state of lowering one SQL statement.
 struct Lowering<'a> {
     cat: &'a Catalog,
-    prog: Program,
+    /// The program being built; its counter numbers generated relations (`s1`, `d2`, …).
+    builder: ProgramBuilder,
     datom: RelId,
     errors: Vec<Diagnostic>,
-    nrel: usize,
+    /// The counter of fresh variables (`?u1`, `?x2`, …), apart from the relations' counter.
     nvar: usize,
+    /// The spans of the SQL constructs being lowered, innermost last: a rule added gets the
+    /// innermost one.
+    constructs: Vec<Span>,
     frames: Vec<Frame>,
     /// Visible common table expressions, innermost last.
     ctes: Vec<(String, RelOut)>,
@@ -185,16 +225,15 @@ struct Lowering<'a> {
 
 impl<'a> Lowering<'a> {
     fn new(cat: &'a Catalog) -> Self {
-        let mut prog = Program::default();
-        let datom = prog.intern("datom", RelKind::Base);
-        prog.note_attrs(datom, DATOM_ATTRS.iter().copied());
+        let mut builder = ProgramBuilder::default();
+        let datom = builder.relation("datom", RelKind::Base, DATOM_ATTRS.iter().copied());
         Lowering {
             cat,
-            prog,
+            builder,
             datom,
             errors: Vec::new(),
-            nrel: 0,
             nvar: 0,
+            constructs: Vec::new(),
             frames: Vec::new(),
             ctes: Vec::new(),
             opt_cols: BTreeMap::new(),
@@ -213,41 +252,46 @@ impl<'a> Lowering<'a> {
         format!("?{base}{}", self.nvar)
     }
 
+    /// A new derived relation named `base` and the next relation number.
     fn new_rel(&mut self, base: &str, attrs: Vec<String>) -> RelId {
-        self.nrel += 1;
-        let mut name = format!("{base}{}", self.nrel);
-        while self.prog.find(&name).is_some() {
-            name.push('_');
-        }
-        let id = self.prog.intern(&name, RelKind::Derived);
-        self.prog.note_attrs(id, attrs.iter().map(|s| s.as_str()));
-        id
+        self.builder.fresh_relation(base, &attrs)
     }
 
+    /// Adds `head(args…) :- body.`, spanning the innermost construct being lowered.
     fn add_rule(&mut self, head: RelId, args: Vec<(String, Term)>, body: Vec<Literal>) {
-        self.prog
-            .note_attrs(head, args.iter().map(|(a, _)| a.as_str()));
-        let n = body.len();
-        self.prog.add_rule(
-            Rule {
-                head: Atom { rel: head, args },
-                next: false,
-                body,
+        self.add_spanned_rule(
+            head,
+            args,
+            SpannedLits {
+                lits: body,
+                spans: Vec::new(),
             },
-            None,
-            vec![None; n],
         );
     }
 
-    fn atom(rel: RelId, args: Vec<(String, Term)>) -> Literal {
-        Literal::Pos {
-            cid: None,
-            atom: Atom { rel, args },
-        }
+    /// Adds `head(args…) :- body.` with the spans of the body's literals.
+    fn add_spanned_rule(&mut self, head: RelId, args: Vec<(String, Term)>, body: SpannedLits) {
+        let span = self.constructs.last().map(|s| (SQL_FILE, s.clone()));
+        let lit_spans = body
+            .spans
+            .into_iter()
+            .map(|s| s.map(|s| (SQL_FILE, s)))
+            .collect();
+        self.builder
+            .rule(Atom { rel: head, args }, body.lits, span, lit_spans);
+    }
+
+    /// Runs a lowering step for the construct at `span`: the rules it adds carry that span
+    /// unless an inner construct's is nearer.
+    fn within<T>(&mut self, span: &Span, step: impl FnOnce(&mut Self) -> T) -> T {
+        self.constructs.push(span.clone());
+        let r = step(self);
+        self.constructs.pop();
+        r
     }
 
     fn datom_atom(&self, e: Term, attr: &str, v: Term) -> Literal {
-        Self::atom(
+        ProgramBuilder::atom(
             self.datom,
             vec![
                 ("e".into(), e),

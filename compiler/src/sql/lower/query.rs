@@ -15,6 +15,7 @@
 use super::OUTPUT;
 use super::expr::expr_text;
 use super::{Body, Frame, Lowered, Lowering, RelOut, SqlColumns, col_attr, id_attr};
+use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
@@ -29,7 +30,7 @@ impl Lowering<'_> {
             ..Frame::default()
         });
         self.domains.push(None);
-        let r = self.top_query_inner(q);
+        let r = self.within(&q.span, |lw| lw.top_query_inner(q));
         self.frames.pop();
         self.domains.pop();
         r.ok()
@@ -154,13 +155,17 @@ impl Lowering<'_> {
         let total = out.ids + out.cols.len();
         let mut attrs: Vec<String> = (0..out.ids).map(id_attr).collect();
         attrs.extend((0..out.cols.len()).map(col_attr));
-        let q_rel = self.prog.intern(OUTPUT, RelKind::Output(spec));
+        let q_rel = self.builder.relation(OUTPUT, RelKind::Output(spec), []);
         let args: Vec<(String, Term)> = attrs
             .iter()
             .map(|a| (a.clone(), Term::Var(format!("?{a}"))))
             .collect();
         debug_assert_eq!(args.len(), total);
-        self.add_rule(q_rel, args.clone(), vec![Self::atom(out.rel, args)]);
+        self.add_rule(
+            q_rel,
+            args.clone(),
+            vec![ProgramBuilder::atom(out.rel, args)],
+        );
         self.ctes.truncate(n_ctes);
         Ok(SqlColumns {
             names,
@@ -292,7 +297,7 @@ impl Lowering<'_> {
             }
             let recursive = w.recursive && query_mentions(&cte.query, &cte.name.name);
             let out = if recursive {
-                self.recursive_cte(cte)?
+                self.within(&cte.span, |lw| lw.recursive_cte(cte))?
             } else {
                 let mut out = self.subquery_rel(&cte.query, true)?;
                 if let Some(cols) = &cte.columns {
@@ -403,7 +408,7 @@ impl Lowering<'_> {
         let args: Vec<(String, Term)> = (0..from.cols.len())
             .map(|i| (col_attr(i), Term::Var(format!("?c{i}"))))
             .collect();
-        let body = vec![Self::atom(from.rel, args.clone())];
+        let body = vec![ProgramBuilder::atom(from.rel, args.clone())];
         self.add_rule(to, args, body);
     }
 
@@ -429,12 +434,12 @@ impl Lowering<'_> {
             return Err(());
         }
         let n_ctes = self.ctes.len();
-        let r = (|| {
+        let r = self.within(&q.span, |lw| {
             if let Some(w) = &q.with {
-                self.with(w)?;
+                lw.with(w)?;
             }
-            self.set_expr_sub(&q.body, want_ids)
-        })();
+            lw.set_expr_sub(&q.body, want_ids)
+        });
         self.ctes.truncate(n_ctes);
         r
     }
@@ -447,106 +452,120 @@ impl Lowering<'_> {
     pub(super) fn set_expr(&mut self, body: &SetExpr, want_ids: bool) -> Lowered<RelOut> {
         match body {
             SetExpr::Select(s) => self.select(s, want_ids, &[]),
-            SetExpr::Values(rows, _) => self.values(rows, want_ids),
+            SetExpr::Values(rows, span) => self.within(span, |lw| lw.values(rows, want_ids)),
             SetExpr::SetOp {
                 op,
                 all,
                 left,
                 right,
                 op_span,
-            } => {
-                if *all && *op != SetOp::Union {
-                    self.err(
-                        "E0838",
-                        format!(
-                            "{} ALL is outside the subset",
-                            if *op == SetOp::Intersect {
-                                "INTERSECT"
+            } => self.within(op_span, |lw| {
+                lw.set_operation(*op, *all, left, right, op_span, want_ids)
+            }),
+        }
+    }
+
+    /// A compound SELECT: UNION [ALL], INTERSECT or EXCEPT of two query bodies. UNION ALL keeps
+    /// a branch tag and the sides' identities; the others are sets of value columns.
+    fn set_operation(
+        &mut self,
+        op: SetOp,
+        all: bool,
+        left: &SetExpr,
+        right: &SetExpr,
+        op_span: &Span,
+        want_ids: bool,
+    ) -> Lowered<RelOut> {
+        if all && op != SetOp::Union {
+            self.err(
+                "E0838",
+                format!(
+                    "{} ALL is outside the subset",
+                    if op == SetOp::Intersect {
+                        "INTERSECT"
+                    } else {
+                        "EXCEPT"
+                    }
+                ),
+                op_span,
+                "not supported",
+            );
+            return Err(());
+        }
+        let bag = all && want_ids;
+        let l = self.set_expr(left, bag)?;
+        let r = self.set_expr(right, bag)?;
+        if l.cols.len() != r.cols.len() {
+            self.err(
+                "E0836",
+                "the parts of a compound SELECT have different numbers of columns",
+                op_span,
+                "column count mismatch",
+            );
+            return Err(());
+        }
+        if l.params > 0 || r.params > 0 {
+            return self.set_op_params(op, all, &l, &r, op_span);
+        }
+        let cols: Vec<(String, SqlType)> = l
+            .cols
+            .iter()
+            .zip(&r.cols)
+            .map(|(a, b)| (a.0.clone(), a.1.unify(b.1)))
+            .collect();
+        let n = cols.len();
+        let ids = if bag { 1 + l.ids.max(r.ids) } else { 0 };
+        let mut attrs: Vec<String> = (0..ids).map(id_attr).collect();
+        attrs.extend((0..n).map(col_attr));
+        let rel = self.new_rel("u", attrs);
+        let cvars: Vec<(String, Term)> = (0..n)
+            .map(|i| (col_attr(i), Term::Var(format!("?c{i}"))))
+            .collect();
+        match op {
+            SetOp::Union => {
+                for (tag, side) in [(0, &l), (1, &r)] {
+                    let mut head = Vec::new();
+                    let mut src = cvars.clone();
+                    if bag {
+                        head.push((id_attr(0), Term::Const(Value::Int(tag))));
+                        for k in 0..ids - 1 {
+                            if k < side.ids {
+                                let v = Term::Var(format!("?i{k}"));
+                                head.push((id_attr(k + 1), v.clone()));
+                                src.push((id_attr(k), v));
                             } else {
-                                "EXCEPT"
+                                head.push((id_attr(k + 1), Term::Const(Value::Nil)));
                             }
-                        ),
-                        op_span,
-                        "not supported",
-                    );
-                    return Err(());
-                }
-                let bag = *all && want_ids;
-                let l = self.set_expr(left, bag)?;
-                let r = self.set_expr(right, bag)?;
-                if l.cols.len() != r.cols.len() {
-                    self.err(
-                        "E0836",
-                        "the parts of a compound SELECT have different numbers of columns",
-                        op_span,
-                        "column count mismatch",
-                    );
-                    return Err(());
-                }
-                if l.params > 0 || r.params > 0 {
-                    return self.set_op_params(*op, *all, &l, &r, op_span);
-                }
-                let cols: Vec<(String, SqlType)> = l
-                    .cols
-                    .iter()
-                    .zip(&r.cols)
-                    .map(|(a, b)| (a.0.clone(), a.1.unify(b.1)))
-                    .collect();
-                let n = cols.len();
-                let ids = if bag { 1 + l.ids.max(r.ids) } else { 0 };
-                let mut attrs: Vec<String> = (0..ids).map(id_attr).collect();
-                attrs.extend((0..n).map(col_attr));
-                let rel = self.new_rel("u", attrs);
-                let cvars: Vec<(String, Term)> = (0..n)
-                    .map(|i| (col_attr(i), Term::Var(format!("?c{i}"))))
-                    .collect();
-                match op {
-                    SetOp::Union => {
-                        for (tag, side) in [(0, &l), (1, &r)] {
-                            let mut head = Vec::new();
-                            let mut src = cvars.clone();
-                            if bag {
-                                head.push((id_attr(0), Term::Const(Value::Int(tag))));
-                                for k in 0..ids - 1 {
-                                    if k < side.ids {
-                                        let v = Term::Var(format!("?i{k}"));
-                                        head.push((id_attr(k + 1), v.clone()));
-                                        src.push((id_attr(k), v));
-                                    } else {
-                                        head.push((id_attr(k + 1), Term::Const(Value::Nil)));
-                                    }
-                                }
-                            }
-                            head.extend(cvars.iter().cloned());
-                            self.add_rule(rel, head, vec![Self::atom(side.rel, src)]);
                         }
                     }
-                    SetOp::Intersect => {
-                        let body = vec![
-                            Self::atom(l.rel, cvars.clone()),
-                            Self::atom(r.rel, cvars.clone()),
-                        ];
-                        self.add_rule(rel, cvars.clone(), body);
-                    }
-                    SetOp::Except => {
-                        let body = vec![
-                            Self::atom(l.rel, cvars.clone()),
-                            Literal::Neg(Atom {
-                                rel: r.rel,
-                                args: cvars.clone(),
-                            }),
-                        ];
-                        self.add_rule(rel, cvars.clone(), body);
-                    }
+                    head.extend(cvars.iter().cloned());
+                    self.add_rule(rel, head, vec![ProgramBuilder::atom(side.rel, src)]);
                 }
-                Ok(RelOut {
-                    rel,
-                    params: 0,
-                    ids,
-                    cols,
-                })
+            }
+            SetOp::Intersect => {
+                let body = vec![
+                    ProgramBuilder::atom(l.rel, cvars.clone()),
+                    ProgramBuilder::atom(r.rel, cvars.clone()),
+                ];
+                self.add_rule(rel, cvars.clone(), body);
+            }
+            SetOp::Except => {
+                let body = vec![
+                    ProgramBuilder::atom(l.rel, cvars.clone()),
+                    Literal::Neg(Atom {
+                        rel: r.rel,
+                        args: cvars.clone(),
+                    }),
+                ];
+                self.add_rule(rel, cvars.clone(), body);
             }
         }
+        Ok(RelOut {
+            rel,
+            params: 0,
+            ids,
+            cols,
+        })
     }
 
     pub(super) fn set_op_params(

@@ -11,6 +11,7 @@
 //! frames around it; a body binds each column at most once (`Body::bound`).
 
 use super::{Body, Lowered, Lowering, ResolvedColumn, SrcKind, col_attr, id_attr};
+use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
@@ -159,7 +160,7 @@ impl Lowering<'_> {
                     .enumerate()
                     .map(|(i, v)| (col_attr(i), Term::Var(v.clone()))),
             );
-            body.lits.push(Self::atom(out.rel, args));
+            body.lits.push(ProgramBuilder::atom(out.rel, args));
         }
     }
 
@@ -219,7 +220,7 @@ impl Lowering<'_> {
                     } else {
                         let rel = self.opt_col(table, &col.name);
                         let v = Term::Var(self.fresh(&format!("{}_", col.name)));
-                        body.lits.push(Self::atom(
+                        body.lits.push(ProgramBuilder::atom(
                             rel,
                             vec![
                                 ("e".into(), Term::Var(id_var.clone())),
@@ -264,13 +265,8 @@ impl Lowering<'_> {
         if let Some(r) = self.opt_cols.get(&attr) {
             return *r;
         }
-        let name = format!("{table}__{col}");
-        let mut n = name.clone();
-        while self.prog.find(&n).is_some() {
-            n.push('_');
-        }
-        let rel = self.prog.intern(&n, RelKind::Derived);
-        self.prog.note_attrs(rel, ["e", "v"]);
+        let name = self.builder.unique_name(&format!("{table}__{col}"));
+        let rel = self.builder.relation(&name, RelKind::Derived, ["e", "v"]);
         let e = Term::Var("?e".into());
         let v = Term::Var("?v".into());
         let row = self.datom_atom(

@@ -15,9 +15,10 @@ use super::conditions::conjuncts;
 use super::expr::item_name;
 use super::grouping::{find_aggregate, has_aggregate};
 use super::{
-    Body, Correlated, Frame, ItemSlot, Lowered, Lowering, RelOut, Src, SrcCol, SrcKind, col_attr,
-    id_attr, param_attr,
+    Body, Correlated, Frame, ItemSlot, Lowered, Lowering, RelOut, SpannedLits, Src, SrcCol,
+    SrcKind, col_attr, id_attr, param_attr,
 };
+use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
@@ -52,7 +53,7 @@ impl Lowering<'_> {
             ..Frame::default()
         });
         self.domains.push(None);
-        let r = self.select_inner(s, want_ids, extra);
+        let r = self.within(&s.span, |lw| lw.select_inner(s, want_ids, extra));
         let frame = self.frames.pop().expect("pushed");
         let domain = self.domains.pop().expect("pushed");
         let mut out = r?;
@@ -60,7 +61,7 @@ impl Lowering<'_> {
         if !frame.params.is_empty() {
             // The domain: the values of the enclosing frame's columns this frame reads.
             let d = domain.expect("a frame with params has a domain relation");
-            self.domain_rule(d, &frame.params)?;
+            self.within(&s.span, |lw| lw.domain_rule(d, &frame.params))?;
             out.params = frame.params.len();
             dom = Some(d);
         }
@@ -207,8 +208,8 @@ impl Lowering<'_> {
                 .enumerate()
                 .map(|(i, v)| (param_attr(i), Term::Var(v.clone())))
                 .collect();
-            if !uses || !lits.iter().any(|l| is_atom_of(l, d)) {
-                lits.insert(0, Self::atom(d, dargs.clone()));
+            if !uses || !lits.lits.iter().any(|l| is_atom_of(l, d)) {
+                lits.insert(0, ProgramBuilder::atom(d, dargs.clone()));
             }
             head.extend(dargs);
         }
@@ -217,7 +218,7 @@ impl Lowering<'_> {
         head.extend(terms.into_iter().enumerate().map(|(i, t)| (col_attr(i), t)));
         let attrs: Vec<String> = head.iter().map(|(a, _)| a.clone()).collect();
         let rel = self.new_rel("s", attrs);
-        self.add_rule(rel, head, lits);
+        self.add_spanned_rule(rel, head, lits);
         Ok(RelOut {
             rel,
             params: params.len(),
@@ -257,7 +258,7 @@ impl Lowering<'_> {
 
     /// Adds the atoms that bind rows nothing else binds, and orders the body: atoms with
     /// constants first, then other atoms, then the rest.
-    pub(super) fn finish_body(&mut self, mut body: Body) -> Vec<Literal> {
+    pub(super) fn finish_body(&mut self, mut body: Body) -> SpannedLits {
         let depth = self.depth();
         for si in body.touched.clone() {
             if body.bound_rows.contains(&si) {
@@ -272,7 +273,9 @@ impl Lowering<'_> {
                 body.lits.push(lit);
             }
         }
-        let mut lits = body.lits;
+        body.lit_spans.resize(body.lits.len(), None);
+        let mut lits: Vec<(Literal, Option<Span>)> =
+            body.lits.into_iter().zip(body.lit_spans).collect();
         let filters = &self.filters;
         let rank = |l: &Literal| match l {
             Literal::Pos { atom, .. } if filters.contains(&atom.rel) => 0,
@@ -287,8 +290,9 @@ impl Lowering<'_> {
             }
             _ => 2,
         };
-        lits.sort_by_key(rank);
-        lits
+        lits.sort_by_key(|(l, _)| rank(l));
+        let (lits, spans) = lits.into_iter().unzip();
+        SpannedLits { lits, spans }
     }
 
     pub(super) fn lower_from_item<'e>(
@@ -396,78 +400,85 @@ impl Lowering<'_> {
         let mut conds: Vec<&Expr> = Vec::new();
         for j in &f.joins {
             if j.kind == JoinKind::Left {
-                // Materialize what we have: L(ids, cols) under the pending conditions.
-                let (l, lcols) = self.materialize_frame(&conds)?;
-                conds.clear();
-                // Replace the frame's sources by L, add the right side.
-                let depth = self.depth();
-                self.frames[depth] = Frame {
-                    visible: false,
-                    ..Frame::default()
-                };
-                self.push_rel_source(l.clone(), lcols.clone(), 'l');
-                self.table_ref(&j.table)?;
-                let mut on: Vec<&Expr> = Vec::new();
-                if let Some(c) = &j.on {
-                    self.no_aggregates(c, "ON")?;
-                    conjuncts(c, &mut on);
-                }
-                self.analyze_conds(&on);
-                // M(ids, cols) :- L, R, ON.
-                let (m, mcols) = self.materialize_frame(&on)?;
-                // J = M ∪ (L rows without a match, padded).
-                let jrel = self.new_rel("lj", Vec::new());
-                let all: Vec<(String, Term)> = (0..m.ids)
-                    .map(id_attr)
-                    .chain((0..m.cols.len()).map(col_attr))
-                    .map(|a| (a.clone(), Term::Var(format!("?{a}"))))
-                    .collect();
-                self.add_rule(jrel, all.clone(), vec![Self::atom(m.rel, all.clone())]);
-                let lvars: Vec<(String, Term)> = (0..l.ids)
-                    .map(id_attr)
-                    .chain((0..l.cols.len()).map(col_attr))
-                    .map(|a| (a.clone(), Term::Var(format!("?{a}"))))
-                    .collect();
-                let lids: Vec<(String, Term)> = (0..l.ids)
-                    .map(|i| (id_attr(i), Term::Var(format!("?i{i}"))))
-                    .collect();
-                let matched = Self::atom(m.rel, lids.clone());
-                let neg = self.negated_exists(matched, lids.clone());
-                // Padded head: L's ids, NULL ids of the right, L's cols, NULL cols.
-                let mut head = Vec::new();
-                for i in 0..m.ids {
-                    head.push((
-                        id_attr(i),
-                        if i < l.ids {
-                            Term::Var(format!("?i{i}"))
-                        } else {
-                            Term::Const(Value::Nil)
-                        },
-                    ));
-                }
-                for i in 0..m.cols.len() {
-                    head.push((
-                        col_attr(i),
-                        if i < l.cols.len() {
-                            Term::Var(format!("?c{i}"))
-                        } else {
-                            Term::Const(Value::Nil)
-                        },
-                    ));
-                }
-                self.add_rule(jrel, head, vec![Self::atom(l.rel, lvars), neg]);
-                let jout = RelOut {
-                    rel: jrel,
-                    params: 0,
-                    ids: m.ids,
-                    cols: m.cols.clone(),
-                };
-                let depth = self.depth();
-                self.frames[depth] = Frame {
-                    visible: false,
-                    ..Frame::default()
-                };
-                self.push_rel_source(jout, mcols, 'l');
+                self.within(&j.span, |lw| {
+                    // Materialize what we have: L(ids, cols) under the pending conditions.
+                    let (l, lcols) = lw.materialize_frame(&conds)?;
+                    conds.clear();
+                    // Replace the frame's sources by L, add the right side.
+                    let depth = lw.depth();
+                    lw.frames[depth] = Frame {
+                        visible: false,
+                        ..Frame::default()
+                    };
+                    lw.push_rel_source(l.clone(), lcols.clone(), 'l');
+                    lw.table_ref(&j.table)?;
+                    let mut on: Vec<&Expr> = Vec::new();
+                    if let Some(c) = &j.on {
+                        lw.no_aggregates(c, "ON")?;
+                        conjuncts(c, &mut on);
+                    }
+                    lw.analyze_conds(&on);
+                    // M(ids, cols) :- L, R, ON.
+                    let (m, mcols) = lw.materialize_frame(&on)?;
+                    // J = M ∪ (L rows without a match, padded).
+                    let jrel = lw.new_rel("lj", Vec::new());
+                    let all: Vec<(String, Term)> = (0..m.ids)
+                        .map(id_attr)
+                        .chain((0..m.cols.len()).map(col_attr))
+                        .map(|a| (a.clone(), Term::Var(format!("?{a}"))))
+                        .collect();
+                    lw.add_rule(
+                        jrel,
+                        all.clone(),
+                        vec![ProgramBuilder::atom(m.rel, all.clone())],
+                    );
+                    let lvars: Vec<(String, Term)> = (0..l.ids)
+                        .map(id_attr)
+                        .chain((0..l.cols.len()).map(col_attr))
+                        .map(|a| (a.clone(), Term::Var(format!("?{a}"))))
+                        .collect();
+                    let lids: Vec<(String, Term)> = (0..l.ids)
+                        .map(|i| (id_attr(i), Term::Var(format!("?i{i}"))))
+                        .collect();
+                    let matched = ProgramBuilder::atom(m.rel, lids.clone());
+                    let neg = lw.negated_exists(matched, lids.clone());
+                    // Padded head: L's ids, NULL ids of the right, L's cols, NULL cols.
+                    let mut head = Vec::new();
+                    for i in 0..m.ids {
+                        head.push((
+                            id_attr(i),
+                            if i < l.ids {
+                                Term::Var(format!("?i{i}"))
+                            } else {
+                                Term::Const(Value::Nil)
+                            },
+                        ));
+                    }
+                    for i in 0..m.cols.len() {
+                        head.push((
+                            col_attr(i),
+                            if i < l.cols.len() {
+                                Term::Var(format!("?c{i}"))
+                            } else {
+                                Term::Const(Value::Nil)
+                            },
+                        ));
+                    }
+                    lw.add_rule(jrel, head, vec![ProgramBuilder::atom(l.rel, lvars), neg]);
+                    let jout = RelOut {
+                        rel: jrel,
+                        params: 0,
+                        ids: m.ids,
+                        cols: m.cols.clone(),
+                    };
+                    let depth = lw.depth();
+                    lw.frames[depth] = Frame {
+                        visible: false,
+                        ..Frame::default()
+                    };
+                    lw.push_rel_source(jout, mcols, 'l');
+                    Ok(())
+                })?;
             } else {
                 self.table_ref(&j.table)?;
                 if let Some(c) = &j.on {
@@ -510,7 +521,7 @@ impl Lowering<'_> {
         head.extend(terms.into_iter().enumerate().map(|(i, t)| (col_attr(i), t)));
         let attrs = head.iter().map(|(a, _)| a.clone()).collect();
         let rel = self.new_rel("m", attrs);
-        self.add_rule(rel, head, lits);
+        self.add_spanned_rule(rel, head, lits);
         Ok((
             RelOut {
                 rel,

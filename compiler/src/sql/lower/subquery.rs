@@ -15,7 +15,10 @@
 
 use super::conditions::false_lit;
 use super::grouping::has_aggregate;
-use super::{Body, Correlated, Lowered, Lowering, ResolvedColumn, col_attr, param_attr};
+use super::{
+    Body, Correlated, Lowered, Lowering, ResolvedColumn, SpannedLits, col_attr, param_attr,
+};
+use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, Bind, Callee, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::sql::{Expr, Query, SelectItem, SetExpr};
@@ -36,7 +39,7 @@ impl Lowering<'_> {
             head.push((param_attr(i), t));
         }
         let lits = self.finish_body(body);
-        self.add_rule(d, head, lits);
+        self.add_spanned_rule(d, head, lits);
         Ok(())
     }
 
@@ -61,19 +64,19 @@ impl Lowering<'_> {
             self.no_order_in_subquery(q);
             return Err(());
         }
-        let n_ctes = self.ctes.len();
-        if let Some(w) = &q.with {
-            self.with(w)?;
-        }
-        // Lower the body in a frame we can inspect for params.
-        let r = match &q.body {
-            SetExpr::Select(s) => self.select_frame(s, want_ids, &[]),
-            other => self
-                .set_expr(other, want_ids)
-                .map(|o| (o, Vec::new(), None)),
-        };
-        self.ctes.truncate(n_ctes);
-        r
+        self.within(&q.span, |lw| {
+            let n_ctes = lw.ctes.len();
+            if let Some(w) = &q.with {
+                lw.with(w)?;
+            }
+            // Lower the body in a frame we can inspect for params.
+            let r = match &q.body {
+                SetExpr::Select(s) => lw.select_frame(s, want_ids, &[]),
+                other => lw.set_expr(other, want_ids).map(|o| (o, Vec::new(), None)),
+            };
+            lw.ctes.truncate(n_ctes);
+            r
+        })
     }
 
     pub(super) fn exists_conj(&mut self, q: &Query, negated: bool, body: &mut Body) -> Lowered<()> {
@@ -172,11 +175,11 @@ impl Lowering<'_> {
                 });
             }
             args.push((col_attr(0), xt));
-            body.lits.push(Self::atom(out.rel, args));
+            body.lits.push(ProgramBuilder::atom(out.rel, args));
         } else {
             let y = Term::Var(self.fresh("y"));
             args.push((col_attr(0), y.clone()));
-            body.lits.push(Self::atom(out.rel, args));
+            body.lits.push(ProgramBuilder::atom(out.rel, args));
             let t = self.apply("sql_eq", vec![xt, y], body);
             self.truth_test(t, body)?;
         }
@@ -195,20 +198,20 @@ impl Lowering<'_> {
         let ex = self.new_rel("ex", attrs);
         let mut h1 = pv.clone();
         h1.push(("b".into(), Term::Const(Value::Bool(true))));
-        self.add_rule(ex, h1, vec![Self::atom(out.rel, pv.clone())]);
+        self.add_rule(ex, h1, vec![ProgramBuilder::atom(out.rel, pv.clone())]);
         let mut h0 = pv.clone();
         h0.push(("b".into(), Term::Const(Value::Bool(false))));
-        let neg = self.negated_exists_keys(Self::atom(out.rel, pv.clone()), &pv);
+        let neg = self.negated_exists_keys(ProgramBuilder::atom(out.rel, pv.clone()), &pv);
         let mut b0 = Vec::new();
         if let Some(d) = domain {
-            b0.push(Self::atom(d, pv.clone()));
+            b0.push(ProgramBuilder::atom(d, pv.clone()));
         }
         b0.push(neg);
         self.add_rule(ex, h0, b0);
         let v = Term::Var(self.fresh("ex"));
         let mut a = args;
         a.push(("b".into(), v.clone()));
-        body.lits.push(Self::atom(ex, a));
+        body.lits.push(ProgramBuilder::atom(ex, a));
         Ok(v)
     }
 
@@ -249,7 +252,7 @@ impl Lowering<'_> {
             let (t, _) = self.expr(x, &mut dbody)?;
             head.push(("x".into(), t));
             let lits = self.finish_body_with_params(dbody);
-            self.add_rule(dx, head, lits);
+            self.add_spanned_rule(dx, head, lits);
         }
         let mut pvx = pv.clone();
         pvx.push(("x".into(), xv.clone()));
@@ -259,8 +262,8 @@ impl Lowering<'_> {
         if xty == out.cols[0].1 {
             sargs.push((col_attr(0), xv.clone()));
             let b = vec![
-                Self::atom(dx, pvx.clone()),
-                Self::atom(out.rel, sargs),
+                ProgramBuilder::atom(dx, pvx.clone()),
+                ProgramBuilder::atom(out.rel, sargs),
                 Literal::Cmp {
                     op: CmpOp::Ne,
                     lhs: xv.clone(),
@@ -271,8 +274,8 @@ impl Lowering<'_> {
         } else {
             sargs.push((col_attr(0), Term::Var("?y".into())));
             let b = vec![
-                Self::atom(dx, pvx.clone()),
-                Self::atom(out.rel, sargs),
+                ProgramBuilder::atom(dx, pvx.clone()),
+                ProgramBuilder::atom(out.rel, sargs),
                 Literal::Apply {
                     bind: Bind::Scalar(Term::Var("?e".into())),
                     func: Callee::Builtin("sql_eq".into()),
@@ -291,9 +294,9 @@ impl Lowering<'_> {
         s_any.push((col_attr(0), Term::Var("?any".into())));
         let mut s_null = pv.clone();
         s_null.push((col_attr(0), Term::Const(Value::Nil)));
-        let not_hit = self.negated_exists_keys(Self::atom(hit, pvx.clone()), &pvx);
-        let empty = self.negated_exists_keys(Self::atom(out.rel, s_any.clone()), &pv);
-        let no_null = self.negated_exists_keys(Self::atom(out.rel, s_null.clone()), &pv);
+        let not_hit = self.negated_exists_keys(ProgramBuilder::atom(hit, pvx.clone()), &pvx);
+        let empty = self.negated_exists_keys(ProgramBuilder::atom(out.rel, s_any.clone()), &pv);
+        let no_null = self.negated_exists_keys(ProgramBuilder::atom(out.rel, s_null.clone()), &pv);
         let res = self.new_rel("in", {
             let mut a = dattrs.clone();
             a.push("b".into());
@@ -304,20 +307,20 @@ impl Lowering<'_> {
             h.push(("b".into(), Term::Const(b)));
             h
         };
-        let dxa = Self::atom(dx, pvx.clone());
+        let dxa = ProgramBuilder::atom(dx, pvx.clone());
         self.add_rule(
             res,
             head(Value::Bool(true)),
-            vec![dxa.clone(), Self::atom(hit, pvx.clone())],
+            vec![dxa.clone(), ProgramBuilder::atom(hit, pvx.clone())],
         );
         self.add_rule(res, head(Value::Bool(false)), vec![dxa.clone(), empty]);
         // Non-empty, no hit: NULL if x is NULL or the subquery has a NULL, else FALSE.
-        let nonempty = Self::atom(out.rel, s_any.clone());
+        let nonempty = ProgramBuilder::atom(out.rel, s_any.clone());
         let mut ne_args = vec![("k".to_string(), Term::Const(Value::Int(0)))];
         ne_args.extend(pv.iter().cloned());
         let ne_rel = self.new_rel("nonempty", ne_args.iter().map(|(a, _)| a.clone()).collect());
         self.add_rule(ne_rel, ne_args.clone(), vec![nonempty]);
-        let ne = Self::atom(ne_rel, ne_args);
+        let ne = ProgramBuilder::atom(ne_rel, ne_args);
         self.add_rule(
             res,
             head(Value::Nil),
@@ -339,7 +342,7 @@ impl Lowering<'_> {
                 dxa.clone(),
                 ne.clone(),
                 not_hit.clone(),
-                Self::atom(out.rel, s_null),
+                ProgramBuilder::atom(out.rel, s_null),
             ],
         );
         self.add_rule(
@@ -361,12 +364,12 @@ impl Lowering<'_> {
         let mut a = args;
         a.push(("x".into(), xt));
         a.push(("b".into(), v.clone()));
-        body.lits.push(Self::atom(res, a));
+        body.lits.push(ProgramBuilder::atom(res, a));
         Ok(v)
     }
 
     /// Like [`Self::finish_body`], plus the frame's domain atom when the body read params.
-    pub(super) fn finish_body_with_params(&mut self, body: Body) -> Vec<Literal> {
+    pub(super) fn finish_body_with_params(&mut self, body: Body) -> SpannedLits {
         let depth = self.depth();
         let uses = body.uses_params;
         let mut lits = self.finish_body(body);
@@ -378,7 +381,7 @@ impl Lowering<'_> {
                 .enumerate()
                 .map(|(i, (_, v))| (param_attr(i), Term::Var(v.clone())))
                 .collect();
-            lits.insert(0, Self::atom(d, dargs));
+            lits.insert(0, ProgramBuilder::atom(d, dargs));
         }
         lits
     }
@@ -410,7 +413,7 @@ impl Lowering<'_> {
         let mut args = self.param_terms(&params, body)?;
         let v = Term::Var(self.fresh("sq"));
         args.push((col_attr(0), v.clone()));
-        body.lits.push(Self::atom(out.rel, args));
+        body.lits.push(ProgramBuilder::atom(out.rel, args));
         Ok((v, out.cols[0].1))
     }
 }
