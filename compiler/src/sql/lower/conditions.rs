@@ -144,7 +144,7 @@ impl Lowering<'_> {
     }
 
     /// Columns whose NULL makes the expression NULL (columns under arithmetic only).
-    pub(super) fn null_rejected(&self, e: &Expr, out: &mut Vec<ResolvedColumn>) {
+    fn null_rejected(&self, e: &Expr, out: &mut Vec<ResolvedColumn>) {
         match &e.kind {
             ExprKind::Column { table, name } => {
                 if let Some(k) =
@@ -170,7 +170,7 @@ impl Lowering<'_> {
     }
 
     /// A literal as a stored value of a column type (None when it can't equal one).
-    pub(super) fn lit_for(&self, e: &Expr, ty: SqlType) -> Option<Value> {
+    fn lit_for(&self, e: &Expr, ty: SqlType) -> Option<Value> {
         let v = match &e.kind {
             ExprKind::Lit(l) => lit_value(l),
             ExprKind::Unary {
@@ -245,7 +245,8 @@ impl Lowering<'_> {
 
     /// The one base table of the current frame an expression reads, if it reads exactly one
     /// and nothing else (no subqueries, no enclosing columns).
-    pub(super) fn single_table(&self, e: &Expr) -> Option<usize> {
+    fn single_table(&self, e: &Expr) -> Option<usize> {
+        /// Collects the sources the columns of `e` resolve to; false when `e` reads anything else.
         fn walk(lw: &Lowering<'_>, e: &Expr, out: &mut BTreeSet<usize>) -> bool {
             match &e.kind {
                 ExprKind::Column { table, name } => {
@@ -275,7 +276,7 @@ impl Lowering<'_> {
 
     /// Whether a conjunct holds by the atoms that read its columns (unified equalities, a
     /// column equal to its class constant, IS NOT NULL of a required column).
-    pub(super) fn answered_by_atoms(&self, c: &Expr) -> bool {
+    fn answered_by_atoms(&self, c: &Expr) -> bool {
         let depth = self.depth();
         let f = &self.frames[depth];
         match &c.kind {
@@ -433,6 +434,8 @@ impl Lowering<'_> {
         self.truth_test(t, body)
     }
 
+    /// Keeps the rows where `t` is TRUE: the test `sql_true(t)`; a constant adds nothing when
+    /// it is TRUE and a literal that never holds otherwise.
     pub(super) fn truth_test(&mut self, t: Term, body: &mut Body) -> Lowered<()> {
         match t {
             Term::Const(v) => {
@@ -449,6 +452,8 @@ impl Lowering<'_> {
         Ok(())
     }
 
+    /// Whether `t` cannot be NULL in `body`: a non-NULL constant, or a variable some datom's
+    /// value binds.
     pub(super) fn non_null(&self, t: &Term, body: &Body) -> bool {
         match t {
             Term::Const(v) => *v != Value::Nil,
@@ -466,6 +471,7 @@ impl Lowering<'_> {
         }
     }
 
+    /// Refuses comparing values of types SQL cannot compare (E0852), labelled at `e`.
     pub(super) fn check_comparable(&mut self, a: SqlType, b: SqlType, e: &Expr) -> Lowered<()> {
         if a.comparable(b) {
             return Ok(());
@@ -479,6 +485,7 @@ impl Lowering<'_> {
         Err(())
     }
 
+    /// Refuses a `place` condition (WHERE, HAVING, NOT, WHEN…) whose type is not BOOLEAN (E0853).
     pub(super) fn check_bool(&mut self, ty: SqlType, e: &Expr, place: &str) -> Lowered<()> {
         if matches!(ty, SqlType::Bool | SqlType::Null) {
             return Ok(());
@@ -496,6 +503,7 @@ impl Lowering<'_> {
     }
 }
 
+/// A literal that never holds (`0 == 1`): the body of a conjunct known to be false.
 pub(super) fn false_lit() -> Literal {
     Literal::Cmp {
         op: CmpOp::Eq,
@@ -504,7 +512,8 @@ pub(super) fn false_lit() -> Literal {
     }
 }
 
-pub(super) fn const_cmp(op: CmpOp, a: &Value, b: &Value) -> bool {
+/// A comparison of two constants, evaluated now.
+fn const_cmp(op: CmpOp, a: &Value, b: &Value) -> bool {
     let o = a.cmp(b);
     match op {
         CmpOp::Eq => o.is_eq(),
@@ -516,7 +525,8 @@ pub(super) fn const_cmp(op: CmpOp, a: &Value, b: &Value) -> bool {
     }
 }
 
-pub(super) fn truthy_sql(v: &Value) -> bool {
+/// Whether a constant is TRUE as a SQL condition (non-zero numbers are; NULL is not).
+fn truthy_sql(v: &Value) -> bool {
     match v {
         Value::Bool(b) => *b,
         Value::Int(i) => *i != 0,
@@ -525,6 +535,7 @@ pub(super) fn truthy_sql(v: &Value) -> bool {
     }
 }
 
+/// The conjuncts of `e`: the operands of its top-level ANDs, left to right.
 pub(super) fn conjuncts<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     match &e.kind {
         ExprKind::Binary {

@@ -5,7 +5,7 @@
 //!   SQLite (three-valued logic, integer division, `x/0` is NULL). Calls whose arguments are
 //!   all constants are folded.
 //! * An expression's type is the [`SqlType`] its value has where it is not NULL; operators
-//!   refuse types they cannot take with the diagnostics SQLite's users expect.
+//!   refuse operand types they cannot take (E0852, E0853, E0862) rather than guess.
 //!
 //! Invariants: subexpressions are lowered left to right, so fresh variables are numbered in
 //! source order.
@@ -15,12 +15,13 @@ use super::{Body, Lowered, Lowering};
 use crate::logic::ir::{Bind, Callee, Literal, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql::{BinOp, Expr, ExprKind, FuncArgs, Lit, UnOp};
-use pomo_grammar::sql::{Ident, TypeName};
+use pomo_grammar::sql::{BinOp, Expr, ExprKind, FuncArgs, Ident, Lit, TypeName, UnOp};
 use pomo_types::Value;
 use pomo_types::ra::CmpOp;
 
 impl Lowering<'_> {
+    /// `func(args…)` as a term: its value when every argument is a constant and the call
+    /// succeeds (constant folding), else a fresh variable the literal `?x := func(args…)` binds.
     pub(super) fn apply(&mut self, func: &str, args: Vec<Term>, body: &mut Body) -> Term {
         if args.iter().all(|a| matches!(a, Term::Const(_))) {
             let vals: Vec<Value> = args
@@ -438,7 +439,8 @@ impl Lowering<'_> {
         ))
     }
 
-    /// A call of a scalar function; aggregates, window functions, `f(*)` and `DISTINCT` are refused here.
+    /// A call of a scalar function; aggregates, window functions, `f(*)` and `DISTINCT` are
+    /// refused here.
     fn function_call_expr(
         &mut self,
         e: &Expr,
@@ -564,6 +566,7 @@ fn scalar_function(
     Some(found)
 }
 
+/// Whether `op` is a comparison (`=`, `<>`, `<`, `<=`, `>`, `>=`).
 pub(super) fn is_cmp(op: BinOp) -> bool {
     matches!(
         op,
@@ -571,6 +574,7 @@ pub(super) fn is_cmp(op: BinOp) -> bool {
     )
 }
 
+/// The PomoLogic comparison of a comparison operator (for constraints between non-NULL values).
 pub(super) fn cmp_op(op: BinOp) -> CmpOp {
     match op {
         BinOp::Eq => CmpOp::Eq,
@@ -582,6 +586,7 @@ pub(super) fn cmp_op(op: BinOp) -> CmpOp {
     }
 }
 
+/// The three-valued stdlib function of a comparison operator.
 pub(super) fn sql_cmp_fn(op: BinOp) -> &'static str {
     match op {
         BinOp::Eq => "sql_eq",
@@ -593,6 +598,7 @@ pub(super) fn sql_cmp_fn(op: BinOp) -> &'static str {
     }
 }
 
+/// The value of a SQL literal (NULL is `nil`).
 pub(super) fn lit_value(l: &Lit) -> Value {
     match l {
         Lit::Null => Value::Nil,
@@ -667,6 +673,7 @@ pub fn expr_text(e: &Expr) -> String {
     e.to_string()
 }
 
+/// The name of a select-list item without an alias: a column's name, else the expression's text.
 pub(super) fn item_name(e: &Expr) -> String {
     match &e.kind {
         ExprKind::Column { name, .. } => name.name.clone(),

@@ -16,7 +16,7 @@ use super::{
     param_attr,
 };
 use crate::logic::builder::ProgramBuilder;
-use crate::logic::ir::{Atom, Callee, Literal, Term};
+use crate::logic::ir::{Atom, Callee, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
 use pomo_grammar::sql::{Expr, ExprKind, FuncArgs, Lit, Select};
@@ -25,7 +25,25 @@ use pomo_types::Value;
 /// The aggregate functions (`min` and `max` with several arguments are scalar).
 const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total"];
 
+/// The relation `b` of a grouped SELECT core (its rows, keys and aggregate arguments) and
+/// what the later steps need to know of it.
+struct GroupRows {
+    rel: RelId,
+    /// Its parameter columns (`p0…`), for a correlated frame.
+    params: usize,
+    /// Its identity columns (`i0…`): at least one, so every row counts.
+    ids: usize,
+    /// Its group key columns (`g0…`), with their types.
+    keys: usize,
+    key_types: Vec<SqlType>,
+    /// Per aggregate call: function name, DISTINCT, `count(*)`, argument type.
+    agg_info: Vec<(String, bool, bool, SqlType)>,
+}
+
 impl Lowering<'_> {
+    /// Lowers a SELECT core with GROUP BY, HAVING or aggregates: the relations `b` (rows with
+    /// their keys and aggregate arguments), `g` (groups with their aggregates) and `s` (the
+    /// select list over the groups).
     #[allow(clippy::too_many_arguments)]
     pub(super) fn select_grouped(
         &mut self,
@@ -46,6 +64,20 @@ impl Lowering<'_> {
             );
             return Err(());
         }
+        let uniq = aggregate_calls(s, items, extra);
+        let rows = self.group_rows(s, conds, &uniq)?;
+        let (g, ghead) = self.groups(s, &rows);
+        self.group_select(s, want_ids, extra, items, layout, &uniq, &rows, g, &ghead)
+    }
+
+    /// `b(params, ids, g0…, a0…) :- <the frame's rows under its WHERE>`: each row with its
+    /// group keys and the arguments of the aggregate calls `uniq`.
+    fn group_rows(
+        &mut self,
+        s: &Select,
+        conds: &[&Expr],
+        uniq: &[(String, &Expr)],
+    ) -> Lowered<GroupRows> {
         let depth = self.depth();
         // B(params, ids, keys, args)
         let mut body = Body::default();
@@ -67,27 +99,9 @@ impl Lowering<'_> {
             key_terms.push(t);
             key_types.push(ty);
         }
-        // Aggregate calls, deduplicated by text.
-        let mut calls: Vec<&Expr> = Vec::new();
-        for (_, e) in items {
-            collect_aggregates(e, &mut calls);
-        }
-        if let Some(h) = &s.having {
-            collect_aggregates(h, &mut calls);
-        }
-        for e in extra {
-            collect_aggregates(e, &mut calls);
-        }
-        let mut uniq: Vec<(String, &Expr)> = Vec::new();
-        for c in calls {
-            let k = expr_text(c);
-            if !uniq.iter().any(|(t, _)| *t == k) {
-                uniq.push((k, c));
-            }
-        }
         let mut arg_terms = Vec::new();
         let mut agg_info = Vec::new(); // (func name, distinct, star, arg type)
-        for (_, c) in &uniq {
+        for (_, c) in uniq {
             let ExprKind::Func {
                 name,
                 distinct,
@@ -183,11 +197,25 @@ impl Lowering<'_> {
         let b = self.new_rel("b", battrs);
         self.add_spanned_rule(b, bhead.clone(), lits);
 
+        Ok(GroupRows {
+            rel: b,
+            params: n_params_b,
+            ids: n_ids,
+            keys: key_terms.len(),
+            key_types,
+            agg_info,
+        })
+    }
+
+    /// `g(params, g0…, o0…)`: the groups of `rows` with their aggregates; without GROUP BY also
+    /// the row over no input. Returns the relation and the head of its aggregate rule.
+    fn groups(&mut self, s: &Select, rows: &GroupRows) -> (RelId, Vec<(String, Term)>) {
+        let (b, n_params_b, n_ids, agg_info) = (rows.rel, rows.params, rows.ids, &rows.agg_info);
         // G(params, keys, outs) :- aggregates over B.
         let pvars: Vec<(String, Term)> = (0..n_params_b)
             .map(|i| (param_attr(i), Term::Var(format!("?p{i}"))))
             .collect();
-        let gvars: Vec<(String, Term)> = (0..key_terms.len())
+        let gvars: Vec<(String, Term)> = (0..rows.keys)
             .map(|i| (format!("g{i}"), Term::Var(format!("?g{i}"))))
             .collect();
         let mut gbody = Vec::new();
@@ -283,6 +311,26 @@ impl Lowering<'_> {
             self.add_rule(g, head, body);
         }
 
+        (g, ghead)
+    }
+
+    /// `s(params, ids, c0…) :- g(…), <HAVING>`: the select list (and extra ORDER BY columns) over
+    /// the groups, where group keys and aggregates stand for the columns of `g`.
+    #[allow(clippy::too_many_arguments)]
+    fn group_select(
+        &mut self,
+        s: &Select,
+        want_ids: bool,
+        extra: &[&Expr],
+        items: &[(Option<String>, &Expr)],
+        layout: &[ItemSlot],
+        uniq: &[(String, &Expr)],
+        rows: &GroupRows,
+        g: RelId,
+        ghead: &[(String, Term)],
+    ) -> Lowered<RelOut> {
+        let depth = self.depth();
+        let (key_types, agg_info) = (&rows.key_types, &rows.agg_info);
         // The select list over the groups.
         let mut body = Body {
             grouped: true,
@@ -345,7 +393,7 @@ impl Lowering<'_> {
             terms.push(t);
         }
         let ids: Vec<Term> = if want_ids && !s.distinct {
-            (0..key_terms.len())
+            (0..rows.keys)
                 .map(|i| Term::Var(format!("?Gg{i}")))
                 .collect()
         } else {
@@ -391,6 +439,34 @@ impl Lowering<'_> {
     }
 }
 
+/// The aggregate calls of a grouped SELECT's select list, HAVING and extra ORDER BY columns,
+/// deduplicated by their text (the key that later finds their column of `g`).
+fn aggregate_calls<'e>(
+    s: &'e Select,
+    items: &[(Option<String>, &'e Expr)],
+    extra: &[&'e Expr],
+) -> Vec<(String, &'e Expr)> {
+    let mut calls: Vec<&Expr> = Vec::new();
+    for (_, e) in items {
+        collect_aggregates(e, &mut calls);
+    }
+    if let Some(h) = &s.having {
+        collect_aggregates(h, &mut calls);
+    }
+    for e in extra {
+        collect_aggregates(e, &mut calls);
+    }
+    let mut uniq: Vec<(String, &Expr)> = Vec::new();
+    for c in calls {
+        let k = expr_text(c);
+        if !uniq.iter().any(|(t, _)| *t == k) {
+            uniq.push((k, c));
+        }
+    }
+    uniq
+}
+
+/// Whether `e` is a call of an aggregate (`min`/`max` with several arguments are scalar).
 pub(super) fn is_aggregate_call(e: &Expr) -> bool {
     match &e.kind {
         ExprKind::Func { name, args, .. } => {
@@ -402,6 +478,7 @@ pub(super) fn is_aggregate_call(e: &Expr) -> bool {
     }
 }
 
+/// Whether `e` calls an aggregate outside subqueries.
 pub(super) fn has_aggregate(e: &Expr) -> bool {
     find_aggregate(e).is_some()
 }
@@ -413,7 +490,8 @@ pub(super) fn find_aggregate(e: &Expr) -> Option<Span> {
     v.first().map(|e| e.span.clone())
 }
 
-pub(super) fn collect_aggregates<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
+/// The aggregate calls of `e` (outermost ones, not inside subqueries), in order.
+fn collect_aggregates<'e>(e: &'e Expr, out: &mut Vec<&'e Expr>) {
     if is_aggregate_call(e) {
         out.push(e);
         return;

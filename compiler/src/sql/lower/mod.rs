@@ -1,7 +1,7 @@
 //! Lowering SQL queries to PomoLogic (ARCHITECTURE §6): the entry point [`lower_query`], the
-//! state of one lowering ([`Lowering`]) and the small types its steps share.
+//! state of one lowering (`Lowering`) and the small types its steps share.
 //!
-//! The lowering is split by responsibility, each file adding methods to [`Lowering`]:
+//! The lowering is split by responsibility, each file adding methods to `Lowering`:
 //! `query` (the top query, WITH and recursive CTEs, set operations, VALUES, output names),
 //! `select` (SELECT cores, FROM items, joins and LEFT JOIN chains, frame materialisation),
 //! `scope` (frames, sources, column resolution and the terms of columns), `conditions` (WHERE
@@ -17,10 +17,14 @@
 //!   `?base{n}` from the lowering's own counter; both are printed in golden plans, so the order
 //!   in which the steps ask for names is part of the output.
 //! * Every rule carries the span of the SQL construct it comes from (the SELECT, the subquery,
-//!   the CTE, the join, the compound SELECT); SQL text is file 0.
+//!   the CTE, the LEFT JOIN, the compound SELECT), and its body literals the span of the
+//!   condition or innermost expression they come from (none for the atoms that only bind rows
+//!   or domains); SQL text is file 0. Spans are not printed, so plans do not depend on them.
+//!
+//! The unit tests are in `tests.rs` (shared helpers, spans) and `tests/<module>.rs`.
 //!
 //! Invariants: a step that fails has pushed its diagnostic to `errors` and returns `Err(())`
-//! ([`Lowered`]); `frames` and `domains` grow and shrink together, one entry per SELECT core
+//! (`Lowered`); `frames` and `domains` grow and shrink together, one entry per SELECT core
 //! (or private scope) being lowered, and every step leaves them as it found them.
 
 mod conditions;
@@ -59,7 +63,7 @@ pub struct SqlColumns {
 }
 
 /// Lowers a query over the catalog's tables to a PomoLogic program whose output relation
-/// [`OUTPUT`] carries a [`SqlShape`].
+/// [`OUTPUT`] carries a [`SqlShape`](pomo_types::ra::SqlShape).
 pub fn lower_query(q: &Query, cat: &Catalog) -> Result<(Program, SqlColumns), Vec<Diagnostic>> {
     let mut lw = Lowering::new(cat);
     let out = lw.top_query(q);
@@ -224,6 +228,7 @@ struct Lowering<'a> {
 }
 
 impl<'a> Lowering<'a> {
+    /// A lowering over the catalog's tables, with the `datom` relation declared.
     fn new(cat: &'a Catalog) -> Self {
         let mut builder = ProgramBuilder::default();
         let datom = builder.relation("datom", RelKind::Base, DATOM_ATTRS.iter().copied());
@@ -242,11 +247,13 @@ impl<'a> Lowering<'a> {
         }
     }
 
+    /// Records the diagnostic `code: msg`, labelled `label` at `span`.
     fn err(&mut self, code: &str, msg: impl Into<String>, span: &Span, label: &str) {
         self.errors
             .push(Diagnostic::error(code, msg).with_label(span.clone(), label));
     }
 
+    /// A fresh variable `?{base}{n}`.
     fn fresh(&mut self, base: &str) -> String {
         self.nvar += 1;
         format!("?{base}{}", self.nvar)
@@ -290,6 +297,7 @@ impl<'a> Lowering<'a> {
         r
     }
 
+    /// The atom `datom(e, a: :attr, v)`.
     fn datom_atom(&self, e: Term, attr: &str, v: Term) -> Literal {
         ProgramBuilder::atom(
             self.datom,
@@ -301,6 +309,7 @@ impl<'a> Lowering<'a> {
         )
     }
 
+    /// The index of the innermost frame (the SELECT core being lowered).
     fn depth(&self) -> usize {
         self.frames.len() - 1
     }

@@ -24,6 +24,7 @@ use pomo_types::Value;
 use pomo_types::ra::{OutputSpec, RelKind, SqlShape};
 
 impl Lowering<'_> {
+    /// Lowers the outermost query in its own frame; `None` when it failed (see `errors`).
     pub(super) fn top_query(&mut self, q: &Query) -> Option<SqlColumns> {
         self.frames.push(Frame {
             visible: true,
@@ -36,7 +37,9 @@ impl Lowering<'_> {
         r.ok()
     }
 
-    pub(super) fn top_query_inner(&mut self, q: &Query) -> Lowered<SqlColumns> {
+    /// The outermost query: its body, then ORDER BY, LIMIT and OFFSET as the output's
+    /// [`SqlShape`], and the rule of the output relation.
+    fn top_query_inner(&mut self, q: &Query) -> Lowered<SqlColumns> {
         let n_ctes = self.ctes.len();
         if let Some(w) = &q.with {
             self.with(w)?;
@@ -173,7 +176,8 @@ impl Lowering<'_> {
         })
     }
 
-    pub(super) fn const_int(&mut self, e: &Expr) -> Lowered<i64> {
+    /// The value of an integer constant expression (LIMIT, OFFSET), else E0832.
+    fn const_int(&mut self, e: &Expr) -> Lowered<i64> {
         match self.fold_const(e) {
             Some(Value::Int(i)) => Ok(i),
             _ => {
@@ -189,7 +193,7 @@ impl Lowering<'_> {
     }
 
     /// Evaluates a constant expression (literals, arithmetic, functions of constants).
-    pub(super) fn fold_const(&mut self, e: &Expr) -> Option<Value> {
+    fn fold_const(&mut self, e: &Expr) -> Option<Value> {
         self.frames.push(Frame {
             visible: false,
             ..Frame::default()
@@ -208,7 +212,7 @@ impl Lowering<'_> {
     }
 
     /// The output names of a query body: aliases, column names, or `None` for expressions.
-    pub(super) fn output_names(&self, body: &SetExpr) -> Vec<Option<String>> {
+    fn output_names(&self, body: &SetExpr) -> Vec<Option<String>> {
         match body {
             SetExpr::SetOp { left, .. } => self.output_names(left),
             SetExpr::Values(rows, _) => (0..rows.first().map_or(0, |r| r.0.len()))
@@ -238,7 +242,7 @@ impl Lowering<'_> {
 
     /// The (qualifier, name) pairs a `*` or `t.*` expands to, from the FROM clause's tables
     /// (catalog tables and CTEs; derived tables by their select lists).
-    pub(super) fn star_names(&self, s: &Select, item: &SelectItem) -> Vec<(String, String)> {
+    fn star_names(&self, s: &Select, item: &SelectItem) -> Vec<(String, String)> {
         let mut out = Vec::new();
         let want = match item {
             SelectItem::QualifiedWildcard(q, _) => Some(q.name.as_str()),
@@ -277,7 +281,8 @@ impl Lowering<'_> {
         out
     }
 
-    pub(super) fn match_output(&self, e: &Expr, names: &[Option<String>]) -> Option<usize> {
+    /// The output column a compound SELECT's ORDER BY term names, by name or text.
+    fn match_output(&self, e: &Expr, names: &[Option<String>]) -> Option<usize> {
         match &e.kind {
             ExprKind::Column { name, .. } => names
                 .iter()
@@ -289,6 +294,7 @@ impl Lowering<'_> {
         }
     }
 
+    /// Lowers a WITH clause's CTEs in order, each visible to the ones after it.
     pub(super) fn with(&mut self, w: &pomo_grammar::sql::With) -> Lowered<()> {
         for cte in &w.ctes {
             if !cte.query.order_by.is_empty() || cte.query.limit.is_some() {
@@ -326,7 +332,9 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    pub(super) fn recursive_cte(&mut self, cte: &pomo_grammar::sql::Cte) -> Lowered<RelOut> {
+    /// A recursive CTE `base UNION step`: a relation with a rule from each side, the step
+    /// reading the relation itself.
+    fn recursive_cte(&mut self, cte: &pomo_grammar::sql::Cte) -> Lowered<RelOut> {
         let q = &cte.query;
         let SetExpr::SetOp {
             op: SetOp::Union,
@@ -404,7 +412,7 @@ impl Lowering<'_> {
     }
 
     /// `to(c…) :- from(c…)` (value columns only).
-    pub(super) fn copy_rule(&mut self, to: RelId, from: &RelOut) {
+    fn copy_rule(&mut self, to: RelId, from: &RelOut) {
         let args: Vec<(String, Term)> = (0..from.cols.len())
             .map(|i| (col_attr(i), Term::Var(format!("?c{i}"))))
             .collect();
@@ -412,6 +420,7 @@ impl Lowering<'_> {
         self.add_rule(to, args, body);
     }
 
+    /// Refuses ORDER BY or LIMIT below the outermost query (E0837).
     pub(super) fn no_order_in_subquery(&mut self, q: &Query) {
         let span = q
             .order_by
@@ -445,10 +454,11 @@ impl Lowering<'_> {
     }
 
     /// A query body in its own frame (correlated: params).
-    pub(super) fn set_expr_sub(&mut self, body: &SetExpr, want_ids: bool) -> Lowered<RelOut> {
+    fn set_expr_sub(&mut self, body: &SetExpr, want_ids: bool) -> Lowered<RelOut> {
         self.set_expr(body, want_ids)
     }
 
+    /// Lowers a query body (SELECT, VALUES or a compound SELECT) to a relation.
     pub(super) fn set_expr(&mut self, body: &SetExpr, want_ids: bool) -> Lowered<RelOut> {
         match body {
             SetExpr::Select(s) => self.select(s, want_ids, &[]),
@@ -568,7 +578,8 @@ impl Lowering<'_> {
         })
     }
 
-    pub(super) fn set_op_params(
+    /// Refuses a compound SELECT whose parts read the enclosing query (E0839).
+    fn set_op_params(
         &mut self,
         _op: SetOp,
         _all: bool,
@@ -585,6 +596,7 @@ impl Lowering<'_> {
         Err(())
     }
 
+    /// VALUES rows of constants as facts, numbered as identities when `want_ids`.
     pub(super) fn values(&mut self, rows: &[(Vec<Expr>, Span)], want_ids: bool) -> Lowered<RelOut> {
         let n = rows.first().map_or(0, |r| r.0.len());
         let mut types = vec![SqlType::Null; n];
@@ -645,7 +657,7 @@ impl Lowering<'_> {
 }
 
 /// Whether a query reads the named table anywhere (for WITH RECURSIVE).
-pub(super) fn query_mentions(q: &Query, name: &str) -> bool {
+fn query_mentions(q: &Query, name: &str) -> bool {
     format!("{q}")
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .any(|w| w.eq_ignore_ascii_case(name))

@@ -20,6 +20,7 @@ use pomo_types::Value;
 use pomo_types::ra::RelKind;
 
 impl Lowering<'_> {
+    /// The (qualifier, name) pairs of the current frame's columns `*` (or `want.*`) shows.
     pub(super) fn star_cols(&self, want: Option<&str>) -> Vec<(String, String)> {
         let depth = self.depth();
         let mut out = Vec::new();
@@ -33,6 +34,7 @@ impl Lowering<'_> {
         out
     }
 
+    /// The first column of frame `f` named `name` (qualified by `qual` if given).
     pub(super) fn resolve_in_frame(
         &self,
         f: usize,
@@ -52,7 +54,7 @@ impl Lowering<'_> {
 
     /// Resolves a column reference, innermost frame first; errors name unknown and ambiguous
     /// columns.
-    pub(super) fn resolve(
+    fn resolve(
         &mut self,
         qual: Option<&pomo_grammar::sql::Ident>,
         name: &pomo_grammar::sql::Ident,
@@ -118,6 +120,7 @@ impl Lowering<'_> {
         if hits.len() == 1 { hits.pop() } else { None }
     }
 
+    /// The column `e` is, when it is a plain column reference of the current frame.
     pub(super) fn simple_col(&self, e: &Expr) -> Option<ResolvedColumn> {
         match &e.kind {
             ExprKind::Column { table, name } => {
@@ -127,6 +130,7 @@ impl Lowering<'_> {
         }
     }
 
+    /// Resolves a column reference expression (with diagnostics).
     pub(super) fn resolve_expr_col(&mut self, e: &Expr) -> Lowered<ResolvedColumn> {
         let ExprKind::Column { table, name } = &e.kind else {
             unreachable!()
@@ -134,10 +138,12 @@ impl Lowering<'_> {
         self.resolve(table.as_ref(), name, &e.span)
     }
 
+    /// The declared type of a resolved column.
     pub(super) fn key_type(&self, k: ResolvedColumn) -> SqlType {
         self.frames[k.0].sources[k.1].cols[k.2].ty
     }
 
+    /// Adds the atom of relation source `si` of frame `f` to `body`, once.
     pub(super) fn activate_rel(&mut self, f: usize, si: usize, body: &mut Body) {
         if body.active.contains(&si) {
             return;
@@ -239,7 +245,7 @@ impl Lowering<'_> {
 
     /// The parameter variable of frame `at` for column `key` of an enclosing frame, registering
     /// it in every frame between.
-    pub(super) fn param_var(&mut self, key: ResolvedColumn, at: usize) -> String {
+    fn param_var(&mut self, key: ResolvedColumn, at: usize) -> String {
         if let Some((_, v)) = self.frames[at].params.iter().find(|(k, _)| *k == key) {
             return v.clone();
         }
@@ -250,6 +256,7 @@ impl Lowering<'_> {
         v
     }
 
+    /// The domain relation of frame `at`, declared on first use.
     pub(super) fn domain_at(&mut self, at: usize) -> RelId {
         if let Some(d) = self.domains[at] {
             return d;
@@ -260,7 +267,7 @@ impl Lowering<'_> {
     }
 
     /// `t__c(e, v)`: every row of `t` with its value of `c`, NULL when it has none.
-    pub(super) fn opt_col(&mut self, table: &str, col: &str) -> RelId {
+    fn opt_col(&mut self, table: &str, col: &str) -> RelId {
         let attr = format!("{table}/{col}");
         if let Some(r) = self.opt_cols.get(&attr) {
             return *r;

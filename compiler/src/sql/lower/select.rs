@@ -68,12 +68,8 @@ impl Lowering<'_> {
         Ok((out, frame.params, dom))
     }
 
-    pub(super) fn select_inner(
-        &mut self,
-        s: &Select,
-        want_ids: bool,
-        extra: &[&Expr],
-    ) -> Lowered<RelOut> {
+    /// A SELECT core in the current frame: FROM, WHERE, then the select list (or `grouping`).
+    fn select_inner(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> Lowered<RelOut> {
         // FROM
         let mut conds: Vec<&Expr> = Vec::new();
         for f in &s.from {
@@ -184,7 +180,7 @@ impl Lowering<'_> {
     }
 
     /// The head relation of a frame: params (when the body read any), identities, columns.
-    pub(super) fn emit_frame_rel(
+    fn emit_frame_rel(
         &mut self,
         body: Body,
         ids: Vec<Term>,
@@ -295,11 +291,9 @@ impl Lowering<'_> {
         SpannedLits { lits, spans }
     }
 
-    pub(super) fn lower_from_item<'e>(
-        &mut self,
-        f: &'e FromItem,
-        conds: &mut Vec<&'e Expr>,
-    ) -> Lowered<()> {
+    /// Adds a FROM item's sources to the current frame and its inner joins' ON conjuncts to
+    /// `conds`; refuses the joins outside the subset.
+    fn lower_from_item<'e>(&mut self, f: &'e FromItem, conds: &mut Vec<&'e Expr>) -> Lowered<()> {
         // Joins with LEFT are materialized; inner joins add sources and conditions.
         let has_left = f.joins.iter().any(|j| j.kind == JoinKind::Left);
         for j in &f.joins {
@@ -364,6 +358,7 @@ impl Lowering<'_> {
         self.left_join_chain(f)
     }
 
+    /// Refuses an aggregate call in `e`, which is in `place` (WHERE, ON, GROUP BY…) (E0846).
     pub(super) fn no_aggregates(&mut self, e: &Expr, place: &str) -> Lowered<()> {
         if let Some(span) = find_aggregate(e) {
             self.err(
@@ -379,7 +374,7 @@ impl Lowering<'_> {
 
     /// A FROM item with LEFT JOINs: each prefix becomes a relation of identities and every
     /// column; `L LEFT JOIN r ON c` is the matches plus the unmatched L rows padded with NULL.
-    pub(super) fn left_join_chain(&mut self, f: &FromItem) -> Lowered<()> {
+    fn left_join_chain(&mut self, f: &FromItem) -> Lowered<()> {
         // Lower in a private frame (the ON conditions see only the chain), then add the
         // materialized relation as one source of the current frame.
         self.frames.push(Frame {
@@ -395,7 +390,8 @@ impl Lowering<'_> {
         Ok(())
     }
 
-    pub(super) fn left_join_inner(&mut self, f: &FromItem) -> Lowered<(RelOut, Vec<SrcCol>)> {
+    /// The chain of a FROM item with LEFT JOINs in the current (private) frame, materialized.
+    fn left_join_inner(&mut self, f: &FromItem) -> Lowered<(RelOut, Vec<SrcCol>)> {
         self.table_ref(&f.first)?;
         let mut conds: Vec<&Expr> = Vec::new();
         for j in &f.joins {
@@ -492,7 +488,7 @@ impl Lowering<'_> {
     }
 
     /// The current frame's rows under `conds` as a relation of identities and every column.
-    pub(super) fn materialize_frame(&mut self, conds: &[&Expr]) -> Lowered<(RelOut, Vec<SrcCol>)> {
+    fn materialize_frame(&mut self, conds: &[&Expr]) -> Lowered<(RelOut, Vec<SrcCol>)> {
         let depth = self.depth();
         self.analyze_conds(conds);
         let mut body = Body::default();
@@ -533,7 +529,8 @@ impl Lowering<'_> {
         ))
     }
 
-    pub(super) fn table_ref(&mut self, t: &TableRef) -> Lowered<()> {
+    /// Adds a table, CTE or derived table to the current frame's sources.
+    fn table_ref(&mut self, t: &TableRef) -> Lowered<()> {
         let depth = self.depth();
         match t {
             TableRef::Table { name, alias, .. } => {
@@ -615,7 +612,7 @@ impl Lowering<'_> {
 
     /// Adds a relation as a source of the current frame, with fresh variables for its
     /// identities and columns (`?{prefix}i…`, `?{prefix}c…`).
-    pub(super) fn push_rel_source(&mut self, out: RelOut, cols: Vec<SrcCol>, prefix: char) {
+    fn push_rel_source(&mut self, out: RelOut, cols: Vec<SrcCol>, prefix: char) {
         let depth = self.depth();
         let id_vars = (0..out.ids)
             .map(|_| self.fresh(&format!("{prefix}i")))
@@ -633,7 +630,8 @@ impl Lowering<'_> {
         });
     }
 
-    pub(super) fn check_dup_alias(&mut self, qual: &str, span: Span) -> Lowered<()> {
+    /// Refuses a second source of the frame with the qualifier `qual` (E0849).
+    fn check_dup_alias(&mut self, qual: &str, span: Span) -> Lowered<()> {
         let depth = self.depth();
         if self.frames[depth]
             .sources
@@ -653,7 +651,7 @@ impl Lowering<'_> {
 }
 
 /// The columns a relation source shows, all qualified by `qual`.
-pub(super) fn rel_cols(out: &RelOut, qual: &str) -> Vec<SrcCol> {
+fn rel_cols(out: &RelOut, qual: &str) -> Vec<SrcCol> {
     out.cols
         .iter()
         .map(|(n, ty)| SrcCol {
@@ -665,6 +663,7 @@ pub(super) fn rel_cols(out: &RelOut, qual: &str) -> Vec<SrcCol> {
         .collect()
 }
 
-pub(super) fn is_atom_of(l: &Literal, rel: RelId) -> bool {
+/// Whether `l` is a positive atom of `rel`.
+fn is_atom_of(l: &Literal, rel: RelId) -> bool {
     matches!(l, Literal::Pos { atom, .. } if atom.rel == rel)
 }

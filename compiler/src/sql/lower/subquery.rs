@@ -44,7 +44,7 @@ impl Lowering<'_> {
     }
 
     /// The terms of a subquery's parameters in the current body.
-    pub(super) fn param_terms(
+    fn param_terms(
         &mut self,
         sub_params: &[(ResolvedColumn, String)],
         body: &mut Body,
@@ -79,6 +79,7 @@ impl Lowering<'_> {
         })
     }
 
+    /// `[NOT] EXISTS (q)` as a conjunct: a semijoin, or an antijoin through `ne`.
     pub(super) fn exists_conj(&mut self, q: &Query, negated: bool, body: &mut Body) -> Lowered<()> {
         let (out, params, _) = self.correlated(q, false)?;
         let args = self.param_terms(&params, body)?;
@@ -145,6 +146,8 @@ impl Lowering<'_> {
         Literal::Neg(neg)
     }
 
+    /// `x IN (q)` as a conjunct: a semijoin on the value (or a truth test of `sql_eq` when the
+    /// types differ).
     pub(super) fn in_conj(&mut self, x: &Expr, q: &Query, body: &mut Body) -> Lowered<()> {
         let (out, params, _) = self.correlated(q, false)?;
         if out.cols.len() != 1 {
@@ -369,7 +372,7 @@ impl Lowering<'_> {
     }
 
     /// Like [`Self::finish_body`], plus the frame's domain atom when the body read params.
-    pub(super) fn finish_body_with_params(&mut self, body: Body) -> SpannedLits {
+    fn finish_body_with_params(&mut self, body: Body) -> SpannedLits {
         let depth = self.depth();
         let uses = body.uses_params;
         let mut lits = self.finish_body(body);
