@@ -469,6 +469,9 @@ fn aggregate_calls<'e>(
 /// Whether `e` is a call of an aggregate (`min`/`max` with several arguments are scalar).
 pub(super) fn is_aggregate_call(e: &Expr) -> bool {
     match &e.kind {
+        // A window function (`count(x) OVER ()`) is not an aggregate: it keeps every row, and
+        // is refused where it is lowered.
+        ExprKind::Func { over: Some(_), .. } => false,
         ExprKind::Func { name, args, .. } => {
             AGGREGATES.contains(&name.name.as_str())
                 && !(matches!(name.name.as_str(), "min" | "max")

@@ -254,3 +254,18 @@ E0846: aggregate function count() is not allowed here [count(1)]
 "#,
     );
 }
+
+#[test]
+fn window_aggregates_are_refused_not_grouped() {
+    // `count(a) OVER ()` keeps every row (SQLite prints the count once per row): lowering it
+    // as a grouped aggregate would print one row.
+    check_error(
+        concat!(
+            "CREATE TABLE t(a INTEGER, b TEXT);",
+            "SELECT count(a) OVER () FROM t",
+        ),
+        r#"
+E0863: window functions are outside the subset [OVER ()]
+"#,
+    );
+}
