@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use pomo_runtime::dataflow::{Config, Engine};
-//! use pomo_runtime::reference::Env;
+//! use pomo_runtime::engine::Env;
 //! use pomo_types::flow::*;
 //! use pomo_types::ra::{RelDecl, RelKind};
 //! use pomo_types::Value;
@@ -40,7 +40,7 @@ mod row;
 
 pub use row::Row;
 
-use crate::reference::{self, Env, Evaluator, Relation, Source};
+use crate::engine::{self, Context, Env, Relation, Source};
 use crate::store::{Db, TxReport};
 use pomo_stdlib::EvalError;
 use pomo_types::Value;
@@ -362,7 +362,7 @@ impl Engine {
         let mut changes: Vec<(usize, Row, isize)> = Vec::new();
         for i in 0..self.fed.len() {
             let name = self.fed[i].clone();
-            if Evaluator::view_source(&name).as_deref() == Some("$") {
+            if engine::view_source(&name).as_deref() == Some("$") {
                 let attrs = self
                     .shared
                     .flow
@@ -375,7 +375,7 @@ impl Engine {
                     }
                     let old = match &prev {
                         Some(p) => {
-                            reference::datom_relation(
+                            engine::datom_relation(
                                 p,
                                 &attrs,
                                 p.datoms_eavt(Some(*e), Some(a), None),
@@ -384,7 +384,7 @@ impl Engine {
                         }
                         None => BTreeSet::new(),
                     };
-                    let new = reference::datom_relation(
+                    let new = engine::datom_relation(
                         &db,
                         &attrs,
                         db.datoms_eavt(Some(*e), Some(a), None),
@@ -399,7 +399,7 @@ impl Engine {
             let is_entity_view = matches!(
                 self.shared.flow.relation(&name).map(|d| &d.kind),
                 Some(RelKind::Base)
-            ) && Evaluator::view_source(&name).is_none();
+            ) && engine::view_source(&name).is_none();
             if is_entity_view {
                 self.refeed(i, &mut changes)?;
             }
@@ -684,12 +684,12 @@ fn load(flow: &FlowPlan, env: &Env, name: &str) -> Result<BTreeSet<Vec<Value>>, 
         .ok_or_else(|| err(format!("unknown relation {name}")))?;
     // Without a store, a base relation is the application's to feed (`Engine::update`).
     if decl.kind == RelKind::Base
-        && Evaluator::view_source(name).is_none()
+        && engine::view_source(name).is_none()
         && !env.sources.contains_key("$")
     {
         return Ok(BTreeSet::new());
     }
-    Ok(reference::scalar(env).load_base(decl)?.tuples)
+    Ok(Context::new(env).load_base(decl)?.tuples)
 }
 
 /// Which worker feeds a row: every row goes to one worker, by hash.
@@ -806,7 +806,7 @@ fn resolve_lookup_refs(flow: &mut FlowPlan, env: &Env) -> Result<bool, EvalError
         let Node::Source(rel) = &flow.nodes[input.0 as usize] else {
             continue;
         };
-        let Some(src) = Evaluator::view_source(rel) else {
+        let Some(src) = engine::view_source(rel) else {
             continue;
         };
         let Some(Source::Db(db)) = env.sources.get(&src) else {
@@ -838,7 +838,7 @@ fn resolve_lookup_refs(flow: &mut FlowPlan, env: &Env) -> Result<bool, EvalError
                 && !l.negated
                 && (x == "e" || (x == "v" && is_ref))
             {
-                *c = Value::Int(reference::resolve_lookup_ref(db, c)?);
+                *c = Value::Int(engine::resolve_lookup_ref(db, c)?);
                 changed = true;
             }
         }

@@ -17,7 +17,7 @@
 use super::abi::{NONE, Param};
 use super::table::{Index, Table};
 use super::{Jit, Run, err, older_basis, view_bytes};
-use crate::reference::{self, Env, Source};
+use crate::engine::{self, Env, Source};
 use crate::store::Db;
 use pomo_stdlib::EvalError;
 use pomo_types::Value;
@@ -180,7 +180,7 @@ pub fn split(plan: &KernelPlan, env: &Env) -> (Option<KernelPlan>, Vec<bool>) {
                 .relations
                 .iter()
                 .any(|d| &d.name == rel && matches!(d.kind, RelKind::Base));
-            let db = crate::reference::Evaluator::view_source(rel)
+            let db = engine::view_source(rel)
                 .is_some_and(|src| matches!(env.sources.get(&src), Some(Source::Db(_))));
             base && db
         }
@@ -259,7 +259,7 @@ pub(super) fn on_demand(
     let SlotKind::View { rel, consts } = &s.kind else {
         return None;
     };
-    let src = reference::Evaluator::view_source(rel)?;
+    let src = engine::view_source(rel)?;
     let Some(Source::Db(db)) = env.sources.get(&src) else {
         return None;
     };
@@ -355,7 +355,7 @@ impl Run<'_> {
         }
         let decl = &self.plan.relations[lz.decl];
         let rows = self
-            .ev
+            .context
             .view_scan(decl, &Formula::conj(lits))?
             .ok_or_else(|| err(format!("{} cannot be read by key", decl.name)))?;
         let ix = &self.plan.indexes[i];
