@@ -182,7 +182,7 @@ const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total"];
 impl<'a> Lowering<'a> {
     fn new(cat: &'a Catalog) -> Self {
         let mut prog = Program::default();
-        let datom = prog.intern("datom", RelKind::Base);
+        let datom = prog.intern("datom", RelKind::view("$"));
         prog.note_attrs(datom, DATOM_ATTRS.iter().copied());
         Lowering {
             cat,

@@ -362,13 +362,9 @@ impl Engine {
         let mut changes: Vec<(usize, Row, isize)> = Vec::new();
         for i in 0..self.fed.len() {
             let name = self.fed[i].clone();
-            if engine::view_source(&name).as_deref() == Some("$") {
-                let attrs = self
-                    .shared
-                    .flow
-                    .relation(&name)
-                    .map(|d| d.attrs.clone())
-                    .unwrap_or_default();
+            let decl = self.shared.flow.relation(&name);
+            if decl.and_then(|d| d.kind.view_source()) == Some("$") {
+                let attrs = decl.map(|d| d.attrs.clone()).unwrap_or_default();
                 for (e, a) in &touched {
                     if crate::store::is_system_attr(a) {
                         continue;
@@ -396,10 +392,7 @@ impl Engine {
                 self.fed_state[i] = None;
                 continue;
             }
-            let is_entity_view = matches!(
-                self.shared.flow.relation(&name).map(|d| &d.kind),
-                Some(RelKind::Base)
-            ) && engine::view_source(&name).is_none();
+            let is_entity_view = matches!(decl.map(|d| &d.kind), Some(RelKind::Base));
             if is_entity_view {
                 self.refeed(i, &mut changes)?;
             }
@@ -683,10 +676,7 @@ fn load(flow: &FlowPlan, env: &Env, name: &str) -> Result<BTreeSet<Vec<Value>>, 
         .relation(name)
         .ok_or_else(|| err(format!("unknown relation {name}")))?;
     // Without a store, a base relation is the application's to feed (`Engine::update`).
-    if decl.kind == RelKind::Base
-        && engine::view_source(name).is_none()
-        && !env.sources.contains_key("$")
-    {
+    if decl.kind == RelKind::Base && !env.sources.contains_key("$") {
         return Ok(BTreeSet::new());
     }
     Ok(Context::new(env).load_base(decl)?.tuples)
@@ -806,10 +796,10 @@ fn resolve_lookup_refs(flow: &mut FlowPlan, env: &Env) -> Result<bool, EvalError
         let Node::Source(rel) = &flow.nodes[input.0 as usize] else {
             continue;
         };
-        let Some(src) = engine::view_source(rel) else {
+        let Some(src) = flow.relation(rel).and_then(|d| d.kind.view_source()) else {
             continue;
         };
-        let Some(Source::Db(db)) = env.sources.get(&src) else {
+        let Some(Source::Db(db)) = env.sources.get(src) else {
             continue;
         };
         let Some(conj) = formula.as_conjunction() else {

@@ -15,4 +15,4 @@ pub(crate) use env::Context;
 pub use env::{Env, MAX_ITERATIONS, Relation, Source};
 // Only the JIT and the dataflow engine read views outside this module.
 #[cfg_attr(not(any(feature = "dataflow", feature = "jit")), allow(unused_imports))]
-pub(crate) use views::{datom_relation, resolve_lookup_ref, view_source};
+pub(crate) use views::{datom_relation, resolve_lookup_ref};

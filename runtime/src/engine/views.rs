@@ -1,9 +1,10 @@
 //! View loading, shared by every backend: the tuples of a plan's base relations, store views
-//! and inputs out of an [`Env`]. `datom` (and `fact`, the same facts) read the database bound to
-//! `$`, `datom$name` reads `$name`, a collection bound in place of a database fills
-//! `e a v m added` by position, an input relation reads the value bound to its name, and any
-//! other base relation `R(a1, …)` of a PomoLogic program reads the store's entities that have
-//! the attributes `:R/a1 …` (`id` is the entity id unless the store has an attribute `:R/id`).
+//! and inputs out of an [`Env`](super::Env). A store view (`RelKind::View`, whatever its name)
+//! reads the datoms of the database bound to its source, a collection bound in place of a
+//! database fills `e a v m added` by position, an input relation reads the value bound to its
+//! name, and a base relation `R(a1, …)` of a PomoLogic program reads the store's entities that
+//! have the attributes `:R/a1 …` (`id` is the entity id unless the store has an attribute
+//! `:R/id`). Nothing here looks at how a relation is spelled.
 //! A store view filtered on constant `e`, `a` or `v` is read through the matching index
 //! ([`Context::view_scan`]); whatever it reads, it gives the same tuples as a full scan filtered
 //! by the same formula, and schema and transaction-metadata datoms are never part of a view.
@@ -15,17 +16,6 @@ use pomo_stdlib::EvalError;
 use pomo_types::Value;
 use pomo_types::ra::{Attr, BindKind, FLit, Formula, RelDecl, RelKind};
 use std::collections::BTreeSet;
-
-/// The source a store-view relation reads, if the relation is one.
-pub(crate) fn view_source(name: &str) -> Option<String> {
-    if name == "datom" || name == "fact" {
-        Some("$".to_string())
-    } else {
-        name.strip_prefix("datom")
-            .filter(|s| s.starts_with('$'))
-            .map(String::from)
-    }
-}
 
 impl Context<'_> {
     pub(crate) fn source(&self, name: &str) -> Result<&Source, EvalError> {
@@ -71,8 +61,8 @@ impl Context<'_> {
             }
             return Ok(r);
         }
-        if let Some(src) = view_source(&decl.name) {
-            return match self.source(&src)? {
+        if let Some(src) = decl.kind.view_source() {
+            return match self.source(src)? {
                 // Schema and transaction-metadata datoms are not data a query ranges over when
                 // its attribute position is open (DataScript has neither).
                 Source::Db(db) => Ok(datom_relation(
@@ -166,13 +156,13 @@ impl Context<'_> {
         decl: &RelDecl,
         formula: &Formula,
     ) -> Result<Option<Relation>, EvalError> {
-        let Some(src) = view_source(&decl.name) else {
+        let Some(src) = decl.kind.view_source() else {
             return Ok(None);
         };
         let Some(conj) = formula.as_conjunction() else {
             return Ok(None);
         };
-        let Ok(Source::Db(db)) = self.source(&src).cloned() else {
+        let Ok(Source::Db(db)) = self.source(src).cloned() else {
             return Ok(None);
         };
         let mut e = None;
@@ -373,6 +363,12 @@ mod tests {
         }
     }
 
+    fn view(source: &str) -> RelKind {
+        RelKind::View {
+            source: source.to_string(),
+        }
+    }
+
     fn decl(name: &str, attrs: &[&str], kind: RelKind) -> RelDecl {
         RelDecl {
             name: name.to_string(),
@@ -402,19 +398,6 @@ mod tests {
     }
 
     #[test]
-    fn view_names_pick_their_source() {
-        let names = ["datom", "fact", "datom$hr", "datomic", "edge"];
-        let sources: Vec<String> = names
-            .iter()
-            .map(|n| format!("{:?}", view_source(n)))
-            .collect();
-        assert_eq!(
-            sources.join(" "),
-            r#"Some("$") Some("$") Some("$hr") None None"#
-        );
-    }
-
-    #[test]
     fn datom_view_reads_the_database() {
         let env = store_env(&[
             (1, "name", Value::Str("ann".into())),
@@ -422,7 +405,7 @@ mod tests {
         ]);
         check(
             &env,
-            &decl("datom", &["e", "a", "v"], RelKind::Base),
+            &decl("datom", &["e", "a", "v"], view("$")),
             r#"[1 :name "ann"] [2 :age 7]"#,
         );
     }
@@ -440,16 +423,32 @@ mod tests {
         );
         check(
             &env,
-            &decl("datom", &["e", "a", "v", "added"], RelKind::Base),
+            &decl("datom", &["e", "a", "v", "added"], view("$")),
             r#"[1 :color "red" true]"#,
         );
+    }
+
+    #[test]
+    fn a_view_is_known_by_its_kind_not_its_name() {
+        let env = store_env(&[(1, "name", Value::Str("ann".into()))]);
+        check(
+            &env,
+            &decl("anything", &["e", "v"], view("$")),
+            r#"[1 "ann"]"#,
+        );
+    }
+
+    #[test]
+    fn a_base_relation_named_datom_is_not_a_view() {
+        let env = store_env(&[(1, "name", Value::Str("ann".into()))]);
+        check(&env, &decl("datom", &["e"], RelKind::Base), "");
     }
 
     #[test]
     fn an_unbound_source_is_an_error() {
         check(
             &Env::default(),
-            &decl("datom$hr", &["e"], RelKind::Base),
+            &decl("datom$hr", &["e"], view("$hr")),
             "error: no database or collection is bound to $hr",
         );
     }
@@ -513,7 +512,7 @@ mod tests {
         ]);
         let formula = Formula::conj(vec![eq_const("a", kw("age")), eq_const("e", Value::Int(2))]);
         let scanned = Context::new(&env)
-            .view_scan(&decl("datom", &["e", "v"], RelKind::Base), &formula)
+            .view_scan(&decl("datom", &["e", "v"], view("$")), &formula)
             .transpose()
             .map(print);
         assert_eq!(scanned.as_deref(), Some("[2 9]"));

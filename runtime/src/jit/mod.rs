@@ -1187,17 +1187,18 @@ fn load_slot(
         SlotKind::Rel { name, version } => {
             let decl = plan.relations.iter().find(|d| &d.name == name);
             match decl {
-                Some(d) if matches!(d.kind, RelKind::Base | RelKind::Input(_)) => {
+                Some(d) if d.kind.is_loaded() => {
                     if *version != Version::Total {
                         return Ok((Arc::new(Table::new(s.arity())), None));
                     }
                     // Whole store views are cached per database value.
-                    let db = engine::view_source(name)
-                        .and_then(|src| match env.sources.get(&src) {
+                    let db = d
+                        .kind
+                        .view_source()
+                        .and_then(|src| match env.sources.get(src) {
                             Some(Source::Db(db)) => Some(db.clone()),
                             _ => None,
-                        })
-                        .filter(|_| matches!(d.kind, RelKind::Base));
+                        });
                     if let Some(db) = db {
                         // No constants: the whole view (distinct from any `View` slot's key).
                         let key: ViewKey = (db.cache_key(), name.clone(), Vec::new());
@@ -1234,10 +1235,13 @@ fn load_slot(
                     })
                     .collect(),
             );
-            let db = engine::view_source(rel).and_then(|src| match env.sources.get(&src) {
-                Some(Source::Db(db)) => Some(db.clone()),
-                _ => None,
-            });
+            let db = decl
+                .kind
+                .view_source()
+                .and_then(|src| match env.sources.get(src) {
+                    Some(Source::Db(db)) => Some(db.clone()),
+                    _ => None,
+                });
             // Views of a database value are cached: a view by attribute is the columnar copy
             // of the store's attribute index; one with more constants holds the datoms of an
             // index lookup.
