@@ -80,6 +80,7 @@ pub struct Env {
 /// How many loop iterations a recursive stratum may take before evaluation gives up; a program
 /// whose functions keep inventing new values (`?y := add(?x, 1)` in a cycle) never converges.
 pub const MAX_ITERATIONS: usize = 1_000_000;
+
 /// The shared services over one environment: every backend evaluates formulas, maps and
 /// aggregates and loads base relations through it, so they all behave as the reference does.
 #[derive(Clone, Copy)]

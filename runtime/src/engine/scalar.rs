@@ -11,6 +11,7 @@ use pomo_types::Value;
 use pomo_types::ra::{Attr, Callee, Formula, MapBind, MapRhs, Operand, Test};
 
 impl Context<'_> {
+    /// The value of an operand in the tuple `t` of attributes `attrs`.
     pub(crate) fn operand(
         &self,
         o: &Operand,
@@ -29,6 +30,7 @@ impl Context<'_> {
         }
     }
 
+    /// Whether a formula (in disjunctive normal form) holds of the tuple `t`.
     pub(crate) fn formula(
         &self,
         f: &Formula,
@@ -97,6 +99,8 @@ impl Context<'_> {
         }
     }
 
+    /// The database built-ins `missing`, `get_else` and `get_some`, over the database their
+    /// first argument names.
     fn db_call(&self, name: &str, args: &[Value]) -> Result<Option<Value>, EvalError> {
         let src = match args.first() {
             Some(Value::Symbol(s)) => s.clone(),

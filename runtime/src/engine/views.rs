@@ -18,6 +18,7 @@ use pomo_types::ra::{Attr, BindKind, FLit, Formula, RelDecl, RelKind};
 use std::collections::BTreeSet;
 
 impl Context<'_> {
+    /// What the source name (`$`, `$name`) is bound to.
     pub(crate) fn source(&self, name: &str) -> Result<&Source, EvalError> {
         self.env
             .sources
@@ -25,6 +26,7 @@ impl Context<'_> {
             .ok_or_else(|| err(format!("no database or collection is bound to {name}")))
     }
 
+    /// The database bound to the source name; a collection bound there is an error.
     pub(crate) fn db(&self, name: &str) -> Result<&Db, EvalError> {
         match self.source(name)? {
             Source::Db(db) => Ok(db),
@@ -32,6 +34,9 @@ impl Context<'_> {
         }
     }
 
+    /// The tuples of a relation the plan reads from outside: an input from its bound value (a
+    /// lookup ref on a unique attribute of `$` resolved to its entity), a store view from its
+    /// source, a base relation from the entities of `$` with its attributes.
     pub(crate) fn load_base(&self, decl: &RelDecl) -> Result<Relation, EvalError> {
         if let RelKind::Input(kind) = decl.kind {
             let v = self
