@@ -19,9 +19,7 @@
 
 use crate::{Ast, Compilation, Input, Options};
 use pomo_grammar::Diagnostic;
-use pomo_grammar::query::{Binding, Input as InElem};
-use pomo_runtime::artifact::{Artifact, FORMAT, InputSlot};
-use pomo_types::ra::RelKind;
+use pomo_runtime::artifact::{Artifact, FORMAT};
 
 pub use pomo_runtime::query::{Arg, Backend, Query, QueryError, relations_value};
 
@@ -49,51 +47,12 @@ pub fn prepare(input: &Input<'_>, opts: &Options) -> Result<PreparedQuery, Vec<D
 impl PreparedQuery {
     /// A compiled query, ready to run.
     pub fn from_compilation(compilation: Compilation) -> PreparedQuery {
-        let kind = |name: &str| {
-            compilation
-                .plan
-                .relation(name)
-                .and_then(|d| match d.kind {
-                    RelKind::Input(k) => Some(k),
-                    _ => None,
-                })
-                .unwrap_or(pomo_types::ra::BindKind::Relation)
-        };
-        let rel = |name: String| InputSlot::Relation {
-            kind: kind(&name),
-            name,
-        };
-        let inputs = match &compilation.ast {
-            Ast::Edn { query, .. } => query
-                .inputs
-                .iter()
-                .enumerate()
-                .map(|(i, x)| match x {
-                    InElem::Source(s) => InputSlot::Source(s.name.clone()),
-                    InElem::Rules(_) => InputSlot::Rules,
-                    InElem::Binding(Binding::Blank(_)) => InputSlot::Ignore,
-                    InElem::Binding(_) => rel(format!("in{i}")),
-                })
-                .collect(),
-            // A PomoLogic program reads the store as `$` and takes its inputs in declaration order.
-            Ast::Logic(_) => std::iter::once(InputSlot::Source("$".into()))
-                .chain(
-                    compilation
-                        .plan
-                        .relations
-                        .iter()
-                        .filter(|r| matches!(r.kind, RelKind::Input(_)))
-                        .map(|r| rel(r.name.clone())),
-                )
-                .collect(),
-            // SQL reads the store as `$` and takes no inputs.
-            Ast::Sql { .. } => vec![InputSlot::Source("$".into())],
-        };
+        // The compiler returns the input signature; nothing here rebuilds it from names.
         let query = Query {
             plan: compilation.plan.clone(),
             flow: compilation.flow.clone(),
             kernel: compilation.kernel.clone(),
-            inputs,
+            inputs: compilation.inputs.clone(),
         };
         PreparedQuery { compilation, query }
     }

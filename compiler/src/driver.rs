@@ -13,7 +13,7 @@ use crate::ra::{self, pipeline};
 use crate::strata::{self, Stratum};
 use pomo_grammar::diag::Sources;
 use pomo_grammar::{Diagnostic, query};
-use pomo_types::ra::Plan;
+use pomo_types::ra::{BindKind, InputSlot, Plan, RelKind};
 use std::fmt::Write;
 
 /// What to compile. File id 0 is the main text; a rule set is file 1.
@@ -137,6 +137,8 @@ pub struct Compilation {
     pub flow_trace: StageTrace,
     /// The kernel plan as lowered and after each pass (empty unless traced).
     pub kernel_trace: StageTrace,
+    /// What each position of the query's input takes, in order ([`input_signature`]).
+    pub inputs: Vec<InputSlot>,
 }
 
 /// The pass trace of a stage that lowers and then runs its own passes.
@@ -374,6 +376,7 @@ fn finish(ast: Ast, program: Program, opts: &Options) -> Result<Compilation, Vec
         )?;
     }
     let kernel_trace = run_traced(&mut kernel, opts, crate::kernel::pipeline::optimize)?;
+    let inputs = input_signature(&ast, &plan);
     Ok(Compilation {
         ast,
         program,
@@ -385,7 +388,48 @@ fn finish(ast: Ast, program: Program, opts: &Options) -> Result<Compilation, Vec
         trace,
         flow_trace,
         kernel_trace,
+        inputs,
     })
+}
+
+/// The input signature of a query, from what its front end declared: an EDN query's `:in`
+/// elements in order (a binding is the input relation of its position, with the binding kind
+/// the plan declares for it, a relation when the plan no longer has it); a PomoLogic program
+/// reads the store as `$` and takes its `.input` relations in declaration order; SQL reads
+/// the store as `$` and takes no inputs.
+pub fn input_signature(ast: &Ast, plan: &Plan) -> Vec<InputSlot> {
+    let input = |name: String| InputSlot::Relation {
+        kind: plan
+            .relation(&name)
+            .and_then(|d| match d.kind {
+                RelKind::Input(k) => Some(k),
+                _ => None,
+            })
+            .unwrap_or(BindKind::Relation),
+        name,
+    };
+    match ast {
+        Ast::Edn { query: edn, .. } => edn
+            .inputs
+            .iter()
+            .enumerate()
+            .map(|(pos, x)| match x {
+                query::Input::Source(s) => InputSlot::Source(s.name.clone()),
+                query::Input::Rules(_) => InputSlot::Rules,
+                query::Input::Binding(query::Binding::Blank(_)) => InputSlot::Ignore,
+                query::Input::Binding(_) => input(logic::ir::input_relation(pos)),
+            })
+            .collect(),
+        Ast::Logic(_) => std::iter::once(InputSlot::Source("$".into()))
+            .chain(
+                plan.relations
+                    .iter()
+                    .filter(|r| matches!(r.kind, RelKind::Input(_)))
+                    .map(|r| input(r.name.clone())),
+            )
+            .collect(),
+        Ast::Sql { .. } => vec![InputSlot::Source("$".into())],
+    }
 }
 
 fn internal(problems: Vec<String>, what: &str) -> Result<(), Vec<Diagnostic>> {
@@ -471,5 +515,88 @@ pub fn explain(input: &Input<'_>, stage: Stage, opts: &Options) -> Result<String
                 _ => c.stage_text(stage),
             })
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Compiles `input` and prints its input signature, then each relation the plan loads
+    /// (base relations, store views, inputs) with its kind.
+    fn check(input: Input<'_>, expected: &str) {
+        let c = compile(&input, &Options::default()).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut lines = vec![format!("inputs: {:?}", c.inputs)];
+        for d in c.plan.relations.iter().filter(|d| d.kind.is_loaded()) {
+            lines.push(format!("{}: {:?}", d.name, d.kind));
+        }
+        assert_eq!(lines.join("\n"), expected);
+    }
+
+    fn edn(query: &str) -> Input<'_> {
+        Input::Edn { query, rules: None }
+    }
+
+    #[test]
+    fn edn_sources_are_views_and_bindings_are_inputs() {
+        check(
+            edn("[:find ?e :in $ $2 ?x :where [?e :a ?x] [$2 ?e :b]]"),
+            r#"inputs: [Source("$"), Source("$2"), Relation { name: "in2", kind: Scalar }]
+in2: Input(Scalar)
+datom: View { source: "$" }
+datom$2: View { source: "$2" }"#,
+        );
+    }
+
+    #[test]
+    fn edn_signature_keeps_rules_and_blanks_in_place() {
+        check(
+            edn("[:find ?x :in $ % _ [?x ...] :where [?x :a _]]"),
+            r#"inputs: [Source("$"), Rules, Ignore, Relation { name: "in3", kind: Collection }]
+in3: Input(Collection)
+datom: View { source: "$" }"#,
+        );
+    }
+
+    #[test]
+    fn logic_datom_and_fact_are_views_and_other_declarations_base() {
+        check(
+            Input::Logic(
+                ".decl edge(from, to)\n.decl datom(e, a, v)\n.decl fact(e, a, v)\n.output q(e) relation\nq(e: ?e) :- datom(e: ?e, v: ?v), edge(from: ?e, to: ?v).\nq(e: ?e) :- fact(e: ?e).",
+            ),
+            r#"inputs: [Source("$")]
+edge: Base
+datom: View { source: "$" }
+fact: View { source: "$" }"#,
+        );
+    }
+
+    #[test]
+    fn logic_inputs_follow_the_store_in_declaration_order() {
+        check(
+            Input::Logic(
+                ".input b(x) scalar\n.input a(y) collection\n.output q(x, y) relation\nq(x: ?x, y: ?y) :- b(x: ?x), a(y: ?y).",
+            ),
+            r#"inputs: [Source("$"), Relation { name: "b", kind: Scalar }, Relation { name: "a", kind: Collection }]
+b: Input(Scalar)
+a: Input(Collection)"#,
+        );
+    }
+
+    #[test]
+    fn input_relation_names_a_position() {
+        assert_eq!(logic::ir::input_relation(3), "in3");
+    }
+
+    #[test]
+    fn base_kind_maps_view_names_only() {
+        let kinds: Vec<String> = ["datom", "fact", "datom$hr", "datomic", "edge"]
+            .iter()
+            .map(|n| format!("{:?}", logic::ir::base_kind(n)))
+            .collect();
+        assert_eq!(
+            kinds.join(", "),
+            r#"View { source: "$" }, View { source: "$" }, View { source: "$hr" }, Base, Base"#
+        );
     }
 }

@@ -13,24 +13,16 @@
 use crate::store::{cid_of, read_single_block_car, single_block_car};
 use pomo_types::flow::FlowPlan;
 use pomo_types::kernel::KernelPlan;
-use pomo_types::ra::{BindKind, Plan};
+use pomo_types::ra::Plan;
 use serde::{Deserialize, Serialize};
 
-/// The artifact format this runtime reads and writes.
-pub const FORMAT: u32 = 1;
+/// The artifact format this runtime reads and writes. Format 2: a store view is declared with
+/// its own relation kind (`RelKind::View`) instead of as a base relation named `datom`.
+pub const FORMAT: u32 = 2;
 
-/// What one `:in` position takes, in order.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
-pub enum InputSlot {
-    /// A database (`$`, `$name`).
-    Source(String),
-    /// A rule set (`%`): compiled into the plan, ignored when given.
-    Rules,
-    /// A value bound to the named input relation.
-    Relation { name: String, kind: BindKind },
-    /// `_`: ignored.
-    Ignore,
-}
+/// What one `:in` position takes, in order (defined with the plan types, which the compiler
+/// returns it with; re-exported here, its older home).
+pub use pomo_types::ra::InputSlot;
 
 /// A compiled query.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
@@ -120,6 +112,7 @@ impl Artifact {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use pomo_types::ra::BindKind;
 
     fn sample() -> Artifact {
         Artifact {
@@ -175,6 +168,7 @@ mod tests {
         newer.format = FORMAT + 1;
         let (_, b) = newer.to_file_bytes().unwrap();
         let e = Artifact::from_file_bytes(&b).unwrap_err();
-        assert!(e.message.contains("format 2 is not supported"), "{e}");
+        let unsupported = format!("format {} is not supported", FORMAT + 1);
+        assert!(e.message.contains(&unsupported), "{e}");
     }
 }

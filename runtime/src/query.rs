@@ -37,7 +37,8 @@
 //! ```
 
 use crate::artifact::{Artifact, InputSlot};
-use crate::reference::{self, Env, Source};
+use crate::engine::{Env, Relation, Source};
+use crate::reference;
 use crate::results;
 use crate::store::Db;
 use pomo_stdlib::Registry;
@@ -196,7 +197,7 @@ impl Query {
         &self,
         env: &Env,
         backend: &Backend,
-    ) -> Result<BTreeMap<String, reference::Relation>, QueryError> {
+    ) -> Result<BTreeMap<String, Relation>, QueryError> {
         let qe = |e: pomo_stdlib::EvalError| QueryError { message: e.message };
         match backend {
             Backend::Reference => reference::evaluate(&self.plan, env).map_err(qe),
@@ -263,7 +264,7 @@ impl Query {
         &self,
         jit: &crate::jit::Jit,
         out: &crate::jit::Derived,
-    ) -> BTreeMap<String, reference::Relation> {
+    ) -> BTreeMap<String, Relation> {
         match self.plan.output() {
             Some(o) => jit
                 .relation(out, &o.name)
@@ -276,11 +277,7 @@ impl Query {
 
     /// Shapes the relations a plan derived into the query's result: the output relation by
     /// its find spec (pulls included), or every derived relation of a program without one.
-    pub fn shape(
-        &self,
-        rels: BTreeMap<String, reference::Relation>,
-        env: &Env,
-    ) -> Result<Value, QueryError> {
+    pub fn shape(&self, rels: BTreeMap<String, Relation>, env: &Env) -> Result<Value, QueryError> {
         let plan = &self.plan;
         match plan.output() {
             Some(out) => {
@@ -311,7 +308,7 @@ impl Query {
     /// for a program without an output, `[relation tuple]` pairs of every derived relation.
     pub fn watch_rows(
         &self,
-        rels: BTreeMap<String, reference::Relation>,
+        rels: BTreeMap<String, Relation>,
         env: &Env,
     ) -> Result<std::collections::BTreeSet<Value>, QueryError> {
         let plan = &self.plan;
@@ -341,15 +338,15 @@ impl Query {
     fn output_relation<'a>(
         &self,
         out: &'a pomo_types::ra::RelDecl,
-        rels: &mut BTreeMap<String, reference::Relation>,
+        rels: &mut BTreeMap<String, Relation>,
         env: &Env,
-    ) -> Result<(&'a pomo_types::ra::OutputSpec, reference::Relation), QueryError> {
+    ) -> Result<(&'a pomo_types::ra::OutputSpec, Relation), QueryError> {
         let RelKind::Output(spec) = &out.kind else {
             unreachable!("output() returns an output relation")
         };
         let mut rel = rels
             .remove(&out.name)
-            .unwrap_or_else(|| reference::Relation::new(out.attrs.clone()));
+            .unwrap_or_else(|| Relation::new(out.attrs.clone()));
         if !spec.pulls.is_empty() {
             rel = self.pull_columns(spec, rel, env)?;
         }
@@ -360,11 +357,11 @@ impl Query {
     fn pull_columns(
         &self,
         spec: &pomo_types::ra::OutputSpec,
-        rel: reference::Relation,
+        rel: Relation,
         env: &Env,
-    ) -> Result<reference::Relation, QueryError> {
+    ) -> Result<Relation, QueryError> {
         let qe = |m: String| QueryError { message: m };
-        let mut out = reference::Relation::new(rel.attrs.clone());
+        let mut out = Relation::new(rel.attrs.clone());
         for t in rel.tuples {
             let mut t = t;
             for p in &spec.pulls {
@@ -419,7 +416,7 @@ impl Query {
 }
 
 /// Several named relations of a program as one map, for printing.
-pub fn relations_value(rels: &BTreeMap<String, reference::Relation>) -> Value {
+pub fn relations_value(rels: &BTreeMap<String, Relation>) -> Value {
     Value::Map(
         rels.iter()
             .map(|(n, r)| {

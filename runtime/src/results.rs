@@ -7,7 +7,7 @@
 //! `:with`); scalar and tuple finds take the single row or nil; `:keys`/`:strs`/`:syms` turn rows
 //! into maps.
 
-use crate::reference::Relation;
+use crate::engine::Relation;
 use pomo_types::Value;
 use pomo_types::ra::{FindKind, OutputSpec, ReturnKind, SqlShape};
 use std::fmt::Write;

@@ -469,7 +469,7 @@ impl Lowering<'_> {
         let Expr::Rel(r) = self.ra.expr(input) else {
             return None;
         };
-        if !is_view(&r.name) {
+        if !is_view(self.ra, &r.name) {
             return None;
         }
         let conj = f.as_conjunction()?;
@@ -707,7 +707,7 @@ impl Lowering<'_> {
                     return false;
                 };
                 let mut seen = BTreeSet::new();
-                is_view(&r.name)
+                is_view(self.ra, &r.name)
                     && conj.iter().all(|l| match l.as_eq_const() {
                         Some((x, c)) => seen.insert(x.clone()) && index_const(x, c),
                         None => false,
@@ -839,11 +839,8 @@ fn index_const(x: &str, c: &Value) -> bool {
     }
 }
 
-/// Whether a relation is a store view (`datom`, `fact`, `datom$name`).
-fn is_view(name: &str) -> bool {
-    name == "datom"
-        || name == "fact"
-        || name
-            .strip_prefix("datom")
-            .is_some_and(|s| s.starts_with('$'))
+/// Whether a relation of the plan is a store view (by its declared kind, not its name).
+fn is_view(ra: &Plan, name: &str) -> bool {
+    ra.relation(name)
+        .is_some_and(|d| d.kind.view_source().is_some())
 }

@@ -243,7 +243,9 @@ pub fn check(p: &Program) -> Vec<Diagnostic> {
         }
         if matches!(
             p.rel(rule.head.rel).kind,
-            pomo_types::ra::RelKind::Base | pomo_types::ra::RelKind::Input(_)
+            pomo_types::ra::RelKind::Base
+                | pomo_types::ra::RelKind::View { .. }
+                | pomo_types::ra::RelKind::Input(_)
         ) {
             let d = Diagnostic::error(
                 "E0221",

@@ -234,3 +234,24 @@ pub fn source_relation(src: &str) -> String {
         format!("datom{src}")
     }
 }
+
+/// The kind a relation declared or used in PomoLogic or PomoRA text gets from its name: a store
+/// view for `datom`, `fact` (both over `$`) and `datom$name` (over `$name`), the inverse of
+/// [`source_relation`]; a base relation otherwise. Only the text parsers call this: past them a
+/// view is known by its kind, never by its spelling.
+pub fn base_kind(name: &str) -> RelKind {
+    if name == "datom" || name == "fact" {
+        RelKind::view("$")
+    } else {
+        match name.strip_prefix("datom") {
+            Some(src) if src.starts_with('$') => RelKind::view(src),
+            _ => RelKind::Base,
+        }
+    }
+}
+
+/// The relation name of a query's input at position `pos` (`in1` for the first `:in` element
+/// after the sources and rules, …): the one place that spelling lives.
+pub fn input_relation(pos: usize) -> String {
+    format!("in{pos}")
+}

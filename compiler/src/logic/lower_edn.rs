@@ -220,7 +220,7 @@ impl<'q> Lowerer<'q> {
 
     fn source_rel(&mut self, src: &str) -> RelId {
         let name = source_relation(src);
-        let id = self.prog.intern(&name, RelKind::Base);
+        let id = self.prog.intern(&name, RelKind::view(src));
         self.prog.note_attrs(id, DATOM_ATTRS.iter().copied());
         id
     }

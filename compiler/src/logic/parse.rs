@@ -184,7 +184,9 @@ impl Resolver {
         // Declarations first, so that uses can be checked against them.
         for item in &ast.items {
             match item {
-                Item::Decl { name, attrs, span } => self.declare(name, attrs, RelKind::Base, span),
+                Item::Decl { name, attrs, span } => {
+                    self.declare(name, attrs, base_kind(&name.name), span)
+                }
                 Item::Input {
                     name,
                     attrs,
@@ -282,7 +284,7 @@ impl Resolver {
         let kind = if head {
             RelKind::Derived
         } else {
-            RelKind::Base
+            base_kind(&a.name.name)
         };
         let kind = if self.heads.contains(&a.name.name) && !head {
             RelKind::Derived

@@ -140,7 +140,8 @@ pub fn program(p: &Program) -> String {
             .collect::<Vec<_>>()
             .join(", ");
         let line = match &r.kind {
-            RelKind::Base => format!(".decl {}({attrs})", ident(&r.name)),
+            // A view is declared like a base relation; the parser knows it by its name.
+            RelKind::Base | RelKind::View { .. } => format!(".decl {}({attrs})", ident(&r.name)),
             RelKind::Input(k) => format!(".input {}({attrs}) {}", ident(&r.name), k.keyword()),
             RelKind::Output(spec) => format!(
                 ".output {}({attrs}) {}",

@@ -46,7 +46,8 @@ impl Cx {
     fn decl(&mut self, d: &syn::RelDecl) {
         let attrs = d.attrs.iter().map(|a| a.name.clone()).collect();
         let kind = match d.kind.name.as_str() {
-            "base" => RelKind::Base,
+            // A view prints as `base`; its name says which (see `base_kind`).
+            "base" => crate::logic::ir::base_kind(&d.name.name),
             "derived" => RelKind::Derived,
             "input" => match d
                 .options
@@ -348,5 +349,29 @@ mod tests {
         a.sort();
         b.sort();
         assert_eq!(a, b);
+    }
+}
+
+#[cfg(test)]
+mod view_tests {
+    /// Parses a plan of the declaration `decl` and prints that relation's kind.
+    fn check(decl: &str, expected: &str) {
+        let plan = super::parse_plan(&format!("{decl};")).unwrap_or_else(|e| panic!("{e:?}"));
+        assert_eq!(format!("{:?}", plan.relations[0].kind), expected);
+    }
+
+    #[test]
+    fn a_base_datom_reads_back_as_a_view() {
+        check("relation datom(e, a, v) base", r#"View { source: "$" }"#);
+    }
+
+    #[test]
+    fn a_base_datom_of_a_named_source_reads_back_as_its_view() {
+        check("relation datom$hr(e) base", r#"View { source: "$hr" }"#);
+    }
+
+    #[test]
+    fn any_other_base_relation_stays_base() {
+        check("relation edge(from, to) base", "Base");
     }
 }

@@ -40,7 +40,7 @@ pub fn validate(plan: &Plan) -> Vec<String> {
                         target.name
                     )),
                     Some(d) => {
-                        if matches!(d.kind, RelKind::Base | RelKind::Input(_)) {
+                        if d.kind.is_loaded() {
                             errs.push(format!("assignment to base or input relation `{}`", d.name));
                         }
                         let got: BTreeSet<String> = plan.schema(*expr).into_iter().collect();

@@ -15,7 +15,7 @@
 //!
 //! ```
 //! use pomo_runtime::dataflow::{Config, Engine};
-//! use pomo_runtime::reference::Env;
+//! use pomo_runtime::engine::Env;
 //! use pomo_types::flow::*;
 //! use pomo_types::ra::{RelDecl, RelKind};
 //! use pomo_types::Value;
@@ -40,7 +40,7 @@ mod row;
 
 pub use row::Row;
 
-use crate::reference::{self, Env, Evaluator, Relation, Source};
+use crate::engine::{self, Context, Env, Relation, Source};
 use crate::store::{Db, TxReport};
 use pomo_stdlib::EvalError;
 use pomo_types::Value;
@@ -362,20 +362,16 @@ impl Engine {
         let mut changes: Vec<(usize, Row, isize)> = Vec::new();
         for i in 0..self.fed.len() {
             let name = self.fed[i].clone();
-            if Evaluator::view_source(&name).as_deref() == Some("$") {
-                let attrs = self
-                    .shared
-                    .flow
-                    .relation(&name)
-                    .map(|d| d.attrs.clone())
-                    .unwrap_or_default();
+            let decl = self.shared.flow.relation(&name);
+            if decl.and_then(|d| d.kind.view_source()) == Some("$") {
+                let attrs = decl.map(|d| d.attrs.clone()).unwrap_or_default();
                 for (e, a) in &touched {
                     if crate::store::is_system_attr(a) {
                         continue;
                     }
                     let old = match &prev {
                         Some(p) => {
-                            reference::datom_relation(
+                            engine::datom_relation(
                                 p,
                                 &attrs,
                                 p.datoms_eavt(Some(*e), Some(a), None),
@@ -384,7 +380,7 @@ impl Engine {
                         }
                         None => BTreeSet::new(),
                     };
-                    let new = reference::datom_relation(
+                    let new = engine::datom_relation(
                         &db,
                         &attrs,
                         db.datoms_eavt(Some(*e), Some(a), None),
@@ -396,10 +392,7 @@ impl Engine {
                 self.fed_state[i] = None;
                 continue;
             }
-            let is_entity_view = matches!(
-                self.shared.flow.relation(&name).map(|d| &d.kind),
-                Some(RelKind::Base)
-            ) && Evaluator::view_source(&name).is_none();
+            let is_entity_view = matches!(decl.map(|d| &d.kind), Some(RelKind::Base));
             if is_entity_view {
                 self.refeed(i, &mut changes)?;
             }
@@ -683,13 +676,10 @@ fn load(flow: &FlowPlan, env: &Env, name: &str) -> Result<BTreeSet<Vec<Value>>, 
         .relation(name)
         .ok_or_else(|| err(format!("unknown relation {name}")))?;
     // Without a store, a base relation is the application's to feed (`Engine::update`).
-    if decl.kind == RelKind::Base
-        && Evaluator::view_source(name).is_none()
-        && !env.sources.contains_key("$")
-    {
+    if decl.kind == RelKind::Base && !env.sources.contains_key("$") {
         return Ok(BTreeSet::new());
     }
-    Ok(reference::scalar(env).load_base(decl)?.tuples)
+    Ok(Context::new(env).load_base(decl)?.tuples)
 }
 
 /// Which worker feeds a row: every row goes to one worker, by hash.
@@ -806,10 +796,10 @@ fn resolve_lookup_refs(flow: &mut FlowPlan, env: &Env) -> Result<bool, EvalError
         let Node::Source(rel) = &flow.nodes[input.0 as usize] else {
             continue;
         };
-        let Some(src) = Evaluator::view_source(rel) else {
+        let Some(src) = flow.relation(rel).and_then(|d| d.kind.view_source()) else {
             continue;
         };
-        let Some(Source::Db(db)) = env.sources.get(&src) else {
+        let Some(Source::Db(db)) = env.sources.get(src) else {
             continue;
         };
         let Some(conj) = formula.as_conjunction() else {
@@ -838,7 +828,7 @@ fn resolve_lookup_refs(flow: &mut FlowPlan, env: &Env) -> Result<bool, EvalError
                 && !l.negated
                 && (x == "e" || (x == "v" && is_ref))
             {
-                *c = Value::Int(reference::resolve_lookup_ref(db, c)?);
+                *c = Value::Int(engine::resolve_lookup_ref(db, c)?);
                 changed = true;
             }
         }

@@ -8,7 +8,7 @@
 //! scope (that would instantiate ever deeper nested timestamp types at compile time).
 
 use super::Row;
-use crate::reference::{self, Env};
+use crate::engine::{Context, Env};
 use differential_dataflow::lattice::Lattice;
 use differential_dataflow::operators::arrange::{Arranged, TraceAgent};
 use differential_dataflow::operators::iterate::VecVariable;
@@ -214,7 +214,7 @@ pub(crate) fn node<'s, T: Time>(
             let arity = schema.len();
             x.flat_map(move |r| {
                 let ext = match r.with_values(arity, |v| {
-                    reference::scalar(&sh.env).map_tuple(&bind, &rhs, &schema, v)
+                    Context::new(&sh.env).map_tuple(&bind, &rhs, &schema, v)
                 }) {
                     Ok(rows) => rows,
                     Err(e) => {
@@ -331,7 +331,7 @@ pub(crate) fn node<'s, T: Time>(
                         let rows: Vec<Vec<Value>> =
                             vals.iter().map(|(r, _)| r.to_vec(arity)).collect();
                         let tuples: Vec<&[Value]> = rows.iter().map(|r| r.as_slice()).collect();
-                        match reference::scalar(&sh.env).aggregate_group(&aggs, &schema, &tuples) {
+                        match Context::new(&sh.env).aggregate_group(&aggs, &schema, &tuples) {
                             Ok(v) => out.push((v.into_iter().collect(), 1)),
                             Err(e) => sh.fail(e.message),
                         }
@@ -449,7 +449,7 @@ impl Compiled {
                         };
                         v != *negated
                     }
-                    CLit::Other(f) => reference::scalar(&sh.env).formula(f, schema, row)?,
+                    CLit::Other(f) => Context::new(&sh.env).formula(f, schema, row)?,
                 };
                 if !holds {
                     all = false;

@@ -17,12 +17,12 @@
 use super::abi::{NONE, Param};
 use super::table::{Index, Table};
 use super::{Jit, Run, err, older_basis, view_bytes};
-use crate::reference::{self, Env, Source};
+use crate::engine::{Env, Source};
 use crate::store::Db;
 use pomo_stdlib::EvalError;
 use pomo_types::Value;
 use pomo_types::kernel::*;
-use pomo_types::ra::{Attr, CmpOp, FLit, Formula, Operand, RelKind, Test};
+use pomo_types::ra::{Attr, CmpOp, FLit, Formula, Operand, Test};
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -136,7 +136,7 @@ pub fn loaded_at_start(plan: &KernelPlan, s: SlotId) -> bool {
         } => plan
             .relations
             .iter()
-            .any(|d| &d.name == name && matches!(d.kind, RelKind::Base | RelKind::Input(_))),
+            .any(|d| &d.name == name && d.kind.is_loaded()),
         _ => false,
     }
 }
@@ -176,13 +176,12 @@ pub fn split(plan: &KernelPlan, env: &Env) -> (Option<KernelPlan>, Vec<bool>) {
     }
     let store_view = |s: SlotId| match &plan.slot(s).kind {
         SlotKind::View { rel, .. } => {
-            let base = plan
+            let src = plan
                 .relations
                 .iter()
-                .any(|d| &d.name == rel && matches!(d.kind, RelKind::Base));
-            let db = crate::reference::Evaluator::view_source(rel)
-                .is_some_and(|src| matches!(env.sources.get(&src), Some(Source::Db(_))));
-            base && db
+                .find(|d| &d.name == rel)
+                .and_then(|d| d.kind.view_source());
+            src.is_some_and(|src| matches!(env.sources.get(src), Some(Source::Db(_))))
         }
         _ => false,
     };
@@ -259,8 +258,8 @@ pub(super) fn on_demand(
     let SlotKind::View { rel, consts } = &s.kind else {
         return None;
     };
-    let src = reference::Evaluator::view_source(rel)?;
-    let Some(Source::Db(db)) = env.sources.get(&src) else {
+    let decl = plan.relations.iter().find(|d| &d.name == rel)?;
+    let Some(Source::Db(db)) = env.sources.get(decl.kind.view_source()?) else {
         return None;
     };
     if jit
@@ -355,7 +354,7 @@ impl Run<'_> {
         }
         let decl = &self.plan.relations[lz.decl];
         let rows = self
-            .ev
+            .context
             .view_scan(decl, &Formula::conj(lits))?
             .ok_or_else(|| err(format!("{} cannot be read by key", decl.name)))?;
         let ix = &self.plan.indexes[i];

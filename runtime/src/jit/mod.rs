@@ -22,7 +22,7 @@ mod lazy;
 pub use lazy::set_on_demand;
 pub mod table;
 
-use crate::reference::{self, Env, Relation, Source};
+use crate::engine::{self, Context, Env, Relation, Source};
 use crate::store::Db;
 use abi::{KernelFn, NONE, Param};
 use pomo_stdlib::EvalError;
@@ -423,7 +423,7 @@ pub fn helper_symbols() -> Vec<(&'static str, *const u8)> {
 struct Run<'a> {
     jit: &'a mut Jit,
     plan: &'a KernelPlan,
-    ev: reference::Evaluator<'a>,
+    context: Context<'a>,
     tables: Vec<Arc<Table>>,
     indexes: Vec<Arc<Index>>,
     /// Indexes whose chains kernels follow (the others are answered from the table's set).
@@ -464,7 +464,7 @@ impl<'a> Run<'a> {
         bases: &BTreeMap<String, Vec<Vec<Value>>>,
         candidates: &[bool],
     ) -> Result<Run<'a>, EvalError> {
-        let ev = reference::scalar(env);
+        let context = Context::new(env);
         let mut tables = Vec::with_capacity(plan.slots.len());
         let mut view_keys: Vec<Option<ViewKey>> = Vec::new();
         // The slots of indexes that may be filled on demand are loaded after the others,
@@ -503,7 +503,7 @@ impl<'a> Run<'a> {
                 view_keys.push(None);
                 continue;
             }
-            let (t, vk) = load_slot(jit, &ev, env, plan, s)?;
+            let (t, vk) = load_slot(jit, &context, env, plan, s)?;
             tables.push(t);
             view_keys.push(vk);
         }
@@ -527,7 +527,7 @@ impl<'a> Run<'a> {
                 lazies[i] = Some(l);
                 growing[j] = true;
             } else {
-                let (t, vk) = load_slot(jit, &ev, env, plan, &plan.slots[j])?;
+                let (t, vk) = load_slot(jit, &context, env, plan, &plan.slots[j])?;
                 tables[j] = t;
                 view_keys[j] = vk;
             }
@@ -588,7 +588,7 @@ impl<'a> Run<'a> {
         Ok(Run {
             jit,
             plan,
-            ev,
+            context,
             tables,
             indexes,
             chained,
@@ -657,7 +657,7 @@ impl<'a> Run<'a> {
             if until.iter().all(|u| self.tables[u.0 as usize].len == 0) {
                 return Ok(());
             }
-            if n >= reference::MAX_ITERATIONS {
+            if n >= engine::MAX_ITERATIONS {
                 return Err(err(format!(
                     "recursion did not converge after {n} iterations"
                 )));
@@ -778,7 +778,7 @@ impl<'a> Run<'a> {
                     .collect();
                 tuples.sort();
                 let refs: Vec<&[Value]> = tuples.iter().map(|x| x.as_slice()).collect();
-                for v in self.ev.aggregate_group(aggs, schema, &refs)? {
+                for v in self.context.aggregate_group(aggs, schema, &refs)? {
                     row.push(self.jit.interner.encode(&v));
                 }
             }
@@ -1140,7 +1140,7 @@ impl<'a> Run<'a> {
         let f = self.tests[call.0 as usize]
             .as_ref()
             .ok_or_else(|| err("a map call used as a test"))?;
-        self.ev.formula(f, &c.schema, &tuple)
+        self.context.formula(f, &c.schema, &tuple)
     }
 
     fn map(&mut self, call: CallId, args: &[u64]) -> Result<Vec<Vec<u64>>, EvalError> {
@@ -1149,7 +1149,7 @@ impl<'a> Run<'a> {
             return Err(err("a test call used as a map"));
         };
         let tuple = self.decode(args);
-        let rows = self.ev.map_tuple(bind, rhs, &c.schema, &tuple)?;
+        let rows = self.context.map_tuple(bind, rhs, &c.schema, &tuple)?;
         Ok(rows
             .iter()
             .map(|r| r.iter().map(|v| self.jit.interner.encode(v)).collect())
@@ -1160,7 +1160,7 @@ impl<'a> Run<'a> {
 /// The table a slot starts with (and the view key it is cached under).
 fn load_slot(
     jit: &mut Jit,
-    ev: &reference::Evaluator<'_>,
+    context: &Context<'_>,
     env: &Env,
     plan: &KernelPlan,
     s: &Slot,
@@ -1187,29 +1187,30 @@ fn load_slot(
         SlotKind::Rel { name, version } => {
             let decl = plan.relations.iter().find(|d| &d.name == name);
             match decl {
-                Some(d) if matches!(d.kind, RelKind::Base | RelKind::Input(_)) => {
+                Some(d) if d.kind.is_loaded() => {
                     if *version != Version::Total {
                         return Ok((Arc::new(Table::new(s.arity())), None));
                     }
                     // Whole store views are cached per database value.
-                    let db = reference::Evaluator::view_source(name)
-                        .and_then(|src| match env.sources.get(&src) {
+                    let db = d
+                        .kind
+                        .view_source()
+                        .and_then(|src| match env.sources.get(src) {
                             Some(Source::Db(db)) => Some(db.clone()),
                             _ => None,
-                        })
-                        .filter(|_| matches!(d.kind, RelKind::Base));
+                        });
                     if let Some(db) = db {
                         // No constants: the whole view (distinct from any `View` slot's key).
                         let key: ViewKey = (db.cache_key(), name.clone(), Vec::new());
                         if let Some(t) = jit.view_get(&key) {
                             return Ok((t, Some(key)));
                         }
-                        let r = ev.load_base(d)?;
+                        let r = context.load_base(d)?;
                         let t = Arc::new(encode(jit, &r));
                         jit.view_put(key.clone(), db, t.clone());
                         return Ok((t, cached(jit, key)));
                     }
-                    let r = ev.load_base(d)?;
+                    let r = context.load_base(d)?;
                     Ok((Arc::new(encode(jit, &r)), None))
                 }
                 _ => Ok((Arc::new(Table::new(s.arity())), None)),
@@ -1234,12 +1235,13 @@ fn load_slot(
                     })
                     .collect(),
             );
-            let db = reference::Evaluator::view_source(rel).and_then(|src| {
-                match env.sources.get(&src) {
+            let db = decl
+                .kind
+                .view_source()
+                .and_then(|src| match env.sources.get(src) {
                     Some(Source::Db(db)) => Some(db.clone()),
                     _ => None,
-                }
-            });
+                });
             // Views of a database value are cached: a view by attribute is the columnar copy
             // of the store's attribute index; one with more constants holds the datoms of an
             // index lookup.
@@ -1255,7 +1257,7 @@ fn load_slot(
                 let t = match by_attr {
                     Some(t) => t,
                     None => {
-                        let r = ev
+                        let r = context
                             .view_scan(decl, &formula)?
                             .ok_or_else(|| err("a view without constants"))?;
                         encode(jit, &r)
@@ -1265,14 +1267,14 @@ fn load_slot(
                 jit.view_put(key.clone(), db.clone(), t.clone());
                 return Ok((t, cached(jit, key)));
             }
-            let r = match ev.view_scan(decl, &formula)? {
+            let r = match context.view_scan(decl, &formula)? {
                 Some(r) => r,
                 None => {
                     // A collection bound as a database: the reference selects on the rows.
-                    let all = ev.load_base(decl)?;
+                    let all = context.load_base(decl)?;
                     let mut r = Relation::new(all.attrs.clone());
                     for t in &all.tuples {
-                        if ev.formula(&formula, &all.attrs, t)? {
+                        if context.formula(&formula, &all.attrs, t)? {
                             r.tuples.insert(t.clone());
                         }
                     }

@@ -224,12 +224,7 @@ impl FlowPlan {
         let mut out: Vec<String> = self
             .relations
             .iter()
-            .filter(|r| {
-                matches!(
-                    r.kind,
-                    crate::ra::RelKind::Base | crate::ra::RelKind::Input(_)
-                )
-            })
+            .filter(|r| r.kind.is_loaded())
             .map(|r| r.name.clone())
             .collect();
         out.extend(self.carried_relations().iter().map(|r| carried(r)));

@@ -24,6 +24,20 @@ pub enum BindKind {
     Relation,
 }
 
+/// What one position of a query's input signature takes, in order: the signature a compilation
+/// returns and an artifact stores, so that running a query never rebuilds it from names.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+pub enum InputSlot {
+    /// A database (`$`, `$name`).
+    Source(String),
+    /// A rule set (`%`): compiled into the plan, ignored when given.
+    Rules,
+    /// A value bound to the named input relation.
+    Relation { name: String, kind: BindKind },
+    /// `_`: ignored.
+    Ignore,
+}
+
 impl BindKind {
     pub fn keyword(self) -> &'static str {
         match self {
@@ -253,14 +267,45 @@ fn quote(s: &str) -> String {
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum RelKind {
-    /// A store view (`datom`) or a base relation of a PomoLogic program.
+    /// A base relation of a PomoLogic program: the store's entities with the attributes
+    /// `:R/a`, or the rows an application feeds.
     Base,
+    /// A store view: the datoms (`e a v t m added`) of the database or collection bound to
+    /// `source` (`$`, `$name`). The front ends create views (`datom`, `datom$name`, `fact`);
+    /// no later stage recognises one by its name.
+    View { source: String },
     /// A query input.
     Input(BindKind),
     /// Derived by the plan.
     Derived,
     /// Derived, and the plan's result.
     Output(OutputSpec),
+}
+
+impl RelKind {
+    /// The store view over `source` (`$`, `$name`).
+    pub fn view(source: &str) -> RelKind {
+        RelKind::View {
+            source: source.to_string(),
+        }
+    }
+
+    /// The source a store view reads; `None` for every other kind.
+    pub fn view_source(&self) -> Option<&str> {
+        match self {
+            RelKind::View { source } => Some(source),
+            _ => None,
+        }
+    }
+
+    /// Whether the relation's tuples come from outside the plan (a base relation, a store
+    /// view or an input) rather than being derived by it.
+    pub fn is_loaded(&self) -> bool {
+        matches!(
+            self,
+            RelKind::Base | RelKind::View { .. } | RelKind::Input(_)
+        )
+    }
 }
 
 #[derive(Clone, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]

@@ -231,7 +231,7 @@ impl<'a> Lowering<'a> {
     /// A lowering over the catalog's tables, with the `datom` relation declared.
     fn new(cat: &'a Catalog) -> Self {
         let mut builder = ProgramBuilder::default();
-        let datom = builder.relation("datom", RelKind::Base, DATOM_ATTRS.iter().copied());
+        let datom = builder.relation("datom", RelKind::view("$"), DATOM_ATTRS.iter().copied());
         Lowering {
             cat,
             builder,
