@@ -76,7 +76,7 @@ pub fn aggregate(name: &str, params: &[Value], values: Vec<Value>) -> Result<Val
             v.truncate(n);
             Ok(Value::Tuple(v))
         }
-        (sql, _) if sql.starts_with("sql_") => crate::sql::aggregate(sql, values),
+        (sql, _) if sql.starts_with("sql_") => crate::sql_functions::aggregate(sql, values),
         _ => Err(unknown(name)),
     }
 }

@@ -11,7 +11,7 @@
 //! semantics instead) in `sql.rs`.
 
 use crate::signatures::{Arity, Kind, builtin};
-use crate::{sql, text};
+use crate::{sql_functions, text};
 use pomo_types::Value;
 use std::cmp::Ordering;
 
@@ -145,7 +145,7 @@ fn dispatch(name: &str, a: &[Value]) -> R<Value> {
         "rand_int" => rand_int(&a[0])?,
         "get" => get(a)?,
         "is_empty" => b(is_empty(&a[0])?),
-        _ if name.starts_with("sql_") => return sql::dispatch(name, a),
+        _ if name.starts_with("sql_") => return sql_functions::dispatch(name, a),
         _ => return text::dispatch(name, a),
     })
 }

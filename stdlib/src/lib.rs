@@ -8,7 +8,7 @@
 //! [`call`] for functions and predicates, [`aggregate()`] for aggregates, and a [`Registry`] for
 //! the host functions and aggregates an embedding application passes to queries. The database
 //! built-ins (`get_else`, `get_some`, `missing`) are the evaluator's own. The `sql_*` built-ins
-//! (`sql.rs`) are what the SQL front end lowers to; they have no EDN spelling, and a nil result
+//! (`sql_functions.rs`) are what the SQL front end lowers to; they have no EDN spelling, and a nil result
 //! of theirs is SQL's NULL, a value to bind ([`binds_nil`]).
 
 pub mod aggregate;
@@ -16,7 +16,7 @@ pub mod eval;
 mod random;
 pub mod registry;
 pub mod signatures;
-mod sql;
+mod sql_functions;
 #[cfg(test)]
 mod test_support;
 mod text;
