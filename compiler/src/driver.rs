@@ -195,8 +195,8 @@ pub fn lower(ast: &Ast) -> Result<Program, Vec<Diagnostic>> {
         Ast::Edn { query: q, rules } => {
             let rs = rules
                 .as_ref()
-                .map(|r| logic::lower_edn::RuleSet { rules: r, file: 1 });
-            logic::lower_edn::lower_query(q, rs)?
+                .map(|r| crate::edn::RuleSet { rules: r, file: 1 });
+            crate::edn::lower_query(q, rs)?
         }
         Ast::Logic(p) => logic::parse::from_syntax(p, 0)?,
         Ast::Sql {
