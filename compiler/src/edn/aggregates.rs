@@ -396,3 +396,231 @@ impl Lowerer<'_> {
         Some((Callee::Builtin(b.name.to_string()), targs))
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::lower_text;
+
+    /// Lowers `query` and compares the printed program.
+    fn check(query: &str, expected: &str) {
+        assert_eq!(lower_text(query, None).as_deref(), Ok(expected.trim()));
+    }
+
+    /// Lowers `query` and compares the diagnostics, one `CODE message` a line.
+    fn check_error(query: &str, expected: &str) {
+        assert_eq!(lower_text(query, None).unwrap_err(), expected.trim());
+    }
+
+    #[test]
+    fn count_groups_a_where_relation() {
+        check(
+            "[:find (count ?e) :where [?e :a _]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(count_e) relation
+
+where(e: ?e) :- datom(e: ?e, a: :a).
+find(count_e: ?agg_1) :- ?agg_1 := count(?e) : where(e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn group_keys_and_with() {
+        check(
+            "[:find ?d (sum ?s) :with ?e :where [?e :dept ?d] [?e :salary ?s]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(d, sum_s) relation
+
+where(d: ?d, s: ?s, e: ?e) :- datom(e: ?e, a: :dept, v: ?d), datom(e: ?e, a: :salary, v: ?s).
+find(d: ?d, sum_s: ?agg_1) :- ?agg_1 := sum(?s) : where(d: ?d, s: ?s, e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn with_without_aggregates_adds_columns() {
+        check(
+            "[:find ?x :with ?e :where [?e :a ?x]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(x, e) relation with(e)
+
+find(x: ?x, e: ?e) :- datom(e: ?e, a: :a, v: ?x).
+"#,
+        );
+    }
+
+    #[test]
+    fn scalar_find() {
+        check(
+            "[:find ?x . :where [?e :a ?x]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(x) scalar
+
+find(x: ?x) :- datom(e: ?e, a: :a, v: ?x).
+"#,
+        );
+    }
+
+    #[test]
+    fn collection_find() {
+        check(
+            "[:find [?x ...] :where [?e :a ?x]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(x) collection
+
+find(x: ?x) :- datom(e: ?e, a: :a, v: ?x).
+"#,
+        );
+    }
+
+    #[test]
+    fn tuple_find_with_a_repeated_variable() {
+        check(
+            "[:find [?x ?x] :where [?e :a ?x]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(x, x_2) tuple
+
+find(x: ?x, x_2: ?x) :- datom(e: ?e, a: :a, v: ?x).
+"#,
+        );
+    }
+
+    #[test]
+    fn keys_name_the_columns() {
+        check(
+            "[:find ?e ?x :keys id value :where [?e :a ?x]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e, x) relation keys("id", "value")
+
+find(e: ?e, x: ?x) :- datom(e: ?e, a: :a, v: ?x).
+"#,
+        );
+    }
+
+    #[test]
+    fn aggregate_with_a_constant_argument() {
+        check(
+            "[:find (max 3 ?x) :where [?e :a ?x]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(max_x) relation
+
+where(x: ?x) :- datom(e: ?e, a: :a, v: ?x).
+find(max_x: ?agg_1) :- ?agg_1 := max(3, ?x) : where(x: ?x).
+"#,
+        );
+    }
+
+    #[test]
+    fn custom_aggregate_from_an_input() {
+        check(
+            "[:find ?d (aggregate ?f ?s) :in $ ?f :where [?e :dept ?d] [?e :salary ?s]]",
+            r#"
+.input in1(f) scalar
+.decl datom(e, a, v, t, m, added)
+.output find(d, f_s) relation
+
+where(d: ?d, f: ?f, s: ?s) :-
+    in1(f: ?f),
+    datom(e: ?e, a: :dept, v: ?d),
+    datom(e: ?e, a: :salary, v: ?s).
+find(d: ?d, f_s: ?agg_1) :- ?agg_1 := ?f(?s) : where(d: ?d, f: ?f, s: ?s).
+"#,
+        );
+    }
+
+    #[test]
+    fn pull_with_a_constant_pattern() {
+        check(
+            "[:find (pull ?e [:name]) :where [?e :name _]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation pull("0", "$", "const", "[:name]")
+
+find(e: ?e) :- datom(e: ?e, a: :name).
+"#,
+        );
+    }
+
+    #[test]
+    fn pull_with_a_pattern_input_on_a_named_source() {
+        check(
+            "[:find (pull $hr ?e ?p) :in $hr ?p :where [$hr ?e :dept :ops]]",
+            r#"
+.input in1(p) scalar
+.decl datom$hr(e, a, v, t, m, added)
+.output find(e) relation pull("0", "$hr", "input", "in1")
+
+find(e: ?e) :- in1(p: ?p), datom$hr(e: ?e, a: :dept, v: :ops).
+"#,
+        );
+    }
+
+    #[test]
+    fn error_find_variable_unbound() {
+        check_error(
+            "[:find ?x ?y :where [?e :a ?x]]",
+            "E0202 find variable ?y is not bound by the query",
+        );
+    }
+
+    #[test]
+    fn error_with_and_aggregated_variables_unbound() {
+        check_error(
+            "[:find (sum ?s) :with ?w :where [?e :a ?x]]",
+            r#"
+E0202 aggregated variable ?s is not bound by the query
+E0202 :with variable ?w is not bound by the query
+"#,
+        );
+    }
+
+    #[test]
+    fn error_unknown_aggregate() {
+        check_error(
+            "[:find (summ ?x) :where [?e :a ?x]]",
+            "E0206 unknown aggregate `summ`",
+        );
+    }
+
+    #[test]
+    fn error_aggregate_arity() {
+        check_error(
+            "[:find (count 1 2 ?x) :where [?e :a ?x]]",
+            "E0207 aggregate `count` takes 1 argument(s), got 3",
+        );
+    }
+
+    #[test]
+    fn error_aggregate_without_a_trailing_variable() {
+        check_error(
+            "[:find (max ?x 3) :where [?e :a ?x]]",
+            r#"
+E0205 aggregate `max` must end with the variable it aggregates
+"#,
+        );
+    }
+
+    #[test]
+    fn error_custom_aggregate_without_a_function_variable() {
+        check_error(
+            "[:find (aggregate 1 ?x) :where [?e :a ?x]]",
+            "E0205 (aggregate ?f …) needs a function variable first",
+        );
+    }
+
+    #[test]
+    fn error_pull_pattern_variable_not_an_input() {
+        check_error(
+            "[:find (pull ?e ?p) :where [?e :a _]]",
+            "E0234 pull pattern ?p is not an input",
+        );
+    }
+}

@@ -481,3 +481,224 @@ pub(super) fn clause_vars(clauses: &[Clause]) -> BTreeSet<String> {
     clauses.iter().for_each(|c| walk(c, &mut out));
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::lower_text;
+
+    /// Lowers `query` and compares the printed program.
+    fn check(query: &str, expected: &str) {
+        assert_eq!(lower_text(query, None).as_deref(), Ok(expected.trim()));
+    }
+
+    /// Lowers `query` and compares the diagnostics, one `CODE message` a line.
+    fn check_error(query: &str, expected: &str) {
+        assert_eq!(lower_text(query, None).unwrap_err(), expected.trim());
+    }
+
+    #[test]
+    fn pattern_drops_blanks_and_keeps_constants() {
+        check(
+            "[:find ?e ?v :where [?e :name ?v] [_ :likes ?e]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e, v) relation
+
+find(e: ?e, v: ?v) :- datom(e: ?e, a: :name, v: ?v), datom(a: :likes, v: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn pattern_with_transaction_and_added() {
+        check(
+            "[:find ?e ?t :where [?e :name \"x\" ?t true]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e, t) relation
+
+find(e: ?e, t: ?t) :- datom(e: ?e, a: :name, v: "x", m: ?t, added: true).
+"#,
+        );
+    }
+
+    #[test]
+    fn comparison_chain_becomes_one_comparison_per_pair() {
+        check(
+            "[:find ?e :where [?e :age ?a] [(< 18 ?a 65)]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :- datom(e: ?e, a: :age, v: ?a), 18 < ?a, ?a < 65.
+"#,
+        );
+    }
+
+    #[test]
+    fn not_equal_of_three_stays_a_test() {
+        check(
+            "[:find ?e :where [?e :a ?a] [?e :b ?b] [?e :c ?c] [(not= ?a ?b ?c)]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :-
+    datom(e: ?e, a: :a, v: ?a),
+    datom(e: ?e, a: :b, v: ?b),
+    datom(e: ?e, a: :c, v: ?c),
+    ne(?a, ?b, ?c).
+"#,
+        );
+    }
+
+    #[test]
+    fn string_predicate_is_a_test() {
+        check(
+            "[:find ?m :where [?e :email ?m] [(clojure.string/starts-with? ?m \"b\")]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(m) relation
+
+find(m: ?m) :- datom(e: ?e, a: :email, v: ?m), starts_with(?m, "b").
+"#,
+        );
+    }
+
+    #[test]
+    fn function_call_binds_a_scalar() {
+        check(
+            "[:find ?b :where [?e :a ?a] [(+ ?a 1) ?b]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(b) relation
+
+find(b: ?b) :- datom(e: ?e, a: :a, v: ?a), ?b := add(?a, 1).
+"#,
+        );
+    }
+
+    #[test]
+    fn ground_binds_a_collection() {
+        check(
+            "[:find ?x :where [(ground [1 2]) [?x ...]]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(x) relation
+
+find(x: ?x) :- [?x ...] := ground([1, 2]).
+"#,
+        );
+    }
+
+    #[test]
+    fn function_binds_a_tuple_with_a_blank() {
+        check(
+            "[:find ?x :where [?e :a ?a] [(vector ?a ?a) [?x _]]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(x) relation
+
+find(x: ?x) :- datom(e: ?e, a: :a, v: ?a), [?x, _] := vector(?a, ?a).
+"#,
+        );
+    }
+
+    #[test]
+    fn get_else_takes_its_source_as_a_symbol() {
+        check(
+            "[:find ?c :where [?e :name ?n] [(get-else $ ?e :city \"unknown\") ?c]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(c) relation
+
+find(c: ?c) :- datom(e: ?e, a: :name, v: ?n), ?c := get_else('$, ?e, :city, "unknown").
+"#,
+        );
+    }
+
+    #[test]
+    fn predicate_given_as_an_input_function() {
+        check(
+            "[:find ?x :in $ ?f :where [?e :a ?x] [(?f ?x)]]",
+            r#"
+.input in1(f) scalar
+.decl datom(e, a, v, t, m, added)
+.output find(x) relation
+
+find(x: ?x) :- in1(f: ?f), datom(e: ?e, a: :a, v: ?x), ?f(?x).
+"#,
+        );
+    }
+
+    #[test]
+    fn error_unknown_function_suggests_a_near_name() {
+        check_error(
+            "[:find ?x :where [?e :a ?x] [(strr ?x) ?y]]",
+            "E0210 unknown function `strr`",
+        );
+    }
+
+    #[test]
+    fn error_aggregate_used_as_a_function() {
+        check_error(
+            "[:find ?x :where [?e :a ?x] [(sum ?x) ?y]]",
+            "E0210 unknown function `sum`",
+        );
+    }
+
+    #[test]
+    fn error_wrong_number_of_arguments() {
+        check_error(
+            "[:find ?x :where [?e :a ?x] [(inc ?x ?x) ?y]]",
+            "E0207 `inc` takes 1 argument(s), got 2",
+        );
+    }
+
+    #[test]
+    fn error_argument_not_bound_before_the_predicate() {
+        check_error(
+            "[:find ?x :where [(> ?x 1)] [?e :a ?x]]",
+            r#"
+E0211 insufficient bindings: ?x not bound before this predicate
+"#,
+        );
+    }
+
+    #[test]
+    fn error_source_passed_to_a_function_that_takes_none() {
+        check_error(
+            "[:find ?y :where [?e :a ?x] [(+ $ ?x) ?y]]",
+            "E0204 source $ cannot be passed here",
+        );
+    }
+
+    #[test]
+    fn function_binds_a_relation() {
+        check(
+            "[:find ?y :where [?e :a ?x] [(vector ?x) [[?y]]]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(y) relation
+
+find(y: ?y) :- datom(e: ?e, a: :a, v: ?x), [[?y]] := vector(?x).
+"#,
+        );
+    }
+
+    #[test]
+    fn error_nested_function_binding() {
+        check_error(
+            "[:find ?y :where [?e :a ?x] [(vector ?x) [[?y ?z] ...]]]",
+            "E0208 nested binding forms are not supported",
+        );
+    }
+
+    #[test]
+    fn error_failed_clause_is_reported_once() {
+        check_error(
+            "[:find ?y :where [(nosuchfn 1) ?y] [(inc ?y) ?z] [(> ?z 1)]]",
+            "E0210 unknown function `nosuchfn`",
+        );
+    }
+}

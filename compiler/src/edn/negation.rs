@@ -349,3 +349,194 @@ fn branch_span(br: &[Clause]) -> Span {
         _ => 0..0,
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::lower_text;
+
+    /// Lowers `query` and compares the printed program.
+    fn check(query: &str, expected: &str) {
+        assert_eq!(lower_text(query, None).as_deref(), Ok(expected.trim()));
+    }
+
+    /// Lowers `query` and compares the diagnostics, one `CODE message` a line.
+    fn check_error(query: &str, expected: &str) {
+        assert_eq!(lower_text(query, None).unwrap_err(), expected.trim());
+    }
+
+    #[test]
+    fn not_of_one_predicate_inlines_as_a_negated_comparison() {
+        check(
+            "[:find ?e :where [?e :age ?a] (not [(< ?a 18)])]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :- datom(e: ?e, a: :age, v: ?a), ?a >= 18.
+"#,
+        );
+    }
+
+    #[test]
+    fn not_of_a_pattern_is_a_negated_relation() {
+        check(
+            "[:find ?e :where [?e :name _] (not [?e :banned true])]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+not_1(e: ?e) :- datom(e: ?e, a: :banned, v: true).
+find(e: ?e) :- datom(e: ?e, a: :name), !not_1(e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn not_join_joins_on_its_variables() {
+        check(
+            "[:find ?e :where [?e :name _] (not-join [?e] [?e :friend ?f] [?f :banned true])]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+not_1(e: ?e) :- datom(e: ?e, a: :friend, v: ?f), datom(e: ?f, a: :banned, v: true).
+find(e: ?e) :- datom(e: ?e, a: :name), !not_1(e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn not_needing_an_outer_binding_gets_a_context() {
+        check(
+            "[:find ?e :where [?e :age ?a] (not [?e :min ?m] [(> ?m ?a)])]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+ctx_1(a: ?a, e: ?e) :- datom(e: ?e, a: :age, v: ?a).
+not_2(a: ?a, e: ?e) :- ctx_1(a: ?a, e: ?e), datom(e: ?e, a: :min, v: ?m), ?m > ?a.
+find(e: ?e) :- datom(e: ?e, a: :age, v: ?a), !not_2(a: ?a, e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn or_becomes_one_rule_per_branch() {
+        check(
+            "[:find ?e :where (or [?e :a 1] [?e :b 2])]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+or_1(e: ?e) :- datom(e: ?e, a: :a, v: 1).
+or_1(e: ?e) :- datom(e: ?e, a: :b, v: 2).
+find(e: ?e) :- or_1(e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn or_with_and_branches() {
+        check(
+            "[:find ?e :where [?e :name _] (or-join [?e] [?e :a 1] (and [?e :b ?x] [(> ?x 2)]))]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+or_1(e: ?e) :- datom(e: ?e, a: :a, v: 1).
+or_1(e: ?e) :- datom(e: ?e, a: :b, v: ?x), ?x > 2.
+find(e: ?e) :- datom(e: ?e, a: :name), or_1(e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn or_join_projects_on_its_variables() {
+        check(
+            "[:find ?e :where (or-join [?e] [?e :a ?x] [?e :b ?y])]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+or_1(e: ?e) :- datom(e: ?e, a: :a, v: ?x).
+or_1(e: ?e) :- datom(e: ?e, a: :b, v: ?y).
+find(e: ?e) :- or_1(e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn or_join_with_a_required_variable() {
+        check(
+            "[:find ?e ?n :where [?e :name ?n] (or-join [[?n] ?e] [?e :a ?n] [(= ?n \"x\")])]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e, n) relation
+
+or_1(n: ?n, e: ?e) :- datom(e: ?e, a: :a, v: ?n).
+ctx_2(n: ?n, e: ?e) :- datom(e: ?e, a: :name, v: ?n).
+or_1(n: ?n, e: ?e) :- ctx_2(n: ?n, e: ?e), ?n == "x".
+find(e: ?e, n: ?n) :- datom(e: ?e, a: :name, v: ?n), or_1(n: ?n, e: ?e).
+"#,
+        );
+    }
+
+    #[test]
+    fn or_branch_of_predicates_gets_a_context() {
+        check(
+            "[:find ?e :where [?e :age ?a] (or [(< ?a 10)] [(> ?a 60)])]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+ctx_2(a: ?a) :- datom(e: ?e, a: :age, v: ?a).
+or_1(a: ?a) :- ctx_2(a: ?a), ?a < 10.
+ctx_3(a: ?a) :- datom(e: ?e, a: :age, v: ?a).
+or_1(a: ?a) :- ctx_3(a: ?a), ?a > 60.
+find(e: ?e) :- datom(e: ?e, a: :age, v: ?a), or_1(a: ?a).
+"#,
+        );
+    }
+
+    #[test]
+    fn error_not_sharing_no_variable() {
+        check_error(
+            "[:find ?e :where [?e :a 1] (not [?x :b 2])]",
+            "E0215 `not` shares no variable with the clauses before it",
+        );
+    }
+
+    #[test]
+    fn error_not_join_variable_unbound() {
+        check_error(
+            "[:find ?e :where [?e :a 1] (not-join [?x] [?x :b 2])]",
+            "E0211 insufficient bindings: ?x not bound before not-join",
+        );
+    }
+
+    #[test]
+    fn error_or_branches_with_different_variables() {
+        check_error(
+            "[:find ?e :where (or [?e :a 1] [?x :b 2])]",
+            r#"
+E0216 all branches of `or` must use the same set of variables
+"#,
+        );
+    }
+
+    #[test]
+    fn error_or_join_branch_does_not_bind() {
+        check_error(
+            "[:find ?e ?y :where [?e :a 1] (or-join [?e ?y] [?e :b ?y] [?e :c 3])]",
+            "E0217 this branch does not bind ?y",
+        );
+    }
+
+    #[test]
+    fn error_or_join_required_variable_unbound() {
+        check_error(
+            "[:find ?e :where (or-join [[?x] ?e] [?e :b ?x])]",
+            "E0211 insufficient bindings: ?x not bound before or-join",
+        );
+    }
+}

@@ -367,3 +367,220 @@ impl Lowerer<'_> {
         (id, magic)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::lower_text;
+
+    /// Lowers `query` with the rule set `rules` and compares the printed program.
+    fn check(query: &str, rules: &str, expected: &str) {
+        assert_eq!(
+            lower_text(query, Some(rules)).as_deref(),
+            Ok(expected.trim())
+        );
+    }
+
+    /// Lowers `query` with `rules` and compares the diagnostics, one `CODE message` a line.
+    fn check_error(query: &str, rules: &str, expected: &str) {
+        assert_eq!(lower_text(query, Some(rules)).unwrap_err(), expected.trim());
+    }
+
+    #[test]
+    fn rule_lowers_once_into_its_own_relation() {
+        check(
+            "[:find ?n :in $ % :where (named ?e ?n) (named ?e2 ?n)]",
+            "[[(named ?e ?n) [?e :name ?n]]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(n) relation
+
+named(a0: ?e, a1: ?n) :- datom(e: ?e, a: :name, v: ?n).
+find(n: ?n) :- named(a0: ?e, a1: ?n), named(a0: ?e2, a1: ?n).
+"#,
+        );
+    }
+
+    #[test]
+    fn recursive_rule() {
+        check(
+            "[:find ?d :in $ % :where [?a :name \"x\"] (ancestor ?a ?d)]",
+            "[[(ancestor ?a ?d) [?a :parent ?d]]
+ [(ancestor ?a ?d) [?a :parent ?x] (ancestor ?x ?d)]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(d) relation
+
+ancestor(a0: ?a, a1: ?d) :- datom(e: ?a, a: :parent, v: ?d).
+ancestor(a0: ?a, a1: ?d) :- datom(e: ?a, a: :parent, v: ?x), ancestor(a0: ?x, a1: ?d).
+find(d: ?d) :- datom(e: ?a, a: :name, v: "x"), ancestor(a0: ?a, a1: ?d).
+"#,
+        );
+    }
+
+    #[test]
+    fn rule_on_a_named_source() {
+        check(
+            "[:find ?n :in $ $hr % :where ($hr named ?e ?n)]",
+            "[[(named ?e ?n) [?e :name ?n]]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.decl datom$hr(e, a, v, t, m, added)
+.output find(n) relation
+
+named$hr(a0: ?e, a1: ?n) :- datom$hr(e: ?e, a: :name, v: ?n).
+find(n: ?n) :- named$hr(a0: ?e, a1: ?n).
+"#,
+        );
+    }
+
+    #[test]
+    fn rule_with_a_constant_and_a_blank_argument() {
+        check(
+            "[:find ?e :in $ % :where (named ?e \"x\") (named _ \"y\")]",
+            "[[(named ?e ?n) [?e :name ?n]]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+named(a0: ?e, a1: ?n) :- datom(e: ?e, a: :name, v: ?n).
+find(e: ?e) :- named(a0: ?e, a1: "x"), named(a1: "y").
+"#,
+        );
+    }
+
+    #[test]
+    fn rule_needing_a_bound_argument_gets_a_magic_set() {
+        check(
+            "[:find ?e :in $ % ?min :where [?e :name _] (adult ?e ?min)]",
+            "[[(adult ?e ?min) [?e :age ?a] [(>= ?a ?min)]]]",
+            r#"
+.input in2(min) scalar
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+adult_bb(a0: ?e, a1: ?min) :-
+    magic_adult_bb(a0: ?e, a1: ?min),
+    datom(e: ?e, a: :age, v: ?a),
+    ?a >= ?min.
+magic_adult_bb(a0: ?e, a1: ?min) :- in2(min: ?min), datom(e: ?e, a: :name).
+find(e: ?e) :- in2(min: ?min), datom(e: ?e, a: :name), adult_bb(a0: ?e, a1: ?min).
+"#,
+        );
+    }
+
+    #[test]
+    fn error_rule_needing_a_binding_called_with_none_bound() {
+        check_error(
+            "[:find ?e ?m :in $ % :where (adult ?e ?m)]",
+            "[[(adult ?e ?min) [?e :age ?a] [(>= ?a ?min)]]]",
+            r#"
+E0211 insufficient bindings: ?min not bound before this predicate
+E0218 rule `adult` does not bind its argument ?min
+"#,
+        );
+    }
+
+    #[test]
+    fn recursive_rule_with_a_bound_argument() {
+        check(
+            "[:find ?n :in $ % ?min :where [?g :name \"Gus\"] (above ?g ?m ?min) [?m :name ?n]]",
+            "[[(above ?e ?m ?min) [?e :manager ?m] [?m :salary ?s] [(>= ?s ?min)]]
+ [(above ?e ?m ?min) [?e :manager ?x] (above ?x ?m ?min)]]",
+            r#"
+.input in2(min) scalar
+.decl datom(e, a, v, t, m, added)
+.output find(n) relation
+
+above_bfb(a0: ?e, a1: ?m, a2: ?min) :-
+    magic_above_bfb(a0: ?e, a2: ?min),
+    datom(e: ?e, a: :manager, v: ?m),
+    datom(e: ?m, a: :salary, v: ?s),
+    ?s >= ?min.
+magic_above_bfb(a0: ?x, a2: ?min) :-
+    magic_above_bfb(a0: ?e, a2: ?min),
+    datom(e: ?e, a: :manager, v: ?x).
+above_bfb(a0: ?e, a1: ?m, a2: ?min) :-
+    magic_above_bfb(a0: ?e, a2: ?min),
+    datom(e: ?e, a: :manager, v: ?x),
+    above_bfb(a0: ?x, a1: ?m, a2: ?min).
+magic_above_bfb(a0: ?g, a2: ?min) :- in2(min: ?min), datom(e: ?g, a: :name, v: "Gus").
+find(n: ?n) :-
+    in2(min: ?min),
+    datom(e: ?g, a: :name, v: "Gus"),
+    above_bfb(a0: ?g, a1: ?m, a2: ?min),
+    datom(e: ?m, a: :name, v: ?n).
+"#,
+        );
+    }
+
+    #[test]
+    fn required_bindings_in_the_head() {
+        check(
+            "[:find ?n :in $ % :where [?e :name \"x\"] (named ?e ?n)]",
+            "[[(named [?e] ?n) [?e :name ?n]]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(n) relation
+
+named(a0: ?e, a1: ?n) :- datom(e: ?e, a: :name, v: ?n).
+find(n: ?n) :- datom(e: ?e, a: :name, v: "x"), named(a0: ?e, a1: ?n).
+"#,
+        );
+    }
+
+    #[test]
+    fn error_unknown_rule() {
+        check_error(
+            "[:find ?n :in $ % :where (nosuch ?e ?n)]",
+            "[[(named ?e ?n) [?e :name ?n]]]",
+            "E0212 unknown rule `nosuch`",
+        );
+    }
+
+    #[test]
+    fn error_rule_called_without_rules_input() {
+        check_error(
+            "[:find ?n :where (named ?e ?n)]",
+            "[[(named ?e ?n) [?e :name ?n]]]",
+            "E0212 rule `named` is called but the query has no % input",
+        );
+    }
+
+    #[test]
+    fn error_rule_called_with_the_wrong_arity() {
+        check_error(
+            "[:find ?n :in $ % :where (named ?n)]",
+            "[[(named ?e ?n) [?e :name ?n]]]",
+            "E0213 rule `named` takes 2 argument(s), got 1",
+        );
+    }
+
+    #[test]
+    fn error_required_argument_unbound() {
+        check_error(
+            "[:find ?n :in $ % :where (named ?e ?n)]",
+            "[[(named [?e] ?n) [?e :name ?n]]]",
+            "E0214 rule `named` requires argument 1 to be bound",
+        );
+    }
+
+    #[test]
+    fn error_rule_does_not_bind_its_argument() {
+        check_error(
+            "[:find ?e :in $ % :where (loose ?e ?x)]",
+            "[[(loose ?e ?x) [?e :name _]]]",
+            "E0218 rule `loose` does not bind its argument ?x",
+        );
+    }
+
+    #[test]
+    fn error_definitions_with_different_arities() {
+        check_error(
+            "[:find ?e :in $ % :where (two ?e)]",
+            "[[(two ?e) [?e :a 1]] [(two ?e ?f) [?e :b ?f]]]",
+            r#"
+E0213 rule `two` is defined with different numbers of arguments
+"#,
+        );
+    }
+}

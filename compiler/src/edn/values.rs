@@ -242,3 +242,181 @@ impl Lowerer<'_> {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::lower_text;
+
+    /// Lowers `query` and compares the printed program.
+    fn check(query: &str, expected: &str) {
+        assert_eq!(lower_text(query, None).as_deref(), Ok(expected.trim()));
+    }
+
+    /// Lowers `query` and compares the diagnostics, one `CODE message` a line.
+    fn check_error(query: &str, expected: &str) {
+        assert_eq!(lower_text(query, None).unwrap_err(), expected.trim());
+    }
+
+    #[test]
+    fn scalar_input_is_an_input_relation_joined_first() {
+        check(
+            "[:find ?e :in $ ?name :where [?e :name ?name]]",
+            r#"
+.input in1(name) scalar
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :- in1(name: ?name), datom(e: ?e, a: :name, v: ?name).
+"#,
+        );
+    }
+
+    #[test]
+    fn tuple_input() {
+        check(
+            "[:find ?e :in $ [?a ?b] :where [?e :x ?a] [?e :y ?b]]",
+            r#"
+.input in1(a, b) tuple
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :- in1(a: ?a, b: ?b), datom(e: ?e, a: :x, v: ?a), datom(e: ?e, a: :y, v: ?b).
+"#,
+        );
+    }
+
+    #[test]
+    fn collection_input() {
+        check(
+            "[:find ?e :in $ [?n ...] :where [?e :name ?n]]",
+            r#"
+.input in1(n) collection
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :- in1(n: ?n), datom(e: ?e, a: :name, v: ?n).
+"#,
+        );
+    }
+
+    #[test]
+    fn relation_input_with_a_blank_column() {
+        check(
+            "[:find ?e :in $ [[?n _]] :where [?e :name ?n]]",
+            r#"
+.input in1(n, _1) relation
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :- in1(n: ?n), datom(e: ?e, a: :name, v: ?n).
+"#,
+        );
+    }
+
+    #[test]
+    fn blank_input_binds_nothing() {
+        check(
+            "[:find ?e :in $ _ :where [?e :name \"x\"]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :- datom(e: ?e, a: :name, v: "x").
+"#,
+        );
+    }
+
+    #[test]
+    fn named_source_reads_its_own_datom_view() {
+        check(
+            "[:find ?e :in $hr :where [$hr ?e :dept :ops]]",
+            r#"
+.decl datom$hr(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :- datom$hr(e: ?e, a: :dept, v: :ops).
+"#,
+        );
+    }
+
+    #[test]
+    fn constants_inst_uuid_set_and_string() {
+        check(
+            "[:find ?e :where [?e :at #inst \"2024-05-01T12:00:00Z\"] [?e :id #uuid \"123e4567-e89b-12d3-a456-426614174000\"] [?e :tags #{:b :a}] [?e :name \"x\"]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+find(e: ?e) :-
+    datom(e: ?e, a: :at, v: #inst "2024-05-01T12:00:00.000Z"),
+    datom(e: ?e, a: :id, v: #uuid "123e4567-e89b-12d3-a456-426614174000"),
+    datom(e: ?e, a: :tags, v: [:a, :b]),
+    datom(e: ?e, a: :name, v: "x").
+"#,
+        );
+    }
+
+    #[test]
+    fn error_source_given_twice() {
+        check_error(
+            "[:find ?e :in $ $ :where [?e :a 1]]",
+            "E0201 source $ is given twice in :in",
+        );
+    }
+
+    #[test]
+    fn error_source_not_in_inputs() {
+        check_error(
+            "[:find ?e :where [$db ?e :a 1]]",
+            "E0209 source $db is not bound in :in",
+        );
+    }
+
+    #[test]
+    fn error_bad_inst() {
+        check_error(
+            "[:find ?e :where [?e :at #inst \"yesterday\"]]",
+            "E0211 invalid #inst timestamp \"yesterday\"",
+        );
+    }
+
+    #[test]
+    fn error_bad_uuid() {
+        check_error(
+            "[:find ?e :where [?e :id #uuid \"nope\"]]",
+            "E0211 invalid #uuid \"nope\"",
+        );
+    }
+
+    #[test]
+    fn error_unknown_tag() {
+        check_error(
+            "[:find ?e :where [?e :at #foo \"x\"]]",
+            "E0212 unsupported tagged literal #foo",
+        );
+    }
+
+    #[test]
+    fn error_map_constant() {
+        check_error(
+            "[:find ?e :where [?e :at {:a 1}]]",
+            "E0212 a map is not a value pomo can match on",
+        );
+    }
+
+    #[test]
+    fn error_nested_input_binding() {
+        check_error(
+            "[:find ?a :in $ [[?a [?b]]] :where [?e :x ?a]]",
+            "E0208 nested binding forms are not supported",
+        );
+    }
+
+    #[test]
+    fn error_variable_bound_twice_in_inputs() {
+        check_error(
+            "[:find ?a :in $ ?a [?a ...] :where [?e :x ?a]]",
+            "E0233 variable ?a is bound twice in :in",
+        );
+    }
+}
