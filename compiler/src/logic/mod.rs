@@ -5,4 +5,5 @@ pub mod builder;
 pub mod check;
 pub mod ir;
 pub mod parse;
+pub mod passes;
 pub mod print;
