@@ -6,4 +6,5 @@ pub mod check;
 pub mod ir;
 pub mod parse;
 pub mod passes;
+pub mod pipeline;
 pub mod print;

@@ -4,8 +4,8 @@
 //! A derived relation *needs bindings* when one of its rules uses a head variable that its body
 //! does not bind (in a comparison, a test, a function argument, a negated atom, or only in the
 //! head), and every variable missing in it is a head variable, so that a caller could supply
-//! it. Each call `r(…)` of such a relation, in a rule that is itself emitted, is adorned from
-//! the variables the literals before it bind (left-to-right sideways information passing):
+//! it. Each call `r(…)` of such a relation that binds enough of them for every rule of `r`,
+//! in a rule that is itself emitted, is adorned from the variables the literals before it bind (left-to-right sideways information passing):
 //! attribute by attribute, `b` when the call gives a constant or a bound variable, `f`
 //! otherwise. The call then reads `r_ADORN`, whose rules are `r`'s rules with a leading
 //! `magic_r_ADORN(bound attributes…)` atom, and the caller gets a rule
@@ -16,9 +16,9 @@
 //! Rules are emitted in the order the EDN lowering has always produced: an instance's rules
 //! right before the magic rule of the call that first needs it, that magic rule before the rest
 //! of the caller, and the caller last. Invariants: a program with no relation that needs
-//! bindings is left untouched; a call with no bound attribute is left as it is, and so are the
-//! plain rules of a relation still called that way or never adorned, so that the program check
-//! reports the missing bindings on the rules as written.
+//! bindings is left untouched; a call that leaves a needed attribute free is left as it is, and
+//! so are the plain rules of a relation still called that way or never adorned, so that the
+//! program check reports the missing bindings on the rules as written.
 
 use crate::logic::check::{bound_vars, needs};
 use crate::logic::ir::{Atom, Literal, Program, RelId, Rule, Spans, Term};
@@ -34,15 +34,29 @@ pub fn run(p: &mut Program) -> bool {
     if needy.is_empty() {
         return false;
     }
+    // A trial run finds the relations some call adorns; the others are left exactly where they
+    // are (and the check reports them in source order), so the real run treats only the
+    // adorned ones as needing bindings.
+    let mut trial = p.clone();
+    let adorned = rewrite(&mut trial, &needy);
+    let needy: BTreeSet<RelId> = needy.intersection(&adorned).copied().collect();
+    if needy.is_empty() {
+        return false;
+    }
+    rewrite(p, &needy);
+    true
+}
+
+/// Rewrites `p`, adorning the calls of the `needy` relations; returns the relations adorned.
+fn rewrite(p: &mut Program, needy: &BTreeSet<RelId>) -> BTreeSet<RelId> {
     let rules = std::mem::take(&mut p.rules);
     let spans = std::mem::take(&mut p.spans);
     let mut rewrite = Rewrite {
         program: p,
         rules: &rules,
         spans: &spans,
-        needy: &needy,
+        needy,
         instances: BTreeMap::new(),
-        changed: false,
     };
     for (i, rule) in rules.iter().enumerate() {
         if !needy.contains(&rule.head.rel) {
@@ -52,11 +66,11 @@ pub fn run(p: &mut Program) -> bool {
     // The plain rules of a relation that is still read as it is, or was never adorned, stay,
     // so that the check reports them as they are written.
     let adorned: BTreeSet<RelId> = rewrite.instances.keys().map(|(rel, _)| *rel).collect();
-    let changed = rewrite.changed;
     let mut read_plain: BTreeSet<RelId> = BTreeSet::new();
     for rule in &p.rules {
         for lit in &rule.body {
-            if let Literal::Pos { atom, .. } | Literal::Neg(atom) = lit {
+            if let Literal::Pos { atom, .. } | Literal::Neg(atom) | Literal::Agg { atom, .. } = lit
+            {
                 read_plain.insert(atom.rel);
             }
         }
@@ -72,7 +86,38 @@ pub fn run(p: &mut Program) -> bool {
             );
         }
     }
-    changed
+    // A relation replaced by its instances everywhere is gone from the program, so that later
+    // stages do not declare an empty relation. Highest ids first, so the others stay valid.
+    let gone: Vec<RelId> = adorned
+        .iter()
+        .filter(|rel| !read_plain.contains(*rel) && !p.rules.iter().any(|r| r.head.rel == **rel))
+        .copied()
+        .collect();
+    for rel in gone.into_iter().rev() {
+        remove_relation(p, rel);
+    }
+    adorned
+}
+
+/// Removes relation `gone`, which no rule mentions, renumbering the relations after it.
+fn remove_relation(p: &mut Program, gone: RelId) {
+    p.relations.remove(gone.0 as usize);
+    let renumber = |atom: &mut Atom| {
+        if atom.rel > gone {
+            atom.rel = RelId(atom.rel.0 - 1);
+        }
+    };
+    for rule in &mut p.rules {
+        renumber(&mut rule.head);
+        for lit in &mut rule.body {
+            match lit {
+                Literal::Pos { atom, .. } | Literal::Neg(atom) | Literal::Agg { atom, .. } => {
+                    renumber(atom)
+                }
+                Literal::Cmp { .. } | Literal::Test { .. } | Literal::Apply { .. } => {}
+            }
+        }
+    }
 }
 
 /// The derived relations with a rule whose missing bindings are all head variables.
@@ -116,10 +161,10 @@ struct Rewrite<'a> {
     /// The program's rules and spans before the pass.
     rules: &'a [Rule],
     spans: &'a Spans,
+    /// The relations that need bindings.
     needy: &'a BTreeSet<RelId>,
     /// Instances made so far, by relation and adornment.
     instances: BTreeMap<(RelId, String), Instance>,
-    changed: bool,
 }
 
 impl Rewrite<'_> {
@@ -192,7 +237,7 @@ impl Rewrite<'_> {
     }
 
     /// The instance a call with variables `bound` reads, made (with its rules emitted) on first
-    /// use; `None` when the call binds no attribute.
+    /// use; `None` when the call leaves an attribute the relation needs free.
     fn adorn(&mut self, call: &Atom, bound: &BTreeSet<String>) -> Option<Instance> {
         let rel = self.program.rel(call.rel).clone();
         let is_bound = |attr: &String| {
@@ -206,7 +251,9 @@ impl Rewrite<'_> {
             })
         };
         let bound_attrs: Vec<String> = rel.attrs.iter().filter(|a| is_bound(a)).cloned().collect();
-        if bound_attrs.is_empty() {
+        // A call that leaves a needed attribute free is not adorned: the plain rules stay, and
+        // the check reports them as written rather than through an instance's name.
+        if bound_attrs.is_empty() || !self.rules_satisfied(call.rel, &bound_attrs) {
             return None;
         }
         let adornment: String = rel
@@ -218,7 +265,6 @@ impl Rewrite<'_> {
         if let Some(inst) = self.instances.get(&key) {
             return Some(inst.clone());
         }
-        self.changed = true;
         let name = self.unique(&format!("{}_{adornment}", rel.name));
         let id = self.program.intern(&name, RelKind::Derived);
         self.program
@@ -239,6 +285,29 @@ impl Rewrite<'_> {
             }
         }
         Some(inst)
+    }
+
+    /// Whether every rule of `rel` binds all it needs once the head attributes `bound_attrs`
+    /// are given, as they are in an instance (by its leading magic atom, here the head's own
+    /// relation, which binds the same variables).
+    fn rules_satisfied(&self, rel: RelId, bound_attrs: &[String]) -> bool {
+        self.rules.iter().filter(|r| r.head.rel == rel).all(|rule| {
+            let mut given = rule.clone();
+            let seed = Atom {
+                rel,
+                args: pick(&rule.head.args, bound_attrs),
+            };
+            given.body.insert(
+                0,
+                Literal::Pos {
+                    cid: None,
+                    atom: seed,
+                },
+            );
+            let bound = bound_vars(&given);
+            given.head.vars().all(|v| bound.contains(v))
+                && (0..given.body.len()).all(|i| needs(&given, i, &bound).is_empty())
+        })
     }
 
     /// `base`, or `base` with as many `_` as make it a new relation name.
@@ -463,10 +532,9 @@ path(from: ?x, to: ?z) :- edge(from: ?x, to: ?y), path(from: ?y, to: ?z).
         );
     }
 
-    /// A call that binds nothing keeps reading the plain relation, whose rules stay (after the
-    /// others) for the check to report.
+    /// A relation no call adorns is left where it is, for the check to report in source order.
     #[test]
-    fn a_call_binding_nothing_keeps_the_plain_rules() {
+    fn a_call_binding_nothing_leaves_the_program_as_it_is() {
         check(
             r#"
 .decl emp(e, salary)
@@ -479,10 +547,37 @@ find(e: ?e) :- earns(a0: ?e, a1: ?min).
 .decl emp(e, salary)
 .output find(e) relation
 
-find(e: ?e) :- earns(a0: ?e, a1: ?min).
 earns(a0: ?e, a1: ?min) :- emp(e: ?e, salary: ?s), ?s >= ?min.
+find(e: ?e) :- earns(a0: ?e, a1: ?min).
 "#,
             false,
+        );
+    }
+
+    /// When one call binds an argument and another binds none, the second keeps reading the
+    /// plain relation, whose rules stay (after the others) for the check to report.
+    #[test]
+    fn a_plain_call_beside_an_adorned_one_keeps_the_plain_rules() {
+        check(
+            r#"
+.input in1(min) scalar
+.decl emp(e, salary)
+.output find(e) relation
+
+earns(a0: ?e, a1: ?min) :- emp(e: ?e, salary: ?s), ?s >= ?min.
+find(e: ?e) :- in1(min: ?min), earns(a0: ?e, a1: ?min), earns(a0: ?e, a1: ?other).
+"#,
+            r#"
+.input in1(min) scalar
+.decl emp(e, salary)
+.output find(e) relation
+
+earns_fb(a0: ?e, a1: ?min) :- magic_earns_fb(a1: ?min), emp(e: ?e, salary: ?s), ?s >= ?min.
+magic_earns_fb(a1: ?min) :- in1(min: ?min).
+find(e: ?e) :- in1(min: ?min), earns_fb(a0: ?e, a1: ?min), earns(a0: ?e, a1: ?other).
+earns(a0: ?e, a1: ?min) :- emp(e: ?e, salary: ?s), ?s >= ?min.
+"#,
+            true,
         );
     }
 
