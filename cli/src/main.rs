@@ -145,7 +145,7 @@ enum Command {
         /// Cranelift IR the JIT compiles each kernel to).
         #[arg(long, value_parser = parse_stage)]
         stage: CliStage,
-        /// Print the plan after each optimizer pass (with --stage ra).
+        /// Print the program or plan after each pass (with --stage logic or ra).
         #[arg(long)]
         trace: bool,
         /// Switch an optimizer pass off (repeatable), to bisect a plan.
@@ -591,16 +591,20 @@ fn main() -> ExitCode {
             catalog,
         } => {
             for d in disable {
-                if !pomo::compiler::ra::pipeline::is_pass(d) {
-                    let names: Vec<&str> = pomo::compiler::ra::pipeline::PASSES
-                        .iter()
+                if !pomo::compiler::ra::pipeline::is_pass(d)
+                    && !pomo::compiler::logic::pipeline::is_pass(d)
+                {
+                    let logic_passes = pomo::compiler::logic::pipeline::PASSES.iter();
+                    let names: Vec<&str> = logic_passes
                         .map(|p| p.name)
+                        .chain(pomo::compiler::ra::pipeline::PASSES.iter().map(|p| p.name))
                         .collect();
                     return usage(&format!("unknown pass `{d}`; passes: {}", names.join(", ")));
                 }
             }
-            if *trace && *stage != CliStage::Compiler(Stage::Ra) {
-                return usage("--trace goes with --stage ra");
+            let traced = [Stage::Logic, Stage::Ra].map(CliStage::Compiler);
+            if *trace && !traced.contains(stage) {
+                return usage("--trace goes with --stage logic or ra");
             }
             (
                 source,

@@ -189,9 +189,20 @@ pub fn parse(input: &Input<'_>) -> Result<Ast, Vec<Diagnostic>> {
     }
 }
 
-/// Lowers syntax trees to PomoLogic and checks the program.
+/// Lowers syntax trees to PomoLogic, runs the logic passes and checks the program.
 pub fn lower(ast: &Ast) -> Result<Program, Vec<Diagnostic>> {
-    let prog = match ast {
+    lower_with(ast, &Options::default(), None)
+}
+
+/// Like [`lower`], without the logic passes `opts` switches off; with `trace`, writes the
+/// lowered program and the program after each logic pass into it (`explain --stage logic
+/// --trace`).
+pub fn lower_with(
+    ast: &Ast,
+    opts: &Options,
+    trace: Option<&mut String>,
+) -> Result<Program, Vec<Diagnostic>> {
+    let mut prog = match ast {
         Ast::Edn { query: q, rules } => {
             let rs = rules
                 .as_ref()
@@ -204,6 +215,22 @@ pub fn lower(ast: &Ast) -> Result<Program, Vec<Diagnostic>> {
             catalog,
         } => crate::sql::lower_script(statements, catalog)?.0,
     };
+    match trace {
+        Some(out) => {
+            let _ = write!(out, "== lowered ==\n{}", logic::print::program(&prog));
+            let mut record = |pass: &'static str, changed: bool, p: &Program| {
+                if changed {
+                    let _ = write!(out, "\n== {pass} ==\n{}", logic::print::program(p));
+                } else {
+                    let _ = writeln!(out, "\n== {pass}: unchanged ==");
+                }
+            };
+            logic::pipeline::optimize(&mut prog, &opts.disabled_passes, Some(&mut record));
+        }
+        None => {
+            logic::pipeline::optimize(&mut prog, &opts.disabled_passes, None);
+        }
+    }
     let errs = logic::check::check(&prog);
     if errs.is_empty() { Ok(prog) } else { Err(errs) }
 }
@@ -260,7 +287,7 @@ pub fn plan(
 /// Runs every stage.
 pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Diagnostic>> {
     let ast = parse(input)?;
-    let program = lower(&ast)?;
+    let program = lower_with(&ast, opts, None)?;
     finish(ast, program, opts)
 }
 
@@ -342,7 +369,12 @@ impl Compilation {
 pub fn explain(input: &Input<'_>, stage: Stage, opts: &Options) -> Result<String, Vec<Diagnostic>> {
     match stage {
         Stage::Ast => parse(input).map(|a| a.text()),
-        Stage::Logic => lower(&parse(input)?).map(|p| logic::print::program(&p)),
+        Stage::Logic if opts.trace => {
+            let mut out = String::new();
+            lower_with(&parse(input)?, opts, Some(&mut out))?;
+            Ok(out)
+        }
+        Stage::Logic => lower_with(&parse(input)?, opts, None).map(|p| logic::print::program(&p)),
         _ => {
             let c = compile(input, opts)?;
             Ok(if opts.trace && stage == Stage::Ra {
