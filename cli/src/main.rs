@@ -145,7 +145,8 @@ enum Command {
         /// Cranelift IR the JIT compiles each kernel to).
         #[arg(long, value_parser = parse_stage)]
         stage: CliStage,
-        /// Print the plan after each pass of the stage (with --stage ra, flow or kernel).
+        /// Print the program or plan after each pass of the stage (with --stage logic, ra, flow
+        /// or kernel).
         #[arg(long)]
         trace: bool,
         /// Switch a pass of any stage off by name (repeatable), to bisect a plan.
@@ -599,9 +600,10 @@ fn main() -> ExitCode {
                     return usage(&format!("unknown pass `{d}`; passes: {}", names.join(", ")));
                 }
             }
-            let traced = [Stage::Ra, Stage::Flow, Stage::Kernel].map(CliStage::Compiler);
+            let traced =
+                [Stage::Logic, Stage::Ra, Stage::Flow, Stage::Kernel].map(CliStage::Compiler);
             if *trace && !traced.contains(stage) {
-                return usage("--trace goes with --stage ra, flow or kernel");
+                return usage("--trace goes with --stage logic, ra, flow or kernel");
             }
             (
                 source,

@@ -55,7 +55,7 @@ fn usage_errors_exit_2() {
         pomo(&[
             "explain",
             "--stage",
-            "logic",
+            "strata",
             "--trace",
             &corpus("find-relation.edn")
         ])
@@ -177,6 +177,36 @@ fn disabling_a_pass_changes_the_plan() {
     ]);
     assert_eq!(off.status.code(), Some(0));
     assert_ne!(on.stdout, off.stdout);
+}
+
+/// A PomoLogic rule that needs its caller's binding of `?min`: the logic trace shows
+/// `magic_sets` giving it one, and without the pass the check refuses the program.
+#[test]
+fn logic_trace_shows_magic_sets_and_it_can_be_disabled() {
+    let program = ".input in1(min) scalar
+.decl emp(e, salary)
+.output find(e) relation
+earns(a0: ?e, a1: ?min) :- emp(e: ?e, salary: ?s), ?s >= ?min.
+find(e: ?e) :- in1(min: ?min), earns(a0: ?e, a1: ?min).
+";
+    let out = pomo(&["explain", "--stage", "logic", "--trace", "-e", program]);
+    assert_eq!(out.status.code(), Some(0));
+    let t = text(&out.stdout);
+    assert!(t.starts_with("== lowered =="), "{t}");
+    assert!(
+        t.contains("== magic_sets ==") && t.contains("magic_earns_fb"),
+        "{t}"
+    );
+    let off = pomo(&[
+        "explain",
+        "--stage",
+        "logic",
+        "--disable-pass",
+        "magic_sets",
+        "-e",
+        program,
+    ]);
+    assert_eq!(off.status.code(), Some(1));
 }
 
 #[test]

@@ -85,9 +85,13 @@ pub struct Options {
 pub fn passes() -> Vec<(Stage, &'static str)> {
     let stage = |st: Stage, names: Vec<&'static str>| names.into_iter().map(move |n| (st, n));
     stage(
+        Stage::Logic,
+        logic::pipeline::PASSES.iter().map(|p| p.name).collect(),
+    )
+    .chain(stage(
         Stage::Ra,
         ra::pipeline::PASSES.iter().map(|p| p.name).collect(),
-    )
+    ))
     .chain(stage(
         Stage::Flow,
         crate::flow::pipeline::PASSES
@@ -275,14 +279,25 @@ pub fn parse(input: &Input<'_>) -> Result<Ast, Vec<Diagnostic>> {
     }
 }
 
-/// Lowers syntax trees to PomoLogic and checks the program.
+/// Lowers syntax trees to PomoLogic, runs the logic passes and checks the program.
 pub fn lower(ast: &Ast) -> Result<Program, Vec<Diagnostic>> {
-    let prog = match ast {
+    lower_with(ast, &Options::default(), None)
+}
+
+/// Like [`lower`], without the logic passes `opts` switches off; with `trace`, writes the
+/// lowered program and the program after each logic pass into it (`explain --stage logic
+/// --trace`).
+pub fn lower_with(
+    ast: &Ast,
+    opts: &Options,
+    trace: Option<&mut String>,
+) -> Result<Program, Vec<Diagnostic>> {
+    let mut prog = match ast {
         Ast::Edn { query: q, rules } => {
             let rs = rules
                 .as_ref()
-                .map(|r| logic::lower_edn::RuleSet { rules: r, file: 1 });
-            logic::lower_edn::lower_query(q, rs)?
+                .map(|r| crate::edn::RuleSet { rules: r, file: 1 });
+            crate::edn::lower_query(q, rs)?
         }
         Ast::Logic(p) => logic::parse::from_syntax(p, 0)?,
         Ast::Sql {
@@ -290,6 +305,28 @@ pub fn lower(ast: &Ast) -> Result<Program, Vec<Diagnostic>> {
             catalog,
         } => crate::sql::lower_script(statements, catalog)?.0,
     };
+    let traced = trace.is_some();
+    let mut text = String::new();
+    if traced {
+        let _ = write!(text, "== lowered ==\n{}", logic::print::program(&prog));
+    }
+    let mut record = |pass: &'static str, _round: usize, changed: bool, p: &Program| {
+        if changed {
+            let _ = write!(text, "\n== {pass} ==\n{}", logic::print::program(p));
+        } else {
+            let _ = writeln!(text, "\n== {pass}: unchanged ==");
+        }
+    };
+    let popts = crate::pass::Options {
+        disabled: &opts.disabled_passes,
+        validate: false,
+        trace: if traced { Some(&mut record) } else { None },
+    };
+    // Without validation a pipeline has nothing to report.
+    let _ = logic::pipeline::optimize(&mut prog, popts);
+    if let Some(out) = trace {
+        out.push_str(&text);
+    }
     let errs = logic::check::check(&prog);
     if errs.is_empty() { Ok(prog) } else { Err(errs) }
 }
@@ -346,7 +383,7 @@ pub fn plan(
 /// Runs every stage.
 pub fn compile(input: &Input<'_>, opts: &Options) -> Result<Compilation, Vec<Diagnostic>> {
     let ast = parse(input)?;
-    let program = lower(&ast)?;
+    let program = lower_with(&ast, opts, None)?;
     finish(ast, program, opts)
 }
 
@@ -507,7 +544,12 @@ impl Compilation {
 pub fn explain(input: &Input<'_>, stage: Stage, opts: &Options) -> Result<String, Vec<Diagnostic>> {
     match stage {
         Stage::Ast => parse(input).map(|a| a.text()),
-        Stage::Logic => lower(&parse(input)?).map(|p| logic::print::program(&p)),
+        Stage::Logic if opts.trace => {
+            let mut out = String::new();
+            lower_with(&parse(input)?, opts, Some(&mut out))?;
+            Ok(out)
+        }
+        Stage::Logic => lower_with(&parse(input)?, opts, None).map(|p| logic::print::program(&p)),
         _ => {
             let c = compile(input, opts)?;
             Ok(match c.trace_text(stage) {

@@ -8,6 +8,7 @@
 #![allow(clippy::result_large_err)]
 
 pub mod driver;
+pub mod edn;
 pub mod flow;
 pub mod kernel;
 pub mod logic;

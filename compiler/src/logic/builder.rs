@@ -18,8 +18,9 @@ use std::collections::BTreeSet;
 /// A position in a source file, as the program's span table keeps it.
 pub type SourceSpan = (FileId, Span);
 
-/// A PomoLogic program under construction.
-#[derive(Default)]
+/// A PomoLogic program under construction. It is cloned to take a snapshot that a trial
+/// lowering can be undone to (EDN does this).
+#[derive(Default, Clone)]
 pub struct ProgramBuilder {
     /// The program so far.
     pub prog: Program,
@@ -57,6 +58,17 @@ impl ProgramBuilder {
     pub fn next_number(&mut self) -> usize {
         self.counter += 1;
         self.counter
+    }
+
+    /// The first free name `base_N`, N taken from the name counter (EDN's `ctx_1`, `or_2`, …):
+    /// a taken name uses up its number, and the next number is tried.
+    pub fn numbered_name(&mut self, base: &str) -> String {
+        loop {
+            let name = format!("{base}_{}", self.next_number());
+            if self.is_free(&name) {
+                return name;
+            }
+        }
     }
 
     /// A relation named `name` (the existing one if the program has it), with `attrs` noted.
@@ -155,6 +167,15 @@ mod tests {
             },
             "r1_(x: 1).\nr2(x: ?x) :- r1_(x: ?x).",
         );
+    }
+
+    #[test]
+    fn numbered_names_skip_taken_numbers() {
+        let mut b = ProgramBuilder::with_reserved(["or_1".to_string()].into());
+        let first = b.numbered_name("or");
+        b.relation(&first, RelKind::Derived, ["x"]);
+        assert_eq!(first, "or_2");
+        assert_eq!(b.numbered_name("ctx"), "ctx_3");
     }
 
     #[test]

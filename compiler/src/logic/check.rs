@@ -82,7 +82,7 @@ pub fn literal_vars(l: &Literal) -> Vec<&str> {
 }
 
 /// The variables a literal needs bound before it can run.
-fn needs<'a>(rule: &'a Rule, idx: usize, bound: &BTreeSet<String>) -> Vec<&'a str> {
+pub(crate) fn needs<'a>(rule: &'a Rule, idx: usize, bound: &BTreeSet<String>) -> Vec<&'a str> {
     let l = &rule.body[idx];
     let mut out: Vec<&str> = match l {
         Literal::Pos { .. } | Literal::Agg { .. } => Vec::new(),

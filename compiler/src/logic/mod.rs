@@ -1,8 +1,10 @@
-//! The PomoLogic IR: its types, text form, checks, and the front ends that produce it.
+//! The PomoLogic IR: its types, text form, checks, and the program builder the front ends
+//! (`crate::edn`, `crate::sql`) lower into.
 
 pub mod builder;
 pub mod check;
 pub mod ir;
-pub mod lower_edn;
 pub mod parse;
+pub mod passes;
+pub mod pipeline;
 pub mod print;

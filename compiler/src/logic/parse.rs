@@ -77,8 +77,7 @@ pub fn output_spec(
                     let node = pomo_grammar::edn::parse_one(text)
                         .map_err(|_| bad("the pattern is not EDN"))?;
                     PullPattern::Const(
-                        crate::logic::lower_edn::pattern_value(&node)
-                            .map_err(|d| bad(&d.message))?,
+                        crate::edn::pattern_value(&node).map_err(|d| bad(&d.message))?,
                     )
                 }
                 _ => return Err(bad("the kind is const or input")),
