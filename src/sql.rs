@@ -24,9 +24,9 @@ use crate::query::{Arg, Backend, PreparedQuery};
 use pomo_compiler::sql::{Catalog, SqlType, Table};
 use pomo_grammar::Diagnostic;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql::{
-    self as ast, Expr, ExprKind, FromItem, Ident, InsertSource, Query, Select, SelectItem, SetExpr,
-    Statement, Stmt, TableRef,
+use pomo_grammar::sql_syntax::{
+    self as ast, Expr, ExprKind, FromItem, Ident, InsertSource, Select, SelectItem, SetExpr,
+    SqlQuery, Statement, Stmt, TableRef,
 };
 use pomo_runtime::store::{EntityMap, EntityRef, Store, TxOp, TxValue};
 use pomo_stdlib::Registry;
@@ -346,7 +346,7 @@ impl Session {
     }
 
     /// Compiles and runs a query; its rows in order.
-    pub fn query(&mut self, q: &Query) -> Result<Rows, SqlError> {
+    pub fn query(&mut self, q: &SqlQuery) -> Result<Rows, SqlError> {
         let (prepared, cols) = self.prepare(q)?;
         let rows = self.run(&prepared, &q.span)?;
         Ok(Rows {
@@ -359,7 +359,7 @@ impl Session {
     /// Compiles a query against the session's catalog.
     pub fn prepare(
         &self,
-        q: &Query,
+        q: &SqlQuery,
     ) -> Result<(PreparedQuery, pomo_compiler::sql::SqlColumns), SqlError> {
         let (program, cols) = pomo_compiler::sql::lower_query(q, &self.catalog)
             .map_err(|diagnostics| SqlError { diagnostics })?;
@@ -635,7 +635,7 @@ impl Session {
 
     fn const_value(&self, e: &Expr) -> Result<Value, SqlError> {
         // A constant expression: compile `SELECT e` and run it.
-        let q = Query {
+        let q = SqlQuery {
             with: None,
             body: SetExpr::Select(Box::new(Select {
                 distinct: false,
@@ -714,7 +714,7 @@ impl Session {
                 .into_iter()
                 .map(|expr| SelectItem::Expr { expr, alias: None }),
         );
-        let q = Query {
+        let q = SqlQuery {
             with: None,
             body: SetExpr::Select(Box::new(Select {
                 distinct: false,

@@ -13,7 +13,7 @@
 use super::{Format, Loaded, StoreArg, color, usage};
 use crate::store_cmd;
 use pomo::grammar::Diagnostic;
-use pomo::grammar::sql::{Statement, Stmt, parse_script};
+use pomo::grammar::sql_syntax::{Statement, Stmt, parse_script};
 use pomo::query::Backend;
 use pomo::runtime::results;
 use pomo::sql::{Outcome, Rows, Session};
@@ -588,7 +588,7 @@ impl Shell {
         let mut tables: Vec<(String, Vec<String>)> = Vec::new();
         for d in ddl {
             let Value::Str(text) = &d.v else { continue };
-            let Ok(st) = pomo::grammar::sql::parse_statement(text) else {
+            let Ok(st) = pomo::grammar::sql_syntax::parse_statement(text) else {
                 continue;
             };
             match &st.kind {

@@ -213,13 +213,13 @@ pub fn sources(input: &Input<'_>, main_name: &str, rules_name: &str) -> Sources 
 #[derive(Clone, Debug)]
 pub enum Ast {
     Edn {
-        query: Box<query::Query>,
+        query: Box<query::EdnQuery>,
         rules: Option<Vec<query::Rule>>,
     },
     Logic(pomo_grammar::logic_syntax::Program),
     /// A SQL script, with the catalog it was compiled against.
     Sql {
-        statements: Vec<pomo_grammar::sql::Statement>,
+        statements: Vec<pomo_grammar::sql_syntax::Statement>,
         catalog: crate::sql::Catalog,
     },
 }
@@ -271,7 +271,7 @@ pub fn parse(input: &Input<'_>) -> Result<Ast, Vec<Diagnostic>> {
         }
         Input::Logic(t) => pomo_grammar::logic_syntax::parse_program(t).map(Ast::Logic),
         Input::Sql { text, catalog } => {
-            pomo_grammar::sql::parse_script(text).map(|statements| Ast::Sql {
+            pomo_grammar::sql_syntax::parse_script(text).map(|statements| Ast::Sql {
                 statements,
                 catalog: (*catalog).clone(),
             })

@@ -17,7 +17,7 @@ pub mod logic_syntax;
 pub mod query;
 pub mod ra_syntax;
 pub mod span;
-pub mod sql;
+pub mod sql_syntax;
 
 pub use diag::{Diagnostic, Label, Severity};
 pub use span::Span;

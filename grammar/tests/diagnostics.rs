@@ -3,7 +3,7 @@
 //! that spans are rendered as byte offsets.
 
 use pomo_grammar::diag::{Diagnostic, Sources, render};
-use pomo_grammar::{edn, logic_syntax, query, ra_syntax, sql};
+use pomo_grammar::{edn, logic_syntax, query, ra_syntax, sql_syntax};
 
 /// Renders the diagnostics of a failed parse of `src` (named `name`).
 fn rendered(name: &str, src: &str, diags: Vec<Diagnostic>) -> String {
@@ -97,11 +97,19 @@ fn ra_syntax_error() {
 fn sql_reserved_word_and_refused_syntax() {
     // Two statements, one error each: a reserved word as a table name, and `INTERSECT ALL`.
     let src = "SELECT name\n  FROM order\n WHERE qty > 1;\nSELECT a FROM t INTERSECT ALL SELECT a FROM u;\n";
-    insta::assert_snapshot!(rendered("q.sql", src, sql::parse_script(src).unwrap_err()));
+    insta::assert_snapshot!(rendered(
+        "q.sql",
+        src,
+        sql_syntax::parse_script(src).unwrap_err()
+    ));
 }
 
 #[test]
 fn sql_unterminated_string() {
     let src = "SELECT title FROM book WHERE author = 'Zoë;\n";
-    insta::assert_snapshot!(rendered("q.sql", src, sql::parse_script(src).unwrap_err()));
+    insta::assert_snapshot!(rendered(
+        "q.sql",
+        src,
+        sql_syntax::parse_script(src).unwrap_err()
+    ));
 }

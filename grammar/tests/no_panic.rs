@@ -3,7 +3,7 @@
 //! in every test run). Every diagnostic must have a code and a label inside the input.
 
 use pomo_grammar::diag::Diagnostic;
-use pomo_grammar::{edn, logic_syntax, query, ra_syntax, sql};
+use pomo_grammar::{edn, logic_syntax, query, ra_syntax, sql_syntax};
 
 const QUERY: &str = r#"[:find ?name (count ?e) (pull ?e [:a {:b [*]}]) :keys n c p
  :in $ % ?x [?y ...] [[?a ?b]] :with ?w
@@ -69,7 +69,7 @@ fn run_all(src: &str) {
     if let Err(d) = ra_syntax::parse_plan(src) {
         check_diags(src, &d);
     }
-    if let Err(d) = sql::parse_script(src) {
+    if let Err(d) = sql_syntax::parse_script(src) {
         check_diags(src, &d);
     }
 }
@@ -80,7 +80,7 @@ fn samples_parse() {
     query::parse_rules_text(RULES).unwrap();
     logic_syntax::parse_program(LOGIC).unwrap();
     ra_syntax::parse_plan(RA).unwrap();
-    assert_eq!(sql::parse_script(SQL).unwrap().len(), 4);
+    assert_eq!(sql_syntax::parse_script(SQL).unwrap().len(), 4);
 }
 
 #[test]

@@ -11,7 +11,7 @@
 //! live in `sql.rs`: they skip NULLs and give NULL rather than an error on an empty bag.
 
 use crate::eval::{
-    EvalError, Num, R, as_num, cmp_num, compare_values, err, integral, num, unknown,
+    EvalError, EvalResult, Num, as_num, cmp_num, compare_values, err, integral, num, unknown,
 };
 use crate::signatures::{Kind, builtin};
 use pomo_types::Value;
@@ -86,7 +86,7 @@ fn empty(name: &str) -> EvalError {
 }
 
 /// The n of `(max n ?x)`, `(rand n ?x)` and `(sample n ?x)`: a non-negative integer.
-fn count_param(name: &str, v: &Value) -> R<usize> {
+fn count_param(name: &str, v: &Value) -> EvalResult<usize> {
     let n = integral(name, v)?;
     usize::try_from(n).map_err(|_| err(format!("`{name}` needs a non-negative count, got {n}")))
 }
@@ -121,7 +121,7 @@ fn distinct(values: Vec<Value>) -> Vec<Value> {
 
 /// Sorts by [`compare_values`], which may fail (mixed kinds), hence a merge sort that stops at
 /// the first incomparable pair instead of `sort_by` with a comparator that cannot fail.
-fn sort(mut v: Vec<Value>) -> R<Vec<Value>> {
+fn sort(mut v: Vec<Value>) -> EvalResult<Vec<Value>> {
     if v.len() <= 1 {
         return Ok(v);
     }
@@ -142,7 +142,7 @@ fn sort(mut v: Vec<Value>) -> R<Vec<Value>> {
 }
 
 /// Plain `min`/`max`: the first value that no other beats.
-fn extremum(name: &str, values: Vec<Value>, want: Ordering) -> R<Value> {
+fn extremum(name: &str, values: Vec<Value>, want: Ordering) -> EvalResult<Value> {
     let mut it = values.into_iter();
     let mut best = it.next().ok_or_else(|| empty(name))?;
     for v in it {
@@ -154,12 +154,12 @@ fn extremum(name: &str, values: Vec<Value>, want: Ordering) -> R<Value> {
 }
 
 /// The numbers of the bag, or a type error.
-fn nums(name: &str, values: &[Value]) -> R<Vec<Num>> {
+fn nums(name: &str, values: &[Value]) -> EvalResult<Vec<Num>> {
     values.iter().map(|v| num(name, v)).collect()
 }
 
 /// `sum`: an integer when every value is one (overflow is an error), else a double.
-fn sum(values: &[Value]) -> R<Value> {
+fn sum(values: &[Value]) -> EvalResult<Value> {
     let ns = nums("sum", values)?;
     if ns.iter().all(|n| matches!(n, Num::I(_))) {
         let mut acc = 0i64;
@@ -177,7 +177,7 @@ fn sum(values: &[Value]) -> R<Value> {
 }
 
 /// The mean as a double; integers are summed exactly first.
-fn mean(name: &str, values: &[Value]) -> R<f64> {
+fn mean(name: &str, values: &[Value]) -> EvalResult<f64> {
     let ns = nums(name, values)?;
     if ns.is_empty() {
         return Err(empty(name));
@@ -197,7 +197,7 @@ fn mean(name: &str, values: &[Value]) -> R<f64> {
 
 /// `median`: the middle value, or the mean of the middle pair for an even count (an integer
 /// when two integers average exactly, else a double).
-fn median(values: &[Value]) -> R<Value> {
+fn median(values: &[Value]) -> EvalResult<Value> {
     let mut ns = nums("median", values)?;
     if ns.is_empty() {
         return Err(empty("median"));
@@ -225,7 +225,7 @@ fn median(values: &[Value]) -> R<Value> {
 }
 
 /// The population variance.
-fn variance(name: &str, values: &[Value]) -> R<f64> {
+fn variance(name: &str, values: &[Value]) -> EvalResult<f64> {
     let m = mean(name, values)?;
     let squares: f64 = values
         .iter()

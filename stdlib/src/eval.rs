@@ -36,7 +36,8 @@ pub(crate) fn err(message: impl Into<String>) -> EvalError {
     }
 }
 
-pub(crate) type R<T> = Result<T, EvalError>;
+/// What a built-in returns: a value, or the error a failing call raises.
+pub(crate) type EvalResult<T> = Result<T, EvalError>;
 
 /// Truthiness as Clojure: nil and false are false, everything else true.
 pub fn truthy(v: &Value) -> bool {
@@ -87,7 +88,7 @@ const EXTRAS: &[(&str, Arity)] = &[
 ];
 
 /// The implementation behind [`call`]; a nil result is `Value::Nil` here.
-fn dispatch(name: &str, a: &[Value]) -> R<Value> {
+fn dispatch(name: &str, a: &[Value]) -> EvalResult<Value> {
     let b = Value::Bool;
     Ok(match name {
         "eq" => b(a.windows(2).all(|w| eq_values(&w[0], &w[1]))),
@@ -185,7 +186,7 @@ pub(crate) enum Num {
 impl Num {
     /// Back to a value. NaN (from `inf - inf` and the like) is refused because it has no place
     /// in the value order; infinities are kept, as Clojure's doubles keep them.
-    pub(crate) fn value(self) -> R<Value> {
+    pub(crate) fn value(self) -> EvalResult<Value> {
         match self {
             Num::I(i) => Ok(Value::Int(i)),
             Num::F(x) if x.is_nan() => Err(err("arithmetic produced NaN")),
@@ -212,13 +213,13 @@ pub(crate) fn as_num(v: &Value) -> Option<Num> {
 }
 
 /// The number in an argument of `name`, or a type error.
-pub(crate) fn num(name: &str, v: &Value) -> R<Num> {
+pub(crate) fn num(name: &str, v: &Value) -> EvalResult<Num> {
     as_num(v).ok_or_else(|| type_err(name, "a number", v))
 }
 
 /// An integer argument: an integer, or a double with an integral value (JavaScript, where the
 /// corpus was produced, cannot tell them apart).
-pub(crate) fn integral(name: &str, v: &Value) -> R<i64> {
+pub(crate) fn integral(name: &str, v: &Value) -> EvalResult<i64> {
     match num(name, v)? {
         Num::I(i) => Ok(i),
         Num::F(x) if x.fract() == 0.0 && x.abs() < 9.2e18 => Ok(x as i64),
@@ -226,7 +227,7 @@ pub(crate) fn integral(name: &str, v: &Value) -> R<i64> {
     }
 }
 
-fn sign(name: &str, v: &Value) -> R<Ordering> {
+fn sign(name: &str, v: &Value) -> EvalResult<Ordering> {
     match num(name, v)? {
         Num::I(i) => Ok(i.cmp(&0)),
         Num::F(x) => x
@@ -235,21 +236,21 @@ fn sign(name: &str, v: &Value) -> R<Ordering> {
     }
 }
 
-fn add2(a: Num, b: Num) -> R<Num> {
+fn add2(a: Num, b: Num) -> EvalResult<Num> {
     match (a, b) {
         (Num::I(x), Num::I(y)) => x.checked_add(y).map(Num::I).ok_or_else(|| overflow("+")),
         _ => Ok(Num::F(a.as_f64() + b.as_f64())),
     }
 }
 
-fn sub2(a: Num, b: Num) -> R<Num> {
+fn sub2(a: Num, b: Num) -> EvalResult<Num> {
     match (a, b) {
         (Num::I(x), Num::I(y)) => x.checked_sub(y).map(Num::I).ok_or_else(|| overflow("-")),
         _ => Ok(Num::F(a.as_f64() - b.as_f64())),
     }
 }
 
-fn mul2(a: Num, b: Num) -> R<Num> {
+fn mul2(a: Num, b: Num) -> EvalResult<Num> {
     match (a, b) {
         (Num::I(x), Num::I(y)) => x.checked_mul(y).map(Num::I).ok_or_else(|| overflow("*")),
         _ => Ok(Num::F(a.as_f64() * b.as_f64())),
@@ -268,7 +269,7 @@ fn zero_divisor(name: &str) -> EvalError {
 }
 
 /// Division: an integer when two integers divide exactly, otherwise a double (no ratios).
-fn div2(a: Num, b: Num) -> R<Num> {
+fn div2(a: Num, b: Num) -> EvalResult<Num> {
     if is_zero(b) {
         return Err(zero_divisor("/"));
     }
@@ -283,7 +284,7 @@ fn div2(a: Num, b: Num) -> R<Num> {
 }
 
 /// Integer quotient truncated toward zero; on doubles, the truncated double quotient.
-fn quot(a: Num, b: Num) -> R<Num> {
+fn quot(a: Num, b: Num) -> EvalResult<Num> {
     if is_zero(b) {
         return Err(zero_divisor("quot"));
     }
@@ -294,7 +295,7 @@ fn quot(a: Num, b: Num) -> R<Num> {
 }
 
 /// Remainder with the sign of the dividend.
-fn rem(a: Num, b: Num) -> R<Num> {
+fn rem(a: Num, b: Num) -> EvalResult<Num> {
     if is_zero(b) {
         return Err(zero_divisor("rem"));
     }
@@ -307,7 +308,7 @@ fn rem(a: Num, b: Num) -> R<Num> {
 }
 
 /// Modulus with the sign of the divisor, as Clojure's `mod`.
-fn modulo(a: Num, b: Num) -> R<Num> {
+fn modulo(a: Num, b: Num) -> EvalResult<Num> {
     let r = rem(a, b)?;
     let differs = |r: f64, d: f64| r != 0.0 && (r < 0.0) != (d < 0.0);
     Ok(match (r, b) {
@@ -318,7 +319,12 @@ fn modulo(a: Num, b: Num) -> R<Num> {
 }
 
 /// Folds a variadic arithmetic function from a starting value (`+` and `*`).
-fn fold(name: &str, args: &[Value], start: Num, f: fn(Num, Num) -> R<Num>) -> R<Value> {
+fn fold(
+    name: &str,
+    args: &[Value],
+    start: Num,
+    f: fn(Num, Num) -> EvalResult<Num>,
+) -> EvalResult<Value> {
     let mut acc = start;
     for v in args {
         acc = f(acc, num(name, v)?)?;
@@ -327,7 +333,7 @@ fn fold(name: &str, args: &[Value], start: Num, f: fn(Num, Num) -> R<Num>) -> R<
 }
 
 /// Folds a variadic arithmetic function from its first argument (`-` and `/`).
-fn fold1(name: &str, args: &[Value], f: fn(Num, Num) -> R<Num>) -> R<Value> {
+fn fold1(name: &str, args: &[Value], f: fn(Num, Num) -> EvalResult<Num>) -> EvalResult<Value> {
     let mut acc = num(name, &args[0])?;
     for v in &args[1..] {
         acc = f(acc, num(name, v)?)?;
@@ -337,7 +343,7 @@ fn fold1(name: &str, args: &[Value], f: fn(Num, Num) -> R<Num>) -> R<Value> {
 
 /// The `max`/`min` functions: numbers only, as in Clojure; the winning argument is returned
 /// unchanged (so `(max 1 2.0)` is `2.0`).
-fn extremum(name: &str, args: &[Value], want: Ordering) -> R<Value> {
+fn extremum(name: &str, args: &[Value], want: Ordering) -> EvalResult<Value> {
     let mut best = &args[0];
     num(name, best)?;
     for v in &args[1..] {
@@ -350,7 +356,7 @@ fn extremum(name: &str, args: &[Value], want: Ordering) -> R<Value> {
 }
 
 /// Whether each neighbouring pair of arguments compares as `ok` wants.
-fn chain(args: &[Value], ok: fn(Ordering) -> bool) -> R<bool> {
+fn chain(args: &[Value], ok: fn(Ordering) -> bool) -> EvalResult<bool> {
     for w in args.windows(2) {
         if !ok(compare_values(&w[0], &w[1], false)?) {
             return Ok(false);
@@ -377,7 +383,7 @@ fn cmp_int_float(i: i64, x: f64) -> Ordering {
 }
 
 /// Compares two numbers by value; NaN is incomparable.
-pub(crate) fn cmp_num(a: Num, b: Num) -> R<Ordering> {
+pub(crate) fn cmp_num(a: Num, b: Num) -> EvalResult<Ordering> {
     let nan = || err("cannot compare NaN");
     match (a, b) {
         (Num::I(x), Num::I(y)) => Ok(x.cmp(&y)),
@@ -394,7 +400,7 @@ pub(crate) fn cmp_num(a: Num, b: Num) -> R<Ordering> {
 /// element). Anything else, such as a string against a number, is an error. `nil` sorts before
 /// everything when `allow_nil` is set (as `compare` does) and is an error otherwise (as `<` on
 /// the JVM).
-pub(crate) fn compare_values(a: &Value, b: &Value, allow_nil: bool) -> R<Ordering> {
+pub(crate) fn compare_values(a: &Value, b: &Value, allow_nil: bool) -> EvalResult<Ordering> {
     use Value::*;
     if let (Some(x), Some(y)) = (as_num(a), as_num(b)) {
         return cmp_num(x, y);
@@ -477,14 +483,14 @@ fn type_of(v: &Value) -> Value {
 }
 
 /// `rand-int`: a random integer from 0 toward `n` (exclusive), as `(int (rand n))`.
-fn rand_int(n: &Value) -> R<Value> {
+fn rand_int(n: &Value) -> EvalResult<Value> {
     let n = num("rand_int", n)?.as_f64();
     Ok(Value::Int((crate::random::unit() * n) as i64))
 }
 
 /// `get`: a map's value for a key, a tuple's element at an index, a set's member; the default
 /// (or nil) otherwise, as Clojure's `get` never fails.
-fn get(a: &[Value]) -> R<Value> {
+fn get(a: &[Value]) -> EvalResult<Value> {
     let default = a.get(2).cloned().unwrap_or(Value::Nil);
     let found = match (&a[0], &a[1]) {
         (Value::Map(es), k) => es.iter().find(|(k2, _)| eq_values(k, k2)).map(|e| &e.1),
@@ -496,7 +502,7 @@ fn get(a: &[Value]) -> R<Value> {
 }
 
 /// `empty?`: nil and empty strings and collections.
-fn is_empty(v: &Value) -> R<bool> {
+fn is_empty(v: &Value) -> EvalResult<bool> {
     match v {
         Value::Nil => Ok(true),
         Value::Str(s) => Ok(s.is_empty()),

@@ -16,7 +16,7 @@
 //! order of the bag; and `round` rounds the 16-significant-digit decimal form of its argument
 //! half away from zero, as current SQLite's printf-based `round` does.
 
-use crate::eval::{Num, R, cmp_num, err, type_err, unknown};
+use crate::eval::{EvalResult, Num, cmp_num, err, type_err, unknown};
 use pomo_types::Value;
 use std::borrow::Cow;
 use std::cmp::Ordering;
@@ -32,7 +32,7 @@ enum Sql<'a> {
 }
 
 /// The storage class of an argument of `name`, or an error for a kind SQL does not have.
-fn class<'a>(name: &str, v: &'a Value) -> R<Sql<'a>> {
+fn class<'a>(name: &str, v: &'a Value) -> EvalResult<Sql<'a>> {
     Ok(match v {
         Value::Nil => Sql::Null,
         Value::Float(x) if x.is_nan() => Sql::Null,
@@ -85,7 +85,7 @@ fn tri(b: Option<bool>) -> Value {
 }
 
 /// The `sql_*` functions and predicates; `call` has checked the arity.
-pub(crate) fn dispatch(name: &str, a: &[Value]) -> R<Value> {
+pub(crate) fn dispatch(name: &str, a: &[Value]) -> EvalResult<Value> {
     let arg = |i: usize| a.get(i).unwrap_or(&Value::Nil);
     let b = Value::Bool;
     Ok(match name {
@@ -197,7 +197,7 @@ pub(crate) fn dispatch(name: &str, a: &[Value]) -> R<Value> {
 // Arithmetic.
 
 /// A numeric operand: `None` for NULL; text and blobs are errors.
-fn operand(name: &str, v: &Value) -> R<Option<Num>> {
+fn operand(name: &str, v: &Value) -> EvalResult<Option<Num>> {
     match class(name, v)? {
         Sql::Null => Ok(None),
         Sql::Int(i) => Ok(Some(Num::I(i))),
@@ -209,7 +209,7 @@ fn operand(name: &str, v: &Value) -> R<Option<Num>> {
 
 /// Both operands of a binary operator, or `None` when either is NULL (NULL wins over a type
 /// error in the other operand, as in SQLite).
-fn operands(name: &str, a: &Value, b: &Value) -> R<Option<(Num, Num)>> {
+fn operands(name: &str, a: &Value, b: &Value) -> EvalResult<Option<(Num, Num)>> {
     if matches!(class(name, a)?, Sql::Null) || matches!(class(name, b)?, Sql::Null) {
         return Ok(None);
     }
@@ -224,7 +224,7 @@ fn arith(
     b: &Value,
     int: fn(i64, i64) -> Option<i64>,
     float: fn(f64, f64) -> f64,
-) -> R<Value> {
+) -> EvalResult<Value> {
     Ok(match operands(name, a, b)? {
         None => Value::Nil,
         Some((Num::I(x), Num::I(y))) => {
@@ -235,7 +235,7 @@ fn arith(
 }
 
 /// `/`: truncating on integers; a zero divisor (0 or 0.0) gives NULL.
-fn div(name: &str, a: &Value, b: &Value) -> R<Value> {
+fn div(name: &str, a: &Value, b: &Value) -> EvalResult<Value> {
     Ok(match operands(name, a, b)? {
         None => Value::Nil,
         Some((_, Num::I(0))) => Value::Nil,
@@ -252,7 +252,7 @@ fn div(name: &str, a: &Value, b: &Value) -> R<Value> {
 /// `%`: both operands are converted to integers (doubles truncated, saturating); the sign of
 /// the result is the dividend's; a zero divisor gives NULL; a double operand makes the result
 /// the double of the integer remainder (`7.5 % 2` is `1.0`).
-fn modulo(name: &str, a: &Value, b: &Value) -> R<Value> {
+fn modulo(name: &str, a: &Value, b: &Value) -> EvalResult<Value> {
     let Some((x, y)) = operands(name, a, b)? else {
         return Ok(Value::Nil);
     };
@@ -279,7 +279,7 @@ fn modulo(name: &str, a: &Value, b: &Value) -> R<Value> {
 
 /// Compares in SQLite's order: NULL makes the answer unknown (`None`); numbers (integers and
 /// doubles by exact value) sort before text, text (bytewise, the BINARY collation) before blobs.
-fn compare(name: &str, a: &Value, b: &Value) -> R<Option<Ordering>> {
+fn compare(name: &str, a: &Value, b: &Value) -> EvalResult<Option<Ordering>> {
     let rank = |s: &Sql| match s {
         Sql::Null => 0,
         Sql::Int(_) | Sql::Real(_) => 1,
@@ -303,7 +303,7 @@ fn compare(name: &str, a: &Value, b: &Value) -> R<Option<Ordering>> {
 }
 
 /// `IS`: equality in which NULL equals NULL and nothing else.
-fn is(name: &str, a: &Value, b: &Value) -> R<bool> {
+fn is(name: &str, a: &Value, b: &Value) -> EvalResult<bool> {
     Ok(match compare(name, a, b)? {
         Some(o) => o.is_eq(),
         None => is_null(a) && is_null(b),
@@ -312,7 +312,7 @@ fn is(name: &str, a: &Value, b: &Value) -> R<bool> {
 
 /// SQL truth: `None` for NULL; a number is true when nonzero; text and blobs are read as the
 /// number they start with (text that does not start with one is 0, false).
-fn truth(name: &str, v: &Value) -> R<Option<bool>> {
+fn truth(name: &str, v: &Value) -> EvalResult<Option<bool>> {
     Ok(match class(name, v)? {
         Sql::Null => None,
         Sql::Int(i) => Some(i != 0),
@@ -327,7 +327,7 @@ fn truth(name: &str, v: &Value) -> R<Option<bool>> {
 
 /// The text form of a value (`None` for NULL): integers in decimal, doubles as
 /// [`format_real`], a blob's bytes read as UTF-8 (invalid sequences replaced).
-fn text<'a>(name: &str, v: &'a Value) -> R<Option<Cow<'a, str>>> {
+fn text<'a>(name: &str, v: &'a Value) -> EvalResult<Option<Cow<'a, str>>> {
     Ok(match class(name, v)? {
         Sql::Null => None,
         Sql::Int(i) => Some(Cow::Owned(i.to_string())),
@@ -338,7 +338,7 @@ fn text<'a>(name: &str, v: &'a Value) -> R<Option<Cow<'a, str>>> {
 }
 
 /// A text function: NULL stays NULL, anything else is converted to text first.
-fn map_text(name: &str, v: &Value, f: impl FnOnce(&str) -> String) -> R<Value> {
+fn map_text(name: &str, v: &Value, f: impl FnOnce(&str) -> String) -> EvalResult<Value> {
     Ok(text(name, v)?.map_or(Value::Nil, |t| Value::Str(f(&t))))
 }
 
@@ -387,7 +387,7 @@ pub(crate) fn format_real(x: f64) -> String {
 /// `LIKE`: `%` matches any sequence, `_` one character, letters match ignoring ASCII case; an
 /// optional escape character (one character) makes the next pattern character literal. NULL
 /// in any argument gives NULL; numbers are matched by their text form.
-fn like(name: &str, a: &[Value]) -> R<Value> {
+fn like(name: &str, a: &[Value]) -> EvalResult<Value> {
     let mut texts = Vec::with_capacity(a.len());
     for v in a {
         match text(name, v)? {
@@ -483,7 +483,7 @@ fn like_match(pattern: &str, subject: &str, escape: Option<char>) -> bool {
 /// the end, a negative length takes the characters before the start, and position 0 is just
 /// before the first character (so `substr('abc', 0, 2)` is `'a'`). Blobs are cut by bytes,
 /// anything else by characters of its text form.
-fn substr(name: &str, a: &[Value]) -> R<Value> {
+fn substr(name: &str, a: &[Value]) -> EvalResult<Value> {
     let subject = a.first().unwrap_or(&Value::Nil);
     let start = a.get(1).unwrap_or(&Value::Nil);
     let class0 = class(name, subject)?;
@@ -626,7 +626,7 @@ fn int_prefix(t: &[u8]) -> (i64, bool) {
 
 /// An integer argument as `sqlite3_value_int64` reads it (doubles truncated and saturated, text
 /// by its leading integer); `None` for NULL.
-fn int_arg(name: &str, v: &Value) -> R<Option<i64>> {
+fn int_arg(name: &str, v: &Value) -> EvalResult<Option<i64>> {
     Ok(match class(name, v)? {
         Sql::Null => None,
         Sql::Int(i) => Some(i),
@@ -637,7 +637,7 @@ fn int_arg(name: &str, v: &Value) -> R<Option<i64>> {
 }
 
 /// `round(x[, n])`: a double; `n` is clamped to 0..=30.
-fn round(name: &str, a: &[Value]) -> R<Value> {
+fn round(name: &str, a: &[Value]) -> EvalResult<Value> {
     let n = match a.get(1) {
         None => 0,
         Some(v) => match int_arg(name, v)? {
@@ -691,7 +691,7 @@ fn round_to(r: f64, n: i64) -> f64 {
 }
 
 /// `CAST(x AS type)` for the types INTEGER, REAL, TEXT, NUMERIC and BOOLEAN (any letter case).
-fn cast(name: &str, v: &Value, target: &Value) -> R<Value> {
+fn cast(name: &str, v: &Value, target: &Value) -> EvalResult<Value> {
     let Value::Str(target) = target else {
         return Err(type_err(name, "a type name", target));
     };
@@ -753,7 +753,7 @@ fn numeric(t: &[u8]) -> Value {
 // Aggregates.
 
 /// The `sql_*` aggregates over a bag that may hold NULLs, which they skip.
-pub(crate) fn aggregate(name: &str, values: Vec<Value>) -> R<Value> {
+pub(crate) fn aggregate(name: &str, values: Vec<Value>) -> EvalResult<Value> {
     match name {
         "sql_count" => Ok(Value::Int(
             values.iter().filter(|v| !is_null(v)).count() as i64
@@ -767,7 +767,7 @@ pub(crate) fn aggregate(name: &str, values: Vec<Value>) -> R<Value> {
 
 /// `sum`, `total` and `avg`. Integers are summed exactly; with a double among the values the
 /// sum is a double, added with Neumaier's compensation as SQLite does.
-fn sum(name: &str, values: &[Value]) -> R<Value> {
+fn sum(name: &str, values: &[Value]) -> EvalResult<Value> {
     let mut count = 0i64;
     let mut ints: i128 = 0;
     let mut any_real = false;
@@ -814,7 +814,7 @@ fn sum(name: &str, values: &[Value]) -> R<Value> {
 }
 
 /// `min` and `max` of the non-NULL values in SQLite's order; the first of equal values wins.
-fn extremum(name: &str, values: Vec<Value>, want: Ordering) -> R<Value> {
+fn extremum(name: &str, values: Vec<Value>, want: Ordering) -> EvalResult<Value> {
     let mut best: Option<Value> = None;
     for v in values {
         if matches!(class(name, &v)?, Sql::Null) {

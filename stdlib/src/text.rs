@@ -9,7 +9,7 @@
 //! text (Java's also matches before a final line terminator). Compiled patterns are cached per
 //! thread.
 
-use crate::eval::{R, err, type_err, unknown};
+use crate::eval::{EvalResult, err, type_err, unknown};
 use pomo_types::Value;
 use pomo_types::value::{format_instant, format_uuid};
 use regex::{Captures, Regex};
@@ -18,7 +18,7 @@ use std::collections::HashMap;
 use std::fmt::Write;
 
 /// The string built-ins; anything else is an unknown name.
-pub(crate) fn dispatch(name: &str, a: &[Value]) -> R<Value> {
+pub(crate) fn dispatch(name: &str, a: &[Value]) -> EvalResult<Value> {
     let b = Value::Bool;
     Ok(match name {
         "starts_with" => b(s(name, &a[0])?.starts_with(s(name, &a[1])?)),
@@ -102,7 +102,7 @@ pub(crate) fn dispatch(name: &str, a: &[Value]) -> R<Value> {
 }
 
 /// A string argument of `name`.
-fn s<'a>(name: &str, v: &'a Value) -> R<&'a str> {
+fn s<'a>(name: &str, v: &'a Value) -> EvalResult<&'a str> {
     match v {
         Value::Str(x) => Ok(x),
         other => Err(type_err(name, "a string", other)),
@@ -121,7 +121,7 @@ fn split_name(k: &str) -> (Option<&str>, &str) {
 /// The text of a keyword or symbol built by `keyword`/`symbol`, or `None` for nil: one argument
 /// converts a string, keyword or symbol (anything else is nil, as in Clojure); two join a
 /// namespace (a string or nil) and a name.
-fn named(name: &str, a: &[Value]) -> R<Option<String>> {
+fn named(name: &str, a: &[Value]) -> EvalResult<Option<String>> {
     match a {
         [Value::Str(x) | Value::Keyword(x) | Value::Symbol(x)] => Ok(Some(x.clone())),
         [_] => Ok(None),
@@ -132,7 +132,7 @@ fn named(name: &str, a: &[Value]) -> R<Option<String>> {
 }
 
 /// `subs`: the characters from `start` up to `end` (default: the end); out of bounds is an error.
-fn subs(a: &[Value]) -> R<Value> {
+fn subs(a: &[Value]) -> EvalResult<Value> {
     let text = s("subs", &a[0])?;
     let len = text.chars().count() as i64;
     let start = crate::eval::integral("subs", &a[1])?;
@@ -154,7 +154,7 @@ fn subs(a: &[Value]) -> R<Value> {
 }
 
 /// `count`: the length of a string (in characters) or a collection; nil counts as empty.
-fn count(v: &Value) -> R<i64> {
+fn count(v: &Value) -> EvalResult<i64> {
     let n = match v {
         Value::Nil => 0,
         Value::Str(x) => x.chars().count(),
@@ -167,7 +167,7 @@ fn count(v: &Value) -> R<i64> {
 }
 
 /// `clojure.string/join`: `(join coll)` or `(join separator coll)`, elements printed by `str`.
-fn join(a: &[Value]) -> R<Value> {
+fn join(a: &[Value]) -> EvalResult<Value> {
     let (sep, coll) = match a {
         [coll] => (String::new(), coll),
         [sep, coll] => (str_of(sep), coll),
@@ -223,7 +223,7 @@ thread_local! {
 }
 
 /// Compiles (or fetches from the per-thread cache) the pattern in a string argument.
-fn regex(name: &str, v: &Value) -> R<Regex> {
+fn regex(name: &str, v: &Value) -> EvalResult<Regex> {
     let pat = s(name, v)?;
     if let Some(re) = REGEXES.with(|c| c.borrow().get(pat).cloned()) {
         return Ok(re);

@@ -34,7 +34,7 @@ pub use values::{const_value, pattern_value};
 use crate::logic::builder::{ProgramBuilder, SourceSpan};
 use crate::logic::ir::*;
 use pomo_grammar::Diagnostic;
-use pomo_grammar::query::{Query, Rule as QRule};
+use pomo_grammar::query::{EdnQuery, Rule as QRule};
 use pomo_grammar::span::{FileId, Span};
 use pomo_types::ra::RelKind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -46,7 +46,7 @@ pub struct RuleSet<'a> {
 }
 
 /// Lowers a query (read from file 0) with an optional rule set.
-pub fn lower_query(q: &Query, rules: Option<RuleSet<'_>>) -> Result<Program, Vec<Diagnostic>> {
+pub fn lower_query(q: &EdnQuery, rules: Option<RuleSet<'_>>) -> Result<Program, Vec<Diagnostic>> {
     let mut cx = Lowerer::new(q, rules);
     cx.lower();
     if cx.errors.is_empty() {
@@ -81,7 +81,7 @@ impl Body {
 
 /// The state of one query's lowering.
 struct Lowerer<'q> {
-    q: &'q Query,
+    q: &'q EdnQuery,
     rules: BTreeMap<String, Vec<&'q QRule>>,
     rules_file: FileId,
     has_rules_input: bool,
@@ -110,7 +110,7 @@ struct Snapshot {
 }
 
 impl<'q> Lowerer<'q> {
-    fn new(q: &'q Query, rules: Option<RuleSet<'q>>) -> Self {
+    fn new(q: &'q EdnQuery, rules: Option<RuleSet<'q>>) -> Self {
         let mut by_name: BTreeMap<String, Vec<&QRule>> = BTreeMap::new();
         let mut rules_file = 0;
         if let Some(rs) = &rules {

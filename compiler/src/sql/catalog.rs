@@ -8,7 +8,7 @@
 //! INDEX` statements; the SQL session keeps their text in the store, so it is data too.
 
 use pomo_grammar::Diagnostic;
-use pomo_grammar::sql::{CreateTable, TableConstraint, TypeName};
+use pomo_grammar::sql_syntax::{CreateTable, TableConstraint, TypeName};
 use std::collections::BTreeMap;
 
 /// The static type of a SQL expression. `Null` is the type of the literal NULL, which fits

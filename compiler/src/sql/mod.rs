@@ -10,7 +10,7 @@ pub use lower::{OUTPUT, SqlColumns, lower_query};
 
 use crate::logic::ir::Program;
 use pomo_grammar::Diagnostic;
-use pomo_grammar::sql::{Statement, Stmt};
+use pomo_grammar::sql_syntax::{Statement, Stmt};
 
 /// Lowers a script's last query, with the tables its CREATE TABLE statements declare added to
 /// `catalog` (`pomo explain` on a `.sql` file).

@@ -31,7 +31,7 @@ pub struct Name {
 }
 
 #[derive(Clone, Debug, PartialEq)]
-pub struct Query {
+pub struct EdnQuery {
     pub find: FindSpec,
     /// `:keys` / `:strs` / `:syms`, when given.
     pub return_map: Option<ReturnMap>,

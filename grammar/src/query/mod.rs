@@ -22,7 +22,7 @@ mod parse;
 mod print;
 
 pub use ast::{
-    Binding, Callee, Clause, FindElem, FindSpec, FnArg, Input, Name, PatTerm, Query, ReturnKind,
+    Binding, Callee, Clause, EdnQuery, FindElem, FindSpec, FnArg, Input, Name, PatTerm, ReturnKind,
     ReturnMap, Rule, RuleArg, SrcVar, Var,
 };
 pub use parse::{parse_query, parse_query_text, parse_rules, parse_rules_text};

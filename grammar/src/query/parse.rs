@@ -8,7 +8,7 @@
 //! by the children: `find.rs` (`:find`, `:keys`), `inputs.rs` (`:in` and binding forms),
 //! `clauses.rs` (`:where` clauses) and `rules.rs` (rule sets).
 
-use super::ast::{Input, Query, ReturnKind, Rule, SrcVar, Var};
+use super::ast::{EdnQuery, Input, ReturnKind, Rule, SrcVar, Var};
 use crate::diag::Diagnostic;
 use crate::edn::{Form, Node, parse_one};
 use crate::span::Span;
@@ -20,7 +20,7 @@ mod rules;
 
 /// Reads a query from its EDN tree: the vector form `[:find … :where …]` or the map form
 /// `{:find […] :where […]}`. Reports every shape error of the query.
-pub fn parse_query(node: &Node) -> Result<Query, Vec<Diagnostic>> {
+pub fn parse_query(node: &Node) -> Result<EdnQuery, Vec<Diagnostic>> {
     let mut p = Parser::default();
     let query = p.query(node);
     match query {
@@ -41,7 +41,7 @@ pub fn parse_rules(node: &Node) -> Result<Vec<Rule>, Vec<Diagnostic>> {
 }
 
 /// Reads a query from text (exactly one EDN form).
-pub fn parse_query_text(src: &str) -> Result<Query, Vec<Diagnostic>> {
+pub fn parse_query_text(src: &str) -> Result<EdnQuery, Vec<Diagnostic>> {
     parse_query(&parse_one(src)?)
 }
 
@@ -180,7 +180,7 @@ impl Parser {
 
     // ---- query structure -------------------------------------------------------------------
 
-    fn query(&mut self, node: &Node) -> Option<Query> {
+    fn query(&mut self, node: &Node) -> Option<EdnQuery> {
         let sections = match &node.form {
             Form::Vector(items) => self.vector_sections(items),
             Form::Map(entries) => self.map_sections(entries),
@@ -308,7 +308,7 @@ impl Parser {
             .map(|sec| self.clauses(&sec.items))
             .unwrap_or_default();
 
-        Some(Query {
+        Some(EdnQuery {
             find: find?,
             return_map,
             with,

@@ -36,7 +36,7 @@ impl fmt::Display for Name {
     }
 }
 
-impl fmt::Display for Query {
+impl fmt::Display for EdnQuery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         write!(f, "[:find {}", self.find)?;
         if let Some(rm) = &self.return_map {

@@ -32,7 +32,7 @@ fn same(input: &str) {
     check(input, input);
 }
 
-fn query(input: &str) -> Query {
+fn query(input: &str) -> EdnQuery {
     parse_query_text(input).unwrap_or_else(|d| panic!("{input}: {}", summary(&d)))
 }
 

@@ -16,7 +16,7 @@ use super::{Body, Class, Lowered, Lowering, ResolvedColumn, SrcKind};
 use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Callee, Literal, Term};
 use crate::sql::catalog::SqlType;
-use pomo_grammar::sql::{BinOp, Expr, ExprKind, Lit, UnOp};
+use pomo_grammar::sql_syntax::{BinOp, Expr, ExprKind, Lit, UnOp};
 use pomo_types::Value;
 use pomo_types::ra::CmpOp;
 use std::collections::{BTreeMap, BTreeSet};

@@ -15,7 +15,7 @@ use super::{Body, Lowered, Lowering};
 use crate::logic::ir::{Bind, Callee, Literal, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql::{BinOp, Expr, ExprKind, FuncArgs, Ident, Lit, TypeName, UnOp};
+use pomo_grammar::sql_syntax::{BinOp, Expr, ExprKind, FuncArgs, Ident, Lit, TypeName, UnOp};
 use pomo_types::Value;
 use pomo_types::ra::CmpOp;
 

@@ -19,7 +19,7 @@ use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, Callee, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql::{Expr, ExprKind, FuncArgs, Lit, Select};
+use pomo_grammar::sql_syntax::{Expr, ExprKind, FuncArgs, Lit, Select};
 use pomo_types::Value;
 
 /// The aggregate functions (`min` and `max` with several arguments are scalar).

@@ -44,7 +44,7 @@ use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, DATOM_ATTRS, Literal, Program, RelId, Term};
 use pomo_grammar::Diagnostic;
 use pomo_grammar::span::{FileId, Span};
-use pomo_grammar::sql::Query;
+use pomo_grammar::sql_syntax::SqlQuery;
 use pomo_types::Value;
 use pomo_types::ra::RelKind;
 use std::collections::{BTreeMap, BTreeSet};
@@ -64,7 +64,7 @@ pub struct SqlColumns {
 
 /// Lowers a query over the catalog's tables to a PomoLogic program whose output relation
 /// [`OUTPUT`] carries a [`SqlShape`](pomo_types::ra::SqlShape).
-pub fn lower_query(q: &Query, cat: &Catalog) -> Result<(Program, SqlColumns), Vec<Diagnostic>> {
+pub fn lower_query(q: &SqlQuery, cat: &Catalog) -> Result<(Program, SqlColumns), Vec<Diagnostic>> {
     let mut lw = Lowering::new(cat);
     let out = lw.top_query(q);
     if !lw.errors.is_empty() {

@@ -19,13 +19,15 @@ use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql::{Expr, ExprKind, Lit, Query, Select, SelectItem, SetExpr, SetOp, TableRef};
+use pomo_grammar::sql_syntax::{
+    Expr, ExprKind, Lit, Select, SelectItem, SetExpr, SetOp, SqlQuery, TableRef,
+};
 use pomo_types::Value;
 use pomo_types::ra::{OutputSpec, RelKind, SqlShape};
 
 impl Lowering<'_> {
     /// Lowers the outermost query in its own frame; `None` when it failed (see `errors`).
-    pub(super) fn top_query(&mut self, q: &Query) -> Option<SqlColumns> {
+    pub(super) fn top_query(&mut self, q: &SqlQuery) -> Option<SqlColumns> {
         self.frames.push(Frame {
             visible: true,
             ..Frame::default()
@@ -39,7 +41,7 @@ impl Lowering<'_> {
 
     /// The outermost query: its body, then ORDER BY, LIMIT and OFFSET as the output's
     /// [`SqlShape`], and the rule of the output relation.
-    fn top_query_inner(&mut self, q: &Query) -> Lowered<SqlColumns> {
+    fn top_query_inner(&mut self, q: &SqlQuery) -> Lowered<SqlColumns> {
         let n_ctes = self.ctes.len();
         if let Some(w) = &q.with {
             self.with(w)?;
@@ -295,7 +297,7 @@ impl Lowering<'_> {
     }
 
     /// Lowers a WITH clause's CTEs in order, each visible to the ones after it.
-    pub(super) fn with(&mut self, w: &pomo_grammar::sql::With) -> Lowered<()> {
+    pub(super) fn with(&mut self, w: &pomo_grammar::sql_syntax::With) -> Lowered<()> {
         for cte in &w.ctes {
             if !cte.query.order_by.is_empty() || cte.query.limit.is_some() {
                 self.no_order_in_subquery(&cte.query);
@@ -334,7 +336,7 @@ impl Lowering<'_> {
 
     /// A recursive CTE `base UNION step`: a relation with a rule from each side, the step
     /// reading the relation itself.
-    fn recursive_cte(&mut self, cte: &pomo_grammar::sql::Cte) -> Lowered<RelOut> {
+    fn recursive_cte(&mut self, cte: &pomo_grammar::sql_syntax::Cte) -> Lowered<RelOut> {
         let q = &cte.query;
         let SetExpr::SetOp {
             op: SetOp::Union,
@@ -421,7 +423,7 @@ impl Lowering<'_> {
     }
 
     /// Refuses ORDER BY or LIMIT below the outermost query (E0837).
-    pub(super) fn no_order_in_subquery(&mut self, q: &Query) {
+    pub(super) fn no_order_in_subquery(&mut self, q: &SqlQuery) {
         let span = q
             .order_by
             .first()
@@ -437,7 +439,7 @@ impl Lowering<'_> {
     }
 
     /// Lowers a subquery (derived table, CTE, IN/EXISTS/scalar operand) in a new frame.
-    pub(super) fn subquery_rel(&mut self, q: &Query, want_ids: bool) -> Lowered<RelOut> {
+    pub(super) fn subquery_rel(&mut self, q: &SqlQuery, want_ids: bool) -> Lowered<RelOut> {
         if !q.order_by.is_empty() || q.limit.is_some() {
             self.no_order_in_subquery(q);
             return Err(());
@@ -657,7 +659,7 @@ impl Lowering<'_> {
 }
 
 /// Whether a query reads the named table anywhere (for WITH RECURSIVE).
-fn query_mentions(q: &Query, name: &str) -> bool {
+fn query_mentions(q: &SqlQuery, name: &str) -> bool {
     format!("{q}")
         .split(|c: char| !(c.is_alphanumeric() || c == '_'))
         .any(|w| w.eq_ignore_ascii_case(name))

@@ -15,7 +15,7 @@ use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql::{Expr, ExprKind};
+use pomo_grammar::sql_syntax::{Expr, ExprKind};
 use pomo_types::Value;
 use pomo_types::ra::RelKind;
 
@@ -56,8 +56,8 @@ impl Lowering<'_> {
     /// columns.
     fn resolve(
         &mut self,
-        qual: Option<&pomo_grammar::sql::Ident>,
-        name: &pomo_grammar::sql::Ident,
+        qual: Option<&pomo_grammar::sql_syntax::Ident>,
+        name: &pomo_grammar::sql_syntax::Ident,
         span: &Span,
     ) -> Lowered<ResolvedColumn> {
         let depth = self.depth();

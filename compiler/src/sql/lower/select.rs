@@ -22,7 +22,7 @@ use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql::{Expr, FromItem, JoinKind, Select, SelectItem, TableRef};
+use pomo_grammar::sql_syntax::{Expr, FromItem, JoinKind, Select, SelectItem, TableRef};
 use pomo_types::Value;
 
 /// SQLite's limit on the tables of one join.

@@ -21,7 +21,7 @@ use super::{
 use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Atom, Bind, Callee, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
-use pomo_grammar::sql::{Expr, Query, SelectItem, SetExpr};
+use pomo_grammar::sql_syntax::{Expr, SelectItem, SetExpr, SqlQuery};
 use pomo_types::Value;
 use pomo_types::ra::CmpOp;
 
@@ -59,7 +59,7 @@ impl Lowering<'_> {
 
     /// Lowers a subquery and returns its relation with the enclosing columns it reads and,
     /// when it reads any, its domain relation (those columns' values).
-    pub(super) fn correlated(&mut self, q: &Query, want_ids: bool) -> Lowered<Correlated> {
+    pub(super) fn correlated(&mut self, q: &SqlQuery, want_ids: bool) -> Lowered<Correlated> {
         if !q.order_by.is_empty() || q.limit.is_some() {
             self.no_order_in_subquery(q);
             return Err(());
@@ -80,7 +80,12 @@ impl Lowering<'_> {
     }
 
     /// `[NOT] EXISTS (q)` as a conjunct: a semijoin, or an antijoin through `ne`.
-    pub(super) fn exists_conj(&mut self, q: &Query, negated: bool, body: &mut Body) -> Lowered<()> {
+    pub(super) fn exists_conj(
+        &mut self,
+        q: &SqlQuery,
+        negated: bool,
+        body: &mut Body,
+    ) -> Lowered<()> {
         let (out, params, _) = self.correlated(q, false)?;
         let args = self.param_terms(&params, body)?;
         let atom = Atom {
@@ -148,7 +153,7 @@ impl Lowering<'_> {
 
     /// `x IN (q)` as a conjunct: a semijoin on the value (or a truth test of `sql_eq` when the
     /// types differ).
-    pub(super) fn in_conj(&mut self, x: &Expr, q: &Query, body: &mut Body) -> Lowered<()> {
+    pub(super) fn in_conj(&mut self, x: &Expr, q: &SqlQuery, body: &mut Body) -> Lowered<()> {
         let (out, params, _) = self.correlated(q, false)?;
         if out.cols.len() != 1 {
             self.err(
@@ -190,7 +195,7 @@ impl Lowering<'_> {
     }
 
     /// `EXISTS (q)` as a value: `ex(p…, b)` over the subquery's domain.
-    pub(super) fn exists_value(&mut self, q: &Query, body: &mut Body) -> Lowered<Term> {
+    pub(super) fn exists_value(&mut self, q: &SqlQuery, body: &mut Body) -> Lowered<Term> {
         let (out, params, domain) = self.correlated(q, false)?;
         let args = self.param_terms(&params, body)?;
         let pv: Vec<(String, Term)> = (0..params.len())
@@ -219,7 +224,7 @@ impl Lowering<'_> {
     }
 
     /// `x IN (q)` as a three-valued value over the domain of (params, x).
-    pub(super) fn in_value(&mut self, x: &Expr, q: &Query, body: &mut Body) -> Lowered<Term> {
+    pub(super) fn in_value(&mut self, x: &Expr, q: &SqlQuery, body: &mut Body) -> Lowered<Term> {
         let (out, params, _) = self.correlated(q, false)?;
         if out.cols.len() != 1 {
             self.err(
@@ -392,7 +397,7 @@ impl Lowering<'_> {
     /// A scalar subquery: an aggregate without GROUP BY (exactly one row per parameter).
     pub(super) fn scalar_subquery(
         &mut self,
-        q: &Query,
+        q: &SqlQuery,
         body: &mut Body,
     ) -> Lowered<(Term, SqlType)> {
         let ok = match &q.body {

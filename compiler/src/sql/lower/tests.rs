@@ -22,7 +22,7 @@ use pomo_grammar::Diagnostic;
 
 /// Lowers the last query of `sql` over the tables the text creates.
 pub(super) fn lower(sql: &str) -> Result<Program, Vec<Diagnostic>> {
-    let statements = pomo_grammar::sql::parse_script(sql)?;
+    let statements = pomo_grammar::sql_syntax::parse_script(sql)?;
     lower_script(&statements, &Catalog::default()).map(|(program, _)| program)
 }
 

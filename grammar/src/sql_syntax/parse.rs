@@ -22,7 +22,7 @@ lalrpop_util::lalrpop_mod!(
     // the inner modules need it.
     #[allow(clippy::all, unused_parens, unused_imports)]
     grammar,
-    "/sql/sql.rs"
+    "/sql_syntax/sql.rs"
 );
 
 /// The most operators (and expression keywords such as `CASE`, `IN`, `UNION`) that may lie on one

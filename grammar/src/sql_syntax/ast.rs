@@ -31,7 +31,7 @@ pub enum Stmt {
     /// `CREATE VIEW name AS query`: parsed so that it can be refused by name.
     CreateView {
         name: Ident,
-        query: Box<Query>,
+        query: Box<SqlQuery>,
     },
     /// `DROP TABLE [IF EXISTS] name` / `DROP INDEX [IF EXISTS] name`.
     Drop {
@@ -42,7 +42,7 @@ pub enum Stmt {
     Insert(Insert),
     Update(Update),
     Delete(Delete),
-    Query(Query),
+    Query(SqlQuery),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -109,7 +109,7 @@ pub struct Insert {
 pub enum InsertSource {
     /// `VALUES (…), (…)`: one vector per row, with the row's span.
     Values(Vec<(Vec<Expr>, Span)>),
-    Query(Box<Query>),
+    Query(Box<SqlQuery>),
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -127,7 +127,7 @@ pub struct Delete {
 
 /// A full query: `[WITH …] body [ORDER BY …] [LIMIT …]`.
 #[derive(Clone, Debug, PartialEq)]
-pub struct Query {
+pub struct SqlQuery {
     pub with: Option<With>,
     pub body: SetExpr,
     pub order_by: Vec<OrderItem>,
@@ -146,7 +146,7 @@ pub struct With {
 pub struct Cte {
     pub name: Ident,
     pub columns: Option<Vec<Ident>>,
-    pub query: Box<Query>,
+    pub query: Box<SqlQuery>,
     pub span: Span,
 }
 
@@ -214,7 +214,7 @@ pub enum TableRef {
     },
     /// `(query) [AS] alias`
     Derived {
-        query: Box<Query>,
+        query: Box<SqlQuery>,
         alias: Option<Ident>,
         span: Span,
     },
@@ -354,13 +354,13 @@ pub enum ExprKind {
     },
     InSubquery {
         expr: Box<Expr>,
-        query: Box<Query>,
+        query: Box<SqlQuery>,
         negated: bool,
     },
     /// `EXISTS (query)`; `NOT EXISTS` is `Unary { Not, Exists }`.
-    Exists(Box<Query>),
+    Exists(Box<SqlQuery>),
     /// A scalar subquery `(query)`.
-    Subquery(Box<Query>),
+    Subquery(Box<SqlQuery>),
     Like {
         expr: Box<Expr>,
         pattern: Box<Expr>,

@@ -206,7 +206,7 @@ impl fmt::Display for Delete {
     }
 }
 
-impl fmt::Display for Query {
+impl fmt::Display for SqlQuery {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         if let Some(w) = &self.with {
             write!(f, "{w} ")?;

@@ -1006,7 +1006,7 @@ fn no_panics() {
     for g in garbage {
         for f in [parse_statement, |s: &str| {
             parse_script(s).map(|_| Statement {
-                kind: Stmt::Query(Query {
+                kind: Stmt::Query(SqlQuery {
                     with: None,
                     body: SetExpr::Values(Vec::new(), 0..0),
                     order_by: Vec::new(),

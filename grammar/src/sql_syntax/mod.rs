@@ -43,7 +43,7 @@
 //! The module is split by concern: `ast.rs` holds the syntax tree types; `parse.rs` the entry
 //! points and the checks and diagnostics around the lalrpop parser, with `parse/actions.rs`
 //! the helpers the grammar's actions build the tree with; `lexer.rs` the tokens; `print.rs` the
-//! `Display` impls. Everything public is re-exported here, so `pomo_grammar::sql::X` names every
+//! `Display` impls. Everything public is re-exported here, so `pomo_grammar::sql_syntax::X` names every
 //! type and entry point.
 
 mod ast;
@@ -53,9 +53,9 @@ mod print;
 
 pub use ast::{
     BinOp, ColumnDef, CreateIndex, CreateTable, Cte, Delete, DropKind, Expr, ExprKind, FromItem,
-    FuncArgs, Ident, Insert, InsertSource, Join, JoinKind, Limit, Lit, OrderItem, Query, Select,
-    SelectItem, SetExpr, SetOp, Statement, Stmt, TableConstraint, TableRef, TypeName, UnOp, Update,
-    With,
+    FuncArgs, Ident, Insert, InsertSource, Join, JoinKind, Limit, Lit, OrderItem, Select,
+    SelectItem, SetExpr, SetOp, SqlQuery, Statement, Stmt, TableConstraint, TableRef, TypeName,
+    UnOp, Update, With,
 };
 pub use parse::{MAX_EXPR_DEPTH, parse_script, parse_statement};
 

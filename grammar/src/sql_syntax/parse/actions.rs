@@ -8,8 +8,8 @@
 
 use crate::diag::Diagnostic;
 use crate::span::Span;
-use crate::sql::ast::{
-    BinOp, ColumnDef, Expr, ExprKind, Ident, InsertSource, Limit, Lit, Query, SetExpr, SetOp,
+use crate::sql_syntax::ast::{
+    BinOp, ColumnDef, Expr, ExprKind, Ident, InsertSource, Limit, Lit, SetExpr, SetOp, SqlQuery,
     TypeName, UnOp,
 };
 
@@ -74,9 +74,9 @@ pub(crate) fn build_column(
 
 /// `INSERT … VALUES (…)` is read as a query (so that `VALUES` can also start a compound query
 /// there); a plain `VALUES` list becomes [`InsertSource::Values`].
-pub(crate) fn insert_source(query: Query) -> InsertSource {
+pub(crate) fn insert_source(query: SqlQuery) -> InsertSource {
     match query {
-        Query {
+        SqlQuery {
             with: None,
             body: SetExpr::Values(rows, _),
             order_by,
