@@ -1,13 +1,16 @@
 //! The SQL conformance corpora, run through `pomo_cli::slt` (the sqllogictest crate) on every
 //! `cargo test`: `tests/conformance/sql/cases` (SQLite-checked cases of the subset, with
-//! their `reject` and constraint-error records) on every backend, and SQLite's own
-//! `tests/conformance/sqllogictest/select1–5` on the reference backend (the JIT and
+//! their `reject` and constraint-error records) on every backend, without the label `sqlite`
+//! (they mark with `skipif sqlite` what SQLite accepts and the subset refuses), and SQLite's own
+//! `tests/conformance/sqllogictest/select1–5` on the reference backend, claiming `sqlite` as
+//! SQLite's runner does (the JIT and
 //! dataflow runs of those 8,884 queries are a release-build job: `pomo-conformance slt`).
 //!
 //! A record outside `tests/known-failures.txt` (as `sql/FILE:LINE`) that fails, or a listed
 //! record that passes, fails the test; every listed record carries its reason.
 
 use pomo::query::Backend;
+use pomo_cli::slt::Settings;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
@@ -51,13 +54,13 @@ fn key(location: &str) -> String {
     format!("sql/{file}:{line}")
 }
 
-fn run(files: &[PathBuf], backend: Backend) {
+fn run(files: &[PathBuf], backend: Backend, settings: &Settings) {
     let known = known_failures();
     let mut problems = Vec::new();
     let (mut passed, mut failed) = (0, 0);
     let mut failing = std::collections::BTreeSet::new();
     for f in files {
-        let report = pomo_cli::slt::run_file(f, &backend);
+        let report = pomo_cli::slt::run_file(f, &backend, settings);
         passed += report.passed;
         for fl in &report.failed {
             failed += 1;
@@ -103,7 +106,7 @@ fn skipped(what: &str) {
 #[test]
 fn sql_cases_on_reference() {
     match cases() {
-        Some(files) => run(&files, Backend::Reference),
+        Some(files) => run(&files, Backend::Reference, &Settings::default()),
         None => skipped("sql"),
     }
 }
@@ -111,7 +114,11 @@ fn sql_cases_on_reference() {
 #[test]
 fn sql_cases_on_jit() {
     match cases() {
-        Some(files) => run(&files, Backend::Jit(pomo::runtime::jit::Mode::Native)),
+        Some(files) => run(
+            &files,
+            Backend::Jit(pomo::runtime::jit::Mode::Native),
+            &Settings::default(),
+        ),
         None => skipped("sql"),
     }
 }
@@ -119,7 +126,11 @@ fn sql_cases_on_jit() {
 #[test]
 fn sql_cases_on_jit_interpreter() {
     match cases() {
-        Some(files) => run(&files, Backend::Jit(pomo::runtime::jit::Mode::Interpret)),
+        Some(files) => run(
+            &files,
+            Backend::Jit(pomo::runtime::jit::Mode::Interpret),
+            &Settings::default(),
+        ),
         None => skipped("sql"),
     }
 }
@@ -130,6 +141,7 @@ fn sql_cases_on_dataflow() {
         Some(files) => run(
             &files,
             Backend::Dataflow(pomo::runtime::dataflow::Config::default()),
+            &Settings::default(),
         ),
         None => skipped("sql"),
     }
@@ -137,7 +149,7 @@ fn sql_cases_on_dataflow() {
 
 fn select(n: usize) {
     match corpus(&format!("sqllogictest/select{n}.test")) {
-        Some(f) => run(&[f], Backend::Reference),
+        Some(f) => run(&[f], Backend::Reference, &Settings::sqlite()),
         None => skipped("sqllogictest"),
     }
 }
