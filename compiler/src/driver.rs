@@ -154,25 +154,22 @@ pub struct StageTrace {
 }
 
 /// Runs a stage's pipeline, recording the trace when asked to.
-fn run_traced<P: std::fmt::Display>(
+fn run_traced<P>(
     value: &mut P,
     opts: &Options,
+    print: fn(&P) -> String,
     optimize: impl FnOnce(&mut P, crate::pass::Options<'_, P>) -> Result<(), crate::pass::PassError>,
 ) -> Result<StageTrace, Vec<Diagnostic>> {
     let mut trace = StageTrace::default();
     if opts.trace {
-        trace.lowered = value.to_string();
+        trace.lowered = print(value);
     }
     let mut record = |pass: &'static str, round: usize, changed: bool, p: &P| {
         trace.steps.push(TraceStep {
             pass,
             round,
             changed,
-            plan: if changed {
-                p.to_string()
-            } else {
-                String::new()
-            },
+            plan: if changed { print(p) } else { String::new() },
         });
     };
     let popts = crate::pass::Options {
@@ -284,13 +281,12 @@ pub fn lower(ast: &Ast) -> Result<Program, Vec<Diagnostic>> {
     lower_with(ast, &Options::default(), None)
 }
 
-/// Like [`lower`], without the logic passes `opts` switches off; with `trace`, writes the
-/// lowered program and the program after each logic pass into it (`explain --stage logic
-/// --trace`).
+/// Like [`lower`], without the logic passes `opts` switches off; with `trace`, records the
+/// lowered program and the program after each logic pass (`explain --stage logic --trace`).
 pub fn lower_with(
     ast: &Ast,
     opts: &Options,
-    trace: Option<&mut String>,
+    trace: Option<&mut StageTrace>,
 ) -> Result<Program, Vec<Diagnostic>> {
     let mut prog = match ast {
         Ast::Edn { query: q, rules } => {
@@ -305,27 +301,18 @@ pub fn lower_with(
             catalog,
         } => crate::sql::lower_script(statements, catalog)?.0,
     };
-    let traced = trace.is_some();
-    let mut text = String::new();
-    if traced {
-        let _ = write!(text, "== lowered ==\n{}", logic::print::program(&prog));
-    }
-    let mut record = |pass: &'static str, _round: usize, changed: bool, p: &Program| {
-        if changed {
-            let _ = write!(text, "\n== {pass} ==\n{}", logic::print::program(p));
-        } else {
-            let _ = writeln!(text, "\n== {pass}: unchanged ==");
-        }
+    let opts = Options {
+        trace: trace.is_some(),
+        ..opts.clone()
     };
-    let popts = crate::pass::Options {
-        disabled: &opts.disabled_passes,
-        validate: false,
-        trace: if traced { Some(&mut record) } else { None },
-    };
-    // Without validation a pipeline has nothing to report.
-    let _ = logic::pipeline::optimize(&mut prog, popts);
-    if let Some(out) = trace {
-        out.push_str(&text);
+    let recorded = run_traced(
+        &mut prog,
+        &opts,
+        logic::print::program,
+        logic::pipeline::optimize,
+    )?;
+    if let Some(t) = trace {
+        *t = recorded;
     }
     let errs = logic::check::check(&prog);
     if errs.is_empty() { Ok(prog) } else { Err(errs) }
@@ -404,7 +391,12 @@ fn finish(ast: Ast, program: Program, opts: &Options) -> Result<Compilation, Vec
     let strata = stratify(&program)?;
     let (raw, plan, trace) = plan(&program, &strata, opts)?;
     let mut flow = crate::flow::lower::lower(&plan);
-    let flow_trace = run_traced(&mut flow, opts, crate::flow::pipeline::optimize)?;
+    let flow_trace = run_traced(
+        &mut flow,
+        opts,
+        |f| f.to_string(),
+        crate::flow::pipeline::optimize,
+    )?;
     let mut kernel = crate::kernel::lower::lower(&plan);
     if opts.validate {
         internal(
@@ -412,7 +404,12 @@ fn finish(ast: Ast, program: Program, opts: &Options) -> Result<Compilation, Vec
             "kernel lowering",
         )?;
     }
-    let kernel_trace = run_traced(&mut kernel, opts, crate::kernel::pipeline::optimize)?;
+    let kernel_trace = run_traced(
+        &mut kernel,
+        opts,
+        |k| k.to_string(),
+        crate::kernel::pipeline::optimize,
+    )?;
     let inputs = input_signature(&ast, &plan);
     Ok(Compilation {
         ast,
@@ -522,22 +519,29 @@ impl Compilation {
             ),
             _ => return None,
         };
-        let mut out = format!("== lowered ==\n{lowered}");
-        for t in steps {
-            let name = if rounds {
-                format!("round {} {}", t.round, t.pass)
-            } else {
-                t.pass.to_string()
-            };
-            if t.changed {
-                let _ = write!(out, "\n== {name} ==\n{}", t.plan);
-            } else {
-                let _ = writeln!(out, "\n== {name}: unchanged ==");
-            }
-        }
-        let _ = write!(out, "\n== optimized ==\n{last}");
-        Some(out)
+        Some(format_trace(&lowered, steps, &last, rounds))
     }
+}
+
+/// A stage's trace as text: the lowered value, then the value after each pass that changed it
+/// (unchanged passes collapsed to one line, PomoRA's numbered by fixpoint round), then the final
+/// value.
+fn format_trace(lowered: &str, steps: &[TraceStep], last: &str, rounds: bool) -> String {
+    let mut out = format!("== lowered ==\n{lowered}");
+    for t in steps {
+        let name = if rounds {
+            format!("round {} {}", t.round, t.pass)
+        } else {
+            t.pass.to_string()
+        };
+        if t.changed {
+            let _ = write!(out, "\n== {name} ==\n{}", t.plan);
+        } else {
+            let _ = writeln!(out, "\n== {name}: unchanged ==");
+        }
+    }
+    let _ = write!(out, "\n== optimized ==\n{last}");
+    out
 }
 
 /// Compiles and prints one stage; for stages up to `logic`, later stages are not run.
@@ -545,9 +549,14 @@ pub fn explain(input: &Input<'_>, stage: Stage, opts: &Options) -> Result<String
     match stage {
         Stage::Ast => parse(input).map(|a| a.text()),
         Stage::Logic if opts.trace => {
-            let mut out = String::new();
-            lower_with(&parse(input)?, opts, Some(&mut out))?;
-            Ok(out)
+            let mut t = StageTrace::default();
+            let p = lower_with(&parse(input)?, opts, Some(&mut t))?;
+            Ok(format_trace(
+                &t.lowered,
+                &t.steps,
+                &logic::print::program(&p),
+                false,
+            ))
         }
         Stage::Logic => lower_with(&parse(input)?, opts, None).map(|p| logic::print::program(&p)),
         _ => {
