@@ -92,7 +92,7 @@ struct Lowerer<'q> {
     errors: Vec<Diagnostic>,
     /// Rule instances lowered or being lowered: (rule name, default source, adornment) →
     /// relation.
-    instances: BTreeMap<(String, String, String), RelId>,
+    instances: BTreeMap<(String, String, String), (RelId, Option<RelId>)>,
     /// Whether a rule (per source) lowers on its own, without bindings from its callers.
     plain_ok: BTreeMap<(String, String), bool>,
     /// The variables bound by :in so far, with their spans.
@@ -105,7 +105,7 @@ struct Lowerer<'q> {
 /// [`Lowerer::snapshot`]).
 struct Snapshot {
     builder: ProgramBuilder,
-    instances: BTreeMap<(String, String, String), RelId>,
+    instances: BTreeMap<(String, String, String), (RelId, Option<RelId>)>,
     plain_ok: BTreeMap<(String, String), bool>,
 }
 

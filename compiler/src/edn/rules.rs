@@ -218,7 +218,7 @@ impl Lowerer<'_> {
             return self
                 .instances
                 .get(&(name.to_string(), src.to_string(), String::new()))
-                .copied();
+                .map(|(id, _)| *id);
         }
         if !bound_pos.iter().any(|b| *b) {
             // Nothing to pass in: report why the rule cannot stand on its own.
@@ -274,14 +274,16 @@ impl Lowerer<'_> {
         } else {
             format!("{name}{src}")
         };
+        if let Some(found) = self.instances.get(&key) {
+            return *found;
+        }
+        // An adorned instance and its magic relation get names no user rule and no earlier
+        // relation has (a rule set may define `name_bf` itself); the plain instance is the
+        // rule's own relation.
         let rel_name = match adorn {
-            Some(a) => format!("{base}_{a}"),
+            Some(a) => self.builder.unique_name(&format!("{base}_{a}")),
             None => base.clone(),
         };
-        let magic_name = adorn.map(|a| format!("magic_{base}_{a}"));
-        if let Some(id) = self.instances.get(&key) {
-            return (*id, magic_name.and_then(|m| self.builder.prog.find(&m)));
-        }
         let defs = self.rules.get(name).cloned().unwrap_or_default();
         let arity = defs
             .first()
@@ -293,7 +295,6 @@ impl Lowerer<'_> {
             RelKind::Derived,
             attrs.iter().map(|s| s.as_str()),
         );
-        self.instances.insert(key, id);
         let bound: Vec<usize> = adorn
             .map(|a| {
                 a.char_indices()
@@ -302,11 +303,14 @@ impl Lowerer<'_> {
                     .collect()
             })
             .unwrap_or_default();
-        let magic = magic_name.map(|m| {
+        let magic = adorn.map(|a| {
+            let name = self.builder.unique_name(&format!("magic_{base}_{a}"));
             let attrs: Vec<String> = bound.iter().map(|i| format!("a{i}")).collect();
             self.builder
-                .relation(&m, RelKind::Derived, attrs.iter().map(|s| s.as_str()))
+                .relation(&name, RelKind::Derived, attrs.iter().map(|s| s.as_str()))
         });
+        // Recorded before the bodies are lowered, so that recursive calls find the instance.
+        self.instances.insert(key, (id, magic));
         let file = self.rules_file;
         for def in defs {
             let params: Vec<&Var> = def.required.iter().chain(def.free.iter()).collect();
@@ -464,6 +468,34 @@ adult_bb(a0: ?e, a1: ?min) :-
     ?a >= ?min.
 magic_adult_bb(a0: ?e, a1: ?min) :- in2(min: ?min), datom(e: ?e, a: :name).
 find(e: ?e) :- in2(min: ?min), datom(e: ?e, a: :name), adult_bb(a0: ?e, a1: ?min).
+"#,
+        );
+    }
+
+    #[test]
+    fn an_adorned_instance_never_takes_a_user_rule_name() {
+        // The rule set defines `adult_bb` itself: the instance of `adult` with both arguments
+        // bound, and its magic relation, must not be that rule.
+        check(
+            "[:find ?e :in $ % ?min :where [?e :name _] (adult ?e ?min) (adult_bb ?e)]",
+            "[[(adult ?e ?min) [?e :age ?a] [(>= ?a ?min)]]
+ [(adult_bb ?e) [?e :vip true]]]",
+            r#"
+.input in2(min) scalar
+.decl datom(e, a, v, t, m, added)
+.output find(e) relation
+
+adult_bb_(a0: ?e, a1: ?min) :-
+    magic_adult_bb(a0: ?e, a1: ?min),
+    datom(e: ?e, a: :age, v: ?a),
+    ?a >= ?min.
+magic_adult_bb(a0: ?e, a1: ?min) :- in2(min: ?min), datom(e: ?e, a: :name).
+adult_bb(a0: ?e) :- datom(e: ?e, a: :vip, v: true).
+find(e: ?e) :-
+    in2(min: ?min),
+    datom(e: ?e, a: :name),
+    adult_bb_(a0: ?e, a1: ?min),
+    adult_bb(a0: ?e).
 "#,
         );
     }
