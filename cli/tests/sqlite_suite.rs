@@ -153,10 +153,10 @@ fn run(folder: &str, first_records: Option<usize>) {
             observed.insert(format!("{relative}:{line}"), (listed, f.sql.clone()));
         }
     }
-    eprintln!(
+    report(&format!(
         "{folder}: {passed} passed, {failed} failed ({crashed} crashes), {skipped} skipped \
          for the labels"
-    );
+    ));
     let mut problems = Vec::new();
     for (location, (listed, sql)) in &observed {
         match known.get(location) {
@@ -196,4 +196,11 @@ fn random_first_records() {
 #[test]
 fn index_first_records() {
     run("index", Some(FIRST_RECORDS));
+}
+
+/// Prints the counts where a passing `cargo test` shows them: straight to the process's stderr,
+/// which the test harness does not capture (it captures only `print!`/`eprint!`).
+fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }

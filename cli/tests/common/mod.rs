@@ -65,7 +65,9 @@ pub fn run_suite(suite: &str, backend: Backend) {
             }
         }
     }
-    eprintln!("{suite} on {backend:?}: {passed} passed, {failed} failed (known)");
+    report(&format!(
+        "{suite} on {backend:?}: {passed} passed, {failed} failed (known)"
+    ));
     assert!(problems.is_empty(), "{}", problems.join("\n"));
 }
 
@@ -128,4 +130,11 @@ pub fn corpus_queries_with(
             (path, text, q)
         })
         .collect()
+}
+
+/// Prints a suite's counts where a passing `cargo test` shows them: straight to the process's
+/// stderr, which the test harness does not capture (it captures only `print!`/`eprint!`).
+pub fn report(line: &str) {
+    use std::io::Write;
+    let _ = writeln!(std::io::stderr(), "{line}");
 }
