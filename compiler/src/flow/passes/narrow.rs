@@ -1,11 +1,11 @@
-//! `narrow`: keeps intermediate rows narrow: a projection of a join's only output becomes the join's
-//! output list, and an arrangement keeps only the value columns its readers use. Rows of one
-//! or two columns stay inline in the runtime, so this saves an allocation per tuple as well as
-//! the copying. Ends by dropping the nodes nothing reads any more.
+//! `narrow`: keeps intermediate rows narrow: a projection of a join's only output becomes the
+//! join's output list, and an arrangement keeps only the value columns its readers use. Rows of one
+//! or two columns stay inline in the runtime, so this saves an allocation per tuple as well as the
+//! copying. Ends by dropping the nodes nothing reads any more.
 //!
 //! The only flow pass: it runs on the lowered flow plan in rounds until nothing fuses or prunes
-//! (plans settle in a few), compacting the plan before each round so that dead nodes do not
-//! count as readers.
+//! (plans settle in a few), compacting the plan before each round so that dead nodes do not count
+//! as readers.
 
 use pomo_types::flow::*;
 use pomo_types::ra::Attr;

@@ -1,6 +1,6 @@
-//! `drop_unused_indexes`: removes the indexes no kernel reads any more and renumbers the rest
-//! in order. Last, because `fuse_new_rows` drops the tests that read the total's full-row
-//! index and `probes_to_tests` turns probes of other indexes into tests of the same ones.
+//! `drop_unused_indexes`: removes the indexes no kernel reads any more and renumbers the rest in
+//! order. Last, because `fuse_new_rows` drops the tests that read the total's full-row index and
+//! `probes_to_tests` turns probes of other indexes into tests of the same ones.
 
 use pomo_types::kernel::{IndexId, KernelPlan, Op};
 

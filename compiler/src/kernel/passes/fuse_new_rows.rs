@@ -1,13 +1,12 @@
-//! `fuse_new_rows`: semi-naive evaluation computes `R@new := diff(…, R)` and then `R := union(R, R@new)`:
-//! every new row is looked up in `R` twice and inserted twice. When each kernel that
-//! fills `R@new` ends with that `not exists` test on all of `R` and reads `R` nowhere
-//! else, the kernels insert into `R` directly and append the rows that were new to `R@new`
-//! (`insert R(…) new into R@new`), and the union goes. Rows reach `R` earlier than in
-//! the reference's order, which only lets later kernels of the same iteration see them
-//! sooner; recursive strata are monotone, so the fixpoint is the same.
-//! After `hoist_tests`, as it has always run: a test hoisted off the end of a kernel leaves the
-//! kernel unfused, which is only slower. Before `partition_loops`, which recognises the fused
-//! form.
+//! `fuse_new_rows`: semi-naive evaluation computes `R@new := diff(…, R)` and then `R := union(R,
+//! R@new)`: every new row is looked up in `R` twice and inserted twice. When each kernel that fills
+//! `R@new` ends with that `not exists` test on all of `R` and reads `R` nowhere else, the kernels
+//! insert into `R` directly and append the rows that were new to `R@new` (`insert R(…) new into
+//! R@new`), and the union goes. Rows reach `R` earlier than in the reference's order, which only
+//! lets later kernels of the same iteration see them sooner; recursive strata are monotone, so the
+//! fixpoint is the same. After `hoist_tests`, as it has always run: a test hoisted off the end of a
+//! kernel leaves the kernel unfused, which is only slower. Before `partition_loops`, which
+//! recognises the fused form.
 
 use super::each_loop;
 use pomo_types::kernel::{KernelPlan, Op, Stmt};

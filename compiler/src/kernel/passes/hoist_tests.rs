@@ -1,10 +1,10 @@
-//! `hoist_tests`: moves existence tests and equality checks out of loops that bind nothing they read, so
-//! that a row failing them is dropped before the inner loops run for it (`[?e :name "Ivan"]
-//! [?e :last-name ?l] [?e :sex "male"]` tests the sex before probing the last name). Both have
-//! no effects and cannot fail, so where they run changes no answer; filters and maps, which
-//! call the stdlib and may fail, stay where the plan put them and keep seeing the rows they
-//! saw (a test never moves past one). The first operation stays a loop.
-//! After `probes_to_tests`, which makes many of the tests it moves.
+//! `hoist_tests`: moves existence tests and equality checks out of loops that bind nothing they
+//! read, so that a row failing them is dropped before the inner loops run for it (`[?e :name
+//! "Ivan"] [?e :last-name ?l] [?e :sex "male"]` tests the sex before probing the last name). Both
+//! have no effects and cannot fail, so where they run changes no answer; filters and maps, which
+//! call the stdlib and may fail, stay where the plan put them and keep seeing the rows they saw (a
+//! test never moves past one). The first operation stays a loop. After `probes_to_tests`, which
+//! makes many of the tests it moves.
 
 use pomo_types::kernel::{Bind, KernelPlan, Op, Reg, Term};
 

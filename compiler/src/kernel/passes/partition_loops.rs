@@ -1,10 +1,10 @@
-//! `partition_loops`: marks the column a loop can be partitioned by, when it computes one relation by linear
-//! rules that all pass that column from the delta row to the new row: the body is
-//! `clear R@new; run k…; move R@delta <- R@new`, every kernel scans `R@delta` first,
-//! reads none of `R`, `R@delta`, `R@new` anywhere else, and inserts into `R` (new rows into
-//! `R@new`) with the scanned value of the column in the same column.
-//! The runtime then computes the fixpoint for a batch of that column's values at a time
-//! ([`pomo_types::kernel::Partition`]). After `fuse_new_rows`, whose form it recognises.
+//! `partition_loops`: marks the column a loop can be partitioned by, when it computes one relation
+//! by linear rules that all pass that column from the delta row to the new row: the body is `clear
+//! R@new; run k…; move R@delta <- R@new`, every kernel scans `R@delta` first, reads none of `R`,
+//! `R@delta`, `R@new` anywhere else, and inserts into `R` (new rows into `R@new`) with the scanned
+//! value of the column in the same column. The runtime then computes the fixpoint for a batch of
+//! that column's values at a time ([`pomo_types::kernel::Partition`]). After `fuse_new_rows`, whose
+//! form it recognises.
 
 use super::each_loop;
 use pomo_types::kernel::{Bind, KernelPlan, Op, Partition, SlotId, SlotKind, Stmt, Term};
