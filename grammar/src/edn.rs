@@ -12,9 +12,7 @@
 //! prints canonical EDN that reads back to an equal tree modulo spans.
 
 use crate::diag::Diagnostic;
-use crate::lex::{
-    Delim, char_literal, check_delims, escape_string, float_literal, parse_error_to_diag,
-};
+use crate::lex::{Delim, char_literal, escape_string, float_literal};
 use crate::span::Span;
 use std::collections::HashMap;
 use std::fmt;
@@ -218,55 +216,35 @@ pub(crate) fn make_set(items: Vec<Node>, diags: &mut Vec<Diagnostic>) -> Form {
 /// Reads zero or more forms.
 pub fn parse_forms(src: &str) -> Result<Vec<Node>, Vec<Diagnostic>> {
     use lexer::Tok;
-    let tokens = lexer::lex(src).map_err(|errs| {
-        errs.iter()
-            .map(|e| e.to_diagnostic(src))
-            .collect::<Vec<_>>()
-    })?;
-    let delims = check_delims(
+    crate::lex::parse_bracketed(
         src,
-        tokens.iter().map(|(lo, t, hi)| {
-            let d = match t {
-                Tok::LParen => Delim::Open {
-                    open: "(",
-                    close: ")",
-                },
-                Tok::LBracket => Delim::Open {
-                    open: "[",
-                    close: "]",
-                },
-                Tok::LBrace => Delim::Open {
-                    open: "{",
-                    close: "}",
-                },
-                Tok::SetOpen => Delim::Open {
-                    open: "#{",
-                    close: "}",
-                },
-                Tok::RParen => Delim::Close(")"),
-                Tok::RBracket => Delim::Close("]"),
-                Tok::RBrace => Delim::Close("}"),
-                _ => Delim::Other,
-            };
-            (*lo..*hi, d)
-        }),
-    );
-    if !delims.is_empty() {
-        return Err(delims);
-    }
-    let mut diags = Vec::new();
-    let result = grammar::FormsParser::new().parse(
-        &mut diags,
-        tokens.into_iter().map(Ok::<_, crate::lex::LexError>),
-    );
-    match result {
-        Ok(forms) if diags.is_empty() => Ok(forms),
-        Ok(_) => Err(diags),
-        Err(e) => {
-            diags.push(parse_error_to_diag(src, e, ("E0010", "E0011"), "input"));
-            Err(diags)
-        }
-    }
+        lexer::lex(src),
+        |t| match t {
+            Tok::LParen => Delim::Open {
+                open: "(",
+                close: ")",
+            },
+            Tok::LBracket => Delim::Open {
+                open: "[",
+                close: "]",
+            },
+            Tok::LBrace => Delim::Open {
+                open: "{",
+                close: "}",
+            },
+            Tok::SetOpen => Delim::Open {
+                open: "#{",
+                close: "}",
+            },
+            Tok::RParen => Delim::Close(")"),
+            Tok::RBracket => Delim::Close("]"),
+            Tok::RBrace => Delim::Close("}"),
+            _ => Delim::Other,
+        },
+        |diags, tokens| grammar::FormsParser::new().parse(diags, tokens.map(Ok)),
+        ("E0010", "E0011"),
+        "input",
+    )
 }
 
 /// Reads exactly one form; no form, or more than one, is an error.

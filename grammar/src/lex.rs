@@ -470,3 +470,42 @@ pub(crate) fn parse_error_to_diag<T>(
         }
     }
 }
+
+/// A lexed token with its byte range, as the lalrpop parsers take them.
+pub(crate) type Spanned<Tok> = (usize, Tok, usize);
+
+/// What the lalrpop parsers of the bracketed languages (EDN, PomoLogic, PomoRA) share around the
+/// generated parser: lexer errors become diagnostics (all of them); then brackets must balance
+/// (`delim` gives each token's role; every bracket error is reported); then `parse` runs over
+/// the tokens, collecting shape errors in its diagnostics, and a syntax error is added to those
+/// found before it, with `codes` and `what` naming the language as in [`parse_error_to_diag`].
+pub(crate) fn parse_bracketed<Tok, T>(
+    src: &str,
+    lexed: Result<Vec<Spanned<Tok>>, Vec<LexError>>,
+    delim: impl Fn(&Tok) -> Delim,
+    parse: impl FnOnce(
+        &mut Vec<Diagnostic>,
+        std::vec::IntoIter<Spanned<Tok>>,
+    ) -> Result<T, ParseError<usize, Tok, LexError>>,
+    codes: (&str, &str),
+    what: &str,
+) -> Result<T, Vec<Diagnostic>> {
+    let tokens = lexed.map_err(|errs| {
+        errs.iter()
+            .map(|e| e.to_diagnostic(src))
+            .collect::<Vec<_>>()
+    })?;
+    let delims = check_delims(src, tokens.iter().map(|(lo, t, hi)| (*lo..*hi, delim(t))));
+    if !delims.is_empty() {
+        return Err(delims);
+    }
+    let mut diags = Vec::new();
+    match parse(&mut diags, tokens.into_iter()) {
+        Ok(value) if diags.is_empty() => Ok(value),
+        Ok(_) => Err(diags),
+        Err(e) => {
+            diags.push(parse_error_to_diag(src, e, codes, what));
+            Err(diags)
+        }
+    }
+}

@@ -13,7 +13,7 @@ use super::ast::{
 };
 use super::lexer;
 use crate::diag::Diagnostic;
-use crate::lex::{Delim, check_delims, parse_error_to_diag};
+use crate::lex::Delim;
 use crate::span::Span;
 
 lalrpop_util::lalrpop_mod!(
@@ -26,46 +26,26 @@ lalrpop_util::lalrpop_mod!(
 /// syntax error together with every shape error found before it.
 pub fn parse_program(src: &str) -> Result<Program, Vec<Diagnostic>> {
     use lexer::Tok;
-    let tokens = lexer::lex(src).map_err(|errs| {
-        errs.iter()
-            .map(|e| e.to_diagnostic(src))
-            .collect::<Vec<_>>()
-    })?;
-    let delims = check_delims(
+    crate::lex::parse_bracketed(
         src,
-        tokens.iter().map(|(lo, t, hi)| {
-            let d = match t {
-                Tok::LParen => Delim::Open {
-                    open: "(",
-                    close: ")",
-                },
-                Tok::LBracket => Delim::Open {
-                    open: "[",
-                    close: "]",
-                },
-                Tok::RParen => Delim::Close(")"),
-                Tok::RBracket => Delim::Close("]"),
-                _ => Delim::Other,
-            };
-            (*lo..*hi, d)
-        }),
-    );
-    if !delims.is_empty() {
-        return Err(delims);
-    }
-    let mut diags = Vec::new();
-    let result = grammar::ProgramParser::new().parse(
-        &mut diags,
-        tokens.into_iter().map(Ok::<_, crate::lex::LexError>),
-    );
-    match result {
-        Ok(program) if diags.is_empty() => Ok(program),
-        Ok(_) => Err(diags),
-        Err(e) => {
-            diags.push(parse_error_to_diag(src, e, ("E0020", "E0021"), "program"));
-            Err(diags)
-        }
-    }
+        lexer::lex(src),
+        |t| match t {
+            Tok::LParen => Delim::Open {
+                open: "(",
+                close: ")",
+            },
+            Tok::LBracket => Delim::Open {
+                open: "[",
+                close: "]",
+            },
+            Tok::RParen => Delim::Close(")"),
+            Tok::RBracket => Delim::Close("]"),
+            _ => Delim::Other,
+        },
+        |diags, tokens| grammar::ProgramParser::new().parse(diags, tokens.map(Ok)),
+        ("E0020", "E0021"),
+        "program",
+    )
 }
 
 // ---- raw pieces, as the grammar reads them ---------------------------------------------------

@@ -9,7 +9,7 @@
 use super::ast::{Expr, FAtom, Plan, RelDecl, Stratum};
 use super::lexer;
 use crate::diag::Diagnostic;
-use crate::lex::{Delim, check_delims, parse_error_to_diag};
+use crate::lex::Delim;
 use crate::logic_syntax::{Const, Ident};
 use crate::span::Span;
 
@@ -23,51 +23,31 @@ lalrpop_util::lalrpop_mod!(
 /// error together with every shape error found before it.
 pub fn parse_plan(src: &str) -> Result<Plan, Vec<Diagnostic>> {
     use lexer::Tok;
-    let tokens = lexer::lex(src).map_err(|errs| {
-        errs.iter()
-            .map(|e| e.to_diagnostic(src))
-            .collect::<Vec<_>>()
-    })?;
-    let delims = check_delims(
+    crate::lex::parse_bracketed(
         src,
-        tokens.iter().map(|(lo, t, hi)| {
-            let d = match t {
-                Tok::LParen => Delim::Open {
-                    open: "(",
-                    close: ")",
-                },
-                Tok::LBracket => Delim::Open {
-                    open: "[",
-                    close: "]",
-                },
-                Tok::LBrace => Delim::Open {
-                    open: "{",
-                    close: "}",
-                },
-                Tok::RParen => Delim::Close(")"),
-                Tok::RBracket => Delim::Close("]"),
-                Tok::RBrace => Delim::Close("}"),
-                _ => Delim::Other,
-            };
-            (*lo..*hi, d)
-        }),
-    );
-    if !delims.is_empty() {
-        return Err(delims);
-    }
-    let mut diags = Vec::new();
-    let result = grammar::PlanParser::new().parse(
-        &mut diags,
-        tokens.into_iter().map(Ok::<_, crate::lex::LexError>),
-    );
-    match result {
-        Ok(plan) if diags.is_empty() => Ok(plan),
-        Ok(_) => Err(diags),
-        Err(e) => {
-            diags.push(parse_error_to_diag(src, e, ("E0030", "E0031"), "plan"));
-            Err(diags)
-        }
-    }
+        lexer::lex(src),
+        |t| match t {
+            Tok::LParen => Delim::Open {
+                open: "(",
+                close: ")",
+            },
+            Tok::LBracket => Delim::Open {
+                open: "[",
+                close: "]",
+            },
+            Tok::LBrace => Delim::Open {
+                open: "{",
+                close: "}",
+            },
+            Tok::RParen => Delim::Close(")"),
+            Tok::RBracket => Delim::Close("]"),
+            Tok::RBrace => Delim::Close("}"),
+            _ => Delim::Other,
+        },
+        |diags, tokens| grammar::PlanParser::new().parse(diags, tokens.map(Ok)),
+        ("E0030", "E0031"),
+        "plan",
+    )
 }
 
 /// A top-level piece of a plan as the grammar reads it.
