@@ -943,7 +943,9 @@ fn an_import_batch_writes_what_the_same_transaction_would() {
     let mut a = Store::in_memory();
     let mut b = Store::in_memory();
     a.set_clock(Some(5));
+    a.set_id_seed(Some(1));
     b.set_clock(Some(5));
+    b.set_id_seed(Some(1));
     // The fast path (new entities), then a batch that replaces values (the ordinary path).
     for e0 in [1, 51, 26] {
         a.import_batch(rows(e0)).unwrap();
@@ -975,7 +977,9 @@ fn a_bulk_import_writes_what_the_batches_one_by_one_would() {
     let mut a = Store::in_memory();
     let mut b = Store::in_memory();
     a.set_clock(Some(5));
+    a.set_id_seed(Some(1));
     b.set_clock(Some(5));
+    b.set_id_seed(Some(1));
     let mut next = starts.iter();
     let report = a
         .import_bulk(|| Ok(next.next().map(|&e0| rows(e0))))

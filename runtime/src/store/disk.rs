@@ -19,8 +19,9 @@
 //! loses nothing acknowledged), readers in any number of threads and processes see committed
 //! snapshots beside one writer, and opening maps the file without reading it.
 
+use super::gid::Gid;
 use super::keys::{self, KeyValue};
-use super::{Fact, IDENT0, Schema, StoreError, TX0};
+use super::{Fact, IDENT0, Ids, Schema, StoreError, TX0};
 use cid::Cid;
 use heed::types::Bytes;
 use heed::{CommitOrAbort, Database, Env, EnvFlags, EnvOpenOptions, RoTxn, RwTxn, WithoutTls};
@@ -30,7 +31,7 @@ use std::path::{Path, PathBuf};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 
 /// The format of the index files; a store written in another format is refused.
-const FORMAT: &[u8] = b"pomo-index-1";
+const FORMAT: &[u8] = b"pomo-index-2";
 
 pub(crate) type Table = Database<'static, Bytes, Bytes>;
 
@@ -47,9 +48,18 @@ pub(crate) struct Tables {
     pub log: Table,
     pub longvals: Table,
     pub stats: Table,
+    /// Local entity number (8 bytes) → its global id (16 bytes).
+    pub gids: Table,
+    /// Global id → local entity number.
+    pub eids: Table,
+    /// A fact's CID digest (32 bytes) → the log position of its first commit and its index
+    /// there (8 + 4 bytes): the set of facts the store holds, by CID.
+    pub fcids: Table,
+    /// A commit's CID digest → its log position (8 bytes).
+    pub ccids: Table,
 }
 
-const TABLES: [&str; 10] = [
+const TABLES: [&str; 14] = [
     "meta",
     "attrs",
     "attr_names",
@@ -60,6 +70,10 @@ const TABLES: [&str; 10] = [
     "log",
     "longvals",
     "stats",
+    "gids",
+    "eids",
+    "fcids",
+    "ccids",
 ];
 
 /// Attribute names and their interned ids (ids only grow, so a newer map serves older snapshots).
@@ -74,6 +88,10 @@ pub(crate) struct AttrMap {
 pub(crate) struct Inner {
     pub env: Env<WithoutTls>,
     pub t: Tables,
+    /// The replica's id, minted when the store was created.
+    pub replica: Gid,
+    /// A seed that makes minted global ids a function of the local number (tests only).
+    pub id_seed: RwLock<Option<u64>>,
     pub attrs: RwLock<AttrMap>,
     path: PathBuf,
     /// An in-memory store's directory, removed when the environment closes.
@@ -164,9 +182,9 @@ impl Inner {
                 for name in TABLES {
                     dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(name))?);
                 }
-                let dbs: [Database<'_, Bytes, Bytes>; 10] = dbs
+                let dbs: [Database<'_, Bytes, Bytes>; TABLES.len()] = dbs
                     .try_into()
-                    .unwrap_or_else(|_| unreachable!("ten tables"));
+                    .unwrap_or_else(|_| unreachable!("one database per table"));
                 Ok(CommitOrAbort::<_, ()>::Commit(dbs))
             })
             .map_err(mdb_err)?
@@ -182,6 +200,10 @@ impl Inner {
             log,
             longvals,
             stats,
+            gids,
+            eids,
+            fcids,
+            ccids,
         ] = t;
         let tables = Tables {
             meta,
@@ -194,6 +216,10 @@ impl Inner {
             log,
             longvals,
             stats,
+            gids,
+            eids,
+            fcids,
+            ccids,
         };
         // Stamp or check the format.
         {
@@ -215,13 +241,31 @@ impl Inner {
                         .meta
                         .put(&mut w, b"format", FORMAT)
                         .map_err(mdb_err)?;
+                    tables
+                        .meta
+                        .put(&mut w, b"replica", &Gid::random().0)
+                        .map_err(mdb_err)?;
                     w.commit().map_err(mdb_err)?;
                 }
             }
         }
+        let replica = {
+            let r = env.read_txn().map_err(mdb_err)?;
+            tables
+                .meta
+                .get(&r, b"replica")
+                .map_err(mdb_err)?
+                .and_then(Gid::from_slice)
+                .ok_or_else(|| StoreError::Corrupt {
+                    offset: 0,
+                    message: "the store has no replica id".into(),
+                })?
+        };
         let inner = Arc::new(Inner {
             env,
             t: tables,
+            replica,
+            id_seed: RwLock::new(None),
             attrs: RwLock::new(AttrMap::default()),
             path: path.clone(),
             temp,
@@ -293,6 +337,14 @@ impl Inner {
         let event = self.env.clone().prepare_for_closing();
         drop(self);
         event.wait();
+    }
+
+    /// A new global id for local entity `e`: random, or with a seed set, derived from it.
+    pub fn mint(&self, e: i64) -> Gid {
+        match *self.id_seed.read().expect("seed poisoned") {
+            None => Gid::random(),
+            Some(seed) => Gid::seeded(seed, e),
+        }
     }
 
     /// The id of attribute `a`, if it was ever used (as seen by `txn`).
@@ -396,6 +448,12 @@ pub(crate) struct Meta {
     pub schema_commit: u64,
     /// The last interned attribute id.
     pub next_aid: u32,
+    /// The commits no other commit the store holds names as a parent.
+    pub heads: Vec<Cid>,
+    /// The number of distinct facts, and the sum (mod 2^256) of their CIDs' sha2-256 digests:
+    /// a digest of the set of facts that does not depend on the order they arrived in.
+    pub facts: u64,
+    pub sum: [u8; 32],
 }
 
 impl Meta {
@@ -414,7 +472,25 @@ impl Meta {
         out.extend_from_slice(&self.max_ident.to_be_bytes());
         out.extend_from_slice(&self.schema_commit.to_be_bytes());
         out.extend_from_slice(&self.next_aid.to_be_bytes());
+        out.extend_from_slice(&(self.heads.len() as u32).to_be_bytes());
+        for h in &self.heads {
+            put_cid(&mut out, Some(h));
+        }
+        out.extend_from_slice(&self.facts.to_be_bytes());
+        out.extend_from_slice(&self.sum);
         out
+    }
+
+    /// Adds a new fact's CID to the count and the sum.
+    pub fn add_fact(&mut self, cid: &Cid) {
+        self.facts += 1;
+        let d = cid.hash().digest();
+        let mut carry = 0u16;
+        for i in (0..32).rev() {
+            let x = self.sum[i] as u16 + d.get(i).copied().unwrap_or(0) as u16 + carry;
+            self.sum[i] = x as u8;
+            carry = x >> 8;
+        }
     }
 
     fn decode(b: &[u8]) -> Result<Meta, String> {
@@ -433,6 +509,14 @@ impl Meta {
             max_ident: r.u64()? as i64,
             schema_commit: r.u64()?,
             next_aid: r.u32()?,
+            heads: {
+                let n = r.u32()?;
+                (0..n)
+                    .map(|_| r.cid()?.ok_or_else(|| "a damaged head".to_string()))
+                    .collect::<Result<_, _>>()?
+            },
+            facts: r.u64()?,
+            sum: r.take(32)?.try_into().expect("32 bytes"),
         })
     }
 
@@ -573,27 +657,58 @@ fn retraction_of(order: Order, val: &[u8]) -> Result<Option<u32>, String> {
     }
 }
 
-/// The value of an EAVT entry: the retraction (if any) and the assertion's causes.
+/// The value of an EAVT entry: the retraction (if any), the assertion's causes, whether the
+/// value is a reference (its fact names the target's global id), whether the span was closed
+/// by a merge's resolution rather than by a retraction fact (`superseded`), and a retraction's
+/// causes where they are not just the assertion it closes.
 #[derive(Clone, Debug, Default, PartialEq)]
 pub(crate) struct EavtVal {
     pub rt: Option<u32>,
     pub causes: Vec<Cid>,
+    pub is_ref: bool,
+    pub superseded: bool,
+    pub rcauses: Option<Vec<Cid>>,
+}
+
+const F_RT: u8 = 1;
+const F_CAUSES: u8 = 2;
+const F_REF: u8 = 4;
+const F_SUPERSEDED: u8 = 8;
+const F_RCAUSES: u8 = 16;
+
+fn put_cids(out: &mut Vec<u8>, cids: &[Cid]) {
+    out.extend_from_slice(&(cids.len() as u16).to_be_bytes());
+    for c in cids {
+        put_cid(out, Some(c));
+    }
+}
+
+fn get_cids(r: &mut Cursor) -> Result<Vec<Cid>, String> {
+    let n = u16::from_be_bytes(r.take(2)?.try_into().expect("2"));
+    (0..n)
+        .map(|_| r.cid()?.ok_or_else(|| "a damaged cause".to_string()))
+        .collect()
 }
 
 impl EavtVal {
     pub fn encode(&self) -> Vec<u8> {
-        if self.rt.is_none() && self.causes.is_empty() {
+        let flags = (self.rt.is_some() as u8 * F_RT)
+            | (!self.causes.is_empty() as u8 * F_CAUSES)
+            | (self.is_ref as u8 * F_REF)
+            | (self.superseded as u8 * F_SUPERSEDED)
+            | (self.rcauses.is_some() as u8 * F_RCAUSES);
+        if flags == 0 {
             return Vec::new();
         }
-        let mut out = vec![(self.rt.is_some() as u8) | ((!self.causes.is_empty() as u8) << 1)];
+        let mut out = vec![flags];
         if let Some(rt) = self.rt {
             keys::put_u32(&mut out, rt);
         }
         if !self.causes.is_empty() {
-            out.extend_from_slice(&(self.causes.len() as u16).to_be_bytes());
-            for c in &self.causes {
-                put_cid(&mut out, Some(c));
-            }
+            put_cids(&mut out, &self.causes);
+        }
+        if let Some(rc) = &self.rcauses {
+            put_cids(&mut out, rc);
         }
         out
     }
@@ -604,21 +719,39 @@ impl EavtVal {
         }
         let mut r = Cursor { b, pos: 0 };
         let flags = r.u8()?;
-        if flags > 3 {
+        if flags >= 32 {
             return Err("a damaged index value".into());
         }
-        let rt = if flags & 1 != 0 { Some(r.u32()?) } else { None };
-        let mut causes = Vec::new();
-        if flags & 2 != 0 {
-            let n = u16::from_be_bytes(r.take(2)?.try_into().expect("2"));
-            for _ in 0..n {
-                causes.push(r.cid()?.ok_or("a damaged cause")?);
-            }
-        }
+        let rt = if flags & F_RT != 0 {
+            Some(r.u32()?)
+        } else {
+            None
+        };
+        let causes = if flags & F_CAUSES != 0 {
+            get_cids(&mut r)?
+        } else {
+            Vec::new()
+        };
+        let rcauses = if flags & F_RCAUSES != 0 {
+            Some(get_cids(&mut r)?)
+        } else {
+            None
+        };
         if !r.done() {
             return Err("a damaged index value".into());
         }
-        Ok(EavtVal { rt, causes })
+        Ok(EavtVal {
+            rt,
+            causes,
+            is_ref: flags & F_REF != 0,
+            superseded: flags & F_SUPERSEDED != 0,
+            rcauses,
+        })
+    }
+
+    /// The causes of the retraction that closed the span, given its assertion's CID.
+    pub fn retraction_causes(&self, assertion: Cid) -> Vec<Cid> {
+        self.rcauses.clone().unwrap_or_else(|| vec![assertion])
     }
 }
 
@@ -770,6 +903,74 @@ impl<'a> Reader<'a> {
         Ok(out)
     }
 
+    /// The global id of local entity `e`, if it has one.
+    pub fn gid(&self, e: i64) -> Result<Option<Gid>, String> {
+        let mut k = Vec::with_capacity(8);
+        keys::put_e(&mut k, e);
+        match self.inner.t.gids.get(self.txn, &k).map_err(mdb_msg)? {
+            Some(b) => Gid::from_slice(b)
+                .map(Some)
+                .ok_or_else(|| format!("a damaged global id of entity {e}")),
+            None => Ok(None),
+        }
+    }
+
+    /// The global id of `e`, which every entity a fact names has.
+    pub fn gid_of(&self, e: i64) -> Result<Gid, String> {
+        self.gid(e)?
+            .ok_or_else(|| format!("a damaged index: entity {e} has no global id"))
+    }
+
+    /// The local number of a global id, if the store knows the entity.
+    pub fn eid(&self, g: &Gid) -> Result<Option<i64>, String> {
+        Ok(self
+            .inner
+            .t
+            .eids
+            .get(self.txn, &g.0)
+            .map_err(mdb_msg)?
+            .map(keys::get_e))
+    }
+
+    /// The global ids of a fact's entity and reference value.
+    pub fn ids(&self, e: i64, v: &Value, is_ref: bool) -> Result<Ids, String> {
+        Ok(Ids {
+            e: self.gid_of(e)?,
+            v: match (is_ref, v) {
+                (true, Value::Int(x)) => Some(self.gid_of(*x)?),
+                (true, Value::Ref(x)) => Some(self.gid_of(*x as i64)?),
+                _ => None,
+            },
+        })
+    }
+
+    /// Where the store holds the fact with this CID: its commit's log position and index.
+    pub fn fact_at(&self, cid: &Cid) -> Result<Option<(u64, u32)>, String> {
+        Ok(self
+            .inner
+            .t
+            .fcids
+            .get(self.txn, cid.hash().digest())
+            .map_err(mdb_msg)?
+            .map(|b| {
+                (
+                    u64::from_be_bytes(b[..8].try_into().expect("8")),
+                    keys::get_u32(&b[8..12]),
+                )
+            }))
+    }
+
+    /// The log position of the commit with this CID, if the store holds it.
+    pub fn commit_at(&self, cid: &Cid) -> Result<Option<u64>, String> {
+        Ok(self
+            .inner
+            .t
+            .ccids
+            .get(self.txn, cid.hash().digest())
+            .map_err(mdb_msg)?
+            .map(|b| u64::from_be_bytes(b[..8].try_into().expect("8"))))
+    }
+
     /// The assertion fact of a span (its CID is the span's assertion CID).
     pub fn assertion(
         &self,
@@ -777,9 +978,43 @@ impl<'a> Reader<'a> {
         a: &str,
         v: &Value,
         at: u32,
-        causes: Vec<Cid>,
+        val: &EavtVal,
     ) -> Result<Fact, String> {
-        Fact::new(e, a, v.clone(), true, causes, TX0 + at as i64)
+        let ids = self.ids(e, v, val.is_ref)?;
+        Fact::new(
+            e,
+            a,
+            v.clone(),
+            true,
+            val.causes.clone(),
+            TX0 + at as i64,
+            ids,
+        )
+    }
+
+    /// The retraction fact that closed a span (None if it is open or was superseded).
+    pub fn retraction(
+        &self,
+        e: i64,
+        a: &str,
+        v: &Value,
+        at: u32,
+        val: &EavtVal,
+    ) -> Result<Option<Fact>, String> {
+        let Some(rt) = val.rt.filter(|_| !val.superseded) else {
+            return Ok(None);
+        };
+        let acid = self.assertion(e, a, v, at, val)?;
+        Fact::new(
+            e,
+            a,
+            v.clone(),
+            false,
+            val.retraction_causes(acid.cid),
+            TX0 + rt as i64,
+            acid.ids,
+        )
+        .map(Some)
     }
 
     /// The CID of the current assertion of `[e a v]`, if it is current.
@@ -789,7 +1024,7 @@ impl<'a> Reader<'a> {
         };
         let spans = self.spans_of(e, aid, v)?;
         match spans.into_iter().rev().find(|(_, s)| s.rt.is_none()) {
-            Some((at, s)) => Ok(Some(self.assertion(e, a, v, at, s.causes)?.cid)),
+            Some((at, s)) => Ok(Some(self.assertion(e, a, v, at, &s)?.cid)),
             None => Ok(None),
         }
     }
@@ -800,16 +1035,12 @@ impl<'a> Reader<'a> {
             return Ok(None);
         };
         let spans = self.spans_of(e, aid, v)?;
-        match spans.into_iter().rev().find(|(_, s)| s.rt.is_some()) {
-            Some((at, s)) => {
-                let rt = s.rt.expect("found a retraction");
-                let acid = self.assertion(e, a, v, at, s.causes)?.cid;
-                Ok(Some(
-                    Fact::new(e, a, v.clone(), false, vec![acid], TX0 + rt as i64)?.cid,
-                ))
+        for (at, s) in spans.into_iter().rev() {
+            if let Some(r) = self.retraction(e, a, v, at, &s)? {
+                return Ok(Some(r.cid));
             }
-            None => Ok(None),
         }
+        Ok(None)
     }
 
     /// The entities whose current value of `a` is `v` (AVET).
@@ -1012,11 +1243,7 @@ impl<'a, 'w> Writer<'a, 'w> {
             eavt_tx,
             ..
         } = d;
-        let no_causes = EavtVal {
-            rt: None,
-            causes: Vec::new(),
-        }
-        .encode();
+        let no_causes = EavtVal::default().encode();
         eavt_tx.merge(|k| self.put(Order::Eavt, k, &no_causes))?;
         aevt.merge(|k| self.put(Order::Aevt, k, &[]))?;
         // AVET keys are `aid value e t`: a new `aid value` prefix is a new value, unless the
@@ -1097,27 +1324,33 @@ impl<'a, 'w> Writer<'a, 'w> {
         table.put(self.w, key, val).map_err(mdb_msg)
     }
 
-    /// Applies the facts of one commit at `t` and appends its log record. Datoms of reference
-    /// attributes (by `schema`, or by the schema the commit itself defines) go to VAET too.
-    /// Returns the new schema when the commit changed it. Fails on a fact that contradicts
-    /// the indexes (which only a damaged source can hold).
-    pub fn commit(
-        &mut self,
-        t: u64,
-        facts: &[Fact],
-        commit: &Cid,
-        prev: Option<&Cid>,
-        schema: &Schema,
-    ) -> Result<Option<Schema>, String> {
-        let t32 = u32::try_from(t).map_err(|_| format!("transaction t {t} is out of range"))?;
-        let mut record = Vec::with_capacity(64 + facts.len() * 24);
-        record.extend_from_slice(&t.to_be_bytes());
-        put_cid(&mut record, Some(commit));
-        put_cid(&mut record, prev);
+    /// Applies the facts of one commit at local `t` and appends its log record. Datoms of
+    /// reference attributes (by `schema`, or by the schema the commit itself defines) go to
+    /// VAET too. Facts marked present (held already, from another commit) are listed in the
+    /// record, so the commit block can be regenerated, but not applied again. Returns the new
+    /// schema when the commit changed it. Fails on a fact that contradicts the indexes (which
+    /// only a damaged source can hold).
+    pub fn commit(&mut self, c: &NewCommit, schema: &Schema) -> Result<Option<Schema>, String> {
+        let t32 =
+            u32::try_from(c.t).map_err(|_| format!("transaction t {} is out of range", c.t))?;
+        for (e, g) in c.new_ids {
+            let mut k = Vec::with_capacity(8);
+            keys::put_e(&mut k, *e);
+            self.inner.t.gids.put(self.w, &k, &g.0).map_err(mdb_msg)?;
+            self.inner.t.eids.put(self.w, &g.0, &k).map_err(mdb_msg)?;
+        }
+        let facts = c.facts;
+        let present = |i: usize| c.present.get(i).copied().unwrap_or(false);
+        let seq = self.meta.commits;
+        let mut record = Vec::with_capacity(96 + facts.len() * 24);
+        record.extend_from_slice(&c.t.to_be_bytes());
+        put_cid(&mut record, Some(&c.cid));
+        record.extend_from_slice(&c.author_t.to_be_bytes());
+        put_cids(&mut record, &c.parents);
         record.extend_from_slice(&(facts.len() as u32).to_be_bytes());
         let is_schema = |f: &Fact| f.a.starts_with("db/") && f.a != "db/txInstant";
         let mut encoded = Vec::with_capacity(facts.len());
-        for f in facts {
+        for (i, f) in facts.iter().enumerate() {
             let aid = self.inner.intern(self.w, self.meta, &f.a)?;
             let mut vkey = Vec::with_capacity(16);
             if let Some((id, payload)) = keys::put_value(&mut vkey, &f.v)? {
@@ -1129,25 +1362,39 @@ impl<'a, 'w> Writer<'a, 'w> {
             }
             keys::put_e(&mut record, f.e);
             keys::put_u32(&mut record, aid);
-            record.push(f.added as u8);
+            record.push(f.added as u8 | (f.ids.v.is_some() as u8) << 1 | (present(i) as u8) << 2);
             record.extend_from_slice(&vkey);
-            record.extend_from_slice(&(f.causes.len() as u16).to_be_bytes());
-            for c in &f.causes {
-                put_cid(&mut record, Some(c));
-            }
+            put_cids(&mut record, &f.causes);
             encoded.push((aid, vkey));
+            if !present(i) {
+                let mut at = Vec::with_capacity(12);
+                at.extend_from_slice(&seq.to_be_bytes());
+                keys::put_u32(&mut at, i as u32);
+                self.inner
+                    .t
+                    .fcids
+                    .put(self.w, f.cid.hash().digest(), &at)
+                    .map_err(mdb_msg)?;
+                self.meta.add_fact(&f.cid);
+            }
         }
         // Schema facts first (they are datoms of their own, so the order between them and the
         // others does not matter to the indexes), so that the others see the new schema.
         let mut new_schema = None;
+        let applied = |i: &usize| !present(*i);
         if facts.iter().any(is_schema) {
-            for (f, (aid, vkey)) in facts.iter().zip(&encoded).filter(|(f, _)| is_schema(f)) {
-                self.apply(f, *aid, vkey, t32, false)?;
+            for i in (0..facts.len())
+                .filter(applied)
+                .filter(|&i| is_schema(&facts[i]))
+            {
+                let (aid, vkey) = &encoded[i];
+                self.apply(&facts[i], *aid, vkey, t32, false)?;
             }
             new_schema = Some(super::tx::schema_from(&self.reader())?);
         }
         let refs = new_schema.as_ref().unwrap_or(schema);
         let mut order: Vec<usize> = (0..facts.len())
+            .filter(applied)
             .filter(|&i| !is_schema(&facts[i]))
             .collect();
         if self.fresh {
@@ -1161,14 +1408,22 @@ impl<'a, 'w> Writer<'a, 'w> {
         self.inner
             .t
             .log
-            .put(self.w, &self.meta.commits.to_be_bytes(), &record)
+            .put(self.w, &seq.to_be_bytes(), &record)
+            .map_err(mdb_msg)?;
+        self.inner
+            .t
+            .ccids
+            .put(self.w, c.cid.hash().digest(), &seq.to_be_bytes())
             .map_err(mdb_msg)?;
         self.meta.commits += 1;
         if new_schema.is_some() {
             self.meta.schema_commit = self.meta.commits;
         }
-        self.meta.last_t = Some(t);
-        self.meta.last_commit = Some(*commit);
+        self.meta.last_t = Some(c.t);
+        self.meta.last_commit = Some(c.cid);
+        self.meta.heads.retain(|h| !c.parents.contains(h));
+        self.meta.heads.push(c.cid);
+        self.meta.heads.sort();
         Ok(new_schema)
     }
 
@@ -1224,12 +1479,13 @@ impl<'a, 'w> Writer<'a, 'w> {
         // Deferred values are counted when their keys are merged.
         let new_value = self.deferred.is_none() && !self.any_open(Order::Avet, &av)?;
         let val = EavtVal {
-            rt: None,
             causes: f.causes.clone(),
+            is_ref: f.ids.v.is_some(),
+            ..EavtVal::default()
         }
         .encode();
         match self.deferred.as_mut() {
-            Some(d) if f.e >= TX0 && f.causes.is_empty() => {
+            Some(d) if f.e >= TX0 && val.is_empty() => {
                 d.eavt_tx.push(&span_key(Order::Eavt, f.e, aid, vkey, t))?
             }
             _ => self.put(Order::Eavt, &span_key(Order::Eavt, f.e, aid, vkey, t), &val)?,
@@ -1325,12 +1581,31 @@ impl<'a, 'w> Writer<'a, 'w> {
     }
 }
 
+/// A commit to write: its local `t`, its block's fields (the author's `t`, the parents, the
+/// facts) and CID, which facts the store holds already, and the global ids it mints.
+pub(crate) struct NewCommit<'f> {
+    pub t: u64,
+    pub author_t: u64,
+    pub cid: Cid,
+    pub parents: Vec<Cid>,
+    pub facts: &'f [Fact],
+    /// Per fact, whether the store already holds it (empty: none).
+    pub present: Vec<bool>,
+    pub new_ids: &'f [(i64, Gid)],
+}
+
 /// One commit read back from the log.
 pub(crate) struct LogCommit {
+    /// The local `t` the commit's facts were written at.
     pub t: u64,
     pub cid: Cid,
-    pub prev: Option<Cid>,
+    /// The `t` its block records (the author's; equal to `t` for a local commit).
+    pub author_t: u64,
+    pub parents: Vec<Cid>,
     pub facts: Vec<Fact>,
+    /// Per fact, whether it was held already when the commit arrived (its first commit is
+    /// another one).
+    pub present: Vec<bool>,
 }
 
 /// Reads the commit at position `seq` of the log, recomputing every fact's CID and the
@@ -1339,32 +1614,31 @@ pub(crate) fn read_commit(r: &Reader, seq: u64, raw: &[u8]) -> Result<LogCommit,
     let mut c = Cursor { b: raw, pos: 0 };
     let t = c.u64()?;
     let cid = c.cid()?.ok_or("a commit record without its CID")?;
-    let prev = c.cid()?;
+    let author_t = c.u64()?;
+    let parents = get_cids(&mut c)?;
     let n = c.u32()? as usize;
     let tx = TX0 + t as i64;
     let mut facts = Vec::with_capacity(n.min(1 << 20));
+    let mut present = Vec::with_capacity(n.min(1 << 20));
     for _ in 0..n {
         let e = c.e()?;
         let aid = c.u32()?;
-        let added = match c.u8()? {
-            0 => false,
-            1 => true,
-            _ => return Err("a damaged fact record".into()),
-        };
+        let flags = c.u8()?;
+        if flags > 7 {
+            return Err("a damaged fact record".into());
+        }
         let v = c.value()?;
         let v = r.value(v)?;
-        let k = u16::from_be_bytes(c.take(2)?.try_into().expect("2"));
-        let mut causes = Vec::with_capacity(k as usize);
-        for _ in 0..k {
-            causes.push(c.cid()?.ok_or("a damaged cause")?);
-        }
+        let causes = get_cids(&mut c)?;
         let a = r.inner.attr_name(r.txn, aid)?;
-        facts.push(Fact::new(e, &*a, v, added, causes, tx)?);
+        let ids = r.ids(e, &v, flags & 2 != 0)?;
+        facts.push(Fact::new(e, &*a, v, flags & 1 != 0, causes, tx, ids)?);
+        present.push(flags & 4 != 0);
     }
     if !c.done() {
         return Err(format!("commit {seq}: trailing bytes in its record"));
     }
-    let got = super::log::commit_cid(t, &facts, prev);
+    let got = super::log::commit_block(author_t, &facts, &parents).0;
     if got != cid {
         return Err(format!(
             "commit {seq} (t {t}) does not match its CID {cid}: the log is damaged"
@@ -1373,7 +1647,9 @@ pub(crate) fn read_commit(r: &Reader, seq: u64, raw: &[u8]) -> Result<LogCommit,
     Ok(LogCommit {
         t,
         cid,
-        prev,
+        author_t,
+        parents,
         facts,
+        present,
     })
 }

@@ -17,6 +17,7 @@
 //! non-finite floats, or `"-0"`, because the encoder does not keep the sign of zero). NaN has
 //! no encoding and is rejected.
 
+use super::gid::Gid;
 use cid::Cid;
 use ipld_core::ipld::Ipld;
 use multihash_codetable::{Code, MultihashDigest};
@@ -202,12 +203,25 @@ pub fn from_bytes(bytes: &[u8]) -> Result<Ipld, String> {
     serde_ipld_dagcbor::from_slice(bytes).map_err(|e| format!("invalid DAG-CBOR: {e}"))
 }
 
-/// The content of a fact that its CID covers, as an IPLD map.
-pub fn fact_ipld(e: i64, a: &str, v: &Value, added: bool, causes: &[Cid]) -> Result<Ipld, String> {
+/// The content of a fact that its CID covers, as an IPLD map: `e` is the entity's global id
+/// (16 bytes) and a reference value is `["eid", <16 bytes>]`, the global id of the entity it
+/// names, so the same fact has the same bytes on every replica.
+pub fn fact_ipld(
+    e: &Gid,
+    a: &str,
+    v: &Value,
+    v_entity: Option<&Gid>,
+    added: bool,
+    causes: &[Cid],
+) -> Result<Ipld, String> {
     let mut m = BTreeMap::new();
-    m.insert("e".to_string(), Ipld::Integer(i128::from(e)));
+    m.insert("e".to_string(), Ipld::Bytes(e.0.to_vec()));
     m.insert("a".to_string(), Ipld::String(a.to_string()));
-    m.insert("v".to_string(), value_to_ipld(v)?);
+    let v = match v_entity {
+        Some(g) => kinded("eid", Ipld::Bytes(g.0.to_vec())),
+        None => value_to_ipld(v)?,
+    };
+    m.insert("v".to_string(), v);
     m.insert("added".to_string(), Ipld::Bool(added));
     m.insert(
         "causes".to_string(),
@@ -216,12 +230,31 @@ pub fn fact_ipld(e: i64, a: &str, v: &Value, added: bool, causes: &[Cid]) -> Res
     Ok(Ipld::Map(m))
 }
 
-/// The parts of a decoded fact block: `(e, a, v, added, causes)`.
-pub type FactParts = (i64, String, Value, bool, Vec<Cid>);
+/// A decoded fact block: the global ids it names, not yet mapped to a store's local numbers.
+#[derive(Clone, Debug, PartialEq)]
+pub struct FactContent {
+    pub e: Gid,
+    pub a: String,
+    /// The value; for a reference, `Value::Nil` and the target in `v_entity`.
+    pub v: Value,
+    pub v_entity: Option<Gid>,
+    pub added: bool,
+    pub causes: Vec<Cid>,
+}
 
-/// Decodes a fact block; fails unless it has exactly the five keys of a fact.
-pub fn fact_from_ipld(i: &Ipld) -> Result<FactParts, String> {
-    let Ipld::Map(m) = i else {
+fn gid_of(i: &Ipld) -> Result<Gid, String> {
+    match i {
+        Ipld::Bytes(b) => Gid::from_slice(b)
+            .ok_or_else(|| format!("an entity id has 16 bytes, found {}", b.len())),
+        other => Err(format!("expected an entity id, found {other:?}")),
+    }
+}
+
+/// Decodes a fact block; fails unless it has exactly the five keys of a fact, its causes are
+/// sorted and distinct, and it is in canonical form (it encodes back to the same bytes).
+pub fn fact_from_bytes(bytes: &[u8]) -> Result<FactContent, String> {
+    let i = from_bytes(bytes)?;
+    let Ipld::Map(m) = &i else {
         return Err("a fact is a map".into());
     };
     if m.len() != 5 {
@@ -232,7 +265,7 @@ pub fn fact_from_ipld(i: &Ipld) -> Result<FactParts, String> {
         Ipld::Bool(b) => *b,
         other => return Err(format!("expected a boolean, found {other:?}")),
     };
-    let causes = match get("causes")? {
+    let causes: Vec<Cid> = match get("causes")? {
         Ipld::List(items) => items
             .iter()
             .map(|c| match c {
@@ -242,11 +275,36 @@ pub fn fact_from_ipld(i: &Ipld) -> Result<FactParts, String> {
             .collect::<Result<_, String>>()?,
         other => return Err(format!("expected a list of causes, found {other:?}")),
     };
-    Ok((
-        int(get("e")?)?,
-        text(get("a")?)?,
-        value_from_ipld(get("v")?)?,
+    if causes.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("a fact's causes are not sorted and distinct".into());
+    }
+    let (v, v_entity) = match get("v")? {
+        Ipld::List(parts) if parts.len() == 2 && parts[0] == Ipld::String("eid".into()) => {
+            (Value::Nil, Some(gid_of(&parts[1])?))
+        }
+        other => (value_from_ipld(other)?, None),
+    };
+    if matches!(v, Value::Nil) && v_entity.is_none() {
+        return Err("a fact's value is nil".into());
+    }
+    let fact = FactContent {
+        e: gid_of(get("e")?)?,
+        a: text(get("a")?)?,
+        v,
+        v_entity,
         added,
         causes,
-    ))
+    };
+    let again = to_bytes(&fact_ipld(
+        &fact.e,
+        &fact.a,
+        &fact.v,
+        fact.v_entity.as_ref(),
+        fact.added,
+        &fact.causes,
+    )?)?;
+    if again != bytes {
+        return Err("a fact block is not in canonical form".into());
+    }
+    Ok(fact)
 }

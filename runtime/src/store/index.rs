@@ -8,7 +8,7 @@
 //! transaction keeps the pages it sees from being reused.
 
 use super::disk::{Inner, Order, Reader, Span, Stats};
-use super::{Datom, Fact, Schema, TX0, Unique, keys};
+use super::{Datom, Schema, TX0, Unique, keys};
 use heed::{RoTxn, WithoutTls};
 use pomo_types::Value;
 use std::sync::{Arc, Mutex};
@@ -351,17 +351,10 @@ impl Db {
                 let aid = r.inner.aid(r.txn, &d.a).ok()??;
                 let spans = r.spans_of(d.e, aid, &d.v).ok()?;
                 spans.into_iter().find_map(|(at, s)| {
-                    let acid = || {
-                        r.assertion(d.e, &d.a, &d.v, at, s.causes.clone())
-                            .ok()
-                            .map(|f| f.cid)
-                    };
                     if d.added && TX0 + at as i64 == d.tx {
-                        acid()
+                        r.assertion(d.e, &d.a, &d.v, at, &s).ok().map(|f| f.cid)
                     } else if !d.added && s.rt.is_some_and(|rt| TX0 + rt as i64 == d.tx) {
-                        Fact::new(d.e, &*d.a, d.v.clone(), false, vec![acid()?], d.tx)
-                            .ok()
-                            .map(|f| f.cid)
+                        r.retraction(d.e, &d.a, &d.v, at, &s).ok()?.map(|f| f.cid)
                     } else {
                         None
                     }

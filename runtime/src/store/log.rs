@@ -18,9 +18,10 @@
 //! [`StoreError::Corrupt`]: the store refuses to open rather than drop acknowledged data.
 
 use super::encode::{self, from_bytes, to_bytes, verify_cid};
-use super::{Fact, StoreError, TX0};
+use super::{Fact, StoreError};
 use cid::Cid;
 use ipld_core::ipld::Ipld;
+use pomo_types::Value;
 use std::collections::{BTreeMap, HashMap};
 use std::fs::{File, OpenOptions};
 use std::io::{Read, Seek, SeekFrom, Write};
@@ -32,7 +33,7 @@ pub const LOG_FILE: &str = "facts.car";
 /// One replayed transaction.
 pub(crate) struct ReplayCommit {
     pub t: u64,
-    pub facts: Vec<Fact>,
+    pub facts: Vec<LegacyFact>,
     pub cid: Cid,
     /// Where its commit block starts (for error reports).
     pub offset: u64,
@@ -79,21 +80,144 @@ fn preamble() -> Vec<u8> {
     out
 }
 
-fn commit_block(t: u64, facts: &[Fact], prev: Option<Cid>) -> (Cid, Vec<u8>) {
+/// A commit block: `{t, facts: [links], parents: [links]}`, where `t` is the writer's local
+/// number of the transaction and `parents` the commits the writer held as heads (sorted).
+pub(crate) fn commit_block(t: u64, facts: &[Fact], parents: &[Cid]) -> (Cid, Vec<u8>) {
+    commit_block_of(t, facts.iter().map(|f| f.cid), parents)
+}
+
+pub(crate) fn commit_block_of(
+    t: u64,
+    facts: impl Iterator<Item = Cid>,
+    parents: &[Cid],
+) -> (Cid, Vec<u8>) {
     let mut m = BTreeMap::new();
     m.insert("t".to_string(), Ipld::Integer(i128::from(t)));
     m.insert(
         "facts".to_string(),
-        Ipld::List(facts.iter().map(|f| Ipld::Link(f.cid)).collect()),
+        Ipld::List(facts.map(Ipld::Link).collect()),
     );
-    m.insert("prev".to_string(), prev.map_or(Ipld::Null, Ipld::Link));
+    m.insert(
+        "parents".to_string(),
+        Ipld::List(parents.iter().map(|c| Ipld::Link(*c)).collect()),
+    );
     let data = to_bytes(&Ipld::Map(m)).expect("a commit encodes");
     (encode::cid_of(&data), data)
 }
 
-/// The CID a commit of these facts has (in-memory stores chain commits the same way).
-pub(crate) fn commit_cid(t: u64, facts: &[Fact], prev: Option<Cid>) -> Cid {
-    commit_block(t, facts, prev).0
+/// A decoded commit block: the author's `t`, its facts and its parents.
+pub struct CommitContent {
+    pub t: u64,
+    pub facts: Vec<Cid>,
+    pub parents: Vec<Cid>,
+}
+
+fn links(i: Option<&Ipld>, what: &str) -> Result<Vec<Cid>, String> {
+    match i {
+        Some(Ipld::List(items)) => items
+            .iter()
+            .map(|i| match i {
+                Ipld::Link(c) => Ok(*c),
+                _ => Err(format!("a commit's {what} are links")),
+            })
+            .collect(),
+        _ => Err(format!("a commit without {what}")),
+    }
+}
+
+/// Decodes a commit block; fails unless it has exactly the keys of one, sorted distinct
+/// parents, and is in canonical form.
+pub fn commit_from_bytes(bytes: &[u8]) -> Result<CommitContent, String> {
+    let ipld = from_bytes(bytes)?;
+    let Ipld::Map(m) = &ipld else {
+        return Err("a commit is a map".into());
+    };
+    if m.len() != 3 {
+        return Err(format!("a commit has 3 keys, found {}", m.len()));
+    }
+    let t = match m.get("t") {
+        Some(Ipld::Integer(t)) => u64::try_from(*t).map_err(|e| e.to_string())?,
+        _ => return Err("a commit without t".into()),
+    };
+    let facts = links(m.get("facts"), "facts")?;
+    let parents = links(m.get("parents"), "parents")?;
+    if parents.windows(2).any(|w| w[0] >= w[1]) {
+        return Err("a commit's parents are not sorted and distinct".into());
+    }
+    if commit_block_of(t, facts.iter().copied(), &parents).1 != bytes {
+        return Err("a commit block is not in canonical form".into());
+    }
+    Ok(CommitContent { t, facts, parents })
+}
+
+/// A fact of a log written before global ids: its entity is the local number.
+#[derive(Clone, Debug)]
+pub(crate) struct LegacyFact {
+    pub e: i64,
+    pub a: String,
+    pub v: Value,
+    pub added: bool,
+    pub causes: Vec<Cid>,
+    /// Its old-format CID.
+    pub cid: Cid,
+}
+
+fn legacy_fact_ipld(
+    e: i64,
+    a: &str,
+    v: &Value,
+    added: bool,
+    causes: &[Cid],
+) -> Result<Ipld, String> {
+    let mut m = BTreeMap::new();
+    m.insert("e".to_string(), Ipld::Integer(i128::from(e)));
+    m.insert("a".to_string(), Ipld::String(a.to_string()));
+    m.insert("v".to_string(), encode::value_to_ipld(v)?);
+    m.insert("added".to_string(), Ipld::Bool(added));
+    m.insert(
+        "causes".to_string(),
+        Ipld::List(causes.iter().map(|c| Ipld::Link(*c)).collect()),
+    );
+    Ok(Ipld::Map(m))
+}
+
+fn legacy_fact(data: &[u8], cid: Cid) -> Result<LegacyFact, String> {
+    let Ipld::Map(m) = from_bytes(data)? else {
+        return Err("a fact is a map".into());
+    };
+    if m.len() != 5 {
+        return Err(format!("a fact has 5 keys, found {}", m.len()));
+    }
+    let get = |k: &str| m.get(k).ok_or_else(|| format!("fact without key {k:?}"));
+    Ok(LegacyFact {
+        e: match get("e")? {
+            Ipld::Integer(n) => i64::try_from(*n).map_err(|e| e.to_string())?,
+            other => return Err(format!("expected an entity id, found {other:?}")),
+        },
+        a: match get("a")? {
+            Ipld::String(s) => s.clone(),
+            other => return Err(format!("expected an attribute, found {other:?}")),
+        },
+        v: encode::value_from_ipld(get("v")?)?,
+        added: match get("added")? {
+            Ipld::Bool(b) => *b,
+            other => return Err(format!("expected a boolean, found {other:?}")),
+        },
+        causes: links(Some(get("causes")?), "causes")?,
+        cid,
+    })
+}
+
+fn legacy_commit_block(t: u64, facts: &[Cid], prev: Option<Cid>) -> (Cid, Vec<u8>) {
+    let mut m = BTreeMap::new();
+    m.insert("t".to_string(), Ipld::Integer(i128::from(t)));
+    m.insert(
+        "facts".to_string(),
+        Ipld::List(facts.iter().map(|c| Ipld::Link(*c)).collect()),
+    );
+    m.insert("prev".to_string(), prev.map_or(Ipld::Null, Ipld::Link));
+    let data = to_bytes(&Ipld::Map(m)).expect("a commit encodes");
+    (encode::cid_of(&data), data)
 }
 
 /// A parsed block: its CID, its data and where the next block starts.
@@ -127,7 +251,7 @@ fn parse_block(buf: &[u8], pos: usize) -> Result<Block<'_>, String> {
 
 /// A decoded block of the log.
 enum Decoded {
-    Fact(Fact),
+    Fact(LegacyFact),
     Commit {
         t: u64,
         facts: Vec<Cid>,
@@ -162,7 +286,7 @@ fn decode(block: &Block) -> Result<Decoded, String> {
         };
         Ok(Decoded::Commit { t, facts, prev })
     } else {
-        Fact::decode(block.data, 0).map(Decoded::Fact)
+        legacy_fact(block.data, block.cid).map(Decoded::Fact)
     }
 }
 
@@ -282,14 +406,35 @@ impl LogFile {
         Ok((commits, warnings))
     }
 
-    /// Appends one transaction (its fact blocks, then its commit) and fsyncs it. On failure the
-    /// file is cut back to its previous length, so a later append does not follow garbage.
-    pub fn append(&mut self, t: u64, facts: &[Fact], prev: Option<Cid>) -> std::io::Result<Cid> {
+    /// Appends one transaction in the old format (its fact blocks, then its commit) and fsyncs
+    /// it; `renamed` maps the facts' CIDs to their old-format CIDs (for causes). On failure
+    /// the file is cut back to its previous length, so a later append does not follow garbage.
+    pub fn append(
+        &mut self,
+        t: u64,
+        facts: &[Fact],
+        prev: Option<Cid>,
+        renamed: &mut HashMap<Cid, Cid>,
+    ) -> std::io::Result<Cid> {
         let mut out = Vec::new();
+        let mut cids = Vec::new();
         for f in facts {
-            put_block(&mut out, &f.cid, &f.encode());
+            let causes: Vec<Cid> = f
+                .causes
+                .iter()
+                .map(|c| *renamed.get(c).unwrap_or(c))
+                .collect();
+            let data = to_bytes(
+                &legacy_fact_ipld(f.e, &f.a, &f.v, f.added, &causes)
+                    .map_err(std::io::Error::other)?,
+            )
+            .map_err(std::io::Error::other)?;
+            let cid = encode::cid_of(&data);
+            renamed.insert(f.cid, cid);
+            put_block(&mut out, &cid, &data);
+            cids.push(cid);
         }
-        let (cid, data) = commit_block(t, facts, prev);
+        let (cid, data) = legacy_commit_block(t, &cids, prev);
         put_block(&mut out, &cid, &data);
         let result = self
             .file
@@ -309,7 +454,7 @@ impl LogFile {
 /// where the good part of the log ends (everything after it is a tail to truncate).
 fn scan(buf: &[u8], start: usize) -> Result<(Vec<ReplayCommit>, usize), StoreError> {
     let mut commits = Vec::new();
-    let mut pending: HashMap<Cid, Fact> = HashMap::new();
+    let mut pending: HashMap<Cid, LegacyFact> = HashMap::new();
     let mut pos = start;
     let mut good = start;
     let mut last: Option<Cid> = None;
@@ -340,14 +485,7 @@ fn scan(buf: &[u8], start: usize) -> Result<(Vec<ReplayCommit>, usize), StoreErr
                 if let Some(message) = problem {
                     return damage(buf, pos, good, last, message, commits);
                 }
-                let tx = TX0 + t as i64;
-                let facts = facts
-                    .iter()
-                    .map(|c| Fact {
-                        tx,
-                        ..pending[c].clone()
-                    })
-                    .collect();
+                let facts = facts.iter().map(|c| pending[c].clone()).collect();
                 commits.push(ReplayCommit {
                     t,
                     facts,

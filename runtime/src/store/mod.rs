@@ -82,6 +82,7 @@
 
 mod disk;
 mod encode;
+mod gid;
 mod index;
 mod keys;
 mod log;
@@ -90,13 +91,14 @@ mod tx;
 
 pub use disk::Stats;
 pub(crate) use encode::cid_of;
-pub use encode::{decode_value, encode_value};
+pub use encode::{FactContent, decode_value, encode_value, fact_from_bytes};
+pub use gid::Gid;
 pub use index::Db;
 pub(crate) use log::{read_single_block_car, single_block_car};
 
 use cid::Cid;
 use pomo_types::Value;
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 use std::fmt;
 use std::fs::File;
 use std::path::Path;
@@ -130,13 +132,16 @@ pub struct Datom {
     pub added: bool,
 }
 
-/// A stored fact: the content its CID covers (`e a v added causes`) plus the transaction it was
-/// appended in. `tx` is not part of the content: the same fact written by two replicas, at
-/// different local times, has one CID.
+/// A stored fact: the content its CID covers (`e a v added causes`, with `e` and a reference
+/// value named by their global ids) plus the transaction it was appended in. `tx` is not part
+/// of the content: the same fact written by two replicas, at different local times, has one
+/// CID.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Fact {
+    /// The entity's local number in this store.
     pub e: i64,
     pub a: String,
+    /// The value; a reference is the target's local number (`Value::Int`).
     pub v: Value,
     pub added: bool,
     /// The CIDs of the facts this one directly follows, deduplicated and sorted.
@@ -144,11 +149,21 @@ pub struct Fact {
     pub cid: Cid,
     /// The transaction id (`TX0 + t`) of the transaction that appended this fact.
     pub tx: i64,
+    /// The global ids the fact's content names: its entity's and, for a reference value, the
+    /// target's.
+    pub ids: Ids,
+}
+
+/// The global ids of a fact's entity and (for a reference) its value.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Default)]
+pub struct Ids {
+    pub e: Gid,
+    pub v: Option<Gid>,
 }
 
 impl Fact {
-    /// Builds a fact and computes its CID; the causes are deduplicated and sorted first.
-    /// Fails on a value that has no encoding (NaN, an invalid CID string).
+    /// Builds a fact and computes its CID over its global ids; the causes are deduplicated and
+    /// sorted first. Fails on a value that has no encoding (NaN, an invalid CID string).
     pub fn new(
         e: i64,
         a: impl Into<String>,
@@ -156,11 +171,19 @@ impl Fact {
         added: bool,
         mut causes: Vec<Cid>,
         tx: i64,
+        ids: Ids,
     ) -> Result<Fact, String> {
         causes.sort();
         causes.dedup();
         let a = a.into();
-        let bytes = encode::to_bytes(&encode::fact_ipld(e, &a, &v, added, &causes)?)?;
+        let bytes = encode::to_bytes(&encode::fact_ipld(
+            &ids.e,
+            &a,
+            &v,
+            ids.v.as_ref(),
+            added,
+            &causes,
+        )?)?;
         let cid = encode::cid_of(&bytes);
         Ok(Fact {
             e,
@@ -170,6 +193,7 @@ impl Fact {
             causes,
             cid,
             tx,
+            ids,
         })
     }
 
@@ -177,24 +201,17 @@ impl Fact {
     pub fn encode(&self) -> Vec<u8> {
         // The fact was encoded once already when its CID was computed, so this cannot fail.
         encode::to_bytes(
-            &encode::fact_ipld(self.e, &self.a, &self.v, self.added, &self.causes)
-                .expect("a constructed fact is encodable"),
+            &encode::fact_ipld(
+                &self.ids.e,
+                &self.a,
+                &self.v,
+                self.ids.v.as_ref(),
+                self.added,
+                &self.causes,
+            )
+            .expect("a constructed fact is encodable"),
         )
         .expect("a constructed fact is encodable")
-    }
-
-    /// Decodes a fact block and recomputes its CID from the bytes.
-    pub fn decode(bytes: &[u8], tx: i64) -> Result<Fact, String> {
-        let (e, a, v, added, causes) = encode::fact_from_ipld(&encode::from_bytes(bytes)?)?;
-        Ok(Fact {
-            e,
-            a,
-            v,
-            added,
-            causes,
-            cid: encode::cid_of(bytes),
-            tx,
-        })
     }
 
     /// The fact as a datom.
@@ -433,10 +450,25 @@ impl From<std::io::Error> for StoreError {
 pub fn write_legacy_log(dir: &Path, commits: &[(u64, Vec<Fact>)]) -> Result<(), StoreError> {
     let (mut file, _, _) = log::LogFile::open(dir)?;
     let mut prev = None;
+    let mut renamed = std::collections::HashMap::new();
     for (t, facts) in commits {
-        prev = Some(file.append(*t, facts, prev)?);
+        prev = Some(file.append(*t, facts, prev, &mut renamed)?);
     }
     Ok(())
+}
+
+/// The commit of a locally planned transaction: its parents are the store's heads.
+fn local_commit<'p>(plan: &'p tx::Plan, meta: &disk::Meta) -> disk::NewCommit<'p> {
+    let parents = meta.heads.clone();
+    disk::NewCommit {
+        t: plan.t,
+        author_t: plan.t,
+        cid: log::commit_block(plan.t, &plan.facts, &parents).0,
+        parents,
+        facts: &plan.facts,
+        present: Vec::new(),
+        new_ids: &plan.new_ids,
+    }
 }
 
 /// Reports the progress of a long store operation (converting an old log, a bulk import):
@@ -572,10 +604,10 @@ impl Store {
         let (commits, mut w) = log::LogFile::read(dir)?;
         warnings.append(&mut w);
         let total: u64 = commits.iter().map(|c| c.facts.len() as u64).sum();
+        // Commits already converted are those the indexes hold; facts get new CIDs (over
+        // global ids), so the old ones are remembered to rename the causes that name them.
         let start = self.meta.commits as usize;
-        if start > commits.len()
-            || (start > 0 && Some(commits[start - 1].cid) != self.meta.last_commit)
-        {
+        if start > commits.len() {
             return Err(StoreError::Corrupt {
                 offset: 0,
                 message: format!(
@@ -583,6 +615,25 @@ impl Store {
                     log::LOG_FILE
                 ),
             });
+        }
+        let mut renamed: HashMap<Cid, Cid> = HashMap::new();
+        if start > 0 {
+            // Rebuild the renaming of the commits converted before an interruption: the same
+            // facts in the same order, now in the indexes.
+            let converted = self.try_facts()?;
+            let old = commits[..start].iter().flat_map(|c| c.facts.iter());
+            if old.clone().count() != converted.len() {
+                return Err(StoreError::Corrupt {
+                    offset: 0,
+                    message: format!(
+                        "{} and the indexes disagree on the facts of the first {start} commits",
+                        log::LOG_FILE
+                    ),
+                });
+            }
+            for (o, n) in old.zip(&converted) {
+                renamed.insert(o.cid, n.cid);
+            }
         }
         let mut done: u64 = commits[..start].iter().map(|c| c.facts.len() as u64).sum();
         progress(done, total);
@@ -598,15 +649,46 @@ impl Store {
             while batch < 100_000 {
                 let Some(c) = rest.next() else { break };
                 batch += c.facts.len();
+                let corrupt = |message: String| StoreError::Corrupt {
+                    offset: c.offset,
+                    message,
+                };
+                let tx = TX0 + c.t as i64;
+                let (facts, new_ids) = {
+                    let r = disk::Reader {
+                        inner: &inner,
+                        txn: &w,
+                    };
+                    let raw: Vec<(i64, String, Value, bool, Vec<Cid>)> = c
+                        .facts
+                        .iter()
+                        .map(|f| {
+                            let causes = f.causes.iter().map(|x| *renamed.get(x).unwrap_or(x));
+                            (f.e, f.a.clone(), f.v.clone(), f.added, causes.collect())
+                        })
+                        .collect();
+                    let is_ref = |a: &str| schema.attr(a).is_ref;
+                    tx::facts_with_ids(&r, raw, tx, &is_ref).map_err(corrupt)?
+                };
+                for (o, n) in c.facts.iter().zip(&facts) {
+                    renamed.insert(o.cid, n.cid);
+                }
                 let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
-                let prev = wr.meta.last_commit;
+                let parents = wr.meta.heads.clone();
+                let cid = log::commit_block(c.t, &facts, &parents).0;
+                let nc = disk::NewCommit {
+                    t: c.t,
+                    author_t: c.t,
+                    cid,
+                    parents,
+                    facts: &facts,
+                    present: Vec::new(),
+                    new_ids: &new_ids,
+                };
                 if let Some(s) = wr
-                    .commit(c.t, &c.facts, &c.cid, prev.as_ref(), &schema)
+                    .commit(&nc, &schema)
                     .and_then(|s| wr.finish().map(|_| s))
-                    .map_err(|message| StoreError::Corrupt {
-                        offset: c.offset,
-                        message,
-                    })?
+                    .map_err(corrupt)?
                 {
                     schema = Arc::new(s);
                 }
@@ -670,6 +752,15 @@ impl Store {
     /// reproducible tests; by default the wall clock is used.
     pub fn set_clock(&mut self, ms: Option<i64>) {
         self.clock = ms;
+    }
+
+    /// Makes the global ids this store mints a function of their local numbers and `seed`
+    /// (None: random, the default), so that two stores written alike hold facts with the same
+    /// CIDs. For reproducible tests only: replicas that share a seed mint the same id for
+    /// different entities.
+    #[doc(hidden)]
+    pub fn set_id_seed(&mut self, seed: Option<u64>) {
+        *self.inner.id_seed.write().unwrap_or_else(|e| e.into_inner()) = seed;
     }
 
     fn now(&self) -> i64 {
@@ -781,23 +872,35 @@ impl Store {
                 return Ok(None);
             }
         }
+        let now = Value::Instant(self.now());
+        let (ids, new_ids) = tx::mint_ids(
+            r,
+            std::iter::once((tx, "db/txInstant", &now, false))
+                .chain(facts.iter().map(|(e, a, v)| (*e, a.as_str(), v, false))),
+        )
+        .map_err(|m| TxError::new("io", m))?;
         let mut planned = Vec::with_capacity(facts.len() + 1);
         planned.push(
             Fact::new(
                 tx,
                 "db/txInstant",
-                Value::Instant(self.now()),
+                now.clone(),
                 true,
                 Vec::new(),
                 tx,
+                tx::ids_in(&ids, tx, &now, false),
             )
             .map_err(|m| TxError::new("transact/syntax", m))?,
         );
         // The facts' blocks and CIDs (most of an import's work) on every core.
+        let ids = &ids;
         let make = |chunk: &[(i64, String, Value)]| -> Option<Vec<Fact>> {
             chunk
                 .iter()
-                .map(|(e, a, v)| Fact::new(*e, a.as_str(), v.clone(), true, Vec::new(), tx).ok())
+                .map(|(e, a, v)| {
+                    let i = tx::ids_in(ids, *e, v, false);
+                    Fact::new(*e, a.as_str(), v.clone(), true, Vec::new(), tx, i).ok()
+                })
                 .collect()
         };
         let threads = std::thread::available_parallelism().map_or(1, |n| n.get().min(8));
@@ -825,6 +928,7 @@ impl Store {
             t,
             facts: planned,
             tempids: BTreeMap::new(),
+            new_ids,
         }))
     }
 
@@ -912,15 +1016,14 @@ impl Store {
                     (plan, false)
                 }
             };
-            let commit = log::commit_cid(plan.t, &plan.facts, meta.last_commit);
-            let prev = meta.last_commit;
+            let nc = local_commit(&plan, &meta);
             let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
             wr.set_fresh(is_fresh);
             if is_fresh && let Some(d) = deferred.as_mut() {
                 wr.defer(d);
             }
             let applied = wr
-                .commit(plan.t, &plan.facts, &commit, prev.as_ref(), &schema)
+                .commit(&nc, &schema)
                 .and_then(|s| wr.finish().map(|_| s))
                 .map_err(syntax)?;
             if let Some(s) = applied {
@@ -972,12 +1075,11 @@ impl Store {
         let inner = self.inner.clone();
         let mut w = inner.env.write_txn().map_err(io_err)?;
         let mut meta = self.meta.clone();
-        let commit = log::commit_cid(plan.t, &plan.facts, meta.last_commit);
-        let prev = meta.last_commit;
+        let nc = local_commit(&plan, &meta);
         let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
         wr.set_fresh(fresh);
         let applied = wr
-            .commit(plan.t, &plan.facts, &commit, prev.as_ref(), &self.schema)
+            .commit(&nc, &self.schema)
             .and_then(|s| wr.finish().map(|_| s));
         let schema = match applied {
             Ok(s) => s,
@@ -1057,7 +1159,13 @@ impl Store {
     pub fn try_facts(&self) -> Result<Vec<Fact>, StoreError> {
         let mut out = Vec::new();
         self.commits(|c| {
-            out.extend(c.facts);
+            out.extend(
+                c.facts
+                    .into_iter()
+                    .zip(c.present)
+                    .filter(|(_, p)| !p)
+                    .map(|(f, _)| f),
+            );
             Ok(())
         })?;
         Ok(out)
@@ -1067,17 +1175,17 @@ impl Store {
     /// of commits and facts.
     pub fn verify(&self) -> Result<(u64, u64), StoreError> {
         let (mut commits, mut facts) = (0, 0);
-        let mut prev = None;
+        let mut seen = std::collections::HashSet::new();
         self.commits(|c| {
-            if c.prev != prev {
+            if let Some(p) = c.parents.iter().find(|p| !seen.contains(*p)) {
                 return Err(format!(
-                    "commit t {} does not follow the previous commit",
+                    "commit t {} names a parent {p} the log does not hold before it",
                     c.t
                 ));
             }
-            prev = Some(c.cid);
+            seen.insert(c.cid);
             commits += 1;
-            facts += c.facts.len() as u64;
+            facts += c.present.iter().filter(|p| !**p).count() as u64;
             Ok(())
         })?;
         Ok((commits, facts))

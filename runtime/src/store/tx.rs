@@ -24,7 +24,8 @@
 
 use super::disk::Reader;
 use super::{
-    AttrSchema, EntityMap, EntityRef, Fact, IDENT0, Schema, TX0, TxError, TxOp, TxValue, Unique,
+    AttrSchema, EntityMap, EntityRef, Fact, Gid, IDENT0, Ids, Schema, TX0, TxError, TxOp, TxValue,
+    Unique,
 };
 use cid::Cid;
 use pomo_types::Value;
@@ -82,6 +83,14 @@ impl<'a> Ix<'a> {
     fn entity_current(&self, e: i64) -> Vec<(Arc<str>, Value)> {
         self.ok(self.r.entity_current(e))
     }
+
+    fn gid(&self, e: i64) -> Option<Gid> {
+        self.ok(self.r.gid(e))
+    }
+
+    fn mint(&self, e: i64) -> Gid {
+        self.r.inner.mint(e)
+    }
 }
 
 /// The outcome of planning: what the commit appends.
@@ -89,6 +98,8 @@ pub(crate) struct Plan {
     pub t: u64,
     pub facts: Vec<Fact>,
     pub tempids: BTreeMap<String, i64>,
+    /// Global ids minted for entities the store did not know.
+    pub new_ids: Vec<(i64, Gid)>,
 }
 
 fn syntax(message: impl Into<String>) -> TxError {
@@ -155,6 +166,9 @@ struct Planner<'a> {
     by_e: HashMap<i64, Vec<usize>>,
     /// Slots that received a ref value in this transaction, per target entity.
     incoming: HashMap<i64, Vec<usize>>,
+    /// Global ids minted in this transaction.
+    minted: HashMap<i64, Gid>,
+    new_ids: Vec<(i64, Gid)>,
 }
 
 /// Plans a transaction at `t` against the current state of `ix`. An index that could not be
@@ -187,6 +201,8 @@ fn plan_on(ix: &Ix, schema: &Schema, ops: Vec<TxOp>, t: u64, now_ms: i64) -> Res
         by_key: HashMap::new(),
         by_e: HashMap::new(),
         incoming: HashMap::new(),
+        minted: HashMap::new(),
+        new_ids: Vec::new(),
     };
     // The transaction entity's instant comes first, so an explicit `:db/txInstant` on the
     // transaction entity later in the tx-data replaces it (last assertion wins).
@@ -212,7 +228,12 @@ fn plan_on(ix: &Ix, schema: &Schema, ops: Vec<TxOp>, t: u64, now_ms: i64) -> Res
             tempids.insert(name, id);
         }
     }
-    Ok(Plan { t, facts, tempids })
+    Ok(Plan {
+        t,
+        facts,
+        tempids,
+        new_ids: p.new_ids,
+    })
 }
 
 /// `ns/_name` → `ns/name` (and `_name` → `name`): the forward attribute of a reverse ref.
@@ -813,7 +834,8 @@ impl Planner<'_> {
     /// Phase 5: the net facts, per touched `(e, a)` in order of first touch; retractions first.
     fn diff(&mut self) -> Result<Vec<Fact>, TxError> {
         let mut facts = Vec::new();
-        for s in &self.slots {
+        let slots = std::mem::take(&mut self.slots);
+        for s in &slots {
             let before: BTreeSet<&Value> = s.before.iter().collect();
             let mut replaced: Vec<Cid> = Vec::new();
             for v in s.before.iter().filter(|v| !s.now.contains(*v)) {
@@ -824,7 +846,8 @@ impl Planner<'_> {
                     ));
                 };
                 replaced.push(cause);
-                facts.push(fact(s.e, &s.a, v.clone(), false, vec![cause], self.tx)?);
+                let f = self.fact(s.e, &s.a.clone(), v.clone(), false, vec![cause])?;
+                facts.push(f);
             }
             let many = self.schema.attr(&s.a).many;
             for v in s.now.iter().filter(|v| !before.contains(v)) {
@@ -835,10 +858,56 @@ impl Planner<'_> {
                 if !many {
                     causes.extend(replaced.iter().copied());
                 }
-                facts.push(fact(s.e, &s.a, v.clone(), true, causes, self.tx)?);
+                let f = self.fact(s.e, &s.a.clone(), v.clone(), true, causes)?;
+                facts.push(f);
             }
         }
+        self.slots = slots;
         Ok(facts)
+    }
+
+    /// The global id of `e`: the store's, one minted earlier in this transaction, or a new one
+    /// (derived from its `:db/ident` when the transaction gives it one, random otherwise).
+    fn gid(&mut self, e: i64) -> Result<Gid, TxError> {
+        if let Some(g) = self.minted.get(&e) {
+            return Ok(*g);
+        }
+        if let Some(g) = self.ix.gid(e) {
+            return Ok(g);
+        }
+        let ident = self
+            .by_key
+            .get(&(e, Arc::from("db/ident")))
+            .and_then(|&i| self.slots.get(i))
+            .and_then(|s| s.now.first());
+        let g = match ident {
+            Some(Value::Keyword(k)) => Gid::of_ident(k),
+            _ => self.ix.mint(e),
+        };
+        self.minted.insert(e, g);
+        self.new_ids.push((e, g));
+        Ok(g)
+    }
+
+    /// A fact of this transaction, with the global ids of its entity and reference value.
+    fn fact(
+        &mut self,
+        e: i64,
+        a: &str,
+        v: Value,
+        added: bool,
+        causes: Vec<Cid>,
+    ) -> Result<Fact, TxError> {
+        let is_ref = self.schema.attr(a).is_ref;
+        let ids = Ids {
+            e: self.gid(e)?,
+            v: match (&v, is_ref) {
+                (Value::Int(x), true) => Some(self.gid(*x)?),
+                _ => None,
+            },
+        };
+        Fact::new(e, a, v, added, causes, self.tx, ids)
+            .map_err(|m| syntax(format!("Bad value at [{e} :{a}]: {m}")))
     }
 
     /// Whether `[e a v]` is current after the transaction (`e` holds it in the index).
@@ -909,18 +978,6 @@ impl Planner<'_> {
         }
         Ok(())
     }
-}
-
-fn fact(
-    e: i64,
-    a: &str,
-    v: Value,
-    added: bool,
-    causes: Vec<Cid>,
-    tx: i64,
-) -> Result<Fact, TxError> {
-    Fact::new(e, a, v, added, causes, tx)
-        .map_err(|m| syntax(format!("Bad value at [{e} :{a}]: {m}")))
 }
 
 /// The definition of attribute `attr` from its `:db/…` properties (keys without colon),
@@ -1050,4 +1107,90 @@ pub(crate) fn schema_from(r: &Reader) -> Result<Schema, String> {
         }
     }
     Ok(schema)
+}
+
+/// Global ids for the entities `raw` facts name (their entities, and the values of reference
+/// attributes): the store's (through `r`), or new ones (derived from an entity's `:db/ident`
+/// among the facts, random otherwise). Returns the ids of every entity named and the new ones.
+pub(crate) fn mint_ids<'v>(
+    r: &Reader,
+    raw: impl Iterator<Item = (i64, &'v str, &'v Value, bool)> + Clone,
+) -> Result<(HashMap<i64, Gid>, Vec<(i64, Gid)>), String> {
+    let idents: HashMap<i64, &str> = raw
+        .clone()
+        .filter_map(|(e, a, v, _)| match (a, v) {
+            ("db/ident", Value::Keyword(k)) => Some((e, k.as_str())),
+            _ => None,
+        })
+        .collect();
+    let mut ids: HashMap<i64, Gid> = HashMap::new();
+    let mut new = Vec::new();
+    let mut need = |e: i64, ids: &mut HashMap<i64, Gid>| -> Result<(), String> {
+        if ids.contains_key(&e) {
+            return Ok(());
+        }
+        let g = match r.gid(e)? {
+            Some(g) => g,
+            None => {
+                let g = idents
+                    .get(&e)
+                    .map_or_else(|| r.inner.mint(e), |k| Gid::of_ident(k));
+                new.push((e, g));
+                g
+            }
+        };
+        ids.insert(e, g);
+        Ok(())
+    };
+    for (e, _, v, is_ref) in raw {
+        need(e, &mut ids)?;
+        match (is_ref, v) {
+            (true, Value::Int(x)) => need(*x, &mut ids)?,
+            (true, Value::Ref(x)) => need(*x as i64, &mut ids)?,
+            _ => {}
+        }
+    }
+    Ok((ids, new))
+}
+
+/// The global ids of a fact's entity and (for a reference) value, from a map [`mint_ids`] made.
+pub(crate) fn ids_in(ids: &HashMap<i64, Gid>, e: i64, v: &Value, is_ref: bool) -> Ids {
+    Ids {
+        e: ids[&e],
+        v: match (is_ref, v) {
+            (true, Value::Int(x)) => Some(ids[x]),
+            (true, Value::Ref(x)) => Some(ids[&(*x as i64)]),
+            _ => None,
+        },
+    }
+}
+
+/// Facts `[e a v added causes]` at transaction `tx`, with global ids (minted where new).
+pub(crate) type RawFact = (i64, String, Value, bool, Vec<Cid>);
+
+pub(crate) fn facts_with_ids(
+    r: &Reader,
+    raw: Vec<RawFact>,
+    tx: i64,
+    is_ref: &dyn Fn(&str) -> bool,
+) -> Result<(Vec<Fact>, Vec<(i64, Gid)>), String> {
+    let refs: Vec<bool> = raw
+        .iter()
+        .map(|(_, a, v, _, _)| is_ref(a) && matches!(v, Value::Int(_) | Value::Ref(_)))
+        .collect();
+    let (ids, new) = mint_ids(
+        r,
+        raw.iter()
+            .zip(&refs)
+            .map(|((e, a, v, _, _), r)| (*e, a.as_str(), v, *r)),
+    )?;
+    let facts = raw
+        .into_iter()
+        .zip(refs)
+        .map(|((e, a, v, added, causes), is_ref)| {
+            let i = ids_in(&ids, e, &v, is_ref);
+            Fact::new(e, a, v, added, causes, tx, i)
+        })
+        .collect::<Result<_, _>>()?;
+    Ok((facts, new))
 }
