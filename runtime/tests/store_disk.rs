@@ -174,7 +174,12 @@ fn an_old_log_is_converted_once_with_the_same_facts() {
     let facts: Vec<_> = st.facts().collect();
     assert_eq!(facts.len(), cids.len());
     let known: std::collections::HashSet<_> = facts.iter().map(|f| f.cid).collect();
-    assert!(facts.iter().flat_map(|f| &f.causes).all(|c| known.contains(c)));
+    assert!(
+        facts
+            .iter()
+            .flat_map(|f| &f.causes)
+            .all(|c| known.contains(c))
+    );
     assert_eq!(st.verify().unwrap().0, 31);
     assert!(!log_path(dir.path()).exists());
     assert!(dir.path().join("facts.car.converted").exists());

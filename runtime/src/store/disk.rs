@@ -867,7 +867,7 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    fn prefix_ea(&self, e: i64, a: u32) -> Vec<u8> {
+    pub fn prefix_ea(&self, e: i64, a: u32) -> Vec<u8> {
         let mut p = Vec::with_capacity(12);
         keys::put_e(&mut p, e);
         keys::put_u32(&mut p, a);
@@ -1015,6 +1015,50 @@ impl<'a> Reader<'a> {
             acid.ids,
         )
         .map(Some)
+    }
+
+    /// The losing concurrent writes of `(e, a)` a merge left: assertion heads of its causal
+    /// graph whose spans are superseded, as `(value, assertion CID)`.
+    pub fn conflicts(&self, e: i64, a: &str) -> Result<Vec<(Value, Cid)>, String> {
+        let Some(aid) = self.inner.aid(self.txn, a)? else {
+            return Ok(Vec::new());
+        };
+        let prefix = self.prefix_ea(e, aid);
+        let mut spans = Vec::new();
+        self.scan_raw(Order::Eavt, &prefix, |k, val| {
+            let span = self.span(Order::Eavt, k, val)?;
+            spans.push((span.v, span.at, EavtVal::decode(val)?));
+            Ok(true)
+        })?;
+        if !spans.iter().any(|s| s.2.superseded) {
+            return Ok(Vec::new());
+        }
+        let mut nodes = Vec::new();
+        for (i, (v, at, val)) in spans.iter().enumerate() {
+            let af = self.assertion(e, a, v, *at, val)?;
+            nodes.push(super::resolve::Node {
+                cid: af.cid,
+                causes: af.causes,
+                added: true,
+                span: i,
+            });
+            if let Some(rf) = self.retraction(e, a, v, *at, val)? {
+                nodes.push(super::resolve::Node {
+                    cid: rf.cid,
+                    causes: rf.causes,
+                    added: false,
+                    span: i,
+                });
+            }
+        }
+        Ok(super::resolve::assertion_heads(&nodes)
+            .into_iter()
+            .filter(|&i| spans[i].2.superseded)
+            .filter_map(|i| {
+                let cid = nodes.iter().find(|n| n.added && n.span == i)?.cid;
+                Some((spans[i].0.clone(), cid))
+            })
+            .collect())
     }
 
     /// The CID of the current assertion of `[e a v]`, if it is current.
@@ -1214,6 +1258,10 @@ pub(crate) struct Writer<'a, 'w> {
     /// Where assertions put their AEVT and AVET keys instead (bulk import); their distinct
     /// values are counted when the keys are merged.
     deferred: Option<&'a mut Deferred>,
+    /// Facts from another replica: an assertion of a datom that is current opens a span
+    /// closed as superseded, a retraction closes the span of the assertion it names, and every
+    /// `(e, a)` touched is resolved from its causal graph (`resolve.rs`).
+    merging: bool,
 }
 
 impl<'a, 'w> Writer<'a, 'w> {
@@ -1225,7 +1273,13 @@ impl<'a, 'w> Writer<'a, 'w> {
             stats: BTreeMap::new(),
             fresh: false,
             deferred: None,
+            merging: false,
         }
+    }
+
+    /// Switches the merge mode on (see the `merging` field).
+    pub fn set_merging(&mut self, on: bool) {
+        self.merging = on;
     }
 
     /// Gathers the AEVT and AVET keys of assertions in `d` instead of writing them; the
@@ -1401,9 +1455,18 @@ impl<'a, 'w> Writer<'a, 'w> {
             // In EAVT order, so that appends past the end of EAVT fill its pages.
             order.sort_by(|&x, &y| (facts[x].e, &encoded[x]).cmp(&(facts[y].e, &encoded[y])));
         }
+        let mut touched: Vec<(i64, u32, &str)> = Vec::new();
         for (f, (aid, vkey)) in order.into_iter().map(|i| (&facts[i], &encoded[i])) {
             let r = refs.attr(&f.a).is_ref && matches!(f.v, Value::Int(_) | Value::Ref(_));
             self.apply(f, *aid, vkey, t32, r)?;
+            touched.push((f.e, *aid, &f.a));
+        }
+        if !self.fresh {
+            touched.sort_unstable();
+            touched.dedup();
+            for (e, aid, a) in touched {
+                self.resolve(e, aid, a, refs.attr(a).many, t32)?;
+            }
         }
         self.inner
             .t
@@ -1435,11 +1498,200 @@ impl<'a, 'w> Writer<'a, 'w> {
         t: u32,
         is_ref: bool,
     ) -> Result<(), String> {
-        if f.added {
-            self.assert(f, aid, vkey, t, is_ref)
-        } else {
-            self.retract(f, aid, vkey, t, is_ref)
+        match (f.added, self.merging) {
+            (true, false) => self.assert(f, aid, vkey, t, is_ref),
+            (false, false) => self.retract(f, aid, vkey, t, is_ref),
+            (true, true) => self.merge_assert(f, aid, vkey, t, is_ref),
+            (false, true) => self.merge_retract(f, aid, vkey, t),
         }
+    }
+
+    /// A merged assertion: a new span, closed as superseded at once when its datom is current
+    /// already (the resolution may open it later). A second assertion of the same datom in
+    /// one commit has no span of its own (it stays in the log).
+    fn merge_assert(
+        &mut self,
+        f: &Fact,
+        aid: u32,
+        vkey: &[u8],
+        t: u32,
+        is_ref: bool,
+    ) -> Result<(), String> {
+        let spans = self.reader().spans_of(f.e, aid, &f.v)?;
+        if spans.iter().any(|(at, _)| *at == t) {
+            return Ok(());
+        }
+        if !spans.iter().any(|(_, s)| s.rt.is_none()) {
+            return self.assert(f, aid, vkey, t, is_ref);
+        }
+        let val = EavtVal {
+            rt: Some(t),
+            causes: f.causes.clone(),
+            is_ref: f.ids.v.is_some(),
+            superseded: true,
+            rcauses: None,
+        };
+        self.put(
+            Order::Eavt,
+            &span_key(Order::Eavt, f.e, aid, vkey, t),
+            &val.encode(),
+        )?;
+        for order in [Order::Aevt, Order::Avet] {
+            self.put(order, &span_key(order, f.e, aid, vkey, t), &t.to_be_bytes())?;
+        }
+        if is_ref {
+            self.put(
+                Order::Vaet,
+                &span_key(Order::Vaet, f.e, aid, vkey, t),
+                &t.to_be_bytes(),
+            )?;
+        }
+        Ok(())
+    }
+
+    /// A merged retraction closes the span whose assertion it names as a cause (if that span
+    /// is open or only superseded); with no such span it stays in the log only.
+    fn merge_retract(&mut self, f: &Fact, aid: u32, vkey: &[u8], t: u32) -> Result<(), String> {
+        let spans = self.reader().spans_of(f.e, aid, &f.v)?;
+        for (at, val) in spans {
+            if val.rt.is_some() && !val.superseded {
+                continue;
+            }
+            let acid = self.reader().assertion(f.e, &f.a, &f.v, at, &val)?.cid;
+            if !f.causes.contains(&acid) {
+                continue;
+            }
+            let was_open = val.rt.is_none();
+            let new = EavtVal {
+                rt: Some(t),
+                superseded: false,
+                rcauses: (f.causes != [acid]).then(|| f.causes.clone()),
+                ..val
+            };
+            return self.set_span(f.e, aid, vkey, at, &new, was_open);
+        }
+        Ok(())
+    }
+
+    /// Rewrites a span's entries in the four indexes with `new` (open or closed), keeping the
+    /// statistics: `was_open` says whether it was open before.
+    fn set_span(
+        &mut self,
+        e: i64,
+        aid: u32,
+        vkey: &[u8],
+        at: u32,
+        new: &EavtVal,
+        was_open: bool,
+    ) -> Result<(), String> {
+        let mut ae = Vec::with_capacity(12);
+        keys::put_u32(&mut ae, aid);
+        keys::put_e(&mut ae, e);
+        let mut av = Vec::with_capacity(4 + vkey.len());
+        keys::put_u32(&mut av, aid);
+        av.extend_from_slice(vkey);
+        let now_open = new.rt.is_none();
+        let (new_entity, new_value) = if now_open && !was_open {
+            (
+                !self.any_open(Order::Aevt, &ae)?,
+                !self.any_open(Order::Avet, &av)?,
+            )
+        } else {
+            (false, false)
+        };
+        let side: Vec<u8> = new.rt.map(|t| t.to_be_bytes().to_vec()).unwrap_or_default();
+        self.put(
+            Order::Eavt,
+            &span_key(Order::Eavt, e, aid, vkey, at),
+            &new.encode(),
+        )?;
+        for order in [Order::Aevt, Order::Avet] {
+            self.put(order, &span_key(order, e, aid, vkey, at), &side)?;
+        }
+        if new.is_ref {
+            self.put(Order::Vaet, &span_key(Order::Vaet, e, aid, vkey, at), &side)?;
+        }
+        if now_open && !was_open {
+            let s = self.stat(aid)?;
+            s.datoms += 1;
+            s.entities += new_entity as u64;
+            s.values += new_value as u64;
+        } else if was_open && !now_open {
+            let gone_entity = !self.any_open(Order::Aevt, &ae)?;
+            let gone_value = !self.any_open(Order::Avet, &av)?;
+            let s = self.stat(aid)?;
+            s.datoms = s.datoms.saturating_sub(1);
+            s.entities = s.entities.saturating_sub(gone_entity as u64);
+            s.values = s.values.saturating_sub(gone_value as u64);
+        }
+        Ok(())
+    }
+
+    /// Every span of `(e, a)` with its value key, assertion `t` and EAVT value, in key order.
+    fn ea_spans(&self, e: i64, aid: u32) -> Result<Vec<EaSpan>, String> {
+        let r = self.reader();
+        let prefix = r.prefix_ea(e, aid);
+        let mut out = Vec::new();
+        r.scan_raw(Order::Eavt, &prefix, |k, val| {
+            let span = r.span(Order::Eavt, k, val)?;
+            let vkey = k[prefix.len()..k.len() - 4].to_vec();
+            out.push((span.v, vkey, span.at, EavtVal::decode(val)?));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
+    /// Makes the open spans of `(e, a)` those its causal graph says are current
+    /// (`resolve.rs`): spans that lose are closed as superseded at `t`, superseded spans that
+    /// win are opened again. Outside a merge, only an `(e, a)` with superseded spans (a
+    /// conflict a merge left) needs it.
+    fn resolve(&mut self, e: i64, aid: u32, a: &str, many: bool, t: u32) -> Result<(), String> {
+        let spans = self.ea_spans(e, aid)?;
+        if spans.is_empty() || (!self.merging && !spans.iter().any(|s| s.3.superseded)) {
+            return Ok(());
+        }
+        let mut nodes = Vec::with_capacity(spans.len() * 2);
+        {
+            let r = self.reader();
+            for (i, (v, _, at, val)) in spans.iter().enumerate() {
+                let af = r.assertion(e, a, v, *at, val)?;
+                nodes.push(super::resolve::Node {
+                    cid: af.cid,
+                    causes: af.causes,
+                    added: true,
+                    span: i,
+                });
+                if let Some(rf) = r.retraction(e, a, v, *at, val)? {
+                    nodes.push(super::resolve::Node {
+                        cid: rf.cid,
+                        causes: rf.causes,
+                        added: false,
+                        span: i,
+                    });
+                }
+            }
+        }
+        let values: Vec<&[u8]> = spans.iter().map(|s| s.1.as_slice()).collect();
+        let open: Vec<bool> = spans.iter().map(|s| s.3.rt.is_none()).collect();
+        let want = super::resolve::current_spans(&nodes, &values, &open, many);
+        for (i, (_, vkey, at, val)) in spans.iter().enumerate() {
+            if open[i] && !want[i] {
+                let new = EavtVal {
+                    rt: Some(t),
+                    superseded: true,
+                    ..val.clone()
+                };
+                self.set_span(e, aid, vkey, *at, &new, true)?;
+            } else if !open[i] && want[i] && val.superseded {
+                let new = EavtVal {
+                    rt: None,
+                    superseded: false,
+                    ..val.clone()
+                };
+                self.set_span(e, aid, vkey, *at, &new, false)?;
+            }
+        }
+        Ok(())
     }
 
     /// Marks the assertions of `e` (user entities) as known to be new: no span of their
@@ -1580,6 +1832,9 @@ impl<'a, 'w> Writer<'a, 'w> {
         self.meta.write(self.inner, self.w)
     }
 }
+
+/// A span of an `(e, a)`: value, value key, assertion `t`, EAVT value.
+type EaSpan = (Value, Vec<u8>, u32, EavtVal);
 
 /// A commit to write: its local `t`, its block's fields (the author's `t`, the parents, the
 /// facts) and CID, which facts the store holds already, and the global ids it mints.

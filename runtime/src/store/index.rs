@@ -363,6 +363,27 @@ impl Db {
             .map(|c| c.to_string())
     }
 
+    /// The global id of local entity `e` (None for a number no fact has named).
+    pub fn global_id(&self, e: i64) -> Option<super::Gid> {
+        self.snap.read(|r| r.gid(e).ok().flatten())
+    }
+
+    /// The local number of the entity with global id `g`, if this store knows it.
+    pub fn entity_of(&self, g: &super::Gid) -> Option<i64> {
+        self.snap.read(|r| r.eid(g).ok().flatten())
+    }
+
+    /// The losing concurrent values of a cardinality-one `(e, a)` that merges left (the
+    /// current value is the winner), with their assertions' CIDs; empty without a conflict.
+    pub fn conflicts(&self, e: i64, a: &str) -> Vec<(Value, String)> {
+        self.snap
+            .read(|r| r.conflicts(e, a))
+            .unwrap_or_default()
+            .into_iter()
+            .map(|(v, c)| (v, c.to_string()))
+            .collect()
+    }
+
     /// Whether `a` is a unique attribute of this value's schema (and which kind).
     pub fn unique(&self, a: &str) -> Option<Unique> {
         self.schema.attrs.get(a).and_then(|s| s.unique)

@@ -34,7 +34,6 @@ pub const LOG_FILE: &str = "facts.car";
 pub(crate) struct ReplayCommit {
     pub t: u64,
     pub facts: Vec<LegacyFact>,
-    pub cid: Cid,
     /// Where its commit block starts (for error reports).
     pub offset: u64,
 }
@@ -489,7 +488,6 @@ fn scan(buf: &[u8], start: usize) -> Result<(Vec<ReplayCommit>, usize), StoreErr
                 commits.push(ReplayCommit {
                     t,
                     facts,
-                    cid: block.cid,
                     offset: pos as u64,
                 });
                 pending.clear();

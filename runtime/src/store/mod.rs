@@ -86,6 +86,8 @@ mod gid;
 mod index;
 mod keys;
 mod log;
+mod replica;
+mod resolve;
 mod runs;
 mod tx;
 
@@ -94,7 +96,9 @@ pub(crate) use encode::cid_of;
 pub use encode::{FactContent, decode_value, encode_value, fact_from_bytes};
 pub use gid::Gid;
 pub use index::Db;
+pub use log::{CommitContent, commit_from_bytes};
 pub(crate) use log::{read_single_block_car, single_block_car};
+pub use replica::{Blocks, CommitBlock, MergeReport, State};
 
 use cid::Cid;
 use pomo_types::Value;
@@ -760,7 +764,11 @@ impl Store {
     /// different entities.
     #[doc(hidden)]
     pub fn set_id_seed(&mut self, seed: Option<u64>) {
-        *self.inner.id_seed.write().unwrap_or_else(|e| e.into_inner()) = seed;
+        *self
+            .inner
+            .id_seed
+            .write()
+            .unwrap_or_else(|e| e.into_inner()) = seed;
     }
 
     fn now(&self) -> i64 {

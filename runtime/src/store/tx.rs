@@ -88,6 +88,11 @@ impl<'a> Ix<'a> {
         self.ok(self.r.gid(e))
     }
 
+    fn conflicts(&self, e: i64, a: &str) -> Vec<Cid> {
+        let c = self.ok(self.r.conflicts(e, a));
+        c.into_iter().map(|(_, cid)| cid).collect()
+    }
+
     fn mint(&self, e: i64) -> Gid {
         self.r.inner.mint(e)
     }
@@ -856,7 +861,10 @@ impl Planner<'_> {
                 let mut causes: Vec<Cid> =
                     self.ix.last_retraction(s.e, &s.a, v).into_iter().collect();
                 if !many {
+                    // It follows the value it replaces and the concurrent writes a merge
+                    // left beside it: a new write settles a conflict.
                     causes.extend(replaced.iter().copied());
+                    causes.extend(self.ix.conflicts(s.e, &s.a));
                 }
                 let f = self.fact(s.e, &s.a.clone(), v.clone(), true, causes)?;
                 facts.push(f);
@@ -1109,13 +1117,16 @@ pub(crate) fn schema_from(r: &Reader) -> Result<Schema, String> {
     Ok(schema)
 }
 
+/// The global ids of the entities some facts name, and those of them that are new.
+pub(crate) type MintedIds = (HashMap<i64, Gid>, Vec<(i64, Gid)>);
+
 /// Global ids for the entities `raw` facts name (their entities, and the values of reference
 /// attributes): the store's (through `r`), or new ones (derived from an entity's `:db/ident`
 /// among the facts, random otherwise). Returns the ids of every entity named and the new ones.
 pub(crate) fn mint_ids<'v>(
     r: &Reader,
     raw: impl Iterator<Item = (i64, &'v str, &'v Value, bool)> + Clone,
-) -> Result<(HashMap<i64, Gid>, Vec<(i64, Gid)>), String> {
+) -> Result<MintedIds, String> {
     let idents: HashMap<i64, &str> = raw
         .clone()
         .filter_map(|(e, a, v, _)| match (a, v) {
@@ -1168,12 +1179,15 @@ pub(crate) fn ids_in(ids: &HashMap<i64, Gid>, e: i64, v: &Value, is_ref: bool) -
 /// Facts `[e a v added causes]` at transaction `tx`, with global ids (minted where new).
 pub(crate) type RawFact = (i64, String, Value, bool, Vec<Cid>);
 
+/// Facts with their global ids, and the ids that are new.
+pub(crate) type FactsWithIds = (Vec<Fact>, Vec<(i64, Gid)>);
+
 pub(crate) fn facts_with_ids(
     r: &Reader,
     raw: Vec<RawFact>,
     tx: i64,
     is_ref: &dyn Fn(&str) -> bool,
-) -> Result<(Vec<Fact>, Vec<(i64, Gid)>), String> {
+) -> Result<FactsWithIds, String> {
     let refs: Vec<bool> = raw
         .iter()
         .map(|(_, a, v, _, _)| is_ref(a) && matches!(v, Value::Int(_) | Value::Ref(_)))

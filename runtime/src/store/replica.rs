@@ -1,0 +1,444 @@
+//! A store as a replica: its state, its commits and fact blocks by CID, and merging the
+//! blocks of another replica (union by CID).
+//!
+//! A replica's history is a DAG of commit blocks `{t, facts, parents}`; its *heads* are the
+//! commits no other names as a parent. Merging takes commit blocks and fact blocks, verifies
+//! each against its CID, and writes each commit the store does not hold (parents first) as
+//! a commit of its own, at a new local `t`: its facts' entities are mapped from their global
+//! ids to local numbers (new entities get new numbers), facts the store holds already are
+//! listed but not applied again, and every `(e, a)` it touches is resolved from its causal
+//! graph (`resolve.rs`: last writer wins by causes then CID for cardinality one, add-wins for
+//! cardinality many). The whole merge is one write transaction: a block that does not verify,
+//! a commit whose parents or facts are missing, or any other error writes nothing.
+
+use super::disk::{self, NewCommit, Reader};
+use super::encode::{self, FactContent, fact_from_bytes, verify_cid};
+use super::log::{self, CommitContent, commit_from_bytes};
+use super::{Fact, Gid, IDENT0, Ids, Store, TX0, TxError};
+use cid::Cid;
+use ipld_core::ipld::Ipld;
+use pomo_types::Value;
+use std::collections::{BTreeMap, HashMap, HashSet};
+use std::sync::Arc;
+
+/// What a replica holds, in brief: the number of facts and a CID that names the set of their
+/// CIDs (the same on two replicas exactly when they hold the same facts).
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct State {
+    pub facts: u64,
+    pub cid: Cid,
+    pub heads: Vec<Cid>,
+}
+
+/// Blocks with their CIDs.
+pub type Blocks = Vec<(Cid, Vec<u8>)>;
+
+/// The local form of a merged commit: its facts, which the store held, the new global ids.
+type Localized = (Vec<Fact>, Vec<bool>, Vec<(i64, Gid)>);
+
+/// A commit block with what it names.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CommitBlock {
+    pub cid: Cid,
+    pub block: Vec<u8>,
+    pub parents: Vec<Cid>,
+    pub facts: Vec<Cid>,
+}
+
+/// What a merge did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct MergeReport {
+    /// Commits written, and commits skipped because the store held them.
+    pub commits: u64,
+    pub known_commits: u64,
+    /// Facts the store did not hold.
+    pub new_facts: u64,
+}
+
+fn bad(m: impl Into<String>) -> TxError {
+    TxError::new("merge", m)
+}
+
+fn io(m: impl std::fmt::Display) -> TxError {
+    TxError::new("io", m.to_string())
+}
+
+/// The state block `{facts: N, digest: <32 bytes>}` and its CID.
+pub(crate) fn state_cid(facts: u64, sum: &[u8; 32]) -> Cid {
+    let mut m = BTreeMap::new();
+    m.insert("facts".to_string(), Ipld::Integer(i128::from(facts)));
+    m.insert("digest".to_string(), Ipld::Bytes(sum.to_vec()));
+    encode::cid_of(&encode::to_bytes(&Ipld::Map(m)).expect("a state block encodes"))
+}
+
+impl Store {
+    /// This replica's id (minted when the store was created).
+    pub fn replica_id(&self) -> Gid {
+        self.inner.replica
+    }
+
+    fn reading<T>(&self, f: impl FnOnce(&Reader) -> Result<T, String>) -> Result<T, TxError> {
+        let txn = self.inner.env.read_txn().map_err(io)?;
+        let r = Reader {
+            inner: &self.inner,
+            txn: &txn,
+        };
+        f(&r).map_err(io)
+    }
+
+    /// The replica's state as committed now (by any process).
+    pub fn state(&self) -> Result<State, TxError> {
+        self.reading(|r| {
+            let meta = disk::Meta::read(r.inner, r.txn)?;
+            Ok(State {
+                facts: meta.facts,
+                cid: state_cid(meta.facts, &meta.sum),
+                heads: meta.heads,
+            })
+        })
+    }
+
+    /// Whether the store holds the commit.
+    pub fn has_commit(&self, c: &Cid) -> Result<bool, TxError> {
+        self.reading(|r| Ok(r.commit_at(c)?.is_some()))
+    }
+
+    /// Whether the store holds the fact.
+    pub fn has_fact(&self, c: &Cid) -> Result<bool, TxError> {
+        self.reading(|r| Ok(r.fact_at(c)?.is_some()))
+    }
+
+    /// The commit block with this CID, and the blocks of its facts, if the store holds it.
+    pub fn commit_block(&self, c: &Cid) -> Result<Option<(CommitBlock, Blocks)>, TxError> {
+        self.reading(|r| {
+            let Some(seq) = r.commit_at(c)? else {
+                return Ok(None);
+            };
+            read_block(r, seq).map(Some)
+        })
+    }
+
+    /// The block of the fact with this CID, if the store holds it.
+    pub fn fact_block(&self, c: &Cid) -> Result<Option<Vec<u8>>, TxError> {
+        self.reading(|r| {
+            let Some((seq, i)) = r.fact_at(c)? else {
+                return Ok(None);
+            };
+            let raw = log_record(r, seq)?;
+            let commit = disk::read_commit(r, seq, &raw)?;
+            Ok(commit.facts.get(i as usize).map(Fact::encode))
+        })
+    }
+
+    /// Calls `f` with every commit (in log order, so parents first) and its fact blocks, each
+    /// fact only with the first commit that brought it.
+    pub fn for_each_commit(
+        &self,
+        mut f: impl FnMut(CommitBlock, Blocks) -> Result<(), String>,
+    ) -> Result<(), TxError> {
+        self.reading(|r| {
+            let it = r.inner.t.log.iter(r.txn).map_err(disk::mdb_msg)?;
+            for kv in it {
+                let (k, _) = kv.map_err(disk::mdb_msg)?;
+                let seq = u64::from_be_bytes(k.try_into().map_err(|_| "a damaged log key")?);
+                let (c, facts) = read_block(r, seq)?;
+                f(c, facts)?;
+            }
+            Ok(())
+        })
+    }
+
+    /// Merges commit and fact blocks from another replica (see the module docs). Blocks the
+    /// store holds are skipped; nothing is written unless all of it can be.
+    pub fn merge(
+        &mut self,
+        commits: Vec<(Cid, Vec<u8>)>,
+        facts: Vec<(Cid, Vec<u8>)>,
+    ) -> Result<MergeReport, TxError> {
+        if self.read_only {
+            return Err(TxError::new("io", "the store was opened read-only"));
+        }
+        let mut blocks: HashMap<Cid, FactContent> = HashMap::with_capacity(facts.len());
+        for (c, b) in &facts {
+            if !verify_cid(c, b) {
+                return Err(bad(format!("fact block {c} does not match its CID")));
+            }
+            let f = fact_from_bytes(b).map_err(|m| bad(format!("fact block {c}: {m}")))?;
+            blocks.insert(*c, f);
+        }
+        let mut decoded: HashMap<Cid, CommitContent> = HashMap::with_capacity(commits.len());
+        for (c, b) in &commits {
+            if !verify_cid(c, b) {
+                return Err(bad(format!("commit block {c} does not match its CID")));
+            }
+            let d = commit_from_bytes(b).map_err(|m| bad(format!("commit block {c}: {m}")))?;
+            decoded.insert(*c, d);
+        }
+        let inner = self.inner.clone();
+        let mut w = inner.env.write_txn().map_err(io)?;
+        let mut meta = self.meta.clone();
+        let mut schema = self.schema.clone();
+        let mut report = MergeReport::default();
+        // The commits to write, parents first.
+        let order = {
+            let r = Reader {
+                inner: &inner,
+                txn: &w,
+            };
+            let mut held = |c: &Cid| r.commit_at(c).map(|s| s.is_some()).map_err(io);
+            let mut todo: Vec<Cid> = Vec::new();
+            for c in decoded.keys() {
+                if held(c)? {
+                    report.known_commits += 1;
+                } else {
+                    todo.push(*c);
+                }
+            }
+            todo.sort();
+            topological(&todo, &decoded, &mut held)?
+        };
+        let mut added: HashSet<Cid> = HashSet::new();
+        let mut cache: HashMap<u64, Vec<Fact>> = HashMap::new();
+        let result = (|| -> Result<(), TxError> {
+            for cid in order {
+                let c = &decoded[&cid];
+                let t = meta.last_t.map_or(1, |t| t + 1);
+                let (local, present, new_ids) = {
+                    let r = Reader {
+                        inner: &inner,
+                        txn: &w,
+                    };
+                    localize(
+                        &r, &mut meta, c, &cid, &blocks, &mut added, &mut cache, t, &schema,
+                    )?
+                };
+                report.new_facts += present.iter().filter(|p| !**p).count() as u64;
+                let nc = NewCommit {
+                    t,
+                    author_t: c.t,
+                    cid,
+                    parents: c.parents.clone(),
+                    facts: &local,
+                    present,
+                    new_ids: &new_ids,
+                };
+                let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
+                wr.set_merging(true);
+                let changed = wr
+                    .commit(&nc, &schema)
+                    .and_then(|s| wr.finish().map(|_| s))
+                    .map_err(bad)?;
+                if let Some(s) = changed {
+                    schema = Arc::new(s);
+                }
+                report.commits += 1;
+            }
+            Ok(())
+        })();
+        if let Err(e) = result {
+            drop(w);
+            inner.forget_attrs();
+            return Err(e);
+        }
+        if report.commits > 0 {
+            if let Err(e) = w.commit() {
+                inner.forget_attrs();
+                return Err(io(e));
+            }
+            self.meta = meta;
+            self.schema = schema;
+            *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
+        }
+        Ok(report)
+    }
+}
+
+fn log_record(r: &Reader, seq: u64) -> Result<Vec<u8>, String> {
+    Ok(r.inner
+        .t
+        .log
+        .get(r.txn, &seq.to_be_bytes())
+        .map_err(disk::mdb_msg)?
+        .ok_or_else(|| format!("a damaged index: commit {seq} is missing from the log"))?
+        .to_vec())
+}
+
+/// The commit at log position `seq` as a block, with the blocks of the facts it brought.
+fn read_block(r: &Reader, seq: u64) -> Result<(CommitBlock, Blocks), String> {
+    let raw = log_record(r, seq)?;
+    let c = disk::read_commit(r, seq, &raw)?;
+    let (cid, block) = log::commit_block(c.author_t, &c.facts, &c.parents);
+    let blocks = c
+        .facts
+        .iter()
+        .zip(&c.present)
+        .filter(|(_, p)| !**p)
+        .map(|(f, _)| (f.cid, f.encode()))
+        .collect();
+    Ok((
+        CommitBlock {
+            cid,
+            block,
+            parents: c.parents,
+            facts: c.facts.iter().map(|f| f.cid).collect(),
+        },
+        blocks,
+    ))
+}
+
+/// `todo` in an order where every commit comes after its parents; a parent neither held nor
+/// in `todo` is an error.
+fn topological(
+    todo: &[Cid],
+    decoded: &HashMap<Cid, CommitContent>,
+    held: &mut dyn FnMut(&Cid) -> Result<bool, TxError>,
+) -> Result<Vec<Cid>, TxError> {
+    let pending: HashSet<Cid> = todo.iter().copied().collect();
+    let mut done: HashSet<Cid> = HashSet::new();
+    let mut out = Vec::with_capacity(todo.len());
+    let mut state: HashMap<Cid, bool> = HashMap::new(); // false: on the stack
+    for &root in todo {
+        // Iterative depth-first post-order.
+        let mut stack = vec![(root, false)];
+        while let Some((c, expanded)) = stack.pop() {
+            if done.contains(&c) {
+                continue;
+            }
+            if expanded {
+                done.insert(c);
+                state.insert(c, true);
+                out.push(c);
+                continue;
+            }
+            if state.get(&c) == Some(&false) {
+                return Err(bad(format!("commit {c} is its own ancestor")));
+            }
+            state.insert(c, false);
+            stack.push((c, true));
+            for p in &decoded[&c].parents {
+                if pending.contains(p) {
+                    if !done.contains(p) {
+                        stack.push((*p, false));
+                    }
+                } else if !held(p)? {
+                    return Err(bad(format!(
+                        "commit {c} names parent {p}, which is neither held nor sent"
+                    )));
+                }
+            }
+        }
+    }
+    Ok(out)
+}
+
+/// The local form of a merged commit's facts at local `t`: entities mapped to local numbers
+/// (new ones numbered as their facts suggest: an attribute from `IDENT0`, the commit's
+/// transaction entity as `TX0 + t`, others after the largest user entity), which of them the
+/// store holds already, and the global ids to record.
+#[allow(clippy::too_many_arguments)]
+fn localize(
+    r: &Reader,
+    meta: &mut disk::Meta,
+    c: &CommitContent,
+    cid: &Cid,
+    blocks: &HashMap<Cid, FactContent>,
+    added: &mut HashSet<Cid>,
+    cache: &mut HashMap<u64, Vec<Fact>>,
+    t: u64,
+    schema: &super::Schema,
+) -> Result<Localized, TxError> {
+    let tx = TX0 + t as i64;
+    let mut contents: Vec<FactContent> = Vec::with_capacity(c.facts.len());
+    let mut present = Vec::with_capacity(c.facts.len());
+    for f in &c.facts {
+        let held = r.fact_at(f).map_err(io)?;
+        let content = match (blocks.get(f), held) {
+            (Some(b), _) => b.clone(),
+            (None, Some((seq, i))) => {
+                let cached = match cache.entry(seq) {
+                    std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
+                    std::collections::hash_map::Entry::Vacant(v) => {
+                        let raw = log_record(r, seq).map_err(io)?;
+                        v.insert(disk::read_commit(r, seq, &raw).map_err(io)?.facts)
+                    }
+                };
+                let fact = cached
+                    .get(i as usize)
+                    .ok_or_else(|| io(format!("a damaged fact index entry for {f}")))?;
+                fact_from_bytes(&fact.encode()).map_err(io)?
+            }
+            (None, None) => {
+                return Err(bad(format!(
+                    "commit {cid} names fact {f}, which is neither held nor sent"
+                )));
+            }
+        };
+        present.push(held.is_some() || !added.insert(*f));
+        contents.push(content);
+    }
+    // New entities' numbers.
+    let mut local: HashMap<Gid, i64> = HashMap::new();
+    let mut new_ids = Vec::new();
+    let idents: HashSet<Gid> = contents
+        .iter()
+        .filter(|f| f.a == "db/ident")
+        .map(|f| f.e)
+        .collect();
+    let txs: HashSet<Gid> = contents
+        .iter()
+        .filter(|f| f.a == "db/txInstant")
+        .map(|f| f.e)
+        .collect();
+    let mut tx_used = r.gid(tx).map_err(io)?.is_some();
+    let mut number = |g: Gid, local: &mut HashMap<Gid, i64>| -> Result<i64, TxError> {
+        if let Some(&e) = local.get(&g) {
+            return Ok(e);
+        }
+        let e = match r.eid(&g).map_err(io)? {
+            Some(e) => e,
+            None => {
+                let e = if idents.contains(&g) {
+                    meta.max_ident = meta.max_ident.max(IDENT0 - 1) + 1;
+                    meta.max_ident
+                } else if txs.contains(&g) && !tx_used {
+                    tx_used = true;
+                    tx
+                } else {
+                    meta.max_eid += 1;
+                    if meta.max_eid >= TX0 {
+                        return Err(bad("the store has no entity numbers left below TX0"));
+                    }
+                    meta.max_eid
+                };
+                new_ids.push((e, g));
+                e
+            }
+        };
+        local.insert(g, e);
+        Ok(e)
+    };
+    let mut facts = Vec::with_capacity(contents.len());
+    for (f, want) in contents.into_iter().zip(&c.facts) {
+        let e = number(f.e, &mut local)?;
+        let v = match f.v_entity {
+            Some(g) => Value::Int(number(g, &mut local)?),
+            None => f.v.clone(),
+        };
+        if f.v_entity.is_none() && schema.attr(&f.a).is_ref && matches!(v, Value::Int(_)) {
+            return Err(bad(format!(
+                "fact {want} gives the reference attribute :{} a plain number",
+                f.a
+            )));
+        }
+        let ids = Ids {
+            e: f.e,
+            v: f.v_entity,
+        };
+        let fact = Fact::new(e, f.a, v, f.added, f.causes, tx, ids).map_err(bad)?;
+        if fact.cid != *want {
+            return Err(bad(format!("fact {want} does not read back as itself")));
+        }
+        facts.push(fact);
+    }
+    Ok((facts, present, new_ids))
+}
