@@ -238,3 +238,48 @@ fn bad_blocks_are_refused_and_nothing_is_written() {
     assert_eq!(a.merge(commits, facts).unwrap().commits, 2);
     assert_eq!(people(&a).len(), 3);
 }
+
+#[test]
+fn a_user_names_the_causes_of_an_assertion() {
+    let mut st = Store::in_memory();
+    let r = st.transact(new_person("Ivan", "Moscow")).unwrap();
+    let e = r.tempids["p"];
+    let db = st.db();
+    let city = db.datoms_eavt(Some(e), Some("person/city"), None)[0].clone();
+    let cause = db.fact_cid(&city).unwrap();
+    let map = |causes: Vec<Value>| {
+        TxOp::Map(EntityMap {
+            id: Some(EntityRef::Id(e)),
+            attrs: vec![
+                ("person/nick".into(), TxValue::Value(s("Vanya"))),
+                (
+                    "db/causes".into(),
+                    TxValue::Many(causes.into_iter().map(TxValue::Value).collect()),
+                ),
+            ],
+        })
+    };
+    st.transact(vec![map(vec![
+        Value::Cid(cause.clone()),
+        Value::Str(cause.clone()),
+    ])])
+    .unwrap();
+    let nick = st
+        .facts()
+        .find(|f| f.a == "person/nick")
+        .expect("the nick was written");
+    assert_eq!(
+        nick.causes
+            .iter()
+            .map(|c| c.to_string())
+            .collect::<Vec<_>>(),
+        vec![cause],
+        "deduplicated"
+    );
+    // A cause that is no fact of the database, or no CID at all, is refused.
+    let unknown = "bafyreihanb6mocwgrpjniemfzfyjzx4mxo22kqfi52ezpbjdixavmnef7a";
+    let e1 = st.transact(vec![map(vec![s(unknown)])]).unwrap_err();
+    assert_eq!(e1.kind, "transact/causes", "{e1}");
+    let e2 = st.transact(vec![map(vec![s("nope")])]).unwrap_err();
+    assert_eq!(e2.kind, "transact/syntax", "{e2}");
+}

@@ -397,7 +397,9 @@ pub struct TxReport {
 pub struct TxError {
     pub message: String,
     /// `"transact/syntax"`, `"transact/unique"`, `"transact/cas"`, `"transact/lookup"`
-    /// (a lookup ref that names no entity), `"schema"` or `"io"`.
+    /// (a lookup ref that names no entity), `"transact/causes"` (a `:db/causes` entry that
+    /// names no fact of the database), `"schema"`, `"merge"` (blocks from another replica
+    /// that do not verify or are incomplete) or `"io"`.
     pub kind: &'static str,
 }
 

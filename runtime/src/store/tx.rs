@@ -88,6 +88,10 @@ impl<'a> Ix<'a> {
         self.ok(self.r.gid(e))
     }
 
+    fn holds(&self, cid: &Cid) -> bool {
+        self.ok(self.r.fact_at(cid)).is_some()
+    }
+
     fn conflicts(&self, e: i64, a: &str) -> Vec<Cid> {
         let c = self.ok(self.r.conflicts(e, a));
         c.into_iter().map(|(_, cid)| cid).collect()
@@ -171,6 +175,10 @@ struct Planner<'a> {
     by_e: HashMap<i64, Vec<usize>>,
     /// Slots that received a ref value in this transaction, per target entity.
     incoming: HashMap<i64, Vec<usize>>,
+    /// User causes (`:db/causes` in an entity map) per statement index, and per `[e a v]`
+    /// once the statements are applied.
+    stmt_causes: HashMap<usize, Arc<Vec<Cid>>>,
+    user_causes: HashMap<(i64, Arc<str>, Value), Vec<Cid>>,
     /// Global ids minted in this transaction.
     minted: HashMap<i64, Gid>,
     new_ids: Vec<(i64, Gid)>,
@@ -206,6 +214,8 @@ fn plan_on(ix: &Ix, schema: &Schema, ops: Vec<TxOp>, t: u64, now_ms: i64) -> Res
         by_key: HashMap::new(),
         by_e: HashMap::new(),
         incoming: HashMap::new(),
+        stmt_causes: HashMap::new(),
+        user_causes: HashMap::new(),
         minted: HashMap::new(),
         new_ids: Vec::new(),
     };
@@ -220,7 +230,14 @@ fn plan_on(ix: &Ix, schema: &Schema, ops: Vec<TxOp>, t: u64, now_ms: i64) -> Res
     p.upsert()?;
     p.allocate();
     let stmts = std::mem::take(&mut p.stmts);
-    for s in stmts {
+    for (i, s) in stmts.into_iter().enumerate() {
+        if let (Some(causes), Stmt::Add(e, a, v)) = (p.stmt_causes.remove(&i), &s) {
+            let key = (p.id(*e), a.clone(), p.value(v.clone()));
+            p.user_causes
+                .entry(key)
+                .or_default()
+                .extend(causes.iter().copied());
+        }
         p.apply(s)?;
     }
     p.maintain_tuples();
@@ -431,8 +448,11 @@ impl Planner<'_> {
     fn map(&mut self, m: EntityMap) -> Result<E, TxError> {
         let mut id = m.id;
         let mut attrs = Vec::with_capacity(m.attrs.len());
+        let mut causes: Vec<Cid> = Vec::new();
         for (a, v) in m.attrs {
-            if a == "db/id" && id.is_none() {
+            if a == "db/causes" {
+                causes.extend(self.causes(v)?);
+            } else if a == "db/id" && id.is_none() {
                 id = Some(match v {
                     TxValue::Entity(r) => r,
                     TxValue::Value(Value::Int(n)) => EntityRef::Id(n),
@@ -451,10 +471,49 @@ impl Planner<'_> {
             Some(r) => self.entity(r)?,
             None => self.temp(None),
         };
+        let first = self.stmts.len();
         for (a, v) in attrs {
             self.add(e, &a, v)?;
         }
+        if !causes.is_empty() {
+            let causes = Arc::new(causes);
+            for i in first..self.stmts.len() {
+                self.stmt_causes.insert(i, causes.clone());
+            }
+        }
         Ok(e)
+    }
+
+    /// The facts a `:db/causes` entry names: CIDs (or their text) of facts the store holds.
+    fn causes(&self, v: TxValue) -> Result<Vec<Cid>, TxError> {
+        let items = match v {
+            TxValue::Many(items) => items,
+            TxValue::Value(Value::Tuple(xs) | Value::Set(xs)) => {
+                xs.into_iter().map(TxValue::Value).collect()
+            }
+            v => vec![v],
+        };
+        let mut out = Vec::with_capacity(items.len());
+        for item in items {
+            let text = match &item {
+                TxValue::Value(Value::Cid(s) | Value::Str(s)) => s.clone(),
+                other => {
+                    return Err(syntax(format!(
+                        ":db/causes lists the CIDs of facts, found {other:?}"
+                    )));
+                }
+            };
+            let cid = Cid::try_from(text.as_str())
+                .map_err(|e| syntax(format!(":db/causes: {text:?} is not a CID: {e}")))?;
+            if !self.ix.holds(&cid) {
+                return Err(TxError::new(
+                    "transact/causes",
+                    format!(":db/causes names {cid}, which is not a fact of this database"),
+                ));
+            }
+            out.push(cid);
+        }
+        Ok(out)
     }
 
     fn expand(&mut self, op: TxOp) -> Result<(), TxError> {
@@ -860,6 +919,9 @@ impl Planner<'_> {
                 // retracted) and, for card-one, the value it replaces.
                 let mut causes: Vec<Cid> =
                     self.ix.last_retraction(s.e, &s.a, v).into_iter().collect();
+                if let Some(user) = self.user_causes.get(&(s.e, s.a.clone(), v.clone())) {
+                    causes.extend(user.iter().copied());
+                }
                 if !many {
                     // It follows the value it replaces and the concurrent writes a merge
                     // left beside it: a new write settles a conflict.
