@@ -221,6 +221,11 @@ struct Source {
     /// A rule set (an EDN vector of rules) for the `%` input of an EDN query.
     #[arg(long, value_name = "FILE")]
     rules: Option<String>,
+    /// Add pomo's prelude to a PomoLogic program: rules over the store's causal graph
+    /// (`ancestor`, `head`, `concurrent`) and the replicated data types (`lww`, `mv`,
+    /// `aw_set`, `counter`, `conflicts`). Run it with --history.
+    #[arg(long)]
+    prelude: bool,
 }
 
 #[derive(Args)]
@@ -431,6 +436,15 @@ impl Source {
         if rules.is_some() && kind != InputKind::Edn {
             return Err(usage("--rules goes with an EDN query"));
         }
+        if self.prelude && kind != InputKind::Logic {
+            return Err(usage("--prelude goes with a PomoLogic program"));
+        }
+        // After the program, so that its own line numbers stay as written.
+        let text = if self.prelude {
+            format!("{text}\n{}", pomo::stdlib::PRELUDE)
+        } else {
+            text
+        };
         Ok(Loaded {
             name,
             text,

@@ -233,7 +233,7 @@ impl Evaluator<'_> {
             .ok_or_else(|| err(format!("unknown relation {}", r.name)))?;
         match &decl.kind {
             RelKind::Derived | RelKind::Output(_) => Ok(Relation::new(decl.attrs.clone())),
-            RelKind::Base | RelKind::View { .. } | RelKind::Input(_) => {
+            RelKind::Base | RelKind::View { .. } | RelKind::Causes { .. } | RelKind::Input(_) => {
                 if let Some(x) = self.base.get(&r.name) {
                     return Ok(x.clone());
                 }

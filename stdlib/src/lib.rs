@@ -26,6 +26,12 @@ pub use eval::{EvalError, call, truthy};
 pub use registry::{HostAgg, HostFn, Registry};
 pub use signatures::{Arity, Builtin, Kind, builtin, builtin_by_edn_name, builtins};
 
+/// The PomoLogic prelude: rules over a store's causal graph (ancestors, heads, concurrent
+/// writes) and the conflict-free data types replicas resolve with (last-writer-wins and
+/// multi-value registers, an add-wins set, a counter), with the `conflicts` a merge leaves.
+/// See `prelude.pomo` for each rule.
+pub const PRELUDE: &str = include_str!("prelude.pomo");
+
 /// The version of the stdlib that compiled artifacts record (ARCHITECTURE §8).
 pub const STDLIB_VERSION: &str = env!("CARGO_PKG_VERSION");
 

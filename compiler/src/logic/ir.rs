@@ -226,6 +226,11 @@ pub const DATOM_ATTRS: &[&str] = &["e", "a", "v", "t", "m", "added"];
 /// The attributes a Datomic data pattern's positions bind, in order.
 pub const PATTERN_ATTRS: &[&str] = &["e", "a", "v", "m", "added"];
 
+/// The store's causal graph as a relation: `cause(fact, cause)` (`cause$name` over `$name`).
+pub const CAUSE_RELATION: &str = "cause";
+/// Its attributes.
+pub const CAUSE_ATTRS: &[&str] = &["fact", "cause"];
+
 /// The relation name of a source: `datom` for `$`, `datom$name` for `$name`.
 pub fn source_relation(src: &str) -> String {
     if src == "$" {
@@ -242,6 +247,13 @@ pub fn source_relation(src: &str) -> String {
 pub fn base_kind(name: &str) -> RelKind {
     if name == "datom" || name == "fact" {
         RelKind::view("$")
+    } else if name == CAUSE_RELATION {
+        RelKind::Causes { source: "$".into() }
+    } else if let Some(src) = name
+        .strip_prefix(CAUSE_RELATION)
+        .filter(|s| s.starts_with('$'))
+    {
+        RelKind::Causes { source: src.into() }
     } else {
         match name.strip_prefix("datom") {
             Some(src) if src.starts_with('$') => RelKind::view(src),

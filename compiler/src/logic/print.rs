@@ -141,7 +141,9 @@ pub fn program(p: &Program) -> String {
             .join(", ");
         let line = match &r.kind {
             // A view is declared like a base relation; the parser knows it by its name.
-            RelKind::Base | RelKind::View { .. } => format!(".decl {}({attrs})", ident(&r.name)),
+            RelKind::Base | RelKind::View { .. } | RelKind::Causes { .. } => {
+                format!(".decl {}({attrs})", ident(&r.name))
+            }
             RelKind::Input(k) => format!(".input {}({attrs}) {}", ident(&r.name), k.keyword()),
             RelKind::Output(spec) => format!(
                 ".output {}({attrs}) {}",

@@ -17,6 +17,9 @@ use pomo_types::Value;
 use pomo_types::ra::{Attr, BindKind, FLit, Formula, RelDecl, RelKind};
 use std::collections::BTreeSet;
 
+/// The control attribute a plan adds to a relation whose rows' CIDs a rule binds.
+const CID: &str = "$cid";
+
 impl Context<'_> {
     /// What the source name (`$`, `$name`) is bound to.
     pub(crate) fn source(&self, name: &str) -> Result<&Source, EvalError> {
@@ -63,6 +66,26 @@ impl Context<'_> {
                     .iter()
                     .map(|t| t.iter().map(resolve).collect())
                     .collect();
+            }
+            return Ok(r);
+        }
+        if let RelKind::Causes { source } = &decl.kind {
+            let db = self.db(source)?;
+            let mut r = Relation::new(decl.attrs.clone());
+            let edges = db
+                .try_causes()
+                .map_err(|e| err(format!("reading the causal graph of {source}: {e}")))?;
+            for (fact, cause) in edges {
+                let t = decl
+                    .attrs
+                    .iter()
+                    .map(|a| match a.as_str() {
+                        "fact" => Value::Cid(fact.clone()),
+                        "cause" => Value::Cid(cause.clone()),
+                        _ => Value::Nil,
+                    })
+                    .collect();
+                r.tuples.insert(t);
             }
             return Ok(r);
         }
@@ -116,7 +139,7 @@ impl Context<'_> {
         let cols: Vec<&Attr> = decl
             .attrs
             .iter()
-            .filter(|a| *a != "id" || !id_is_entity)
+            .filter(|a| (*a != "id" || !id_is_entity) && *a != CID)
             .collect();
         let Some(first) = cols.first() else {
             return Ok(r);
@@ -127,28 +150,46 @@ impl Context<'_> {
             .iter()
             .map(|d| d.e)
             .collect();
+        // A row's CID (`C := r(…)`) names the facts behind its columns: the CID of the
+        // DAG-CBOR list of their CIDs, in column order.
+        let with_cid = decl.attrs.iter().any(|a| a == CID);
         for e in entities {
-            let mut rows: Vec<Vec<Value>> = vec![Vec::new()];
+            // Each partial row with the CIDs of the facts behind it.
+            let mut rows: Vec<(Vec<Value>, Vec<String>)> = vec![(Vec::new(), Vec::new())];
             for a in &decl.attrs {
-                let vals: Vec<Value> = if a == "id" && id_is_entity {
-                    vec![Value::Int(e)]
+                let vals: Vec<(Value, Option<String>)> = if a == CID {
+                    vec![(Value::Nil, None)]
+                } else if a == "id" && id_is_entity {
+                    vec![(Value::Int(e), None)]
                 } else {
                     db.datoms_eavt(Some(e), Some(&format!("{}/{}", decl.name, a)), None)
                         .into_iter()
-                        .map(|d| d.v)
+                        .map(|d| {
+                            let cid = if with_cid { db.fact_cid(&d) } else { None };
+                            (d.v, cid)
+                        })
                         .collect()
                 };
                 let mut next = Vec::new();
-                for row in &rows {
-                    for v in &vals {
+                for (row, cids) in &rows {
+                    for (v, c) in &vals {
                         let mut x = row.clone();
                         x.push(v.clone());
-                        next.push(x);
+                        let mut cs = cids.clone();
+                        cs.extend(c.clone());
+                        next.push((x, cs));
                     }
                 }
                 rows = next;
             }
-            r.tuples.extend(rows);
+            for (mut row, cids) in rows {
+                if let Some(i) = decl.attrs.iter().position(|a| a == CID) {
+                    row[i] = crate::store::list_cid(&cids)
+                        .map(Value::Cid)
+                        .map_err(|e| err(format!("the CID of a row of {}: {e}", decl.name)))?;
+                }
+                r.tuples.insert(row);
+            }
         }
         Ok(r)
     }

@@ -614,6 +614,8 @@ pub(crate) struct Span {
     pub at: u32,
     /// The `t` of the retraction, if the span is closed.
     pub rt: Option<u32>,
+    /// Closed by a merge's resolution, not by a retraction fact (history shows no retraction).
+    pub superseded: bool,
 }
 
 /// The key of a span in an index. `vkey` is the value's key form.
@@ -645,15 +647,35 @@ pub(crate) fn span_key(order: Order, e: i64, a: u32, vkey: &[u8], t: u32) -> Vec
     k
 }
 
-/// The retraction `t` of a span from an index value (EAVT values also carry the causes).
-fn retraction_of(order: Order, val: &[u8]) -> Result<Option<u32>, String> {
+/// The retraction `t` of a span from an index value (EAVT values also carry the causes), and
+/// whether a merge's resolution closed it (superseded) rather than a retraction fact. The
+/// other indexes keep `t` (4 bytes), followed by `1` when superseded.
+fn retraction_of(order: Order, val: &[u8]) -> Result<(Option<u32>, bool), String> {
     match order {
-        Order::Eavt => Ok(EavtVal::decode(val)?.rt),
-        _ => match val.len() {
-            0 => Ok(None),
-            4 => Ok(Some(keys::get_u32(val))),
+        Order::Eavt => {
+            let v = EavtVal::decode(val)?;
+            Ok((v.rt, v.superseded))
+        }
+        _ => match val {
+            [] => Ok((None, false)),
+            [_, _, _, _] => Ok((Some(keys::get_u32(val)), false)),
+            [_, _, _, _, 1] => Ok((Some(keys::get_u32(val)), true)),
             _ => Err("a damaged index value".into()),
         },
+    }
+}
+
+/// The value the AEVT, AVET and VAET entries of a span hold.
+fn side_value(rt: Option<u32>, superseded: bool) -> Vec<u8> {
+    match rt {
+        None => Vec::new(),
+        Some(t) => {
+            let mut v = t.to_be_bytes().to_vec();
+            if superseded {
+                v.push(1);
+            }
+            v
+        }
     }
 }
 
@@ -823,12 +845,14 @@ impl<'a> Reader<'a> {
         if !r.done() {
             return Err("a damaged index key".into());
         }
+        let (rt, superseded) = retraction_of(order, val)?;
         Ok(Span {
             e,
             a,
             v: self.value(v)?,
             at,
-            rt: retraction_of(order, val)?,
+            rt,
+            superseded,
         })
     }
 
@@ -1349,7 +1373,7 @@ impl<'a, 'w> Writer<'a, 'w> {
     fn any_open(&self, order: Order, prefix: &[u8]) -> Result<bool, String> {
         let mut open = false;
         self.reader().scan_raw(order, prefix, |_, val| {
-            open = retraction_of(order, val)?.is_none();
+            open = retraction_of(order, val)?.0.is_none();
             Ok(!open)
         })?;
         Ok(open)
@@ -1599,7 +1623,7 @@ impl<'a, 'w> Writer<'a, 'w> {
         } else {
             (false, false)
         };
-        let side: Vec<u8> = new.rt.map(|t| t.to_be_bytes().to_vec()).unwrap_or_default();
+        let side = side_value(new.rt, new.superseded);
         self.put(
             Order::Eavt,
             &span_key(Order::Eavt, e, aid, vkey, at),

@@ -168,7 +168,8 @@ impl Db {
         let retracted = s.rt.filter(|&t| self.happened(t));
         let at = TX0 + s.at as i64;
         if self.history {
-            let retract = retracted.filter(|&rt| self.after_since(rt));
+            // A span a merge superseded has no retraction fact to show.
+            let retract = retracted.filter(|&rt| self.after_since(rt) && !s.superseded);
             match (self.after_since(s.at), retract) {
                 (true, Some(rt)) => {
                     f(s.e, s.v.clone(), at, true);
@@ -361,6 +362,37 @@ impl Db {
                 })
             })
             .map(|c| c.to_string())
+    }
+
+    /// The causal graph of the facts in this value's time bounds (every fact committed at a
+    /// `t` within as-of and since, whatever the history flag): `(fact, cause)` CID pairs.
+    pub fn try_causes(&self) -> Result<Vec<(String, String)>, String> {
+        let (as_of, since) = (self.as_of, self.since);
+        self.snap.read(|r| {
+            let mut out = Vec::new();
+            for seq in 0..self.snap.commits {
+                let raw = r
+                    .inner
+                    .t
+                    .log
+                    .get(r.txn, &seq.to_be_bytes())
+                    .map_err(super::disk::mdb_msg)?
+                    .ok_or_else(|| format!("commit {seq} is missing from the log"))?;
+                let c = super::disk::read_commit(r, seq, raw)?;
+                let t = c.t as i64;
+                if as_of.is_some_and(|a| t > a) || since.is_some_and(|s| t <= s) {
+                    continue;
+                }
+                for (f, present) in c.facts.iter().zip(&c.present) {
+                    if *present {
+                        continue;
+                    }
+                    let fc = f.cid.to_string();
+                    out.extend(f.causes.iter().map(|c| (fc.clone(), c.to_string())));
+                }
+            }
+            Ok(out)
+        })
     }
 
     /// The global id of local entity `e` (None for a number no fact has named).

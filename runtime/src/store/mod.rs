@@ -116,6 +116,21 @@ pub const TX0: i64 = 1 << 29;
 /// DataScript-style tx-data allocates (`max-eid + 1`, counted over ids below [`TX0`]).
 pub const IDENT0: i64 = 1 << 40;
 
+/// The CID of a DAG-CBOR list of CIDs (given as text): what names a row of a store-backed
+/// relation, built of several facts.
+pub fn list_cid(cids: &[String]) -> Result<String, String> {
+    let links = cids
+        .iter()
+        .map(|c| {
+            Cid::try_from(c.as_str())
+                .map(ipld_core::ipld::Ipld::Link)
+                .map_err(|e| format!("{c:?} is not a CID: {e}"))
+        })
+        .collect::<Result<Vec<_>, _>>()?;
+    let bytes = encode::to_bytes(&ipld_core::ipld::Ipld::List(links))?;
+    Ok(encode::cid_of(&bytes).to_string())
+}
+
 /// Whether `a` is a system attribute (the `db` namespace: `:db/ident` and the other schema
 /// attributes, `:db/txInstant`). DataScript has no such datoms, so a query whose attribute
 /// position is unbound should skip them to give DataScript's answers.

@@ -8,7 +8,8 @@
 //! cause.
 //!
 //! * **Cardinality one (last writer wins):** the current value is that of the assertion head
-//!   with the largest CID; an `(e, a)` whose heads are all retractions has no value. Writes
+//!   with the largest CID (compared in its text form, as queries compare `#cid` values); an
+//!   `(e, a)` whose heads are all retractions has no value. Writes
 //!   that saw each other are ordered by their causes; concurrent ones (both heads) are ordered
 //!   by CID, the same on every replica. The other assertion heads are the *conflicts*.
 //! * **Cardinality many (add wins):** a value is current while some assertion of it is not an
@@ -87,7 +88,7 @@ pub(crate) fn current_spans<V: Eq + std::hash::Hash + Clone>(
         let winner = nodes
             .iter()
             .filter(|n| n.added && !caused.contains(&n.cid))
-            .max_by_key(|n| n.cid);
+            .max_by_key(|n| n.cid.to_string());
         if let Some(w) = winner {
             // Keep an open span of the winning value if there is one.
             let v = &value[w.span];

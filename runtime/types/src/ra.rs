@@ -274,6 +274,10 @@ pub enum RelKind {
     /// `source` (`$`, `$name`). The front ends create views (`datom`, `datom$name`, `fact`);
     /// no later stage recognises one by its name.
     View { source: String },
+    /// The causal graph of the database bound to `source`: `(fact, cause)`, the CID of every
+    /// fact in the view's time bounds and of each fact it names as a cause. The front ends
+    /// create it (`cause`, `cause$name`).
+    Causes { source: String },
     /// A query input.
     Input(BindKind),
     /// Derived by the plan.
@@ -303,7 +307,7 @@ impl RelKind {
     pub fn is_loaded(&self) -> bool {
         matches!(
             self,
-            RelKind::Base | RelKind::View { .. } | RelKind::Input(_)
+            RelKind::Base | RelKind::View { .. } | RelKind::Causes { .. } | RelKind::Input(_)
         )
     }
 }

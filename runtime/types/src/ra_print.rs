@@ -270,7 +270,7 @@ pub fn rel_decl(d: &RelDecl) -> String {
         // A view prints as a base relation, as it did before views had a kind of their own;
         // the plan parser gives a `base` relation spelled `datom`, `datom$name` or `fact` its
         // view kind back.
-        RelKind::Base | RelKind::View { .. } => "base".to_string(),
+        RelKind::Base | RelKind::View { .. } | RelKind::Causes { .. } => "base".to_string(),
         RelKind::Derived => "derived".to_string(),
         RelKind::Input(k) => format!("input[{}]", k.keyword()),
         RelKind::Output(spec) => format!("output[{}]", spec.parts().join(", ")),
