@@ -45,7 +45,11 @@ pub enum CarError {
     /// A length varint was longer than nine bytes.
     BadVarint { offset: u64 },
     /// A section is larger than the configured limit.
-    TooLarge { offset: u64, size: u64, limit: usize },
+    TooLarge {
+        offset: u64,
+        size: u64,
+        limit: usize,
+    },
     /// A block's CID is malformed or does not match its bytes.
     BadBlock { offset: u64, reason: String },
 }
@@ -56,17 +60,30 @@ impl fmt::Display for CarError {
             CarError::Io(e) => write!(f, "CAR file: {e}"),
             CarError::BadHeader(why) => write!(f, "CAR file: bad header: {why}"),
             CarError::Truncated { offset } => {
-                write!(f, "CAR file: truncated: it ends inside the section at byte {offset}")
+                write!(
+                    f,
+                    "CAR file: truncated: it ends inside the section at byte {offset}"
+                )
             }
             CarError::BadVarint { offset } => {
-                write!(f, "CAR file: bad length varint at byte {offset} (longer than 9 bytes)")
+                write!(
+                    f,
+                    "CAR file: bad length varint at byte {offset} (longer than 9 bytes)"
+                )
             }
-            CarError::TooLarge { offset, size, limit } => write!(
+            CarError::TooLarge {
+                offset,
+                size,
+                limit,
+            } => write!(
                 f,
                 "CAR file: the section at byte {offset} is {size} bytes, more than the limit of {limit}"
             ),
             CarError::BadBlock { offset, reason } => {
-                write!(f, "CAR file: the block at byte {offset} is refused: {reason}")
+                write!(
+                    f,
+                    "CAR file: the block at byte {offset} is refused: {reason}"
+                )
             }
         }
     }
@@ -195,7 +212,13 @@ impl<R: Read> CarReader<R> {
         let mut buf = vec![0u8; len as usize];
         read_section(&mut reader, &mut buf, 0)?;
         let roots = decode_header(&buf)?;
-        Ok(CarReader { reader, roots, offset: n as u64 + len, max_block, failed: false })
+        Ok(CarReader {
+            reader,
+            roots,
+            offset: n as u64 + len,
+            max_block,
+            failed: false,
+        })
     }
 
     /// The roots named in the header.
@@ -222,17 +245,27 @@ impl<R: Read> CarReader<R> {
             Varint::Value(len, n) => (len, n),
         };
         if len > (self.max_block + MAX_CID_LEN) as u64 {
-            return Err(CarError::TooLarge { offset, size: len, limit: self.max_block });
+            return Err(CarError::TooLarge {
+                offset,
+                size: len,
+                limit: self.max_block,
+            });
         }
         let mut buf = vec![0u8; len as usize];
         read_section(&mut self.reader, &mut buf, offset)?;
         self.offset += n as u64 + len;
         let mut rest = &buf[..];
-        let cid = Cid::read_bytes(&mut rest)
-            .map_err(|e| CarError::BadBlock { offset, reason: format!("malformed CID: {e}") })?;
+        let cid = Cid::read_bytes(&mut rest).map_err(|e| CarError::BadBlock {
+            offset,
+            reason: format!("malformed CID: {e}"),
+        })?;
         let cid_len = buf.len() - rest.len();
         if rest.len() > self.max_block {
-            return Err(CarError::TooLarge { offset, size: rest.len() as u64, limit: self.max_block });
+            return Err(CarError::TooLarge {
+                offset,
+                size: rest.len() as u64,
+                limit: self.max_block,
+            });
         }
         verify_block(&cid, rest).map_err(|reason| CarError::BadBlock { offset, reason })?;
         buf.drain(..cid_len);
@@ -259,7 +292,9 @@ fn decode_header(bytes: &[u8]) -> Result<Vec<Cid>, CarError> {
     match map.get("version") {
         Some(Ipld::Integer(1)) => {}
         Some(other) => {
-            return Err(CarError::BadHeader(format!("version {other:?}; only CARv1 is read")));
+            return Err(CarError::BadHeader(format!(
+                "version {other:?}; only CARv1 is read"
+            )));
         }
         None => return Err(CarError::BadHeader("no version".into())),
     }
@@ -270,7 +305,9 @@ fn decode_header(bytes: &[u8]) -> Result<Vec<Cid>, CarError> {
         .iter()
         .map(|r| match r {
             Ipld::Link(cid) => Ok(*cid),
-            other => Err(CarError::BadHeader(format!("a root is not a CID: {other:?}"))),
+            other => Err(CarError::BadHeader(format!(
+                "a root is not a CID: {other:?}"
+            ))),
         })
         .collect()
 }
@@ -296,7 +333,9 @@ mod tests {
         out
     }
 
-    fn read_all(bytes: &[u8]) -> Result<(Vec<Cid>, Vec<(Cid, Vec<u8>)>), CarError> {
+    type ReadBack = (Vec<Cid>, Vec<(Cid, Vec<u8>)>);
+
+    fn read_all(bytes: &[u8]) -> Result<ReadBack, CarError> {
         let reader = CarReader::new(bytes)?;
         let roots = reader.roots().to_vec();
         let blocks = reader.collect::<Result<Vec<_>, _>>()?;
@@ -389,7 +428,10 @@ mod tests {
         let bytes = write(&[], &bs);
         let reader = CarReader::with_limit(&bytes[..], 2).unwrap();
         let err = reader.collect::<Result<Vec<_>, _>>().unwrap_err();
-        assert!(err.to_string().contains("more than the limit of 2"), "{err}");
+        assert!(
+            err.to_string().contains("more than the limit of 2"),
+            "{err}"
+        );
 
         let mut huge = write(&[], &[]);
         put_varint(&mut huge, u64::MAX >> 1);

@@ -29,8 +29,12 @@ pub fn parse_key(text: &str) -> Result<[u8; 32], String> {
     let mut key = [0u8; 32];
     for (i, byte) in key.iter_mut().enumerate() {
         let pair = &text[2 * i..2 * i + 2];
-        *byte = u8::from_str_radix(pair, 16)
-            .map_err(|_| format!("a sync key is hexadecimal; {pair:?} at character {} is not", 2 * i + 1))?;
+        *byte = u8::from_str_radix(pair, 16).map_err(|_| {
+            format!(
+                "a sync key is hexadecimal; {pair:?} at character {} is not",
+                2 * i + 1
+            )
+        })?;
     }
     Ok(key)
 }
@@ -50,7 +54,10 @@ mod tests {
     fn keys_round_trip_through_hex_and_files() {
         let key = generate_key().unwrap();
         assert_ne!(key, generate_key().unwrap());
-        assert_eq!(parse_key(&format!("  {}\n", key_to_hex(&key))).unwrap(), key);
+        assert_eq!(
+            parse_key(&format!("  {}\n", key_to_hex(&key))).unwrap(),
+            key
+        );
         let dir = std::env::temp_dir().join(format!("pomo-sync-key-{}", std::process::id()));
         std::fs::write(&dir, key_to_hex(&key)).unwrap();
         assert_eq!(load_key(&dir).unwrap(), key);
@@ -63,6 +70,10 @@ mod tests {
         let bad = format!("{}zz", "0".repeat(62));
         assert!(parse_key(&bad).unwrap_err().contains("\"zz\""));
         assert!(parse_key(&"é".repeat(32)).is_err());
-        assert!(load_key(Path::new("/nonexistent/pomo.key")).unwrap_err().contains("reading"));
+        assert!(
+            load_key(Path::new("/nonexistent/pomo.key"))
+                .unwrap_err()
+                .contains("reading")
+        );
     }
 }

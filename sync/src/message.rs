@@ -19,7 +19,12 @@ pub const VERSION: u64 = 1;
 pub(crate) enum Msg {
     /// The first message each way: version, whether the server refuses pushes, the sender's
     /// heads, and a sample of their ancestors (so the peer can find a common base).
-    Hello { version: u64, read_only: bool, heads: Vec<Cid>, haves: Vec<Cid> },
+    Hello {
+        version: u64,
+        read_only: bool,
+        heads: Vec<Cid>,
+        haves: Vec<Cid>,
+    },
     /// A batch of blocks (commit blocks or fact blocks, by the phase); `last` ends the list.
     Blocks { last: bool, blocks: Vec<Vec<u8>> },
     /// Which of the facts named by the commits just received are wanted: bit `i` (LSB first)
@@ -67,7 +72,12 @@ impl Msg {
             }
         };
         match self {
-            Msg::Hello { version, read_only, heads, haves } => {
+            Msg::Hello {
+                version,
+                read_only,
+                heads,
+                haves,
+            } => {
                 out.push(HELLO);
                 put_varint(&mut out, *version);
                 out.push(u8::from(*read_only));
@@ -118,12 +128,19 @@ impl Msg {
                 }
                 Msg::Blocks { last, blocks }
             }
-            WANT => Msg::Want { count: r.varint("fact count")?, bitmap: r.bytes("bitmap")?.to_vec() },
-            DONE => Msg::Done { new_facts: r.varint("new fact count")? },
+            WANT => Msg::Want {
+                count: r.varint("fact count")?,
+                bitmap: r.bytes("bitmap")?.to_vec(),
+            },
+            DONE => Msg::Done {
+                new_facts: r.varint("new fact count")?,
+            },
             BYE => Msg::Bye,
             ERROR => {
                 let text = r.bytes("error text")?;
-                Msg::Error { message: String::from_utf8_lossy(text).into_owned() }
+                Msg::Error {
+                    message: String::from_utf8_lossy(text).into_owned(),
+                }
             }
             tag => return Err(format!("unknown message tag {tag}")),
         };
@@ -146,7 +163,10 @@ struct Cursor<'a> {
 
 impl<'a> Cursor<'a> {
     fn u8(&mut self, what: &str) -> Result<u8, String> {
-        let b = *self.buf.get(self.pos).ok_or_else(|| format!("message ends before its {what}"))?;
+        let b = *self
+            .buf
+            .get(self.pos)
+            .ok_or_else(|| format!("message ends before its {what}"))?;
         self.pos += 1;
         Ok(b)
     }
@@ -176,7 +196,9 @@ impl<'a> Cursor<'a> {
         let n = self.varint(what)?;
         let left = (self.buf.len() - self.pos) as u64;
         if n > left {
-            return Err(format!("{what} {n} is more than the {left} bytes left in the message"));
+            return Err(format!(
+                "{what} {n} is more than the {left} bytes left in the message"
+            ));
         }
         Ok(n as usize)
     }
@@ -193,7 +215,8 @@ impl<'a> Cursor<'a> {
         let mut out = Vec::with_capacity(n);
         for _ in 0..n {
             let b = self.bytes(what)?;
-            let cid = Cid::try_from(b).map_err(|e| format!("a CID in {what} does not parse: {e}"))?;
+            let cid =
+                Cid::try_from(b).map_err(|e| format!("a CID in {what} does not parse: {e}"))?;
             if cid.to_bytes() != b {
                 return Err(format!("a CID in {what} has trailing bytes"));
             }
@@ -221,12 +244,25 @@ mod tests {
     fn messages_round_trip() {
         let a = cid_of(DAG_CBOR, b"a");
         let b = cid_of(DAG_CBOR, b"b");
-        check_round_trip(Msg::Hello { version: VERSION, read_only: true, heads: vec![a], haves: vec![a, b] });
-        check_round_trip(Msg::Blocks { last: false, blocks: vec![vec![], vec![1, 2, 3]] });
-        check_round_trip(Msg::Want { count: 9, bitmap: vec![0xff, 1] });
+        check_round_trip(Msg::Hello {
+            version: VERSION,
+            read_only: true,
+            heads: vec![a],
+            haves: vec![a, b],
+        });
+        check_round_trip(Msg::Blocks {
+            last: false,
+            blocks: vec![vec![], vec![1, 2, 3]],
+        });
+        check_round_trip(Msg::Want {
+            count: 9,
+            bitmap: vec![0xff, 1],
+        });
         check_round_trip(Msg::Done { new_facts: 1 << 40 });
         check_round_trip(Msg::Bye);
-        check_round_trip(Msg::Error { message: "read-only".into() });
+        check_round_trip(Msg::Error {
+            message: "read-only".into(),
+        });
     }
 
     #[test]
@@ -236,7 +272,10 @@ mod tests {
         check_refused(b"\x05\x00", "trailing");
         check_refused(b"\x02\x02", "last flag is 2");
         check_refused(b"\x02\x01\xff\xff\xff\xff\x0f", "more than the");
-        check_refused(b"\x04\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff", "longer than 9");
+        check_refused(
+            b"\x04\xff\xff\xff\xff\xff\xff\xff\xff\xff\xff",
+            "longer than 9",
+        );
         check_refused(b"\x01\x01\x00\x01\x03abc\x00", "does not parse");
     }
 }

@@ -76,8 +76,12 @@ fn noise_err(what: &str, e: snow::Error) -> SyncError {
 
 fn builder(key: Option<&[u8; 32]>) -> Result<snow::Builder<'_>, SyncError> {
     let params = if key.is_some() { PARAMS_PSK } else { PARAMS_NN };
-    let params = params.parse().map_err(|e| noise_err("Noise parameters", e))?;
-    let b = snow::Builder::new(params).prologue(PROLOGUE).map_err(|e| noise_err("Noise prologue", e))?;
+    let params = params
+        .parse()
+        .map_err(|e| noise_err("Noise parameters", e))?;
+    let b = snow::Builder::new(params)
+        .prologue(PROLOGUE)
+        .map_err(|e| noise_err("Noise prologue", e))?;
     match key {
         Some(k) => b.psk(0, k).map_err(|e| noise_err("Noise key", e)),
         None => Ok(b),
@@ -110,10 +114,18 @@ pub(crate) fn handshake<S: Read + Write>(
     initiator: bool,
     max_message: usize,
 ) -> Result<Channel<S>, SyncError> {
-    let mut stream = Counted { inner: stream, sent: 0, received: 0 };
+    let mut stream = Counted {
+        inner: stream,
+        sent: 0,
+        received: 0,
+    };
     let b = builder(key)?;
-    let mut hs: HandshakeState = if initiator { b.build_initiator() } else { b.build_responder() }
-        .map_err(|e| noise_err("starting the handshake", e))?;
+    let mut hs: HandshakeState = if initiator {
+        b.build_initiator()
+    } else {
+        b.build_responder()
+    }
+    .map_err(|e| noise_err("starting the handshake", e))?;
     let mut msg = vec![0u8; NOISE_MAX];
     let mut wire = Vec::new();
     let mut payload = vec![0u8; NOISE_MAX];
@@ -127,10 +139,15 @@ pub(crate) fn handshake<S: Read + Write>(
     for step in 0..2 {
         let we_write = (step == 0) == initiator;
         if we_write {
-            let n = hs.write_message(&[], &mut msg).map_err(|e| noise_err("writing a handshake message", e))?;
+            let n = hs
+                .write_message(&[], &mut msg)
+                .map_err(|e| noise_err("writing a handshake message", e))?;
             wire.clear();
             write_noise(&mut wire, &msg[..n]);
-            stream.write_all(&wire).and_then(|()| stream.flush()).map_err(io_err)?;
+            stream
+                .write_all(&wire)
+                .and_then(|()| stream.flush())
+                .map_err(io_err)?;
         } else {
             let peer = if initiator { "server" } else { "client" };
             let got = read_noise(&mut stream, &mut msg).map_err(|e| match e.kind() {
@@ -148,8 +165,16 @@ pub(crate) fn handshake<S: Read + Write>(
             msg.resize(NOISE_MAX, 0);
         }
     }
-    let transport = hs.into_transport_mode().map_err(|e| noise_err("finishing the handshake", e))?;
-    Ok(Channel { stream, transport, plain: Vec::new(), pos: 0, max_message })
+    let transport = hs
+        .into_transport_mode()
+        .map_err(|e| noise_err("finishing the handshake", e))?;
+    Ok(Channel {
+        stream,
+        transport,
+        plain: Vec::new(),
+        pos: 0,
+        max_message,
+    })
 }
 
 impl<S: Read + Write> Channel<S> {
@@ -201,9 +226,14 @@ impl<S: Read + Write> Channel<S> {
                     }
                 }
                 self.plain.resize(msg.len(), 0);
-                let len = self.transport.read_message(&msg, &mut self.plain).map_err(|e| {
-                    SyncError::Protocol(format!("a message from the peer does not decrypt: {e}"))
-                })?;
+                let len = self
+                    .transport
+                    .read_message(&msg, &mut self.plain)
+                    .map_err(|e| {
+                        SyncError::Protocol(format!(
+                            "a message from the peer does not decrypt: {e}"
+                        ))
+                    })?;
                 self.plain.truncate(len);
                 self.pos = 0;
             }

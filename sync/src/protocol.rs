@@ -44,7 +44,11 @@ const BLOCKS_OVERHEAD: usize = 32;
 /// pulled is verified), then pushes what the server lacks unless it is read-only (or `opts.push` is false), in which case the report
 /// says `pushed: false`. The stream should already have read and write timeouts set (see
 /// [`connect`](crate::connect)).
-pub fn sync<S: Read + Write>(stream: S, replica: &mut dyn Replica, opts: &Options) -> Result<Report, SyncError> {
+pub fn sync<S: Read + Write>(
+    stream: S,
+    replica: &mut dyn Replica,
+    opts: &Options,
+) -> Result<Report, SyncError> {
     let mut ch = handshake(stream, opts.key.as_ref(), true, opts.max_message)?;
     let mut report = Report::default();
     let result = run_client(&mut ch, replica, opts, &mut report);
@@ -54,7 +58,11 @@ pub fn sync<S: Read + Write>(stream: S, replica: &mut dyn Replica, opts: &Option
 /// Runs the server side for one peer: sends what the client lacks, and accepts its push unless
 /// `opts.read_only` (then a push is answered with an error and changes nothing). In the report,
 /// `pushed` says whether the client pushed.
-pub fn serve_one<S: Read + Write>(stream: S, replica: &mut dyn Replica, opts: &Options) -> Result<Report, SyncError> {
+pub fn serve_one<S: Read + Write>(
+    stream: S,
+    replica: &mut dyn Replica,
+    opts: &Options,
+) -> Result<Report, SyncError> {
     let mut ch = handshake(stream, opts.key.as_ref(), false, opts.max_message)?;
     serve_channel(&mut ch, replica, opts)
 }
@@ -72,14 +80,26 @@ pub(crate) fn serve_channel<S: Read + Write>(
 
 /// Tells the peer why we give up (when the failure was ours or its data's, and the channel
 /// still works), and fills in the byte counts.
-fn finish<S: Read + Write>(ch: &mut Channel<S>, result: Result<(), SyncError>, mut report: Report) -> Result<Report, SyncError> {
+fn finish<S: Read + Write>(
+    ch: &mut Channel<S>,
+    result: Result<(), SyncError>,
+    mut report: Report,
+) -> Result<Report, SyncError> {
     report.bytes_sent = ch.stream.sent;
     report.bytes_received = ch.stream.received;
     match result {
         Ok(()) => Ok(report),
         Err(e) => {
-            if matches!(e, SyncError::Protocol(_) | SyncError::Refused(_) | SyncError::Replica(_)) {
-                let _ = ch.send(&Msg::Error { message: e.to_string() }.encode());
+            if matches!(
+                e,
+                SyncError::Protocol(_) | SyncError::Refused(_) | SyncError::Replica(_)
+            ) {
+                let _ = ch.send(
+                    &Msg::Error {
+                        message: e.to_string(),
+                    }
+                    .encode(),
+                );
             }
             Err(e)
         }
@@ -93,14 +113,19 @@ fn send<S: Read + Write>(ch: &mut Channel<S>, msg: &Msg) -> Result<(), SyncError
 /// Receives one message; an `Error` from the peer becomes [`SyncError::Peer`].
 fn recv<S: Read + Write>(ch: &mut Channel<S>) -> Result<Msg, SyncError> {
     let frame = ch.recv()?;
-    match Msg::decode(&frame).map_err(|e| SyncError::Protocol(format!("malformed message from the peer: {e}")))? {
+    match Msg::decode(&frame)
+        .map_err(|e| SyncError::Protocol(format!("malformed message from the peer: {e}")))?
+    {
         Msg::Error { message } => Err(SyncError::Peer(message)),
         msg => Ok(msg),
     }
 }
 
 fn unexpected(expected: &str, got: &Msg) -> SyncError {
-    SyncError::Protocol(format!("expected {expected} from the peer, got {}", got.name()))
+    SyncError::Protocol(format!(
+        "expected {expected} from the peer, got {}",
+        got.name()
+    ))
 }
 
 fn replica_err(e: String) -> SyncError {
@@ -111,13 +136,26 @@ fn hello(replica: &dyn Replica, read_only: bool) -> Result<(Msg, Vec<Cid>), Sync
     let mut heads = replica.heads().map_err(replica_err)?;
     heads.sort();
     let haves = sample_ancestors(replica, &heads).map_err(replica_err)?;
-    Ok((Msg::Hello { version: VERSION, read_only, heads: heads.clone(), haves }, heads))
+    Ok((
+        Msg::Hello {
+            version: VERSION,
+            read_only,
+            heads: heads.clone(),
+            haves,
+        },
+        heads,
+    ))
 }
 
 /// Checks a peer's `Hello` and returns (read_only, heads, heads ∪ haves).
 fn check_hello(msg: Msg) -> Result<(bool, Vec<Cid>, Vec<Cid>), SyncError> {
     match msg {
-        Msg::Hello { version, read_only, heads, haves } => {
+        Msg::Hello {
+            version,
+            read_only,
+            heads,
+            haves,
+        } => {
             if version != VERSION {
                 return Err(SyncError::Protocol(format!(
                     "the peer speaks sync protocol version {version}; this side speaks {VERSION}"
@@ -142,7 +180,9 @@ fn run_client<S: Read + Write>(
     let (read_only, server_heads, server_known) = check_hello(recv(ch)?)?;
     let pulled = receive_history(ch, replica, None, &server_heads, opts, report)?;
     if !pulled.is_empty() {
-        report.new_facts = replica.merge(pulled.commits, pulled.facts).map_err(replica_err)?;
+        report.new_facts = replica
+            .merge(pulled.commits, pulled.facts)
+            .map_err(replica_err)?;
     }
     // After the merge we hold every server head and so know the server's whole history: the
     // push set, from the heads we announced, is exact.
@@ -174,14 +214,23 @@ fn run_server<S: Read + Write>(
         Msg::Bye => Ok(()),
         first @ Msg::Blocks { .. } => {
             if opts.read_only {
-                return Err(SyncError::Refused("this server is read-only: push refused".into()));
+                return Err(SyncError::Refused(
+                    "this server is read-only: push refused".into(),
+                ));
             }
             report.pushed = true;
             let pushed = receive_history(ch, replica, Some(first), &client_heads, opts, report)?;
             if !pushed.is_empty() {
-                report.new_facts = replica.merge(pushed.commits, pushed.facts).map_err(replica_err)?;
+                report.new_facts = replica
+                    .merge(pushed.commits, pushed.facts)
+                    .map_err(replica_err)?;
             }
-            send(ch, &Msg::Done { new_facts: report.new_facts })
+            send(
+                ch,
+                &Msg::Done {
+                    new_facts: report.new_facts,
+                },
+            )
         }
         other => Err(unexpected("Bye or Blocks", &other)),
     }
@@ -252,7 +301,13 @@ fn send_blocks<S: Read + Write>(
             )));
         }
         if size + data.len() + 10 > room && !batch.is_empty() {
-            send(ch, &Msg::Blocks { last: false, blocks: std::mem::take(&mut batch) })?;
+            send(
+                ch,
+                &Msg::Blocks {
+                    last: false,
+                    blocks: std::mem::take(&mut batch),
+                },
+            )?;
             size = 0;
         }
         size += data.len() + 10;
@@ -260,7 +315,13 @@ fn send_blocks<S: Read + Write>(
         batch.push(data);
         count += 1;
     }
-    send(ch, &Msg::Blocks { last: true, blocks: batch })?;
+    send(
+        ch,
+        &Msg::Blocks {
+            last: true,
+            blocks: batch,
+        },
+    )?;
     Ok(count)
 }
 
@@ -281,9 +342,17 @@ fn recv_blocks<S: Read + Write>(
         let Msg::Blocks { last, blocks } = msg else {
             return Err(unexpected("Blocks", &msg));
         };
+        // The sender only sends an empty batch as the last one; refusing others keeps a peer
+        // from holding the connection open with frames that carry nothing.
+        if blocks.is_empty() && !last {
+            return Err(SyncError::Protocol(
+                "the peer sent an empty batch of blocks that is not the last".into(),
+            ));
+        }
         for b in blocks {
+            // Each block counts at least one byte, so empty blocks cannot evade the limit.
             report.block_bytes_received += b.len() as u64;
-            if report.block_bytes_received > opts.max_transfer {
+            if report.block_bytes_received + out.len() as u64 > opts.max_transfer {
                 return Err(SyncError::Protocol(format!(
                     "the peer sent more than the limit of {} bytes of blocks",
                     opts.max_transfer
@@ -305,7 +374,12 @@ fn send_history<S: Read + Write>(
     opts: &Options,
     report: &mut Report,
 ) -> Result<(), SyncError> {
-    let sent = send_blocks(ch, commits.iter().map(|c| Ok((c.cid, c.block.clone()))), opts, report)?;
+    let sent = send_blocks(
+        ch,
+        commits.iter().map(|c| Ok((c.cid, c.block.clone()))),
+        opts,
+        report,
+    )?;
     report.commits_sent += sent;
     let facts = fact_list(commits.iter().map(|c| &c.facts));
     let bitmap = match recv(ch)? {
@@ -321,10 +395,15 @@ fn send_history<S: Read + Write>(
         }
         other => return Err(unexpected("Want", &other)),
     };
-    let wanted = facts.iter().enumerate().filter(|(i, _)| bitmap[i / 8] & (1 << (i % 8)) != 0);
+    let wanted = facts
+        .iter()
+        .enumerate()
+        .filter(|(i, _)| bitmap[i / 8] & (1 << (i % 8)) != 0);
     let blocks = wanted.map(|(_, f)| match replica.fact(f) {
         Ok(Some(data)) => Ok((*f, data)),
-        Ok(None) => Err(SyncError::Replica(format!("a commit names fact {f}, which the replica does not hold"))),
+        Ok(None) => Err(SyncError::Replica(format!(
+            "a commit names fact {f}, which the replica does not hold"
+        ))),
         Err(e) => Err(SyncError::Replica(e)),
     });
     let sent = send_blocks(ch, blocks, opts, report)?;
@@ -360,9 +439,11 @@ fn receive_history<S: Read + Write>(
     let mut fact_lists = Vec::new();
     for block in blocks {
         let cid = cid_of(DAG_CBOR, &block);
-        let (parents, facts) = replica
-            .parse_commit(&block)
-            .map_err(|e| SyncError::Protocol(format!("the peer sent commit {cid}, which does not decode: {e}")))?;
+        let (parents, facts) = replica.parse_commit(&block).map_err(|e| {
+            SyncError::Protocol(format!(
+                "the peer sent commit {cid}, which does not decode: {e}"
+            ))
+        })?;
         for p in &parents {
             if !received.contains(p) && !replica.has_commit(p).map_err(replica_err)? {
                 return Err(SyncError::Protocol(format!(
@@ -377,7 +458,9 @@ fn receive_history<S: Read + Write>(
     }
     for h in peer_heads {
         if !received.contains(h) && !replica.has_commit(h).map_err(replica_err)? {
-            return Err(SyncError::Protocol(format!("the peer announced head {h} but did not send it")));
+            return Err(SyncError::Protocol(format!(
+                "the peer announced head {h} but did not send it"
+            )));
         }
     }
     let facts = fact_list(&fact_lists);
@@ -389,7 +472,13 @@ fn receive_history<S: Read + Write>(
             wanted.push(*f);
         }
     }
-    send(ch, &Msg::Want { count: facts.len() as u64, bitmap })?;
+    send(
+        ch,
+        &Msg::Want {
+            count: facts.len() as u64,
+            bitmap,
+        },
+    )?;
     let blocks = recv_blocks(ch, None, opts, report)?;
     if blocks.len() != wanted.len() {
         return Err(SyncError::Protocol(format!(
@@ -401,9 +490,15 @@ fn receive_history<S: Read + Write>(
     report.facts_received += blocks.len() as u64;
     let mut facts = Vec::with_capacity(blocks.len());
     for (cid, data) in wanted.into_iter().zip(blocks) {
-        verify_block(&cid, &data)
-            .map_err(|e| SyncError::Protocol(format!("the peer sent a fact that does not match the CID asked for: {e}")))?;
+        verify_block(&cid, &data).map_err(|e| {
+            SyncError::Protocol(format!(
+                "the peer sent a fact that does not match the CID asked for: {e}"
+            ))
+        })?;
         facts.push((cid, data));
     }
-    Ok(Pending { commits: new_commits, facts })
+    Ok(Pending {
+        commits: new_commits,
+        facts,
+    })
 }

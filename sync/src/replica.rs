@@ -47,7 +47,11 @@ pub trait Replica {
     /// error nothing is written. Every block has been verified against its CID, every commit's
     /// parents are earlier in `commits` or already held, and every commit's facts are in
     /// `facts` or already held. Returns how many facts were new.
-    fn merge(&mut self, commits: Vec<(Cid, Vec<u8>)>, facts: Vec<(Cid, Vec<u8>)>) -> Result<u64, String>;
+    fn merge(
+        &mut self,
+        commits: Vec<(Cid, Vec<u8>)>,
+        facts: Vec<(Cid, Vec<u8>)>,
+    ) -> Result<u64, String>;
 }
 
 /// Loads a commit that the DAG says must be held; a hole is reported as a store error.
@@ -87,7 +91,11 @@ pub fn missing_for(replica: &dyn Replica, remote: &[Cid]) -> Result<Vec<Commit>,
 }
 
 /// [`missing_for`] from explicit `from` commits instead of the replica's heads.
-pub fn missing_between(replica: &dyn Replica, from: &[Cid], remote: &[Cid]) -> Result<Vec<Commit>, String> {
+pub fn missing_between(
+    replica: &dyn Replica,
+    from: &[Cid],
+    remote: &[Cid],
+) -> Result<Vec<Commit>, String> {
     let known = ancestors(replica, remote)?;
     let mut found: HashMap<Cid, Commit> = HashMap::new();
     let mut work: Vec<Cid> = Vec::new();
@@ -140,7 +148,10 @@ pub fn topological(mut commits: HashMap<Cid, Commit>, from: &[Cid]) -> Vec<Commi
             }
         }
     }
-    order.into_iter().filter_map(|c| commits.remove(&c)).collect()
+    order
+        .into_iter()
+        .filter_map(|c| commits.remove(&c))
+        .collect()
 }
 
 /// Writes every commit reachable from the replica's heads, parents first, each followed by
@@ -148,21 +159,41 @@ pub fn topological(mut commits: HashMap<Cid, Commit>, from: &[Cid]) -> Vec<Commi
 /// bytes written. [`import`] relies on this layout: every fact follows a commit that names it.
 pub fn export(replica: &dyn Replica, roots: &[Cid], w: impl Write) -> Result<u64, String> {
     let commits = missing_for(replica, &[])?;
-    let mut blocks: Vec<(Cid, Vec<u8>)> = Vec::new();
+    // Blocks are produced lazily, so only one commit's facts are in memory at a time; a store
+    // error stops the iteration and is reported after the writer returns.
+    let mut failure: Option<String> = None;
     let mut written: HashSet<Cid> = HashSet::new();
-    for commit in commits {
-        let facts = commit.facts.clone();
-        blocks.push((commit.cid, commit.block));
-        for f in &facts {
-            if written.insert(*f) {
-                let data = replica.fact(f)?.ok_or_else(|| {
-                    format!("commit {} names fact {f}, which the replica does not hold", commit.cid)
-                })?;
-                blocks.push((*f, data));
+    let blocks = commits.into_iter().map_while(|commit| {
+        if failure.is_some() {
+            return None;
+        }
+        let mut out = vec![(commit.cid, commit.block)];
+        for f in &commit.facts {
+            if !written.insert(*f) {
+                continue;
+            }
+            match replica.fact(f) {
+                Ok(Some(data)) => out.push((*f, data)),
+                Ok(None) => {
+                    failure = Some(format!(
+                        "commit {} names fact {f}, which the replica does not hold",
+                        commit.cid
+                    ));
+                    return None;
+                }
+                Err(e) => {
+                    failure = Some(e);
+                    return None;
+                }
             }
         }
+        Some(out)
+    });
+    let result = write_car(w, roots, blocks.flatten());
+    if let Some(e) = failure {
+        return Err(format!("exporting: {e}; the CAR file is incomplete"));
     }
-    write_car(w, roots, blocks).map_err(|e| format!("writing the CAR file: {e}"))
+    result.map_err(|e| format!("writing the CAR file: {e}"))
 }
 
 /// What an import did.
@@ -208,9 +239,12 @@ impl std::error::Error for ImportError {}
 /// nothing.
 pub fn import(replica: &mut dyn Replica, r: impl Read) -> Result<ImportReport, ImportError> {
     let mut reader = CarReader::new(r).map_err(ImportError::Car)?;
-    let mut report = ImportReport { roots: reader.roots().to_vec(), ..Default::default() };
+    let mut report = ImportReport {
+        roots: reader.roots().to_vec(),
+        ..Default::default()
+    };
     let mut named_facts: HashSet<Cid> = HashSet::new();
-    let mut commits: Vec<(Cid, Vec<u8>, Vec<Cid>, Vec<Cid>)> = Vec::new();
+    let mut commits: Vec<Commit> = Vec::new();
     let mut facts: HashMap<Cid, Vec<u8>> = HashMap::new();
     while let Some((cid, data)) = reader.next_block().map_err(ImportError::Car)? {
         if named_facts.contains(&cid) {
@@ -223,23 +257,40 @@ pub fn import(replica: &mut dyn Replica, r: impl Read) -> Result<ImportReport, I
                 "block {cid} is named by no earlier commit, so it must be a commit, but it is not a dag-cbor block"
             )));
         }
-        let (parents, fact_cids) = replica
-            .parse_commit(&data)
-            .map_err(|e| ImportError::Invalid(format!("block {cid} is neither a fact named by an earlier commit nor a commit: {e}")))?;
+        let (parents, fact_cids) = replica.parse_commit(&data).map_err(|e| {
+            ImportError::Invalid(format!(
+                "block {cid} is neither a fact named by an earlier commit nor a commit: {e}"
+            ))
+        })?;
         named_facts.extend(fact_cids.iter().copied());
         report.commits += 1;
-        commits.push((cid, data, parents, fact_cids));
+        commits.push(Commit {
+            cid,
+            block: data,
+            parents,
+            facts: fact_cids,
+        });
     }
     let mut merged_commits: Vec<(Cid, Vec<u8>)> = Vec::new();
     let mut new_in_file: HashSet<Cid> = HashSet::new();
     let mut needed_facts: HashSet<Cid> = HashSet::new();
     let replica_ro: &dyn Replica = replica;
-    for (cid, data, parents, fact_cids) in commits {
-        if new_in_file.contains(&cid) || replica_ro.has_commit(&cid).map_err(ImportError::Replica)? {
+    for Commit {
+        cid,
+        block: data,
+        parents,
+        facts: fact_cids,
+    } in commits
+    {
+        if new_in_file.contains(&cid)
+            || replica_ro.has_commit(&cid).map_err(ImportError::Replica)?
+        {
             continue;
         }
         for p in &parents {
-            if !new_in_file.contains(p) && !replica_ro.has_commit(p).map_err(ImportError::Replica)? {
+            if !new_in_file.contains(p)
+                && !replica_ro.has_commit(p).map_err(ImportError::Replica)?
+            {
                 return Err(ImportError::Invalid(format!(
                     "commit {cid} names parent {p}, which is neither earlier in the file nor held"
                 )));
@@ -257,12 +308,16 @@ pub fn import(replica: &mut dyn Replica, r: impl Read) -> Result<ImportReport, I
         merged_commits.push((cid, data));
     }
     report.new_commits = merged_commits.len() as u64;
-    let mut merged_facts: Vec<(Cid, Vec<u8>)> =
-        facts.into_iter().filter(|(c, _)| needed_facts.contains(c)).collect();
-    merged_facts.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut merged_facts: Vec<(Cid, Vec<u8>)> = facts
+        .into_iter()
+        .filter(|(c, _)| needed_facts.contains(c))
+        .collect();
+    merged_facts.sort_by_key(|(c, _)| *c);
     if merged_commits.is_empty() && merged_facts.is_empty() {
         return Ok(report);
     }
-    report.new_facts = replica.merge(merged_commits, merged_facts).map_err(ImportError::Replica)?;
+    report.new_facts = replica
+        .merge(merged_commits, merged_facts)
+        .map_err(ImportError::Replica)?;
     Ok(report)
 }

@@ -34,7 +34,9 @@ pub enum ServeEvent {
 pub fn is_loopback(ip: IpAddr) -> bool {
     match ip {
         IpAddr::V4(v4) => v4.is_loopback(),
-        IpAddr::V6(v6) => v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback()),
+        IpAddr::V6(v6) => {
+            v6.is_loopback() || v6.to_ipv4_mapped().is_some_and(|v4| v4.is_loopback())
+        }
     }
 }
 
@@ -71,7 +73,11 @@ pub fn connect(addr: impl ToSocketAddrs, opts: &Options) -> Result<TcpStream, Sy
 }
 
 /// Connects to `addr` and runs [`crate::sync`] over the connection.
-pub fn sync_tcp(addr: impl ToSocketAddrs, replica: &mut dyn Replica, opts: &Options) -> Result<Report, SyncError> {
+pub fn sync_tcp(
+    addr: impl ToSocketAddrs,
+    replica: &mut dyn Replica,
+    opts: &Options,
+) -> Result<Report, SyncError> {
     let stream = connect(addr, opts)?;
     crate::sync(stream, replica, opts)
 }
@@ -136,7 +142,12 @@ fn serve_connection(
                 // does not reset the connection before it reads the reason.
                 let e = SyncError::Replica(format!("the server could not open its replica: {e}"));
                 let _ = ch.recv();
-                let _ = ch.send(&Msg::Error { message: e.to_string() }.encode());
+                let _ = ch.send(
+                    &Msg::Error {
+                        message: e.to_string(),
+                    }
+                    .encode(),
+                );
                 return Err(e);
             }
         };

@@ -40,7 +40,15 @@ fn export_then_import_reproduces_the_replica() {
     let mut target = MemReplica::default();
     let report = import(&mut target, &bytes[..]).unwrap();
     assert_eq!(target.state(), source.state());
-    assert_eq!((report.commits, report.new_commits, report.facts, report.new_facts), (3, 3, 12, 12));
+    assert_eq!(
+        (
+            report.commits,
+            report.new_commits,
+            report.facts,
+            report.new_facts
+        ),
+        (3, 3, 12, 12)
+    );
     assert_eq!(report.roots, source.heads().unwrap());
     assert_eq!(target.merges, 1);
 
@@ -67,7 +75,11 @@ fn truncated_car_merges_nothing() {
     for cut in [1, 10, bytes.len() / 2, bytes.len() - 1] {
         check_import_refused(&MemReplica::default(), &bytes[..cut], "");
     }
-    check_import_refused(&MemReplica::default(), &bytes[..bytes.len() - 1], "truncated");
+    check_import_refused(
+        &MemReplica::default(),
+        &bytes[..bytes.len() - 1],
+        "truncated",
+    );
 }
 
 #[test]
@@ -84,7 +96,11 @@ fn commit_without_its_fact_merges_nothing() {
     let block = commit_block(&[], &[cid_of(DAG_CBOR, &fact)]);
     let mut bytes = Vec::new();
     write_car(&mut bytes, &[], [(cid_of(DAG_CBOR, &block), block)]).unwrap();
-    check_import_refused(&MemReplica::default(), &bytes, "neither in the file nor held");
+    check_import_refused(
+        &MemReplica::default(),
+        &bytes,
+        "neither in the file nor held",
+    );
 }
 
 #[test]
@@ -93,7 +109,11 @@ fn commit_without_its_parent_merges_nothing() {
     let block = commit_block(&[parent], &[]);
     let mut bytes = Vec::new();
     write_car(&mut bytes, &[], [(cid_of(DAG_CBOR, &block), block)]).unwrap();
-    check_import_refused(&MemReplica::default(), &bytes, "neither earlier in the file nor held");
+    check_import_refused(
+        &MemReplica::default(),
+        &bytes,
+        "neither earlier in the file nor held",
+    );
 }
 
 #[test]
@@ -118,7 +138,10 @@ fn missing_for_stops_at_what_the_peer_holds_and_orders_parents_first() {
     assert_eq!(missing.len(), 3);
     for (i, c) in missing.iter().enumerate() {
         for p in &c.parents {
-            assert!(base.contains(p) || missing[..i].iter().any(|m| m.cid == *p), "parent after child");
+            assert!(
+                base.contains(p) || missing[..i].iter().any(|m| m.cid == *p),
+                "parent after child"
+            );
         }
     }
     assert_eq!(missing_for(&r, &[]).unwrap().len(), 7);
@@ -136,7 +159,11 @@ fn topological_order_handles_merges_and_long_chains() {
     let left = r.add_commit(&[root], vec![fact_block("l", 0)]);
     let right = r.add_commit(&[root], vec![fact_block("r", 0)]);
     let join = r.add_commit(&[left, right], vec![]);
-    let order: Vec<Cid> = missing_for(&r, &[]).unwrap().iter().map(|c| c.cid).collect();
+    let order: Vec<Cid> = missing_for(&r, &[])
+        .unwrap()
+        .iter()
+        .map(|c| c.cid)
+        .collect();
     assert_eq!(order.len(), 4);
     let pos = |c: &Cid| order.iter().position(|o| o == c).unwrap();
     assert!(pos(&root) < pos(&left) && pos(&root) < pos(&right));
@@ -148,7 +175,15 @@ fn topological_order_handles_merges_and_long_chains() {
     for i in 0..50_000u64 {
         let block = commit_block(&prev, &[]);
         let cid = cid_of(DAG_CBOR, &[block.as_slice(), &i.to_le_bytes()].concat());
-        chain.insert(cid, crate::Commit { cid, block, parents: prev.clone(), facts: vec![] });
+        chain.insert(
+            cid,
+            crate::Commit {
+                cid,
+                block,
+                parents: prev.clone(),
+                facts: vec![],
+            },
+        );
         prev = vec![cid];
     }
     let order = topological(chain, &prev);

@@ -33,12 +33,19 @@ pub fn fact_block(tag: &str, i: u64) -> Vec<u8> {
     let mut m = BTreeMap::new();
     m.insert("a", ipld_core::ipld::Ipld::String(tag.to_string()));
     m.insert("e", ipld_core::ipld::Ipld::Integer(i128::from(i)));
-    m.insert("v", ipld_core::ipld::Ipld::String(format!("value {i} of {tag}")));
+    m.insert(
+        "v",
+        ipld_core::ipld::Ipld::String(format!("value {i} of {tag}")),
+    );
     serde_ipld_dagcbor::to_vec(&m).unwrap()
 }
 
 pub fn commit_block(parents: &[Cid], facts: &[Cid]) -> Vec<u8> {
-    serde_ipld_dagcbor::to_vec(&CommitBody { facts: facts.to_vec(), parents: parents.to_vec() }).unwrap()
+    serde_ipld_dagcbor::to_vec(&CommitBody {
+        facts: facts.to_vec(),
+        parents: parents.to_vec(),
+    })
+    .unwrap()
 }
 
 impl MemReplica {
@@ -63,13 +70,24 @@ impl MemReplica {
         }
         let block = commit_block(parents, &fact_cids);
         let cid = cid_of(DAG_CBOR, &block);
-        self.commits.insert(cid, Commit { cid, block, parents: parents.to_vec(), facts: fact_cids });
+        self.commits.insert(
+            cid,
+            Commit {
+                cid,
+                block,
+                parents: parents.to_vec(),
+                facts: fact_cids,
+            },
+        );
         cid
     }
 
     /// The commit and fact sets, for comparing replicas.
     pub fn state(&self) -> (BTreeSet<Cid>, BTreeSet<Cid>) {
-        (self.commits.keys().copied().collect(), self.facts.keys().copied().collect())
+        (
+            self.commits.keys().copied().collect(),
+            self.facts.keys().copied().collect(),
+        )
     }
 
     pub fn commit_count(&self) -> usize {
@@ -85,14 +103,27 @@ impl MemReplica {
             total += commit.block.len() as u64;
             facts.extend(commit.facts.iter().copied());
         }
-        total + facts.iter().map(|f| self.facts[f].len() as u64).sum::<u64>()
+        total
+            + facts
+                .iter()
+                .map(|f| self.facts[f].len() as u64)
+                .sum::<u64>()
     }
 }
 
 impl Replica for MemReplica {
     fn heads(&self) -> Result<Vec<Cid>, String> {
-        let named: BTreeSet<Cid> = self.commits.values().flat_map(|c| c.parents.iter().copied()).collect();
-        Ok(self.commits.keys().filter(|c| !named.contains(c)).copied().collect())
+        let named: BTreeSet<Cid> = self
+            .commits
+            .values()
+            .flat_map(|c| c.parents.iter().copied())
+            .collect();
+        Ok(self
+            .commits
+            .keys()
+            .filter(|c| !named.contains(c))
+            .copied()
+            .collect())
     }
 
     fn has_commit(&self, c: &Cid) -> Result<bool, String> {
@@ -109,21 +140,25 @@ impl Replica for MemReplica {
 
     fn fact(&self, c: &Cid) -> Result<Option<Vec<u8>>, String> {
         let mut data = self.facts.get(c).cloned();
-        if self.corrupt_facts {
-            if let Some(last) = data.as_mut().and_then(|d| d.last_mut()) {
-                *last ^= 1;
-            }
+        if self.corrupt_facts
+            && let Some(last) = data.as_mut().and_then(|d| d.last_mut())
+        {
+            *last ^= 1;
         }
         Ok(data)
     }
 
     fn parse_commit(&self, block: &[u8]) -> Result<(Vec<Cid>, Vec<Cid>), String> {
-        let body: CommitBody =
-            serde_ipld_dagcbor::from_slice(block).map_err(|e| format!("not a commit block: {e}"))?;
+        let body: CommitBody = serde_ipld_dagcbor::from_slice(block)
+            .map_err(|e| format!("not a commit block: {e}"))?;
         Ok((body.parents, body.facts))
     }
 
-    fn merge(&mut self, commits: Vec<(Cid, Vec<u8>)>, facts: Vec<(Cid, Vec<u8>)>) -> Result<u64, String> {
+    fn merge(
+        &mut self,
+        commits: Vec<(Cid, Vec<u8>)>,
+        facts: Vec<(Cid, Vec<u8>)>,
+    ) -> Result<u64, String> {
         // Check everything first: nothing is written unless all of it is sound.
         let incoming: BTreeMap<Cid, &Vec<u8>> = facts.iter().map(|(c, d)| (*c, d)).collect();
         for (c, d) in &facts {
@@ -145,7 +180,12 @@ impl Replica for MemReplica {
                 }
             }
             earlier.insert(*cid);
-            parsed.push(Commit { cid: *cid, block: block.clone(), parents, facts: fact_cids });
+            parsed.push(Commit {
+                cid: *cid,
+                block: block.clone(),
+                parents,
+                facts: fact_cids,
+            });
         }
         let mut new = 0;
         for (c, d) in facts {
@@ -190,7 +230,11 @@ impl Replica for Shared {
     fn parse_commit(&self, block: &[u8]) -> Result<(Vec<Cid>, Vec<Cid>), String> {
         self.0.lock().unwrap().parse_commit(block)
     }
-    fn merge(&mut self, commits: Vec<(Cid, Vec<u8>)>, facts: Vec<(Cid, Vec<u8>)>) -> Result<u64, String> {
+    fn merge(
+        &mut self,
+        commits: Vec<(Cid, Vec<u8>)>,
+        facts: Vec<(Cid, Vec<u8>)>,
+    ) -> Result<u64, String> {
         self.0.lock().unwrap().merge(commits, facts)
     }
 }

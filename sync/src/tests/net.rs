@@ -13,14 +13,23 @@ use super::mem::{MemReplica, Shared, commit_block};
 use crate::block::{DAG_CBOR, cid_of};
 use crate::message::{Msg, VERSION};
 use crate::noise::{Channel, handshake};
-use crate::{Options, Replica, Report, ServeEvent, SyncError, check_listen_addr, serve, serve_one, sync, sync_tcp};
+use crate::{
+    Options, Replica, Report, ServeEvent, SyncError, check_listen_addr, serve, serve_one, sync,
+    sync_tcp,
+};
 
 fn opts() -> Options {
-    Options { timeout: Duration::from_secs(30), ..Options::default() }
+    Options {
+        timeout: Duration::from_secs(30),
+        ..Options::default()
+    }
 }
 
 fn keyed(key: [u8; 32]) -> Options {
-    Options { key: Some(key), ..opts() }
+    Options {
+        key: Some(key),
+        ..opts()
+    }
 }
 
 fn listen() -> (TcpListener, SocketAddr) {
@@ -29,11 +38,11 @@ fn listen() -> (TcpListener, SocketAddr) {
     (listener, addr)
 }
 
+/// A server thread's outcome: its result and its replica afterwards.
+type ServerThread = thread::JoinHandle<(Result<Report, SyncError>, MemReplica)>;
+
 /// Runs `serve_one` for one connection on a thread; the result comes back with the replica.
-fn spawn_server(
-    mut replica: MemReplica,
-    opts: Options,
-) -> (SocketAddr, thread::JoinHandle<(Result<Report, SyncError>, MemReplica)>) {
+fn spawn_server(mut replica: MemReplica, opts: Options) -> (SocketAddr, ServerThread) {
     let (listener, addr) = listen();
     let handle = thread::spawn(move || {
         let (stream, _) = listener.accept().unwrap();
@@ -52,19 +61,35 @@ struct Outcome {
 }
 
 /// One honest client against one server.
-fn run(server: MemReplica, server_opts: Options, mut client: MemReplica, client_opts: Options) -> Outcome {
+fn run(
+    server: MemReplica,
+    server_opts: Options,
+    mut client: MemReplica,
+    client_opts: Options,
+) -> Outcome {
     let (addr, handle) = spawn_server(server, server_opts);
     let client_result = sync_tcp(addr, &mut client, &client_opts);
     let (server_result, server) = handle.join().unwrap();
-    Outcome { server, client, server_result, client_result }
+    Outcome {
+        server,
+        client,
+        server_result,
+        client_result,
+    }
 }
 
 /// A client that drives the connection by hand, against one server; returns the server's
 /// result and replica.
-fn run_raw(server: MemReplica, server_opts: Options, client: impl FnOnce(TcpStream)) -> (Result<Report, SyncError>, MemReplica) {
+fn run_raw(
+    server: MemReplica,
+    server_opts: Options,
+    client: impl FnOnce(TcpStream),
+) -> (Result<Report, SyncError>, MemReplica) {
     let (addr, handle) = spawn_server(server, server_opts);
     let stream = TcpStream::connect(addr).unwrap();
-    stream.set_read_timeout(Some(Duration::from_secs(30))).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(30)))
+        .unwrap();
     client(stream);
     handle.join().unwrap()
 }
@@ -88,11 +113,37 @@ fn recv(ch: &mut Channel<TcpStream>) -> Msg {
 /// empty pull, leaving the server waiting for `Bye` or a push.
 fn raw_hello(stream: TcpStream, heads: Vec<Cid>) -> Channel<TcpStream> {
     let mut ch = handshake(stream, None, true, 1 << 20).unwrap();
-    send(&mut ch, Msg::Hello { version: VERSION, read_only: false, heads, haves: vec![] });
+    send(
+        &mut ch,
+        Msg::Hello {
+            version: VERSION,
+            read_only: false,
+            heads,
+            haves: vec![],
+        },
+    );
     assert!(matches!(recv(&mut ch), Msg::Hello { .. }));
-    assert_eq!(recv(&mut ch), Msg::Blocks { last: true, blocks: vec![] });
-    send(&mut ch, Msg::Want { count: 0, bitmap: vec![] });
-    assert_eq!(recv(&mut ch), Msg::Blocks { last: true, blocks: vec![] });
+    assert_eq!(
+        recv(&mut ch),
+        Msg::Blocks {
+            last: true,
+            blocks: vec![]
+        }
+    );
+    send(
+        &mut ch,
+        Msg::Want {
+            count: 0,
+            bitmap: vec![],
+        },
+    );
+    assert_eq!(
+        recv(&mut ch),
+        Msg::Blocks {
+            last: true,
+            blocks: vec![]
+        }
+    );
     ch
 }
 
@@ -114,14 +165,34 @@ fn divergent_replicas_converge_and_a_second_sync_moves_nothing() {
     out.server_result.unwrap();
     assert_eq!(out.server.state(), out.client.state());
     assert_eq!(out.client.commit_count(), 3 + 3 + 2);
-    assert_eq!((report.commits_received, report.facts_received, report.new_facts), (3, 12, 12));
-    assert_eq!((report.commits_sent, report.facts_sent, report.peer_new_facts), (2, 12, 12));
+    assert_eq!(
+        (
+            report.commits_received,
+            report.facts_received,
+            report.new_facts
+        ),
+        (3, 12, 12)
+    );
+    assert_eq!(
+        (
+            report.commits_sent,
+            report.facts_sent,
+            report.peer_new_facts
+        ),
+        (2, 12, 12)
+    );
     assert!(report.pushed);
 
     let again = run(out.server, opts(), out.client, opts());
     let report = again.client_result.unwrap();
     assert_eq!(
-        (report.commits_sent, report.facts_sent, report.commits_received, report.facts_received, report.new_facts),
+        (
+            report.commits_sent,
+            report.facts_sent,
+            report.commits_received,
+            report.facts_received,
+            report.new_facts
+        ),
         (0, 0, 0, 0, 0)
     );
     assert_eq!((again.server.merges, again.client.merges), (1, 1));
@@ -130,7 +201,7 @@ fn divergent_replicas_converge_and_a_second_sync_moves_nothing() {
 #[test]
 fn empty_replicas_and_one_sided_histories_sync() {
     let out = run(MemReplica::default(), opts(), MemReplica::default(), opts());
-    assert_eq!(out.client_result.unwrap().bytes_sent > 0, true);
+    assert!(out.client_result.unwrap().bytes_sent > 0);
     let out = run(base(), opts(), MemReplica::default(), opts());
     out.client_result.unwrap();
     assert_eq!(out.client.state(), base().state());
@@ -166,9 +237,14 @@ fn check_delta_ratio(push: bool) -> f64 {
     ahead.grow("new2", 400);
     let (ahead_commits, _) = ahead.state();
     let (common_commits, _) = common.state();
-    let new: std::collections::BTreeSet<Cid> = ahead_commits.difference(&common_commits).copied().collect();
+    let new: std::collections::BTreeSet<Cid> =
+        ahead_commits.difference(&common_commits).copied().collect();
     let new_bytes = ahead.block_bytes(&new);
-    let out = if push { run(common, opts(), ahead, opts()) } else { run(ahead, opts(), common, opts()) };
+    let out = if push {
+        run(common, opts(), ahead, opts())
+    } else {
+        run(ahead, opts(), common, opts())
+    };
     let report = out.client_result.unwrap();
     assert_eq!(out.server.state(), out.client.state());
     let wire = report.bytes_sent + report.bytes_received;
@@ -222,7 +298,15 @@ fn read_only_server_is_pulled_from_but_not_pushed_to() {
     server.grow("s", 4);
     let mut client = base();
     client.grow("c", 3);
-    let out = run(server.clone(), Options { read_only: true, ..opts() }, client, opts());
+    let out = run(
+        server.clone(),
+        Options {
+            read_only: true,
+            ..opts()
+        },
+        client,
+        opts(),
+    );
     let report = out.client_result.unwrap();
     assert!(!report.pushed);
     assert_eq!(report.new_facts, 4);
@@ -234,15 +318,28 @@ fn read_only_server_is_pulled_from_but_not_pushed_to() {
 fn read_only_server_answers_a_push_with_an_error() {
     let server = base();
     let heads = server.heads().unwrap();
-    let (result, after) = run_raw(server.clone(), Options { read_only: true, ..opts() }, |stream| {
-        let mut ch = raw_hello(stream, heads.clone());
-        let block = commit_block(&heads, &[]);
-        send(&mut ch, Msg::Blocks { last: true, blocks: vec![block] });
-        match Msg::decode(&ch.recv().unwrap()).unwrap() {
-            Msg::Error { message } => assert!(message.contains("read-only"), "{message}"),
-            other => panic!("expected an error, got {other:?}"),
-        }
-    });
+    let (result, after) = run_raw(
+        server.clone(),
+        Options {
+            read_only: true,
+            ..opts()
+        },
+        |stream| {
+            let mut ch = raw_hello(stream, heads.clone());
+            let block = commit_block(&heads, &[]);
+            send(
+                &mut ch,
+                Msg::Blocks {
+                    last: true,
+                    blocks: vec![block],
+                },
+            );
+            match Msg::decode(&ch.recv().unwrap()).unwrap() {
+                Msg::Error { message } => assert!(message.contains("read-only"), "{message}"),
+                other => panic!("expected an error, got {other:?}"),
+            }
+        },
+    );
     assert!(err_text(&result).contains("read-only"));
     assert_eq!(after.state(), server.state());
 }
@@ -264,12 +361,20 @@ fn random_bytes_after_connect_are_refused() {
         stream.shutdown(Shutdown::Write).unwrap();
     };
     let (result, after) = run_raw(server.clone(), keyed([3; 32]), garbage);
-    assert!(err_text(&result).contains("handshake"), "{}", err_text(&result));
+    assert!(
+        err_text(&result).contains("handshake"),
+        "{}",
+        err_text(&result)
+    );
     assert_eq!(after.state(), server.state());
     let (result, after) = run_raw(server.clone(), opts(), garbage);
     // Without a key the first handshake message is not authenticated, so the garbage is
     // caught at the first transport message instead.
-    assert!(matches!(result, Err(SyncError::Protocol(_))), "{}", err_text(&result));
+    assert!(
+        matches!(result, Err(SyncError::Protocol(_))),
+        "{}",
+        err_text(&result)
+    );
     assert_eq!(after.state(), server.state());
 }
 
@@ -318,7 +423,15 @@ fn wrong_protocol_version_is_refused() {
     let server = base();
     let (result, _) = run_raw(server, opts(), |stream| {
         let mut ch = handshake(stream, None, true, 1 << 20).unwrap();
-        send(&mut ch, Msg::Hello { version: 99, read_only: false, heads: vec![], haves: vec![] });
+        send(
+            &mut ch,
+            Msg::Hello {
+                version: 99,
+                read_only: false,
+                heads: vec![],
+                haves: vec![],
+            },
+        );
         let _ = ch.recv();
     });
     assert!(err_text(&result).contains("version 99"));
@@ -329,14 +442,27 @@ fn pushed_commit_without_its_parent_or_undecodable_is_refused() {
     let server = base();
     let heads = server.heads().unwrap();
     let orphan = commit_block(&[cid_of(DAG_CBOR, b"nowhere")], &[]);
-    let cases = [(orphan, "without) its parent"), (b"\xa0".to_vec(), "does not decode")];
+    let cases = [
+        (orphan, "without) its parent"),
+        (b"\xa0".to_vec(), "does not decode"),
+    ];
     for (block, expected) in cases {
         let (result, after) = run_raw(server.clone(), opts(), |stream| {
             let mut ch = raw_hello(stream, heads.clone());
-            send(&mut ch, Msg::Blocks { last: true, blocks: vec![block.clone()] });
+            send(
+                &mut ch,
+                Msg::Blocks {
+                    last: true,
+                    blocks: vec![block.clone()],
+                },
+            );
             let _ = ch.recv();
         });
-        assert!(err_text(&result).contains(expected), "{}", err_text(&result));
+        assert!(
+            err_text(&result).contains(expected),
+            "{}",
+            err_text(&result)
+        );
         assert_eq!(after.state(), server.state());
     }
 }
@@ -365,7 +491,10 @@ fn serve_handles_peers_one_after_another_and_survives_a_bad_one() {
     store.0.lock().unwrap().grow_chain("server", 2, 3);
     let (listener, addr) = listen();
     let served = store.clone();
-    let options = Options { max_connections: Some(3), ..opts() };
+    let options = Options {
+        max_connections: Some(3),
+        ..opts()
+    };
     let server = thread::spawn(move || {
         let mut events = Vec::new();
         let open = || Ok(Box::new(served.clone()) as Box<dyn Replica>);
@@ -388,7 +517,16 @@ fn serve_handles_peers_one_after_another_and_survives_a_bad_one() {
 
     let events = server.join().unwrap();
     assert_eq!(events.len(), 3, "{events:?}");
-    assert!(matches!(&events[0], ServeEvent::Failed { error: SyncError::Handshake(_), .. }), "{events:?}");
+    assert!(
+        matches!(
+            &events[0],
+            ServeEvent::Failed {
+                error: SyncError::Handshake(_),
+                ..
+            }
+        ),
+        "{events:?}"
+    );
     assert!(matches!(&events[1], ServeEvent::Synced { report, .. } if report.new_facts == 2));
     assert!(matches!(&events[2], ServeEvent::Synced { report, .. } if report.new_facts == 5));
     // The second peer got what the first pushed; the server has everything.
@@ -399,13 +537,20 @@ fn serve_handles_peers_one_after_another_and_survives_a_bad_one() {
 #[test]
 fn serve_reports_a_replica_that_fails_to_open_and_goes_on() {
     let (listener, addr) = listen();
-    let options = Options { max_connections: Some(2), ..opts() };
+    let options = Options {
+        max_connections: Some(2),
+        ..opts()
+    };
     let server = thread::spawn(move || {
         let mut events = Vec::new();
         let mut opened = 0;
         let open = || {
             opened += 1;
-            if opened == 1 { Err("store locked".to_string()) } else { Ok(Box::new(MemReplica::default()) as Box<dyn Replica>) }
+            if opened == 1 {
+                Err("store locked".to_string())
+            } else {
+                Ok(Box::new(MemReplica::default()) as Box<dyn Replica>)
+            }
         };
         serve(listener, open, &options, |e| events.push(e)).unwrap();
         events
@@ -415,13 +560,26 @@ fn serve_reports_a_replica_that_fails_to_open_and_goes_on() {
     assert!(err.to_string().contains("store locked"), "{err}");
     sync_tcp(addr, &mut client, &opts()).unwrap();
     let events = server.join().unwrap();
-    assert!(matches!(&events[0], ServeEvent::Failed { error: SyncError::Replica(_), .. }), "{events:?}");
-    assert!(matches!(&events[1], ServeEvent::Synced { .. }), "{events:?}");
+    assert!(
+        matches!(
+            &events[0],
+            ServeEvent::Failed {
+                error: SyncError::Replica(_),
+                ..
+            }
+        ),
+        "{events:?}"
+    );
+    assert!(
+        matches!(&events[1], ServeEvent::Synced { .. }),
+        "{events:?}"
+    );
 }
 
 #[test]
 fn listening_without_a_key_is_loopback_only() {
-    let check = |addr: &str, key: Option<&[u8; 32]>| check_listen_addr(&addr.parse().unwrap(), key).is_ok();
+    let check =
+        |addr: &str, key: Option<&[u8; 32]>| check_listen_addr(&addr.parse().unwrap(), key).is_ok();
     assert!(check("127.0.0.1:7000", None));
     assert!(check("[::1]:7000", None));
     assert!(!check("0.0.0.0:7000", None));
@@ -443,4 +601,38 @@ fn sync_works_over_any_stream() {
     let (server_result, server) = handle.join().unwrap();
     assert!(server_result.unwrap().pushed && report.pushed);
     assert_eq!(server.state(), b.state());
+}
+
+#[test]
+fn a_block_too_large_for_a_message_fails_clearly_and_changes_nothing() {
+    let mut client = base();
+    client.add_commit(&client.heads().unwrap(), vec![vec![0u8; 1_500_000]]);
+    let out = run(base(), opts(), client, opts());
+    assert!(err_text(&out.client_result).contains("more than fits in a message"));
+    assert!(matches!(out.server_result, Err(SyncError::Peer(_))));
+    assert_eq!(out.server.state(), base().state());
+
+    // Both sides raising the limit lets it through.
+    let big = Options {
+        max_message: 2 << 20,
+        ..opts()
+    };
+    let mut client = base();
+    client.add_commit(&client.heads().unwrap(), vec![vec![0u8; 1_500_000]]);
+    let out = run(base(), big.clone(), client, big);
+    out.client_result.unwrap();
+    assert_eq!(out.server.state(), out.client.state());
+}
+
+#[test]
+fn a_peer_over_the_transfer_limit_is_cut_off() {
+    let mut client = base();
+    client.grow("many", 200);
+    let server_opts = Options {
+        max_transfer: 1000,
+        ..opts()
+    };
+    let out = run(base(), server_opts, client, opts());
+    assert!(err_text(&out.server_result).contains("limit of 1000 bytes"));
+    assert_eq!(out.server.state(), base().state());
 }
