@@ -42,7 +42,7 @@
 //! # Efficiency
 //! Blocks travel without their CIDs (the receiver computes a commit's CID from its bytes, and
 //! knows which fact CID it asked for in each position), facts are requested with one bit
-//! each, and the exchange takes four round trips whatever the history. The test
+//! each, and the exchange takes at most four round trips whatever the history. The test
 //! `delta_sync_sends_little_more_than_the_new_blocks` measures the overhead.
 
 pub mod block;
@@ -138,8 +138,11 @@ pub struct Report {
     /// Everything on the wire, handshake included.
     pub bytes_sent: u64,
     pub bytes_received: u64,
-    /// Client: whether it pushed (false when the server is read-only or `push` is off).
-    /// Server: whether the client pushed.
+    /// Times this side sent after receiving: the round trips of the half-duplex exchange
+    /// (at most four, whatever the shape of the history).
+    pub round_trips: u64,
+    /// Client: whether it pushed; false only when the server is read-only or `push` is off
+    /// (true when the server lacked nothing). Server: whether the client pushed commits.
     pub pushed: bool,
 }
 

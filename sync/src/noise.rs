@@ -63,6 +63,11 @@ impl<S: Write> Write for Counted<S> {
 /// An established, encrypted, framed channel.
 pub(crate) struct Channel<S> {
     pub stream: Counted<S>,
+    /// How many times this side started sending after receiving (or at all): with a half
+    /// duplex exchange, the number of round trips it drove.
+    pub turns: u64,
+    /// Whether the last frame went out (rather than came in).
+    sending: bool,
     transport: TransportState,
     /// Decrypted bytes not yet consumed, from `pos` on.
     plain: Vec<u8>,
@@ -169,6 +174,8 @@ pub(crate) fn handshake<S: Read + Write>(
         .into_transport_mode()
         .map_err(|e| noise_err("finishing the handshake", e))?;
     Ok(Channel {
+        turns: 0,
+        sending: false,
         stream,
         transport,
         plain: Vec::new(),
@@ -202,6 +209,10 @@ impl<S: Read + Write> Channel<S> {
         }
         self.stream.write_all(&wire)?;
         self.stream.flush()?;
+        if !self.sending {
+            self.turns += 1;
+            self.sending = true;
+        }
         Ok(())
     }
 
@@ -246,6 +257,7 @@ impl<S: Read + Write> Channel<S> {
 
     /// Receives one frame, refusing one whose announced length exceeds `max_message`.
     pub fn recv(&mut self) -> Result<Vec<u8>, SyncError> {
+        self.sending = false;
         let header = self.read_plain(4)?;
         let len = u32::from_be_bytes([header[0], header[1], header[2], header[3]]) as usize;
         if len > self.max_message {

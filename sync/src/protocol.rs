@@ -11,11 +11,13 @@
 //!    ancestors of any client CID the server holds, parents first, in as many frames as
 //!    needed); → `Want` (a bitmap over the distinct facts those commits name: which the client
 //!    lacks); ← `Blocks` (exactly those facts, in order, without their CIDs).
-//! 3. Push, unless the server is read-only or the client was told not to: the same three
-//!    messages the other way, then ← `Done{new_facts}` once the server merged. Otherwise
-//!    → `Bye`.
+//! 3. Push, unless the server is read-only, the client was told not to, or the server lacks
+//!    nothing: the same three messages the other way, then ← `Done{new_facts}` once the
+//!    server merged. Otherwise → `Bye`.
 //!
-//! Four round trips whatever the history's shape. The receiving side verifies everything
+//! When a `Blocks` list of commits is empty, the `Want` and the fact `Blocks` after it are
+//! skipped by both sides. So a two-way sync takes at most four round trips whatever the
+//! history's shape, a one-way one three, and one with nothing to do two. The receiving side verifies everything
 //! before it merges: each commit block's CID is computed from its bytes, the commit is decoded
 //! by the receiver's own `parse_commit`, every parent is earlier in the batch or held, every
 //! head the peer announced arrives or is held, and each fact block must hash to the CID the
@@ -87,6 +89,7 @@ fn finish<S: Read + Write>(
 ) -> Result<Report, SyncError> {
     report.bytes_sent = ch.stream.sent;
     report.bytes_received = ch.stream.received;
+    report.round_trips = ch.turns;
     match result {
         Ok(()) => Ok(report),
         Err(e) => {
@@ -190,12 +193,15 @@ fn run_client<S: Read + Write>(
         return send(ch, &Msg::Bye);
     }
     let commits = missing_between(replica, &my_heads, &server_known).map_err(replica_err)?;
+    report.pushed = true;
+    if commits.is_empty() {
+        return send(ch, &Msg::Bye);
+    }
     send_history(ch, replica, &commits, opts, report)?;
     match recv(ch)? {
         Msg::Done { new_facts } => report.peer_new_facts = new_facts,
         other => return Err(unexpected("Done", &other)),
     }
-    report.pushed = true;
     Ok(())
 }
 
@@ -381,6 +387,10 @@ fn send_history<S: Read + Write>(
         report,
     )?;
     report.commits_sent += sent;
+    if commits.is_empty() {
+        // No commits, no facts: both sides skip the Want and the fact batch.
+        return Ok(());
+    }
     let facts = fact_list(commits.iter().map(|c| &c.facts));
     let bitmap = match recv(ch)? {
         Msg::Want { count, bitmap } => {
@@ -462,6 +472,13 @@ fn receive_history<S: Read + Write>(
                 "the peer announced head {h} but did not send it"
             )));
         }
+    }
+    if fact_lists.is_empty() {
+        // No commits, no facts: both sides skip the Want and the fact batch.
+        return Ok(Pending {
+            commits: Vec::new(),
+            facts: Vec::new(),
+        });
     }
     let facts = fact_list(&fact_lists);
     let mut bitmap = vec![0u8; facts.len().div_ceil(8)];
