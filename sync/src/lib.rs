@@ -10,10 +10,30 @@
 //! - [`replica`]: the trait, history walks ([`missing_for`], parents-first order), and
 //!   [`export`]/[`import`] of a whole replica as a CAR file.
 //! - `noise`, `message`, `protocol`: the handshake, framing, messages and the exchange
-//!   ([`sync`] for the client, [`serve_one`] for the server); the protocol's steps are
-//!   described at the top of `protocol.rs`.
-//! - [`server`]: TCP: [`connect`], [`serve`], and the listening policy [`check_listen_addr`].
+//!   ([`sync`] for the client, [`serve_one`] for the server), summarised below.
+//! - [`server`]: TCP: [`connect`], [`sync_tcp`], [`serve`], and the listening policy
+//!   [`check_listen_addr`].
 //!
+//! # Protocol (version 1)
+//! Over any `Read + Write` stream: a Noise handshake (below), then frames of `u32 length ‖
+//! payload` (at most [`Options::max_message`]) cut into Noise transport messages of at most
+//! 65,535 bytes. Half duplex, client first:
+//!
+//! 1. → `Hello{version, heads, haves}` ← `Hello{version, read_only, heads, haves}`, where
+//!    `haves` samples the sender's ancestors at distances 1, 2, 4, 8, … so the peer can find a
+//!    common base below divergent heads in one go, git-style.
+//! 2. Pull: ← `Blocks` (commits the client lacks, parents first, without CIDs), → `Want` (one
+//!    bit per distinct fact those commits name: which the client lacks), ← `Blocks` (exactly
+//!    those facts, in order). The client verifies all of it, then merges once.
+//! 3. Push (unless the server is read-only, or lacks nothing): the same the other way, then
+//!    ← `Done{new_facts}`; otherwise → `Bye`. A read-only server answers a push with
+//!    `Error`.
+//!
+//! Any malformed, unexpected or oversized message, a commit that does not decode or arrives
+//! before its parent, an announced head that never arrives, or a fact that does not hash to
+//! the CID asked for aborts the connection (with an `Error` message to the peer where
+//! possible) before `merge` is called, so nothing changes.
+
 //! # Security: a shared secret
 //! With a key (32 bytes; [`generate_key`], [`load_key`]), every connection runs
 //! `Noise_NNpsk0_25519_ChaChaPoly_BLAKE2s` with the key as the pre-shared key: the channel is
@@ -29,7 +49,7 @@
 //!   brings tokio, futures, anyhow, thiserror 1 and a second `serde_ipld_dagcbor` (0.6,
 //!   beside the 0.7 pomo uses) and `unsigned-varint` 0.7; it does not verify block digests
 //!   and its 4 MiB section limit is a constant. The format is a varint, a CID and bytes: the
-//!   whole of `car.rs`'s reader and writer is about 200 lines, blocking, verifying, with a
+//!   whole of `car.rs`'s reader and writer is about 250 lines of code, blocking, verifying, with a
 //!   configurable limit and errors that carry byte offsets.
 //! - **snow without its `std` feature**: `std` enables `ring/std` unconditionally and so
 //!   builds ring; the pure-Rust resolver with ChaChaPoly, BLAKE2s and X25519 is all the
@@ -42,8 +62,14 @@
 //! # Efficiency
 //! Blocks travel without their CIDs (the receiver computes a commit's CID from its bytes, and
 //! knows which fact CID it asked for in each position), facts are requested with one bit
-//! each, and the exchange takes at most four round trips whatever the history. The test
-//! `delta_sync_sends_little_more_than_the_new_blocks` measures the overhead.
+//! each, and the exchange takes at most four round trips whatever the history (three one
+//! way, two when there is nothing to do). Measured by the test
+//! `delta_sync_sends_little_more_than_the_new_blocks`: 1,000 new facts (about 40 bytes each)
+//! in two commits on top of a 50-commit history, 73,340 bytes of new blocks, cost 75,304
+//! bytes on the wire both ways, handshake and Noise tags included (ratio 1.03), in three
+//! round trips. Divergent histories may resend a few commit blocks below the fork (at most
+//! about as many as were made since it, because the ancestor sample is sparse); facts are
+//! never resent.
 
 pub mod block;
 pub mod car;

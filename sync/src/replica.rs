@@ -19,6 +19,9 @@ use crate::block::{DAG_CBOR, cid_of};
 use crate::car::{CarError, CarReader, write_car};
 
 /// A commit as the replica holds it: its CID, its encoded block, and what the block names.
+/// `parents` and `facts` must be what [`Replica::parse_commit`] returns for `block`, in the
+/// same order: the sync protocol indexes facts by their position in these lists. Commit
+/// blocks are DAG-CBOR, so `cid` is the dag-cbor sha2-256 CIDv1 of `block`.
 #[derive(Clone, Debug, PartialEq, Eq)]
 pub struct Commit {
     pub cid: Cid,

@@ -84,7 +84,8 @@ pub fn sync_tcp(
 
 /// Serves peers one after another on `listener`, opening the replica for each through `open`.
 /// Runs until `opts.max_connections` connections were handled or `opts.stop` is set (checked
-/// after each connection); returns an error only if the listener's address is refused by
+/// when a connection arrives and after each one, so a stopper sets the flag and then connects
+/// once to wake the blocked `accept`); returns an error only if the listener's address is refused by
 /// [`check_listen_addr`].
 pub fn serve(
     listener: TcpListener,
@@ -157,4 +158,26 @@ fn serve_connection(
         Ok(report) => ServeEvent::Synced { peer, report },
         Err(error) => ServeEvent::Failed { peer, error },
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn loopback_is_recognised_in_every_form() {
+        for ip in ["127.0.0.1", "127.8.9.10", "::1", "::ffff:127.0.0.1"] {
+            assert!(is_loopback(ip.parse().unwrap()), "{ip}");
+        }
+        for ip in [
+            "0.0.0.0",
+            "10.0.0.1",
+            "192.0.2.1",
+            "::",
+            "::ffff:10.0.0.1",
+            "2001:db8::1",
+        ] {
+            assert!(!is_loopback(ip.parse().unwrap()), "{ip}");
+        }
+    }
 }
