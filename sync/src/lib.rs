@@ -111,6 +111,10 @@ pub struct Options {
     /// Largest total of block bytes accepted from the peer in one connection: everything
     /// received is buffered until it is verified and merged, so this bounds that buffer.
     pub max_transfer: u64,
+    /// Longest a whole connection may take, handshake included (checked at every read and
+    /// write, each of which is bounded by `timeout`); `None` for no limit. The server's
+    /// default keeps one slow peer from holding it for long, as it serves one at a time.
+    pub max_duration: Option<Duration>,
     /// Server: stop after this many connections (tests; `None` serves forever).
     pub max_connections: Option<u64>,
     /// Server: stop once this is set (checked after each connection).
@@ -126,6 +130,7 @@ impl Default for Options {
             timeout: Duration::from_secs(30),
             max_message: 1 << 20,
             max_transfer: 1 << 30,
+            max_duration: Some(Duration::from_secs(600)),
             max_connections: None,
             stop: None,
         }
@@ -142,6 +147,7 @@ impl fmt::Debug for Options {
             .field("timeout", &self.timeout)
             .field("max_message", &self.max_message)
             .field("max_transfer", &self.max_transfer)
+            .field("max_duration", &self.max_duration)
             .field("max_connections", &self.max_connections)
             .finish_non_exhaustive()
     }

@@ -18,6 +18,7 @@
 //! Every byte on the wire is counted, for the sync report.
 
 use std::io::{self, Read, Write};
+use std::time::{Duration, Instant};
 
 use snow::{HandshakeState, TransportState};
 
@@ -34,15 +35,31 @@ const NOISE_MAX: usize = 65535;
 const TAG: usize = 16;
 const CHUNK: usize = NOISE_MAX - TAG;
 
-/// A stream that counts the bytes that go through it.
+/// A stream that counts the bytes that go through it, and refuses to go on past a deadline
+/// (so a peer that trickles bytes cannot hold a one-at-a-time server for ever: each read is
+/// bounded by the socket timeout, the whole connection by the deadline).
 pub(crate) struct Counted<S> {
     inner: S,
     pub sent: u64,
     pub received: u64,
+    deadline: Option<Instant>,
+}
+
+impl<S> Counted<S> {
+    fn check_deadline(&self) -> io::Result<()> {
+        match self.deadline {
+            Some(d) if Instant::now() >= d => Err(io::Error::new(
+                io::ErrorKind::TimedOut,
+                "the connection took longer than its deadline",
+            )),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl<S: Read> Read for Counted<S> {
     fn read(&mut self, buf: &mut [u8]) -> io::Result<usize> {
+        self.check_deadline()?;
         let n = self.inner.read(buf)?;
         self.received += n as u64;
         Ok(n)
@@ -51,6 +68,7 @@ impl<S: Read> Read for Counted<S> {
 
 impl<S: Write> Write for Counted<S> {
     fn write(&mut self, buf: &[u8]) -> io::Result<usize> {
+        self.check_deadline()?;
         let n = self.inner.write(buf)?;
         self.sent += n as u64;
         Ok(n)
@@ -118,11 +136,13 @@ pub(crate) fn handshake<S: Read + Write>(
     key: Option<&[u8; 32]>,
     initiator: bool,
     max_message: usize,
+    max_duration: Option<Duration>,
 ) -> Result<Channel<S>, SyncError> {
     let mut stream = Counted {
         inner: stream,
         sent: 0,
         received: 0,
+        deadline: max_duration.map(|d| Instant::now() + d),
     };
     let b = builder(key)?;
     let mut hs: HandshakeState = if initiator {

@@ -51,7 +51,13 @@ pub fn sync<S: Read + Write>(
     replica: &mut dyn Replica,
     opts: &Options,
 ) -> Result<Report, SyncError> {
-    let mut ch = handshake(stream, opts.key.as_ref(), true, opts.max_message)?;
+    let mut ch = handshake(
+        stream,
+        opts.key.as_ref(),
+        true,
+        opts.max_message,
+        opts.max_duration,
+    )?;
     let mut report = Report::default();
     let result = run_client(&mut ch, replica, opts, &mut report);
     finish(&mut ch, result, report)
@@ -65,7 +71,13 @@ pub fn serve_one<S: Read + Write>(
     replica: &mut dyn Replica,
     opts: &Options,
 ) -> Result<Report, SyncError> {
-    let mut ch = handshake(stream, opts.key.as_ref(), false, opts.max_message)?;
+    let mut ch = handshake(
+        stream,
+        opts.key.as_ref(),
+        false,
+        opts.max_message,
+        opts.max_duration,
+    )?;
     serve_channel(&mut ch, replica, opts)
 }
 
@@ -400,6 +412,12 @@ fn send_history<S: Read + Write>(
                     bitmap.len(),
                     facts.len()
                 )));
+            }
+            let spare = facts.len() % 8;
+            if spare != 0 && bitmap.last().is_some_and(|b| b >> spare != 0) {
+                return Err(SyncError::Protocol(
+                    "the peer's Want sets bits past the end of the fact list".into(),
+                ));
             }
             bitmap
         }

@@ -135,7 +135,13 @@ fn serve_connection(
         stream.set_read_timeout(Some(opts.timeout))?;
         stream.set_write_timeout(Some(opts.timeout))?;
         stream.set_nodelay(true)?;
-        let mut ch = handshake(&stream, opts.key.as_ref(), false, opts.max_message)?;
+        let mut ch = handshake(
+            &stream,
+            opts.key.as_ref(),
+            false,
+            opts.max_message,
+            opts.max_duration,
+        )?;
         let mut replica = match open() {
             Ok(r) => r,
             Err(e) => {

@@ -191,3 +191,23 @@ fn topological_order_handles_merges_and_long_chains() {
     assert!(order[0].parents.is_empty());
     assert_eq!(order.last().unwrap().cid, prev[0]);
 }
+
+#[test]
+fn reading_damaged_car_files_never_panics_and_merges_nothing() {
+    let bytes = exported(&sample());
+    for seed in 0..3_000u64 {
+        let mut damaged = bytes.clone();
+        let noise = super::net::noise_bytes(seed, 4);
+        let at = (u64::from(noise[0]) << 8 | u64::from(noise[1])) as usize % damaged.len();
+        match seed % 3 {
+            0 => damaged[at] ^= noise[2] | 1,
+            1 => damaged.truncate(at),
+            _ => damaged.insert(at, noise[3]),
+        }
+        let mut target = MemReplica::default();
+        if import(&mut target, &damaged[..]).is_err() {
+            assert_eq!(target.merges, 0);
+            assert!(target.state().0.is_empty());
+        }
+    }
+}

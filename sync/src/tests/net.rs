@@ -112,7 +112,7 @@ fn recv(ch: &mut Channel<TcpStream>) -> Msg {
 /// Says hello announcing `heads` (the server's own, so there is nothing to pull) and runs the
 /// empty pull, leaving the server waiting for `Bye` or a push.
 fn raw_hello(stream: TcpStream, heads: Vec<Cid>) -> Channel<TcpStream> {
-    let mut ch = handshake(stream, None, true, 1 << 20).unwrap();
+    let mut ch = handshake(stream, None, true, 1 << 20, None).unwrap();
     send(
         &mut ch,
         Msg::Hello {
@@ -373,7 +373,7 @@ fn random_bytes_after_connect_are_refused() {
 fn malformed_frame_after_a_valid_handshake_is_refused() {
     let server = base();
     let (result, after) = run_raw(server.clone(), opts(), |stream| {
-        let mut ch = handshake(stream, None, true, 1 << 20).unwrap();
+        let mut ch = handshake(stream, None, true, 1 << 20, None).unwrap();
         ch.send(b"\x01\x01\xff\xff").unwrap();
         // The server says why before it hangs up.
         match Msg::decode(&ch.recv().unwrap()).unwrap() {
@@ -389,7 +389,7 @@ fn malformed_frame_after_a_valid_handshake_is_refused() {
 fn unexpected_message_is_refused() {
     let server = base();
     let (result, after) = run_raw(server.clone(), opts(), |stream| {
-        let mut ch = handshake(stream, None, true, 1 << 20).unwrap();
+        let mut ch = handshake(stream, None, true, 1 << 20, None).unwrap();
         send(&mut ch, Msg::Bye);
         let _ = ch.recv();
     });
@@ -401,7 +401,7 @@ fn unexpected_message_is_refused() {
 fn oversized_frame_is_refused() {
     let server = base();
     let (result, after) = run_raw(server.clone(), opts(), |stream| {
-        let mut ch = handshake(stream, None, true, 4 << 20).unwrap();
+        let mut ch = handshake(stream, None, true, 4 << 20, None).unwrap();
         let _ = ch.send(&vec![0u8; (1 << 20) + 1]);
         let _ = ch.recv();
     });
@@ -413,7 +413,7 @@ fn oversized_frame_is_refused() {
 fn wrong_protocol_version_is_refused() {
     let server = base();
     let (result, _) = run_raw(server, opts(), |stream| {
-        let mut ch = handshake(stream, None, true, 1 << 20).unwrap();
+        let mut ch = handshake(stream, None, true, 1 << 20, None).unwrap();
         send(
             &mut ch,
             Msg::Hello {
@@ -626,4 +626,69 @@ fn a_peer_over_the_transfer_limit_is_cut_off() {
     let out = run(base(), server_opts, client, opts());
     assert!(err_text(&out.server_result).contains("limit of 1000 bytes"));
     assert_eq!(out.server.state(), base().state());
+}
+
+#[test]
+fn a_connection_past_its_deadline_is_ended() {
+    // A zero deadline has passed by the first write, whatever the clock: no timing involved.
+    let client_opts = Options {
+        max_duration: Some(Duration::ZERO),
+        ..opts()
+    };
+    let out = run(base(), opts(), base(), client_opts);
+    assert!(
+        err_text(&out.client_result).contains("deadline"),
+        "{}",
+        err_text(&out.client_result)
+    );
+    assert!(out.server_result.is_err());
+}
+
+/// A tiny deterministic generator for the no-panic tests.
+pub(super) fn noise_bytes(seed: u64, len: usize) -> Vec<u8> {
+    let mut x = seed.wrapping_mul(0x9E37_79B9_7F4A_7C15) | 1;
+    (0..len)
+        .map(|_| {
+            x ^= x << 13;
+            x ^= x >> 7;
+            x ^= x << 17;
+            x as u8
+        })
+        .collect()
+}
+
+#[test]
+fn decoding_arbitrary_frames_never_panics() {
+    let a = cid_of(DAG_CBOR, b"a");
+    let valid = [
+        Msg::Hello {
+            version: VERSION,
+            read_only: false,
+            heads: vec![a],
+            haves: vec![a],
+        },
+        Msg::Blocks {
+            last: true,
+            blocks: vec![vec![1, 2, 3]],
+        },
+        Msg::Want {
+            count: 3,
+            bitmap: vec![5],
+        },
+    ];
+    for seed in 0..20_000u64 {
+        let mut frame = noise_bytes(seed, (seed % 64) as usize);
+        // Half the cases start from a valid message with one byte changed or cut short.
+        if seed % 2 == 0 {
+            let base = valid[(seed / 2 % 3) as usize].encode();
+            frame = base.clone();
+            let at = (seed as usize / 6) % base.len();
+            if seed % 4 == 0 {
+                frame[at] ^= (seed >> 3) as u8 | 1;
+            } else {
+                frame.truncate(at);
+            }
+        }
+        let _ = Msg::decode(&frame);
+    }
 }
