@@ -14,6 +14,23 @@
 //! - [`server`]: TCP: [`connect`], [`sync_tcp`], [`serve`], and the listening policy
 //!   [`check_listen_addr`].
 //!
+//! ```
+//! use pomo_sync::{CarReader, block::{DAG_CBOR, cid_of}, write_car};
+//!
+//! let data = b"\xa1\x61a\x01".to_vec(); // DAG-CBOR {"a": 1}
+//! let cid = cid_of(DAG_CBOR, &data);
+//! let mut file = Vec::new();
+//! write_car(&mut file, &[cid], [(cid, data.clone())])?;
+//! let reader = CarReader::new(&file[..])?;
+//! assert_eq!(reader.roots(), &[cid]);
+//! let blocks = reader.collect::<Result<Vec<_>, _>>()?; // every block verified
+//! assert_eq!(blocks, vec![(cid, data)]);
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
+//! A client syncs a replica (any [`Replica`]) with a server in one call:
+//! `sync_tcp("127.0.0.1:7420", &mut replica, &Options { key: Some(load_key(path)?), ..Options::default() })`.
+//!
 //! # Protocol (version 1)
 //! Over any `Read + Write` stream: a Noise handshake (below), then frames of `u32 length ‖
 //! payload` (at most [`Options::max_message`]) cut into Noise transport messages of at most
