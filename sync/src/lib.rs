@@ -29,7 +29,11 @@
 //! ```
 //!
 //! A client syncs a replica (any [`Replica`]) with a server in one call:
-//! `sync_tcp("127.0.0.1:7420", &mut replica, &Options { key: Some(load_key(path)?), ..Options::default() })`.
+//!
+//! ```text
+//! let opts = Options { key: Some(load_key(path)?), ..Options::default() };
+//! let report = sync_tcp("127.0.0.1:7420", &mut replica, &opts)?;
+//! ```
 //!
 //! # Protocol (version 1)
 //! Over any `Read + Write` stream: a Noise handshake (below), then frames of `u32 length ‖

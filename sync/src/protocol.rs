@@ -43,9 +43,9 @@ const MAX_HAVES: usize = 24;
 const BLOCKS_OVERHEAD: usize = 32;
 
 /// Runs the client side: pulls what the server has and we lack, merges it (once everything
-/// pulled is verified), then pushes what the server lacks unless it is read-only (or `opts.push` is false), in which case the report
-/// says `pushed: false`. The stream should already have read and write timeouts set (see
-/// [`connect`](crate::connect)).
+/// pulled is verified), then pushes what the server lacks unless it is read-only or
+/// `opts.push` is false, in which case the report says `pushed: false`. The stream should
+/// already have read and write timeouts set (see [`connect`](crate::connect)).
 pub fn sync<S: Read + Write>(
     stream: S,
     replica: &mut dyn Replica,
