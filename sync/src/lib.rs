@@ -86,8 +86,8 @@
 //! each, and the exchange takes at most four round trips whatever the history (three one
 //! way, two when there is nothing to do). Measured by the test
 //! `delta_sync_sends_little_more_than_the_new_blocks`: 1,000 new facts (about 40 bytes each)
-//! in two commits on top of a 50-commit history, 73,340 bytes of new blocks, cost 75,304
-//! bytes on the wire both ways, handshake and Noise tags included (ratio 1.03), in three
+//! in two commits on top of a 50-commit history, 73,340 bytes of new blocks, cost about
+//! 75,250 bytes on the wire both ways, handshake and Noise tags included (ratio 1.03), in three
 //! round trips. Divergent histories may resend a few commit blocks below the fork (at most
 //! about as many as were made since it, because the ancestor sample is sparse); facts are
 //! never resent.
