@@ -210,6 +210,63 @@ impl Pomo {
         Ok(report)
     }
 
+    /// This replica's state: its number of facts, the CID that names the set of them (equal
+    /// on two replicas exactly when they hold the same facts) and its heads.
+    pub fn state(&self) -> Result<pomo_runtime::store::State, Error> {
+        self.store().state().map_err(|e| Error::Store(e.message))
+    }
+
+    /// Writes the store's commits and facts as a CARv1 file (root: the state CID).
+    pub fn export_car(&self, w: impl std::io::Write) -> Result<u64, Error> {
+        crate::replica::export_car(self.store(), w).map_err(Error::Store)
+    }
+
+    /// Merges a CAR file of another replica's commits and facts (verified, all or nothing);
+    /// live subscriptions receive what it changed as one epoch.
+    pub fn import_car(
+        &mut self,
+        r: impl std::io::Read,
+    ) -> Result<crate::replica::ImportReport, Error> {
+        let (report, datoms) =
+            crate::replica::import_car(self.session.store_mut(), r).map_err(Error::Store)?;
+        self.merged(datoms)?;
+        Ok(report)
+    }
+
+    /// Syncs with the replica served at `addr` (`pomo serve`), both ways; live subscriptions
+    /// receive what the merge changed as one epoch.
+    pub fn sync(
+        &mut self,
+        addr: &str,
+        opts: &crate::replica::Options,
+    ) -> Result<crate::replica::Report, Error> {
+        let (report, datoms) = crate::replica::sync(self.session.store_mut(), addr, opts)
+            .map_err(|e| Error::Store(e.to_string()))?;
+        self.merged(datoms)?;
+        Ok(report)
+    }
+
+    /// Tells the live queries about a merge's new facts (one epoch).
+    fn merged(&mut self, datoms: Vec<pomo_runtime::store::Datom>) -> Result<(), Error> {
+        self.session.refresh();
+        if datoms.is_empty() || self.engines.is_empty() {
+            return Ok(());
+        }
+        let db = self.store().db();
+        let t = self.store().last_t().unwrap_or(0);
+        let report = TxReport {
+            t,
+            tx: pomo_runtime::store::TX0 + t as i64,
+            tempids: Default::default(),
+            datoms,
+        };
+        for e in &mut self.engines {
+            e.transact(db.clone(), &report)
+                .map_err(|e| QueryError { message: e.message })?;
+        }
+        Ok(())
+    }
+
     fn args(&self, inputs: &[Value]) -> Vec<Arg> {
         std::iter::once(Arg::Db(self.store().db()))
             .chain(inputs.iter().cloned().map(Arg::Value))

@@ -17,6 +17,7 @@ pub mod api;
 pub mod edn_data;
 pub mod golden;
 pub mod query;
+pub mod replica;
 pub mod sql;
 
 pub use pomo_compiler as compiler;

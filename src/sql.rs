@@ -154,6 +154,14 @@ impl Session {
         &self.catalog
     }
 
+    /// Reads the SQL catalog from the store again (after a merge brought another replica's
+    /// tables).
+    pub fn refresh(&mut self) {
+        self.jit = None;
+        self.catalog = Catalog::default();
+        self.load_catalog();
+    }
+
     fn load_catalog(&mut self) {
         let db = self.store.db();
         let mut ddl = db.datoms_eavt(None, Some(DDL_ATTR), None);

@@ -18,6 +18,7 @@ macro_rules! out {
     ($($t:tt)*) => { $crate::write_out(format_args!($($t)*), false) };
 }
 
+mod replica_cmd;
 mod sql_cmd;
 mod store_cmd;
 
@@ -104,22 +105,70 @@ enum Command {
     /// new values.
     Import {
         /// A tab-separated file.
-        #[arg(
-            long,
-            value_name = "FILE",
-            conflicts_with = "csv",
-            required_unless_present = "csv"
-        )]
+        #[arg(long, value_name = "FILE", conflicts_with_all = ["csv", "car"])]
         tsv: Option<String>,
         /// A comma-separated file (RFC 4180 quoting); a first line whose first field is not an
         /// integer is a header and is skipped.
-        #[arg(long, value_name = "FILE")]
+        #[arg(long, value_name = "FILE", conflicts_with = "car")]
         csv: Option<String>,
-        /// The attributes of the columns after the first: `:a1,:a2,…`.
+        /// The attributes of the columns after the first: `:a1,:a2,…` (with --tsv or --csv).
         #[arg(long, value_name = "ATTRS")]
-        attrs: String,
+        attrs: Option<String>,
+        /// Another replica's CAR file (`pomo export`): every block verified, merged by CID,
+        /// all or nothing.
+        #[arg(long, value_name = "FILE")]
+        car: Option<String>,
         #[command(flatten)]
         store: StoreArg,
+    },
+    /// This replica's id, its number of facts, its state (a CID naming the set of its facts,
+    /// equal on replicas that hold the same facts) and its heads.
+    Status {
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Write the replica's commits and facts as a CARv1 file (root: its state).
+    Export {
+        /// The CAR file to write.
+        #[arg(long, value_name = "FILE")]
+        car: String,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Serve the replica to peers (`pomo sync`), one after another. Without --key only
+    /// loopback peers are accepted and only a loopback address may be listened on.
+    Serve {
+        /// The address to listen on, e.g. 127.0.0.1:4100.
+        #[arg(long, value_name = "ADDR")]
+        listen: String,
+        /// A shared sync key (`pomo keygen`): peers must present the same key; the connection
+        /// is authenticated and encrypted (Noise NNpsk0).
+        #[arg(long, value_name = "FILE")]
+        key: Option<String>,
+        /// Let peers pull, never push.
+        #[arg(long)]
+        read_only: bool,
+        /// Stop after this many connections (default: serve until killed).
+        #[arg(long, value_name = "N")]
+        max_connections: Option<u64>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Sync with a peer's `pomo serve`, both ways: afterwards both hold the union of their facts.
+    Sync {
+        /// The peer's address, e.g. 127.0.0.1:4100.
+        #[arg(long, value_name = "ADDR")]
+        peer: String,
+        /// The sync key the peer serves with.
+        #[arg(long, value_name = "FILE")]
+        key: Option<String>,
+        #[command(flatten)]
+        store: StoreArg,
+    },
+    /// Write a new sync key (64 hex digits) to FILE, for `serve --key` and `sync --key`.
+    Keygen {
+        /// The key file to create (refused if it exists).
+        file: String,
     },
     /// Per-attribute statistics of the store: current datoms, distinct entities and distinct
     /// values (what the indexes keep for the planner).
@@ -536,15 +585,40 @@ fn main() -> ExitCode {
             tsv,
             csv,
             attrs,
+            car,
             store,
         } => {
+            if let Some(car) = car {
+                if attrs.is_some() {
+                    return usage("--attrs goes with --tsv or --csv, not --car");
+                }
+                return replica_cmd::import_car(store, car);
+            }
             let (path, kind) = match (tsv, csv) {
                 (Some(p), _) => (p, store_cmd::Delimited::Tsv),
                 (None, Some(p)) => (p, store_cmd::Delimited::Csv),
-                (None, None) => return usage("import needs --tsv FILE or --csv FILE"),
+                (None, None) => return usage("import needs --tsv FILE, --csv FILE or --car FILE"),
+            };
+            let Some(attrs) = attrs else {
+                return usage("--tsv and --csv need --attrs :a1,:a2,…");
             };
             return store_cmd::import(path, kind, attrs, store);
         }
+        Command::Status { store } => return replica_cmd::status(store),
+        Command::Export { car, store } => return replica_cmd::export(store, car),
+        Command::Serve {
+            listen,
+            key,
+            read_only,
+            max_connections,
+            store,
+        } => {
+            return replica_cmd::serve(store, listen, key.as_deref(), *read_only, *max_connections);
+        }
+        Command::Sync { peer, key, store } => {
+            return replica_cmd::sync(store, peer, key.as_deref());
+        }
+        Command::Keygen { file } => return replica_cmd::keygen(file),
         Command::Demo { store } => return store_cmd::demo(store),
         Command::Stats { store } => return store_cmd::stats(store),
         Command::Golden { dir, update } => return golden(dir, *update),
@@ -581,6 +655,11 @@ fn main() -> ExitCode {
         | Command::Watch { .. }
         | Command::Transact { .. }
         | Command::Import { .. }
+        | Command::Status { .. }
+        | Command::Export { .. }
+        | Command::Serve { .. }
+        | Command::Sync { .. }
+        | Command::Keygen { .. }
         | Command::Stats { .. }
         | Command::Demo { .. }
         | Command::Golden { .. }

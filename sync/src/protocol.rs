@@ -33,7 +33,7 @@ use cid::Cid;
 use crate::block::{DAG_CBOR, cid_of, verify_block};
 use crate::message::{Msg, VERSION};
 use crate::noise::{Channel, handshake};
-use crate::replica::{Commit, Replica, load_commit, missing_between};
+use crate::replica::{Commit, Replica, missing_between};
 use crate::{Options, Report, SyncError};
 
 /// How many ancestors a `Hello` samples at most.
@@ -273,7 +273,10 @@ fn sample_ancestors(replica: &dyn Replica, heads: &[Cid]) -> Result<Vec<Cid>, St
             next_sample *= 2;
         }
         index += 1;
-        for p in load_commit(replica, &c)?.parents {
+        let parents = replica
+            .parents(&c)?
+            .ok_or_else(|| format!("the replica names commit {c} but does not hold it"))?;
+        for p in parents {
             if seen.insert(p) {
                 queue.push_back(p);
             }

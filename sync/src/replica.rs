@@ -39,6 +39,11 @@ pub trait Replica {
     fn has_commit(&self, c: &Cid) -> Result<bool, String>;
     /// The commit, if held.
     fn commit(&self, c: &Cid) -> Result<Option<Commit>, String>;
+    /// The commit's parents, if held: what walks of the history read, so a replica whose
+    /// commits are costly to load whole can answer it cheaply.
+    fn parents(&self, c: &Cid) -> Result<Option<Vec<Cid>>, String> {
+        Ok(self.commit(c)?.map(|c| c.parents))
+    }
     /// Whether the fact block is held.
     fn has_fact(&self, c: &Cid) -> Result<bool, String>;
     /// The fact block's bytes, if held.
@@ -75,7 +80,10 @@ pub fn ancestors(replica: &dyn Replica, starts: &[Cid]) -> Result<HashSet<Cid>, 
         }
     }
     while let Some(c) = work.pop() {
-        for p in load_commit(replica, &c)?.parents {
+        let parents = replica
+            .parents(&c)?
+            .ok_or_else(|| format!("the replica names commit {c} but does not hold it"))?;
+        for p in parents {
             if seen.insert(p) {
                 work.push(p);
             }

@@ -1887,6 +1887,15 @@ pub(crate) struct LogCommit {
     pub present: Vec<bool>,
 }
 
+/// The parents a commit's log record names, read without its facts.
+pub(crate) fn read_parents(raw: &[u8]) -> Result<Vec<Cid>, String> {
+    let mut c = Cursor { b: raw, pos: 0 };
+    c.u64()?;
+    c.cid()?;
+    c.u64()?;
+    get_cids(&mut c)
+}
+
 /// Reads the commit at position `seq` of the log, recomputing every fact's CID and the
 /// commit's; a record that does not hash to its recorded CID is damage.
 pub(crate) fn read_commit(r: &Reader, seq: u64, raw: &[u8]) -> Result<LogCommit, String> {

@@ -53,6 +53,8 @@ pub struct MergeReport {
     pub known_commits: u64,
     /// Facts the store did not hold.
     pub new_facts: u64,
+    /// The new facts as datoms at their local `t` (what live queries are told changed).
+    pub datoms: Vec<super::Datom>,
 }
 
 fn bad(m: impl Into<String>) -> TxError {
@@ -115,6 +117,29 @@ impl Store {
                 return Ok(None);
             };
             read_block(r, seq).map(Some)
+        })
+    }
+
+    /// The parents of the commit with this CID, if the store holds it (read without the
+    /// commit's facts).
+    pub fn commit_parents(&self, c: &Cid) -> Result<Option<Vec<Cid>>, TxError> {
+        self.reading(|r| {
+            let Some(seq) = r.commit_at(c)? else {
+                return Ok(None);
+            };
+            disk::read_parents(&log_record(r, seq)?).map(Some)
+        })
+    }
+
+    /// The fact blocks the commit that brought the fact with this CID brought (the fact's
+    /// among them), if the store holds the fact: a reader of many facts of one commit reads
+    /// the commit once.
+    pub fn blocks_with_fact(&self, c: &Cid) -> Result<Option<Blocks>, TxError> {
+        self.reading(|r| {
+            let Some((seq, _)) = r.fact_at(c)? else {
+                return Ok(None);
+            };
+            read_block(r, seq).map(|(_, blocks)| Some(blocks))
         })
     }
 
@@ -213,6 +238,13 @@ impl Store {
                     )?
                 };
                 report.new_facts += present.iter().filter(|p| !**p).count() as u64;
+                report.datoms.extend(
+                    local
+                        .iter()
+                        .zip(&present)
+                        .filter(|(_, p)| !**p)
+                        .map(|(f, _)| f.datom()),
+                );
                 let nc = NewCommit {
                     t,
                     author_t: c.t,

@@ -1,0 +1,173 @@
+//! A store as a replica (`pomo-sync`'s [`Replica`]): CAR export and import, and two-way sync
+//! over TCP, on the library's [`Store`]. The CLI's `export`, `import --car`, `serve`, `sync`
+//! and `status` are these functions; [`crate::api::Pomo`] wraps them so that live
+//! subscriptions see what a merge brought.
+
+use cid::Cid;
+use pomo_runtime::store::{Blocks, Datom, MergeReport, Store, commit_from_bytes};
+use pomo_sync::Commit;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::{Read, Write};
+
+pub use pomo_sync::{
+    ImportReport, Options, Replica, Report, ServeEvent, SyncError, check_listen_addr, generate_key,
+    key_to_hex, load_key, serve,
+};
+
+enum Held<'s> {
+    Ref(&'s Store),
+    Mut(&'s mut Store),
+    Owned(Box<Store>),
+}
+
+/// A store seen through the sync protocol's [`Replica`] trait.
+pub struct StoreReplica<'s> {
+    store: Held<'s>,
+    /// The fact blocks of the commit read last: the protocol asks for a commit's facts one
+    /// by one, and the store reads them a commit at a time.
+    cache: RefCell<HashMap<Cid, Vec<u8>>>,
+    /// What the merges through this replica brought, as datoms (for live queries).
+    pub merged: Vec<Datom>,
+    /// The merges' reports.
+    pub reports: Vec<MergeReport>,
+}
+
+impl<'s> StoreReplica<'s> {
+    /// A replica that merges into `store`.
+    pub fn new(store: &'s mut Store) -> StoreReplica<'s> {
+        StoreReplica::with(Held::Mut(store))
+    }
+
+    /// A replica that can be read (exported, pulled from) but refuses merges.
+    pub fn reading(store: &'s Store) -> StoreReplica<'s> {
+        StoreReplica::with(Held::Ref(store))
+    }
+
+    /// A replica that owns its store (what a server opens for each peer).
+    pub fn owned(store: Store) -> StoreReplica<'static> {
+        StoreReplica::with(Held::Owned(Box::new(store)))
+    }
+
+    fn with(store: Held<'s>) -> StoreReplica<'s> {
+        StoreReplica {
+            store,
+            cache: RefCell::new(HashMap::new()),
+            merged: Vec::new(),
+            reports: Vec::new(),
+        }
+    }
+
+    fn store(&self) -> &Store {
+        match &self.store {
+            Held::Ref(s) => s,
+            Held::Mut(s) => s,
+            Held::Owned(s) => s,
+        }
+    }
+
+    fn remember(&self, blocks: Blocks) {
+        let mut c = self.cache.borrow_mut();
+        c.clear();
+        c.extend(blocks);
+    }
+}
+
+fn msg(e: impl std::fmt::Display) -> String {
+    e.to_string()
+}
+
+impl Replica for StoreReplica<'_> {
+    fn heads(&self) -> Result<Vec<Cid>, String> {
+        Ok(self.store().state().map_err(msg)?.heads)
+    }
+
+    fn has_commit(&self, c: &Cid) -> Result<bool, String> {
+        self.store().has_commit(c).map_err(msg)
+    }
+
+    fn commit(&self, c: &Cid) -> Result<Option<Commit>, String> {
+        let Some((commit, blocks)) = self.store().commit_block(c).map_err(msg)? else {
+            return Ok(None);
+        };
+        self.remember(blocks);
+        Ok(Some(Commit {
+            cid: commit.cid,
+            block: commit.block,
+            parents: commit.parents,
+            facts: commit.facts,
+        }))
+    }
+
+    fn parents(&self, c: &Cid) -> Result<Option<Vec<Cid>>, String> {
+        self.store().commit_parents(c).map_err(msg)
+    }
+
+    fn has_fact(&self, c: &Cid) -> Result<bool, String> {
+        if self.cache.borrow().contains_key(c) {
+            return Ok(true);
+        }
+        self.store().has_fact(c).map_err(msg)
+    }
+
+    fn fact(&self, c: &Cid) -> Result<Option<Vec<u8>>, String> {
+        if let Some(b) = self.cache.borrow().get(c) {
+            return Ok(Some(b.clone()));
+        }
+        let Some(blocks) = self.store().blocks_with_fact(c).map_err(msg)? else {
+            return Ok(None);
+        };
+        self.remember(blocks);
+        Ok(self.cache.borrow().get(c).cloned())
+    }
+
+    fn parse_commit(&self, block: &[u8]) -> Result<(Vec<Cid>, Vec<Cid>), String> {
+        let c = commit_from_bytes(block)?;
+        Ok((c.parents, c.facts))
+    }
+
+    fn merge(
+        &mut self,
+        commits: Vec<(Cid, Vec<u8>)>,
+        facts: Vec<(Cid, Vec<u8>)>,
+    ) -> Result<u64, String> {
+        let store: &mut Store = match &mut self.store {
+            Held::Mut(s) => s,
+            Held::Owned(s) => s,
+            Held::Ref(_) => return Err("this replica is open for reading only".into()),
+        };
+        let report = store.merge(commits, facts).map_err(|e| e.message)?;
+        let new = report.new_facts;
+        self.merged.extend(report.datoms.iter().cloned());
+        self.reports.push(report);
+        Ok(new)
+    }
+}
+
+/// Writes every commit and fact of `store` as a CARv1 file whose root is the store's state
+/// CID; returns the bytes written.
+pub fn export_car(store: &Store, w: impl Write) -> Result<u64, String> {
+    let state = store.state().map_err(msg)?;
+    pomo_sync::export(&StoreReplica::reading(store), &[state.cid], w)
+}
+
+/// Merges a CAR file written by [`export_car`] (or any CARv1 file of pomo commits and facts)
+/// into `store`: every block verified, union by CID, all or nothing. Returns the import's
+/// report and what the merge brought, as datoms.
+pub fn import_car(store: &mut Store, r: impl Read) -> Result<(ImportReport, Vec<Datom>), String> {
+    let mut replica = StoreReplica::new(store);
+    let report = pomo_sync::import(&mut replica, r).map_err(msg)?;
+    Ok((report, replica.merged))
+}
+
+/// Syncs `store` with the peer at `addr` both ways (see `pomo-sync`), returning the report and
+/// what the merge brought.
+pub fn sync(
+    store: &mut Store,
+    addr: &str,
+    opts: &Options,
+) -> Result<(Report, Vec<Datom>), SyncError> {
+    let mut replica = StoreReplica::new(store);
+    let report = pomo_sync::sync_tcp(addr, &mut replica, opts)?;
+    Ok((report, replica.merged))
+}
