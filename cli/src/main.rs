@@ -80,7 +80,9 @@ enum Command {
     },
     /// Run a query on the dataflow engine, print its result, then read transactions from stdin
     /// (one EDN tx-data vector per line; `[]` advances an epoch without data), apply each to
-    /// the store and print the result's changes (`+ [..]` / `- [..]`).
+    /// the store and print the result's changes (`+ [..]` / `- [..]`). A line
+    /// `:import-car FILE` or `:sync ADDR [KEYFILE]` merges another replica's facts instead, as
+    /// one epoch.
     Watch {
         #[command(flatten)]
         source: Source,

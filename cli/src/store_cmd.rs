@@ -352,6 +352,66 @@ pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Conf
             continue;
         }
         let name = format!("<stdin:{}>", n + 1);
+        // `:import-car FILE` and `:sync ADDR [KEYFILE]` merge another replica's facts; the
+        // merge is one epoch of the live query.
+        if let Some(merge) = merge_directive(text) {
+            let merged = match merge {
+                Merge::Car(path) => std::fs::File::open(path)
+                    .map_err(|e| format!("cannot read {path}: {e}"))
+                    .and_then(|f| pomo::replica::import_car(&mut s, std::io::BufReader::new(f)))
+                    .map(|(_, datoms)| datoms),
+                Merge::Sync(addr, key) => key
+                    .map(|k| pomo::replica::load_key(std::path::Path::new(k)))
+                    .transpose()
+                    .and_then(|key| {
+                        let opts = pomo::replica::Options {
+                            key,
+                            ..Default::default()
+                        };
+                        pomo::replica::sync(&mut s, addr, &opts).map_err(|e| e.to_string())
+                    })
+                    .map(|(_, datoms)| datoms),
+            };
+            let datoms = match merged {
+                Ok(d) => d,
+                Err(e) => {
+                    eprintln!("error: {name}: {e}; nothing was merged");
+                    status = ExitCode::from(1);
+                    continue;
+                }
+            };
+            env.sources
+                .insert("$".into(), pomo::runtime::reference::Source::Db(s.db()));
+            let t = s.last_t().unwrap_or(0);
+            let report = pomo::runtime::store::TxReport {
+                t,
+                tx: pomo::runtime::store::TX0 + t as i64,
+                tempids: Default::default(),
+                datoms,
+            };
+            if let Err(e) = engine.transact(s.db(), &report) {
+                eprintln!("error: {}", e.message);
+                return ExitCode::from(1);
+            }
+            let now = match prepared.watch_rows(engine.relations(), &env) {
+                Ok(r) => r,
+                Err(e) => {
+                    eprintln!("error: {e}");
+                    return ExitCode::from(1);
+                }
+            };
+            if printing {
+                for r in shown.difference(&now) {
+                    outln!("- {}", results::to_edn(r));
+                }
+                for r in now.difference(&shown) {
+                    outln!("+ {}", results::to_edn(r));
+                }
+                let _ = std::io::stdout().flush();
+            }
+            shown = now;
+            continue;
+        }
         let form = match pomo::grammar::edn::parse_one(text) {
             Ok(f) => f,
             Err(d) => {
@@ -413,6 +473,21 @@ pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Conf
         shown = now;
     }
     status
+}
+
+/// A line of `pomo watch`'s input that merges another replica instead of transacting.
+enum Merge<'a> {
+    Car(&'a str),
+    Sync(&'a str, Option<&'a str>),
+}
+
+fn merge_directive(line: &str) -> Option<Merge<'_>> {
+    let mut words = line.split_whitespace();
+    match (words.next()?, words.next(), words.next(), words.next()) {
+        (":import-car", Some(path), None, None) => Some(Merge::Car(path)),
+        (":sync", Some(addr), key, None) => Some(Merge::Sync(addr, key)),
+        _ => None,
+    }
 }
 
 fn rules_position(p: &pomo::query::Query) -> usize {
