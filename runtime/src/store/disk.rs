@@ -32,6 +32,8 @@ use std::sync::{Arc, Mutex, RwLock, Weak};
 
 /// The format of the index files; a store written in another format is refused.
 const FORMAT: &[u8] = b"pomo-index-2";
+/// The format before global ids: opened only to be upgraded (`Store::open`).
+const FORMAT_1: &[u8] = b"pomo-index-1";
 
 pub(crate) type Table = Database<'static, Bytes, Bytes>;
 
@@ -90,6 +92,8 @@ pub(crate) struct Inner {
     pub t: Tables,
     /// The replica's id, minted when the store was created.
     pub replica: Gid,
+    /// Written by format 1 (before global ids): to be upgraded before anything reads it.
+    pub old_format: bool,
     /// A seed that makes minted global ids a function of the local number (tests only).
     pub id_seed: RwLock<Option<u64>>,
     pub attrs: RwLock<AttrMap>,
@@ -222,10 +226,12 @@ impl Inner {
             ccids,
         };
         // Stamp or check the format.
+        let mut old_format = false;
         {
             let mut w = env.write_txn().map_err(mdb_err)?;
             match tables.meta.get(&w, b"format").map_err(mdb_err)? {
                 Some(f) if f == FORMAT => {}
+                Some(f) if f == FORMAT_1 => old_format = true,
                 Some(f) => {
                     return Err(StoreError::Corrupt {
                         offset: 0,
@@ -249,7 +255,9 @@ impl Inner {
                 }
             }
         }
-        let replica = {
+        let replica = if old_format {
+            Gid::default()
+        } else {
             let r = env.read_txn().map_err(mdb_err)?;
             tables
                 .meta
@@ -265,6 +273,7 @@ impl Inner {
             env,
             t: tables,
             replica,
+            old_format,
             id_seed: RwLock::new(None),
             attrs: RwLock::new(AttrMap::default()),
             path: path.clone(),
@@ -1887,6 +1896,53 @@ pub(crate) struct LogCommit {
     pub present: Vec<bool>,
 }
 
+/// The commits of a format-1 index (`t`, CID, previous CID, facts `[e aid added v causes]`)
+/// as facts without global ids, with their old CIDs.
+pub(crate) fn read_v1_log(r: &Reader) -> Result<Vec<super::log::ReplayCommit>, String> {
+    let mut out = Vec::new();
+    let it = r.inner.t.log.iter(r.txn).map_err(mdb_msg)?;
+    for kv in it {
+        let (k, raw) = kv.map_err(mdb_msg)?;
+        let seq = u64::from_be_bytes(k.try_into().map_err(|_| "a damaged log key")?);
+        let mut c = Cursor { b: raw, pos: 0 };
+        let t = c.u64()?;
+        c.cid()?;
+        c.cid()?;
+        let n = c.u32()? as usize;
+        let mut facts = Vec::with_capacity(n.min(1 << 20));
+        for _ in 0..n {
+            let e = c.e()?;
+            let aid = c.u32()?;
+            let added = match c.u8()? {
+                0 => false,
+                1 => true,
+                _ => return Err(format!("commit {seq}: a damaged fact record")),
+            };
+            let v = r.value(c.value()?)?;
+            let causes = get_cids(&mut c)?;
+            let a = r.inner.attr_name(r.txn, aid)?.to_string();
+            let cid = super::log::legacy_cid(e, &a, &v, added, &causes)?;
+            facts.push(super::log::LegacyFact {
+                e,
+                a,
+                v,
+                added,
+                causes,
+                cid,
+            });
+        }
+        if !c.done() {
+            return Err(format!("commit {seq}: trailing bytes in its record"));
+        }
+        out.push(super::log::ReplayCommit {
+            t,
+            facts,
+            offset: seq,
+        });
+    }
+    Ok(out)
+}
+
 /// The parents a commit's log record names, read without its facts.
 pub(crate) fn read_parents(raw: &[u8]) -> Result<Vec<Cid>, String> {
     let mut c = Cursor { b: raw, pos: 0 };
@@ -1940,4 +1996,81 @@ pub(crate) fn read_commit(r: &Reader, seq: u64, raw: &[u8]) -> Result<LogCommit,
         facts,
         present,
     })
+}
+
+#[cfg(test)]
+mod upgrade_tests {
+    use super::*;
+    use crate::store::Store;
+
+    /// Writes a format-1 index by hand: two commits (an assertion, then a card-one overwrite:
+    /// its retraction caused by the assertion's old CID, and the new value), as the format
+    /// before global ids kept them.
+    fn write_v1(dir: &Path) {
+        let inner = Inner::open(dir, false).unwrap();
+        let mut w = inner.env.write_txn().unwrap();
+        inner.t.meta.put(&mut w, b"format", FORMAT_1).unwrap();
+        inner.t.meta.delete(&mut w, b"replica").unwrap();
+        let mut meta = Meta::default();
+        let aid = inner.intern(&mut w, &mut meta, "person/city").unwrap();
+        let old = |v: &str, added: bool, causes: &[Cid]| {
+            super::super::log::legacy_cid(7, "person/city", &Value::Str(v.into()), added, causes)
+                .unwrap()
+        };
+        let moscow = old("Moscow", true, &[]);
+        let record = |t: u64, facts: &[(&str, bool, Vec<Cid>)]| {
+            let mut r = Vec::new();
+            r.extend_from_slice(&t.to_be_bytes());
+            put_cid(&mut r, Some(&moscow)); // the commit's CID (not checked by the upgrade)
+            put_cid(&mut r, None);
+            r.extend_from_slice(&(facts.len() as u32).to_be_bytes());
+            for (v, added, causes) in facts {
+                keys::put_e(&mut r, 7);
+                keys::put_u32(&mut r, aid);
+                r.push(*added as u8);
+                keys::put_value(&mut r, &Value::Str((*v).into())).unwrap();
+                put_cids(&mut r, causes);
+            }
+            r
+        };
+        let c0 = record(1, &[("Moscow", true, vec![])]);
+        let c1 = record(
+            2,
+            &[
+                ("Moscow", false, vec![moscow]),
+                ("Paris", true, vec![moscow]),
+            ],
+        );
+        inner.t.log.put(&mut w, &0u64.to_be_bytes(), &c0).unwrap();
+        inner.t.log.put(&mut w, &1u64.to_be_bytes(), &c1).unwrap();
+        w.commit().unwrap();
+        Arc::try_unwrap(inner).ok().unwrap().close();
+    }
+
+    #[test]
+    fn a_format_1_index_is_upgraded_with_its_history_and_causes() {
+        let dir = tempfile::tempdir().unwrap();
+        write_v1(dir.path());
+        let (st, warnings) = Store::open(dir.path()).unwrap();
+        assert!(warnings[0].contains("upgraded"), "{warnings:?}");
+        let facts: Vec<Fact> = st.facts().collect();
+        assert_eq!(facts.len(), 3);
+        // The retraction and the new value follow the assertion's new CID.
+        assert!(facts[1].causes == vec![facts[0].cid] && facts[2].causes == vec![facts[0].cid]);
+        let db = st.db();
+        let now: Vec<Value> = db
+            .datoms_eavt(Some(7), Some("person/city"), None)
+            .into_iter()
+            .map(|d| d.v)
+            .collect();
+        assert_eq!(now, vec![Value::Str("Paris".into())]);
+        assert_eq!(db.history().datoms().len(), 3);
+        assert!(db.global_id(7).is_some());
+        assert!(st.verify().is_ok());
+        drop((st, db));
+        // Upgraded once: the next open has nothing to do.
+        let (_, warnings) = Store::open(dir.path()).unwrap();
+        assert!(warnings.is_empty(), "{warnings:?}");
+        assert!(!dir.path().join("upgrade.tmp").exists());
+    }
 }

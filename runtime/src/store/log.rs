@@ -180,6 +180,19 @@ fn legacy_fact_ipld(
     Ok(Ipld::Map(m))
 }
 
+/// The CID a fact had before global ids.
+pub(crate) fn legacy_cid(
+    e: i64,
+    a: &str,
+    v: &Value,
+    added: bool,
+    causes: &[Cid],
+) -> Result<Cid, String> {
+    Ok(encode::cid_of(&to_bytes(&legacy_fact_ipld(
+        e, a, v, added, causes,
+    )?)?))
+}
+
 fn legacy_fact(data: &[u8], cid: Cid) -> Result<LegacyFact, String> {
     let Ipld::Map(m) = from_bytes(data)? else {
         return Err("a fact is a map".into());

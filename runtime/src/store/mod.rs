@@ -606,7 +606,10 @@ impl Store {
         std::fs::create_dir_all(dir)?;
         let lock = writer_lock(dir)?;
         let mut warnings = Vec::new();
-        let inner = disk::Inner::open(dir, false)?;
+        let mut inner = disk::Inner::open(dir, false)?;
+        if inner.old_format {
+            inner = Store::upgrade_v1(inner, dir, progress, &mut warnings)?;
+        }
         let mut store = Store::over(inner, Some(lock), false)?;
         if dir.join(log::LOG_FILE).exists() {
             store.convert_log(dir, progress, &mut warnings)?;
@@ -656,11 +659,84 @@ impl Store {
                 renamed.insert(o.cid, n.cid);
             }
         }
-        let mut done: u64 = commits[..start].iter().map(|c| c.facts.len() as u64).sum();
+        let done: u64 = commits[..start].iter().map(|c| c.facts.len() as u64).sum();
+        self.replay(
+            commits.into_iter().skip(start),
+            &mut renamed,
+            done,
+            total,
+            progress,
+        )?;
+        let to = dir.join(format!("{}.converted", log::LOG_FILE));
+        std::fs::rename(dir.join(log::LOG_FILE), &to)?;
+        warnings.push(format!(
+            "{}: converted {} facts of the old log into the indexes; the log is kept as {}",
+            dir.display(),
+            total,
+            to.display()
+        ));
+        Ok(())
+    }
+
+    /// Rewrites a format-1 index (before global ids) in the current format: its commits are
+    /// replayed into a new environment in `upgrade.tmp/`, whose data file then replaces the
+    /// old one by a rename, so an interrupted upgrade leaves the old store as it was.
+    fn upgrade_v1(
+        inner: Arc<disk::Inner>,
+        dir: &Path,
+        progress: Progress,
+        warnings: &mut Vec<String>,
+    ) -> Result<Arc<disk::Inner>, StoreError> {
+        let corrupt = |message: String| StoreError::Corrupt { offset: 0, message };
+        let commits = {
+            let txn = inner.env.read_txn().map_err(disk::mdb_err)?;
+            let r = disk::Reader {
+                inner: &inner,
+                txn: &txn,
+            };
+            disk::read_v1_log(&r).map_err(corrupt)?
+        };
+        let busy = || {
+            StoreError::Io(std::io::Error::other(
+                "the store is open elsewhere in this process",
+            ))
+        };
+        Arc::try_unwrap(inner).map_err(|_| busy())?.close();
+        let tmp = dir.join("upgrade.tmp");
+        let _ = std::fs::remove_dir_all(&tmp);
+        let total: u64 = commits.iter().map(|c| c.facts.len() as u64).sum();
+        {
+            let fresh = disk::Inner::open(&tmp, false)?;
+            let mut store = Store::over(fresh, None, false)?;
+            store.replay(commits.into_iter(), &mut HashMap::new(), 0, total, progress)?;
+            let Store { inner, current, .. } = store;
+            drop(current);
+            Arc::try_unwrap(inner).map_err(|_| busy())?.close();
+        }
+        std::fs::rename(tmp.join(DATA_FILE), dir.join(DATA_FILE))?;
+        File::open(dir)?.sync_all()?;
+        let _ = std::fs::remove_dir_all(&tmp);
+        warnings.push(format!(
+            "upgraded the index to the current format ({total} facts, now addressed by global entity ids)"
+        ));
+        disk::Inner::open(dir, false)
+    }
+
+    /// Writes commits of facts without global ids (an old log's or an old index's) into the
+    /// indexes, giving their entities global ids and renaming the causes through `renamed`
+    /// (old CID → new), in durable batches of about 100,000 facts.
+    fn replay(
+        &mut self,
+        commits: impl Iterator<Item = log::ReplayCommit>,
+        renamed: &mut HashMap<Cid, Cid>,
+        mut done: u64,
+        total: u64,
+        progress: Progress,
+    ) -> Result<(), StoreError> {
         progress(done, total);
+        let mut rest = commits.peekable();
         // Commits are written in batches of about 100,000 facts, each batch one durable write
         // transaction, so an interrupted conversion resumes where it stopped.
-        let mut rest = commits.into_iter().skip(start).peekable();
         while rest.peek().is_some() {
             let inner = self.inner.clone();
             let mut w = inner.env.write_txn().map_err(disk::mdb_err)?;
@@ -720,14 +796,6 @@ impl Store {
             self.schema = schema;
             progress(done, total);
         }
-        let to = dir.join(format!("{}.converted", log::LOG_FILE));
-        std::fs::rename(dir.join(log::LOG_FILE), &to)?;
-        warnings.push(format!(
-            "{}: converted {} facts of the old log into the indexes; the log is kept as {}",
-            dir.display(),
-            total,
-            to.display()
-        ));
         Ok(())
     }
 
@@ -750,6 +818,16 @@ impl Store {
             return Ok((st, Vec::new()));
         }
         let inner = disk::Inner::open(dir, false)?;
+        if inner.old_format {
+            // An index in the format before global ids is upgraded first (when no other
+            // process has the store open for writing).
+            drop(inner);
+            let (store, warnings) = Store::open(dir)?;
+            drop(store);
+            let (mut st, _) = Store::open_read_only(dir)?;
+            st.read_only = true;
+            return Ok((st, warnings));
+        }
         Ok((Store::over(inner, None, true)?, Vec::new()))
     }
 
