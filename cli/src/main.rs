@@ -272,9 +272,10 @@ struct Source {
     /// A rule set (an EDN vector of rules) for the `%` input of an EDN query.
     #[arg(long, value_name = "FILE")]
     rules: Option<String>,
-    /// Add pomo's prelude to a PomoLogic program: rules over the store's causal graph
-    /// (`ancestor`, `head`, `concurrent`) and the replicated data types (`lww`, `mv`,
-    /// `aw_set`, `counter`, `conflicts`). Run it with --history.
+    /// Add pomo's prelude: rules over the store's causal graph (`ancestor`, `head`,
+    /// `concurrent`) and the replicated data types (`lww`, `mv`, `aw_set`, `counter`,
+    /// `conflicts`). To a PomoLogic program it adds the rules; an EDN query gets them as its
+    /// `%` rule set (`aw-set`, `increment`). Run it with --history.
     #[arg(long)]
     prelude: bool,
 }
@@ -487,11 +488,25 @@ impl Source {
         if rules.is_some() && kind != InputKind::Edn {
             return Err(usage("--rules goes with an EDN query"));
         }
-        if self.prelude && kind != InputKind::Logic {
-            return Err(usage("--prelude goes with a PomoLogic program"));
+        if self.prelude && kind == InputKind::Sql {
+            return Err(usage(
+                "--prelude goes with a PomoLogic program or an EDN query",
+            ));
         }
+        let rules = match (self.prelude, kind, rules) {
+            (true, InputKind::Edn, Some(_)) => {
+                return Err(usage(
+                    "--prelude is the EDN query's rule set: leave out --rules",
+                ));
+            }
+            (true, InputKind::Edn, None) => Some((
+                "<prelude>".to_string(),
+                pomo::stdlib::PRELUDE_EDN.to_string(),
+            )),
+            (_, _, rules) => rules,
+        };
         // After the program, so that its own line numbers stay as written.
-        let text = if self.prelude {
+        let text = if self.prelude && kind == InputKind::Logic {
             format!("{text}\n{}", pomo::stdlib::PRELUDE)
         } else {
             text

@@ -32,6 +32,11 @@ pub use signatures::{Arity, Builtin, Kind, builtin, builtin_by_edn_name, builtin
 /// See `prelude.pomo` for each rule.
 pub const PRELUDE: &str = include_str!("prelude.pomo");
 
+/// The same rules as an EDN rule set, for an EDN query's `%` input (`ancestor`, `head`,
+/// `concurrent`, `mv`, `lww`, `conflicts`, `aw-set`, `increment`; EDN rules have no
+/// aggregates, so the counter is `increment` summed by the query).
+pub const PRELUDE_EDN: &str = include_str!("prelude.edn");
+
 /// The version of the stdlib that compiled artifacts record (ARCHITECTURE §8).
 pub const STDLIB_VERSION: &str = env!("CARGO_PKG_VERSION");
 

@@ -14,7 +14,11 @@
 
 use super::{Body, Lowerer, const_value};
 use crate::logic::builder::ProgramBuilder;
-use crate::logic::ir::{Atom, Literal, RelId, Term};
+use crate::logic::ir::{Atom, CAUSE_ATTRS, CAUSE_RELATION, Literal, RelId, Term};
+
+/// The store's relations an EDN query calls like rules (`(cause ?f ?c)`, `(fact ?c ?e ?a ?v
+/// ?added)`) when its rule set defines none of that name.
+const STORE_RELATIONS: &[&str] = &[CAUSE_RELATION, "fact"];
 use pomo_grammar::Diagnostic;
 use pomo_grammar::query::{Clause, RuleArg, Var};
 use pomo_grammar::span::FileId;
@@ -41,6 +45,11 @@ impl Lowerer<'_> {
         else {
             return;
         };
+        if !self.rules.contains_key(&name.name) && STORE_RELATIONS.contains(&name.name.as_str()) {
+            let src = self.check_source(src, default_src, file);
+            self.lower_store_relation(&name.name, &src, args, span, body, file);
+            return;
+        }
         {
             let src = self.check_source(src, default_src, file);
             let Some(defs) = self.rules.get(&name.name).cloned() else {
@@ -180,6 +189,104 @@ impl Lowerer<'_> {
                 (file, span.clone()),
             );
         }
+    }
+
+    /// A call of one of the store's relations that EDN has no pattern for, unless the rule set
+    /// defines a rule of that name: `(cause ?fact ?cause)`, the causal graph, and
+    /// `(fact ?cid ?e ?a ?v ?added)`, a datom with the CID of the fact behind it. They need
+    /// no `%` input (what the prelude's EDN rule set is written with).
+    fn lower_store_relation(
+        &mut self,
+        name: &str,
+        src: &str,
+        args: &[RuleArg],
+        span: &pomo_grammar::span::Span,
+        body: &mut Body,
+        file: FileId,
+    ) {
+        let (rel, attrs): (RelId, &[&str]) = if name == CAUSE_RELATION {
+            let rel_name = if src == "$" {
+                CAUSE_RELATION.to_string()
+            } else {
+                format!("{CAUSE_RELATION}{src}")
+            };
+            let kind = RelKind::Causes {
+                source: src.to_string(),
+            };
+            (
+                self.builder
+                    .relation(&rel_name, kind, CAUSE_ATTRS.iter().copied()),
+                CAUSE_ATTRS,
+            )
+        } else {
+            (self.source_rel(src), &["$cid", "e", "a", "v", "added"])
+        };
+        if args.len() != attrs.len() {
+            self.err(
+                Diagnostic::error(
+                    "E0213",
+                    format!(
+                        "`{name}` takes {} argument(s), got {}",
+                        attrs.len(),
+                        args.len()
+                    ),
+                )
+                .with_label_in(file, span.clone(), "wrong number of arguments")
+                .with_help(if name == CAUSE_RELATION {
+                    "(cause ?fact ?cause)"
+                } else {
+                    "(fact ?cid ?e ?a ?v ?added)"
+                }),
+            );
+            return;
+        }
+        let mut cid = None;
+        let mut targs = Vec::new();
+        for (a, attr) in args.iter().zip(attrs) {
+            let t = match a {
+                RuleArg::Var(v) => Term::Var(v.name.clone()),
+                RuleArg::Blank(_) => continue,
+                RuleArg::Const(c) => match const_value(c) {
+                    Ok(v) => Term::Const(v),
+                    Err(d) => {
+                        self.err(d.in_file(file));
+                        return;
+                    }
+                },
+            };
+            if *attr == "$cid" {
+                match t {
+                    Term::Var(v) => cid = Some(v),
+                    _ => {
+                        self.err(
+                            Diagnostic::error(
+                                "E0213",
+                                "the first argument of `fact` binds the fact's CID: a variable or _",
+                            )
+                            .with_label_in(file, span.clone(), "here"),
+                        );
+                        return;
+                    }
+                }
+            } else {
+                targs.push((attr.to_string(), t));
+            }
+        }
+        for v in targs
+            .iter()
+            .filter_map(|(_, t)| t.var())
+            .chain(cid.as_deref())
+        {
+            body.bound.insert(v.to_string());
+            body.seen.insert(v.to_string());
+        }
+        body.push(
+            Literal::Pos {
+                cid,
+                atom: Atom { rel, args: targs },
+            },
+            (file, span.clone()),
+        );
     }
 
     /// The relation a rule call reads. A rule whose body binds all of its arguments is one
@@ -497,6 +604,45 @@ find(e: ?e) :-
     adult_bb_(a0: ?e, a1: ?min),
     adult_bb(a0: ?e).
 "#,
+        );
+    }
+
+    #[test]
+    fn the_store_relations_are_called_like_rules() {
+        // `(cause …)` and `(fact …)` need no % input; `fact`'s first argument is the CID.
+        assert_eq!(
+            lower_text(
+                "[:find ?v ?c :where (fact ?f ?e :p/city ?v true) (cause ?f ?c)]",
+                None
+            )
+            .as_deref(),
+            Ok(r#".decl datom(e, a, v, t, m, added)
+.decl cause(fact, cause)
+.output find(v, c) relation
+
+find(v: ?v, c: ?c) :-
+    ?f := datom(e: ?e, a: :p/city, v: ?v, added: true),
+    cause(fact: ?f, cause: ?c)."#)
+        );
+        // A rule set's own `cause` takes precedence.
+        check(
+            "[:find ?x :in $ % :where (cause ?x)]",
+            "[[(cause ?x) [?x :why _]]]",
+            r#"
+.decl datom(e, a, v, t, m, added)
+.output find(x) relation
+
+cause(a0: ?x) :- datom(e: ?x, a: :why).
+find(x: ?x) :- cause(a0: ?x).
+"#,
+        );
+        assert_eq!(
+            lower_text("[:find ?f :where (cause ?f)]", None).unwrap_err(),
+            "E0213 `cause` takes 2 argument(s), got 1"
+        );
+        assert_eq!(
+            lower_text("[:find ?e :where (fact \"x\" ?e _ _ _)]", None).unwrap_err(),
+            "E0213 the first argument of `fact` binds the fact's CID: a variable or _"
         );
     }
 
