@@ -392,7 +392,12 @@ impl Engine {
                 self.fed_state[i] = None;
                 continue;
             }
-            let is_entity_view = matches!(decl.map(|d| &d.kind), Some(RelKind::Base));
+            // Relations built from the whole store (entities with attributes, the causal
+            // graph) are read again and diffed.
+            let is_entity_view = matches!(
+                decl.map(|d| &d.kind),
+                Some(RelKind::Base | RelKind::Causes { .. })
+            );
             if is_entity_view {
                 self.refeed(i, &mut changes)?;
             }
