@@ -1680,7 +1680,10 @@ impl<'a, 'w> Writer<'a, 'w> {
     /// conflict a merge left) needs it.
     fn resolve(&mut self, e: i64, aid: u32, a: &str, many: bool, t: u32) -> Result<(), String> {
         let spans = self.ea_spans(e, aid)?;
-        if spans.is_empty() || (!self.merging && !spans.iter().any(|s| s.3.superseded)) {
+        // One span that no merge superseded is its own head: nothing to choose between (what
+        // most of an initial sync writes).
+        let trivial = spans.len() == 1 && !spans[0].3.superseded;
+        if spans.is_empty() || trivial || (!self.merging && !spans.iter().any(|s| s.3.superseded)) {
             return Ok(());
         }
         let mut nodes = Vec::with_capacity(spans.len() * 2);
