@@ -1679,13 +1679,22 @@ impl<'a, 'w> Writer<'a, 'w> {
     /// win are opened again. Outside a merge, only an `(e, a)` with superseded spans (a
     /// conflict a merge left) needs it.
     fn resolve(&mut self, e: i64, aid: u32, a: &str, many: bool, t: u32) -> Result<(), String> {
-        let spans = self.ea_spans(e, aid)?;
-        // One span that no merge superseded is its own head: nothing to choose between (what
-        // most of an initial sync writes).
-        let trivial = spans.len() == 1 && !spans[0].3.superseded;
-        if spans.is_empty() || trivial || (!self.merging && !spans.iter().any(|s| s.3.superseded)) {
+        // A first look at the raw entries: how many spans, and whether a merge superseded any.
+        // One span that no merge superseded is its own head (what most of an initial sync
+        // writes), and outside a merge only superseded spans call for a resolution.
+        let (mut count, mut superseded) = (0usize, false);
+        {
+            let r = self.reader();
+            r.scan_raw(Order::Eavt, &r.prefix_ea(e, aid), |_, val| {
+                count += 1;
+                superseded |= val.first().is_some_and(|f| f & F_SUPERSEDED != 0);
+                Ok(true)
+            })?;
+        }
+        if count == 0 || (count == 1 && !superseded) || (!self.merging && !superseded) {
             return Ok(());
         }
+        let spans = self.ea_spans(e, aid)?;
         let mut nodes = Vec::with_capacity(spans.len() * 2);
         {
             let r = self.reader();
