@@ -106,3 +106,30 @@ fn a_bad_car_file_is_refused_and_nothing_changes() {
     b.import_car(car.as_slice()).unwrap();
     assert_eq!(b.state().unwrap(), a.state().unwrap());
 }
+
+#[test]
+fn a_row_of_a_store_backed_relation_has_a_cid() {
+    let mut db = Pomo::in_memory();
+    db.transact_edn(r#"[{:db/id "p" :point/x 1 :point/y 2}]"#)
+        .unwrap();
+    let q = ".output q(x, c) relation\nq(x: ?x, c: ?c) :- ?c := point(x: ?x, y: ?y).";
+    let cid = |db: &mut Pomo| match db.query(q, &[]).unwrap() {
+        Value::Set(rows) => match rows.as_slice() {
+            [Value::Tuple(r)] => r[1].clone(),
+            other => panic!("one row expected: {other:?}"),
+        },
+        other => panic!("a relation expected: {other}"),
+    };
+    let first = cid(&mut db);
+    assert!(
+        matches!(&first, Value::Cid(c) if c.starts_with("bafyrei")),
+        "{first}"
+    );
+    assert_eq!(cid(&mut db), first, "the same facts, the same CID");
+    db.transact_edn(r#"[[:db/add 1 :point/y 3]]"#).unwrap();
+    assert_ne!(
+        cid(&mut db),
+        first,
+        "a changed column changes the row's CID"
+    );
+}
