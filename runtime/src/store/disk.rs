@@ -1261,6 +1261,10 @@ pub(crate) struct Deferred {
     /// EAVT keys of transaction entities (their instants, without causes), which sort after
     /// every user entity: written at the end, they leave EAVT's user spans to append mode.
     eavt_tx: super::runs::Runs,
+    /// The fact index's entries (`digest · commit · position`) and the global ids' inverse
+    /// (`gid · e`): both keyed by hashes, so written in key order at the end.
+    fcids: super::runs::Runs,
+    eids: super::runs::Runs,
     /// EAVT writes of the import, and how many of them could not be appended (input not in
     /// entity order: the pages they split are half full until the store is compacted).
     pub eavt_puts: u64,
@@ -1273,10 +1277,22 @@ impl Deferred {
         Deferred {
             aevt: super::runs::Runs::new(dir.clone(), "aevt"),
             avet: super::runs::Runs::new(dir.clone(), "avet"),
-            eavt_tx: super::runs::Runs::new(dir, "eavt-tx"),
+            eavt_tx: super::runs::Runs::new(dir.clone(), "eavt-tx"),
+            fcids: super::runs::Runs::new(dir.clone(), "fcids"),
+            eids: super::runs::Runs::new(dir, "eids"),
             eavt_puts: 0,
             eavt_inserts: 0,
         }
+    }
+}
+
+/// Puts `k → v` into `table`, appended past its end when `k` sorts last (full pages), inserted
+/// otherwise.
+fn append(w: &mut RwTxn, table: Table, k: &[u8], v: &[u8]) -> Result<(), String> {
+    match table.put_with_flags(w, heed::PutFlags::APPEND, k, v) {
+        Ok(()) => Ok(()),
+        Err(heed::Error::Mdb(heed::MdbError::KeyExist)) => table.put(w, k, v).map_err(mdb_msg),
+        Err(e) => Err(mdb_msg(e)),
     }
 }
 
@@ -1328,8 +1344,14 @@ impl<'a, 'w> Writer<'a, 'w> {
             aevt,
             avet,
             eavt_tx,
+            fcids,
+            eids,
             ..
         } = d;
+        let fcid_table = self.inner.t.fcids;
+        fcids.merge(|k| append(self.w, fcid_table, &k[..32], &k[32..]))?;
+        let eid_table = self.inner.t.eids;
+        eids.merge(|k| append(self.w, eid_table, &k[..16], &k[16..]))?;
         let no_causes = EavtVal::default().encode();
         eavt_tx.merge(|k| self.put(Order::Eavt, k, &no_causes))?;
         aevt.merge(|k| self.put(Order::Aevt, k, &[]))?;
@@ -1423,8 +1445,16 @@ impl<'a, 'w> Writer<'a, 'w> {
         for (e, g) in c.new_ids {
             let mut k = Vec::with_capacity(8);
             keys::put_e(&mut k, *e);
-            self.inner.t.gids.put(self.w, &k, &g.0).map_err(mdb_msg)?;
-            self.inner.t.eids.put(self.w, &g.0, &k).map_err(mdb_msg)?;
+            if let Some(d) = self.deferred.as_mut() {
+                // New entities mostly come in increasing order: appended to `gids`.
+                append(self.w, self.inner.t.gids, &k, &g.0)?;
+                let mut entry = g.0.to_vec();
+                entry.extend_from_slice(&k);
+                d.eids.push(&entry)?;
+            } else {
+                self.inner.t.gids.put(self.w, &k, &g.0).map_err(mdb_msg)?;
+                self.inner.t.eids.put(self.w, &g.0, &k).map_err(mdb_msg)?;
+            }
         }
         let facts = c.facts;
         let present = |i: usize| c.present.get(i).copied().unwrap_or(false);
@@ -1454,14 +1484,24 @@ impl<'a, 'w> Writer<'a, 'w> {
             put_cids(&mut record, &f.causes);
             encoded.push((aid, vkey));
             if !present(i) {
-                let mut at = Vec::with_capacity(12);
-                at.extend_from_slice(&seq.to_be_bytes());
-                keys::put_u32(&mut at, i as u32);
-                self.inner
-                    .t
-                    .fcids
-                    .put(self.w, f.cid.hash().digest(), &at)
-                    .map_err(mdb_msg)?;
+                let mut entry = [0u8; 44];
+                let digest = f.cid.hash().digest();
+                if digest.len() != 32 {
+                    return Err(format!("fact {} is not addressed by sha2-256", f.cid));
+                }
+                entry[..32].copy_from_slice(digest);
+                entry[32..40].copy_from_slice(&seq.to_be_bytes());
+                entry[40..].copy_from_slice(&(i as u32).to_be_bytes());
+                let at = &entry[32..];
+                if let Some(d) = self.deferred.as_mut() {
+                    d.fcids.push(&entry)?;
+                } else {
+                    self.inner
+                        .t
+                        .fcids
+                        .put(self.w, &entry[..32], at)
+                        .map_err(mdb_msg)?;
+                }
                 self.meta.add_fact(&f.cid);
             }
         }
@@ -1492,7 +1532,9 @@ impl<'a, 'w> Writer<'a, 'w> {
         for (f, (aid, vkey)) in order.into_iter().map(|i| (&facts[i], &encoded[i])) {
             let r = refs.attr(&f.a).is_ref && matches!(f.v, Value::Int(_) | Value::Ref(_));
             self.apply(f, *aid, vkey, t32, r)?;
-            touched.push((f.e, *aid, &f.a));
+            if !self.fresh {
+                touched.push((f.e, *aid, &f.a));
+            }
         }
         if !self.fresh {
             touched.sort_unstable();
