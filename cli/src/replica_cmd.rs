@@ -74,11 +74,18 @@ pub fn import_car(store: &StoreArg, car: &str) -> ExitCode {
         Ok(f) => f,
         Err(e) => return usage(&format!("cannot read {car}: {e}")),
     };
+    // A store that does not exist yet is not left behind by an import that fails.
+    let existed = std::path::Path::new(&store.dir()).exists();
     let mut s = match open(store) {
         Ok(s) => s,
         Err(c) => return c,
     };
-    match pomo::replica::import_car(&mut s, std::io::BufReader::new(file)) {
+    let imported = pomo::replica::import_car(&mut s, std::io::BufReader::new(file));
+    if imported.is_err() && !existed {
+        drop(s);
+        let _ = std::fs::remove_dir_all(store.dir());
+    }
+    match imported {
         Ok((r, _)) => {
             eprintln!(
                 "{car}: {} commits ({} new), {} facts ({} new)",

@@ -27,6 +27,9 @@ pub(crate) enum Msg {
     },
     /// A batch of blocks (commit blocks or fact blocks, by the phase); `last` ends the list.
     Blocks { last: bool, blocks: Vec<Vec<u8>> },
+    /// The leading bytes of a block too large for one message (a commit of many facts): the
+    /// `Part`s in order, then the first block of the next `Blocks`, are the block.
+    Part { data: Vec<u8> },
     /// Which of the facts named by the commits just received are wanted: bit `i` (LSB first)
     /// of `bitmap` stands for the `i`-th distinct fact in commit order; `count` is that list's
     /// length, so both sides can check they computed the same list.
@@ -45,6 +48,7 @@ const WANT: u8 = 3;
 const DONE: u8 = 4;
 const BYE: u8 = 5;
 const ERROR: u8 = 6;
+const PART: u8 = 7;
 
 impl Msg {
     /// The message's name, for "expected X, got Y" errors.
@@ -52,6 +56,7 @@ impl Msg {
         match self {
             Msg::Hello { .. } => "Hello",
             Msg::Blocks { .. } => "Blocks",
+            Msg::Part { .. } => "Part",
             Msg::Want { .. } => "Want",
             Msg::Done { .. } => "Done",
             Msg::Bye => "Bye",
@@ -92,6 +97,10 @@ impl Msg {
                     bytes(&mut out, b);
                 }
             }
+            Msg::Part { data } => {
+                out.push(PART);
+                bytes(&mut out, data);
+            }
             Msg::Want { count, bitmap } => {
                 out.push(WANT);
                 put_varint(&mut out, *count);
@@ -128,6 +137,9 @@ impl Msg {
                 }
                 Msg::Blocks { last, blocks }
             }
+            PART => Msg::Part {
+                data: r.bytes("block part")?.to_vec(),
+            },
             WANT => Msg::Want {
                 count: r.varint("fact count")?,
                 bitmap: r.bytes("bitmap")?.to_vec(),

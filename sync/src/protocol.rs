@@ -230,7 +230,7 @@ fn run_server<S: Read + Write>(
     send_history(ch, replica, &commits, opts, report)?;
     match recv(ch)? {
         Msg::Bye => Ok(()),
-        first @ Msg::Blocks { .. } => {
+        first @ (Msg::Blocks { .. } | Msg::Part { .. }) => {
             if opts.read_only {
                 return Err(SyncError::Refused(
                     "this server is read-only: push refused".into(),
@@ -313,13 +313,35 @@ fn send_blocks<S: Read + Write>(
     let mut size = 0;
     let mut count = 0;
     for block in blocks {
-        let (cid, data) = block?;
+        let (_cid, data) = block?;
         if data.len() > room {
-            return Err(SyncError::Protocol(format!(
-                "block {cid} is {} bytes, more than fits in a message of {} bytes (raise max_message on both sides)",
-                data.len(),
-                opts.max_message
-            )));
+            // A block larger than a message (a commit of many facts) goes as `Part`s, then
+            // its tail as the first block of a new batch.
+            if !batch.is_empty() {
+                send(
+                    ch,
+                    &Msg::Blocks {
+                        last: false,
+                        blocks: std::mem::take(&mut batch),
+                    },
+                )?;
+                size = 0;
+            }
+            report.block_bytes_sent += data.len() as u64;
+            let mut rest = data.as_slice();
+            while rest.len() > room {
+                send(
+                    ch,
+                    &Msg::Part {
+                        data: rest[..room].to_vec(),
+                    },
+                )?;
+                rest = &rest[room..];
+            }
+            size += rest.len() + 10;
+            batch.push(rest.to_vec());
+            count += 1;
+            continue;
         }
         if size + data.len() + 10 > room && !batch.is_empty() {
             send(
@@ -355,14 +377,44 @@ fn recv_blocks<S: Read + Write>(
     report: &mut Report,
 ) -> Result<Vec<Vec<u8>>, SyncError> {
     let mut out = Vec::new();
+    let mut pending: Vec<u8> = Vec::new();
     loop {
         let msg = match first.take() {
             Some(m) => m,
             None => recv(ch)?,
         };
-        let Msg::Blocks { last, blocks } = msg else {
-            return Err(unexpected("Blocks", &msg));
+        let (last, mut blocks) = match msg {
+            Msg::Blocks { last, blocks } => (last, blocks),
+            Msg::Part { data } => {
+                // Part of a large block: held against the transfer limit as it arrives, and
+                // counted once whole.
+                let held = (pending.len() + data.len() + out.len()) as u64;
+                if report.block_bytes_received + held > opts.max_transfer {
+                    return Err(SyncError::Protocol(format!(
+                        "the peer sent more than the limit of {} bytes of blocks",
+                        opts.max_transfer
+                    )));
+                }
+                if data.is_empty() {
+                    return Err(SyncError::Protocol(
+                        "the peer sent an empty block part".into(),
+                    ));
+                }
+                pending.extend_from_slice(&data);
+                continue;
+            }
+            other => return Err(unexpected("Blocks", &other)),
         };
+        if !pending.is_empty() {
+            let Some(first) = blocks.first_mut() else {
+                return Err(SyncError::Protocol(
+                    "the peer sent parts of a block but not its end".into(),
+                ));
+            };
+            let mut whole = std::mem::take(&mut pending);
+            whole.extend_from_slice(first);
+            *first = whole;
+        }
         // The sender only sends an empty batch as the last one; refusing others keeps a peer
         // from holding the connection open with frames that carry nothing.
         if blocks.is_empty() && !last {

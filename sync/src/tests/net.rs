@@ -595,24 +595,31 @@ fn sync_works_over_any_stream() {
 }
 
 #[test]
-fn a_block_too_large_for_a_message_fails_clearly_and_changes_nothing() {
+fn a_block_larger_than_a_message_travels_in_parts() {
+    // A push of a block of 2.5 messages (a commit of many facts is such a block).
     let mut client = base();
-    client.add_commit(&client.heads().unwrap(), vec![vec![0u8; 1_500_000]]);
+    client.add_commit(&client.heads().unwrap(), vec![vec![7u8; 2_600_000]]);
     let out = run(base(), opts(), client, opts());
-    assert!(err_text(&out.client_result).contains("more than fits in a message"));
-    assert!(matches!(out.server_result, Err(SyncError::Peer(_))));
-    assert_eq!(out.server.state(), base().state());
-
-    // Both sides raising the limit lets it through.
-    let big = Options {
-        max_message: 2 << 20,
-        ..opts()
-    };
-    let mut client = base();
-    client.add_commit(&client.heads().unwrap(), vec![vec![0u8; 1_500_000]]);
-    let out = run(base(), big.clone(), client, big);
     out.client_result.unwrap();
     assert_eq!(out.server.state(), out.client.state());
+    // And a pull of one, beside small blocks in the same batch.
+    let mut server = base();
+    server.grow("small", 3);
+    server.add_commit(&server.heads().unwrap(), vec![vec![9u8; 1_200_000]]);
+    server.grow("after", 2);
+    let out = run(server, opts(), base(), opts());
+    out.client_result.unwrap();
+    assert_eq!(out.server.state(), out.client.state());
+    // The parts count against the transfer limit as they arrive.
+    let mut client = base();
+    client.add_commit(&client.heads().unwrap(), vec![vec![7u8; 2_600_000]]);
+    let small = Options {
+        max_transfer: 1_500_000,
+        ..opts()
+    };
+    let out = run(base(), small, client, opts());
+    assert!(err_text(&out.server_result).contains("limit of 1500000 bytes"));
+    assert_eq!(out.server.state(), base().state());
 }
 
 #[test]
