@@ -1529,9 +1529,21 @@ impl<'a, 'w> Writer<'a, 'w> {
             order.sort_by(|&x, &y| (facts[x].e, &encoded[x]).cmp(&(facts[y].e, &encoded[y])));
         }
         let mut touched: Vec<(i64, u32, &str)> = Vec::new();
+        // A merge's facts on entities new to the store: the first assertion of each `(e, a)`
+        // opens its first span (no lookups), and an `(e, a)` with that one fact needs no
+        // resolution.
+        let mut first: std::collections::HashMap<(i64, u32), bool> =
+            std::collections::HashMap::new();
         for (f, (aid, vkey)) in order.into_iter().map(|i| (&facts[i], &encoded[i])) {
             let r = refs.attr(&f.a).is_ref && matches!(f.v, Value::Int(_) | Value::Ref(_));
-            self.apply(f, *aid, vkey, t32, r)?;
+            let new = self.merging && c.new_entities.contains(&f.e);
+            let seen = new && first.insert((f.e, *aid), false).is_some();
+            if new && f.added && !seen {
+                first.insert((f.e, *aid), true);
+                self.assert_as(f, *aid, vkey, t32, r, true)?;
+            } else {
+                self.apply(f, *aid, vkey, t32, r)?;
+            }
             if !self.fresh {
                 touched.push((f.e, *aid, &f.a));
             }
@@ -1540,6 +1552,9 @@ impl<'a, 'w> Writer<'a, 'w> {
             touched.sort_unstable();
             touched.dedup();
             for (e, aid, a) in touched {
+                if first.get(&(e, aid)) == Some(&true) {
+                    continue;
+                }
                 self.resolve(e, aid, a, refs.attr(a).many, t32)?;
             }
         }
@@ -1796,6 +1811,20 @@ impl<'a, 'w> Writer<'a, 'w> {
         is_ref: bool,
     ) -> Result<(), String> {
         let fresh = self.fresh && f.e > 0 && f.e < TX0;
+        self.assert_as(f, aid, vkey, t, is_ref, fresh)
+    }
+
+    /// An assertion; `fresh` when its `(e, a)` is known to have no span yet (a bulk import's
+    /// new entities, a merge's new entities), which skips the writer's lookups.
+    fn assert_as(
+        &mut self,
+        f: &Fact,
+        aid: u32,
+        vkey: &[u8],
+        t: u32,
+        is_ref: bool,
+        fresh: bool,
+    ) -> Result<(), String> {
         if !fresh {
             let spans = self.reader().spans_of(f.e, aid, &f.v)?;
             if spans.iter().any(|(_, s)| s.rt.is_none()) {
@@ -1934,6 +1963,8 @@ pub(crate) struct NewCommit<'f> {
     /// Per fact, whether the store already holds it (empty: none).
     pub present: Vec<bool>,
     pub new_ids: &'f [(i64, Gid)],
+    /// Entities new to the store that no earlier commit named (a merge's new entities).
+    pub new_entities: std::collections::HashSet<i64>,
 }
 
 /// One commit read back from the log.

@@ -489,6 +489,7 @@ fn local_commit<'p>(plan: &'p tx::Plan, meta: &disk::Meta) -> disk::NewCommit<'p
         facts: &plan.facts,
         present: Vec::new(),
         new_ids: &plan.new_ids,
+        new_entities: Default::default(),
     }
 }
 
@@ -781,6 +782,7 @@ impl Store {
                     facts: &facts,
                     present: Vec::new(),
                     new_ids: &new_ids,
+                    new_entities: Default::default(),
                 };
                 if let Some(s) = wr
                     .commit(&nc, &schema)

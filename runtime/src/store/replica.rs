@@ -245,6 +245,7 @@ impl Store {
                         .filter(|(_, p)| !**p)
                         .map(|(f, _)| f.datom()),
                 );
+                let new_entities = new_ids.iter().map(|(e, _)| *e).collect();
                 let nc = NewCommit {
                     t,
                     author_t: c.t,
@@ -253,6 +254,7 @@ impl Store {
                     facts: &local,
                     present,
                     new_ids: &new_ids,
+                    new_entities,
                 };
                 let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
                 wr.set_merging(true);
@@ -382,8 +384,27 @@ fn localize(
     let tx = TX0 + t as i64;
     let mut contents: Vec<FactContent> = Vec::with_capacity(c.facts.len());
     let mut present = Vec::with_capacity(c.facts.len());
+    let mut known: HashMap<Gid, bool> = HashMap::new();
     for f in &c.facts {
-        let held = r.fact_at(f).map_err(io)?;
+        // A fact whose entity the store does not know cannot be held: no lookup for it.
+        let held = match blocks.get(f) {
+            Some(b) => {
+                let knows = match known.get(&b.e) {
+                    Some(k) => *k,
+                    None => {
+                        let k = r.eid(&b.e).map_err(io)?.is_some();
+                        known.insert(b.e, k);
+                        k
+                    }
+                };
+                if knows {
+                    r.fact_at(f).map_err(io)?
+                } else {
+                    None
+                }
+            }
+            None => r.fact_at(f).map_err(io)?,
+        };
         let content = match (blocks.get(f), held) {
             (Some(b), _) => b.clone(),
             (None, Some((seq, i))) => {
