@@ -163,6 +163,13 @@ fn the_order_of_merges_does_not_matter() {
     pull(&mut c, &b);
     let states: Vec<_> = [&a, &b, &c].iter().map(|s| s.state().unwrap()).collect();
     assert!(states.windows(2).all(|w| w[0] == w[1]), "{states:?}");
+    // A fourth replica takes everything in one merge, in which three new commits name the
+    // same retraction of Moscow (the same fact, written once).
+    let mut d = Store::in_memory();
+    let r = pull(&mut d, &a);
+    assert_eq!(d.state().unwrap(), states[0]);
+    assert_eq!(r.new_facts, states[0].facts);
+    assert_eq!(people(&d), people(&a));
     assert_eq!(people(&a), people(&b));
     assert_eq!(people(&b), people(&c));
     assert_eq!(a.db().conflicts(ia, "person/city").len(), 2);

@@ -183,13 +183,14 @@ impl Store {
         if self.read_only {
             return Err(TxError::new("io", "the store was opened read-only"));
         }
-        let mut blocks: HashMap<Cid, FactContent> = HashMap::with_capacity(facts.len());
-        for (c, b) in &facts {
-            if !verify_cid(c, b) {
+        // Fact blocks are checked against their CIDs now and decoded commit by commit, so
+        // that only one commit's facts are ever decoded at once.
+        let mut blocks: HashMap<Cid, Vec<u8>> = HashMap::with_capacity(facts.len());
+        for (c, b) in facts {
+            if !verify_cid(&c, &b) {
                 return Err(bad(format!("fact block {c} does not match its CID")));
             }
-            let f = fact_from_bytes(b).map_err(|m| bad(format!("fact block {c}: {m}")))?;
-            blocks.insert(*c, f);
+            blocks.insert(c, b);
         }
         let mut decoded: HashMap<Cid, CommitContent> = HashMap::with_capacity(commits.len());
         for (c, b) in &commits {
@@ -222,7 +223,6 @@ impl Store {
             todo.sort();
             topological(&todo, &decoded, &mut held)?
         };
-        let mut added: HashSet<Cid> = HashSet::new();
         let mut cache: HashMap<u64, Vec<Fact>> = HashMap::new();
         let result = (|| -> Result<(), TxError> {
             for cid in order {
@@ -233,9 +233,7 @@ impl Store {
                         inner: &inner,
                         txn: &w,
                     };
-                    localize(
-                        &r, &mut meta, c, &cid, &blocks, &mut added, &mut cache, t, &schema,
-                    )?
+                    localize(&r, &mut meta, c, &cid, &mut blocks, &mut cache, t, &schema)?
                 };
                 report.new_facts += present.iter().filter(|p| !**p).count() as u64;
                 report.datoms.extend(
@@ -375,8 +373,7 @@ fn localize(
     meta: &mut disk::Meta,
     c: &CommitContent,
     cid: &Cid,
-    blocks: &HashMap<Cid, FactContent>,
-    added: &mut HashSet<Cid>,
+    blocks: &mut HashMap<Cid, Vec<u8>>,
     cache: &mut HashMap<u64, Vec<Fact>>,
     t: u64,
     schema: &super::Schema,
@@ -385,9 +382,24 @@ fn localize(
     let mut contents: Vec<FactContent> = Vec::with_capacity(c.facts.len());
     let mut present = Vec::with_capacity(c.facts.len());
     let mut known: HashMap<Gid, bool> = HashMap::new();
+    let mut here: HashMap<Cid, usize> = HashMap::new();
     for f in &c.facts {
+        // A fact the commit names twice is written once.
+        if let Some(&i) = here.get(f) {
+            let again = contents[i].clone();
+            present.push(true);
+            contents.push(again);
+            continue;
+        }
+        here.insert(*f, contents.len());
+        // A block sent is used once: a fact named again (by a later commit of the merge) is
+        // held by then, and read back like any held fact.
+        let sent = match blocks.remove(f) {
+            Some(b) => Some(fact_from_bytes(&b).map_err(|m| bad(format!("fact block {f}: {m}")))?),
+            None => None,
+        };
         // A fact whose entity the store does not know cannot be held: no lookup for it.
-        let held = match blocks.get(f) {
+        let held = match &sent {
             Some(b) => {
                 let knows = match known.get(&b.e) {
                     Some(k) => *k,
@@ -405,8 +417,8 @@ fn localize(
             }
             None => r.fact_at(f).map_err(io)?,
         };
-        let content = match (blocks.get(f), held) {
-            (Some(b), _) => b.clone(),
+        let content = match (sent, held) {
+            (Some(b), _) => b,
             (None, Some((seq, i))) => {
                 let cached = match cache.entry(seq) {
                     std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
@@ -426,7 +438,7 @@ fn localize(
                 )));
             }
         };
-        present.push(held.is_some() || !added.insert(*f));
+        present.push(held.is_some());
         contents.push(content);
     }
     // New entities' numbers.
