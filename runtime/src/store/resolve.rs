@@ -90,12 +90,10 @@ pub(crate) fn current_spans<V: Eq + std::hash::Hash + Clone>(
             .filter(|n| n.added && !caused.contains(&n.cid))
             .max_by_key(|n| n.cid.to_string());
         if let Some(w) = winner {
-            // Keep an open span of the winning value if there is one.
-            let v = &value[w.span];
-            let keep = (0..value.len())
-                .find(|&s| open[s] && value[s] == *v)
-                .unwrap_or(w.span);
-            want[keep] = true;
+            // The winning assertion's own span, even when another assertion of the same value
+            // is open: the current datom is the fact that won (its CID, its `t`), and the other
+            // is one of the conflicts.
+            want[w.span] = true;
         }
     }
     want
