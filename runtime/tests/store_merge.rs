@@ -222,6 +222,14 @@ fn bad_blocks_are_refused_and_nothing_is_written() {
     let n = bad[last].1.len();
     bad[last].1[n - 1] ^= 1;
     let e = a.merge(commits.clone(), bad).unwrap_err();
+    assert!(
+        e.message.contains(&format!("fact block {}", facts[last].0)),
+        "{e}"
+    );
+    // A block that decodes but is not the fact its CID names.
+    let mut swapped = facts.clone();
+    swapped[last].1 = facts[0].1.clone();
+    let e = a.merge(commits.clone(), swapped).unwrap_err();
     assert!(e.message.contains("does not match its CID"), "{e}");
     // A missing fact block of a new commit.
     let e = a

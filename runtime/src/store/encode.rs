@@ -253,6 +253,24 @@ fn gid_of(i: &Ipld) -> Result<Gid, String> {
 /// Decodes a fact block; fails unless it has exactly the five keys of a fact, its causes are
 /// sorted and distinct, and it is in canonical form (it encodes back to the same bytes).
 pub fn fact_from_bytes(bytes: &[u8]) -> Result<FactContent, String> {
+    let fact = decode_fact(bytes)?;
+    let again = to_bytes(&fact_ipld(
+        &fact.e,
+        &fact.a,
+        &fact.v,
+        fact.v_entity.as_ref(),
+        fact.added,
+        &fact.causes,
+    )?)?;
+    if again != bytes {
+        return Err("a fact block is not in canonical form".into());
+    }
+    Ok(fact)
+}
+
+/// Decodes a fact block without the canonical-form check: for a caller that computes the
+/// fact's CID from what it decoded and compares it with the block's (which checks both).
+pub(crate) fn decode_fact(bytes: &[u8]) -> Result<FactContent, String> {
     let i = from_bytes(bytes)?;
     let Ipld::Map(m) = &i else {
         return Err("a fact is a map".into());
@@ -287,24 +305,12 @@ pub fn fact_from_bytes(bytes: &[u8]) -> Result<FactContent, String> {
     if matches!(v, Value::Nil) && v_entity.is_none() {
         return Err("a fact's value is nil".into());
     }
-    let fact = FactContent {
+    Ok(FactContent {
         e: gid_of(get("e")?)?,
         a: text(get("a")?)?,
         v,
         v_entity,
         added,
         causes,
-    };
-    let again = to_bytes(&fact_ipld(
-        &fact.e,
-        &fact.a,
-        &fact.v,
-        fact.v_entity.as_ref(),
-        fact.added,
-        &fact.causes,
-    )?)?;
-    if again != bytes {
-        return Err("a fact block is not in canonical form".into());
-    }
-    Ok(fact)
+    })
 }

@@ -12,7 +12,7 @@
 //! a commit whose parents or facts are missing, or any other error writes nothing.
 
 use super::disk::{self, NewCommit, Reader};
-use super::encode::{self, FactContent, fact_from_bytes, verify_cid};
+use super::encode::{self, FactContent, decode_fact, fact_from_bytes, verify_cid};
 use super::log::{self, CommitContent, commit_from_bytes};
 use super::{Fact, Gid, IDENT0, Ids, Store, TX0, TxError};
 use cid::Cid;
@@ -186,10 +186,9 @@ impl Store {
         // Fact blocks are checked against their CIDs now and decoded commit by commit, so
         // that only one commit's facts are ever decoded at once.
         let mut blocks: HashMap<Cid, Vec<u8>> = HashMap::with_capacity(facts.len());
+        // A fact block's CID is checked when the fact is rebuilt from what it decodes to
+        // (`localize`), which also proves the block canonical.
         for (c, b) in facts {
-            if !verify_cid(&c, &b) {
-                return Err(bad(format!("fact block {c} does not match its CID")));
-            }
             blocks.insert(c, b);
         }
         let mut decoded: HashMap<Cid, CommitContent> = HashMap::with_capacity(commits.len());
@@ -395,7 +394,7 @@ fn localize(
         // A block sent is used once: a fact named again (by a later commit of the merge) is
         // held by then, and read back like any held fact.
         let sent = match blocks.remove(f) {
-            Some(b) => Some(fact_from_bytes(&b).map_err(|m| bad(format!("fact block {f}: {m}")))?),
+            Some(b) => Some(decode_fact(&b).map_err(|m| bad(format!("fact block {f}: {m}")))?),
             None => None,
         };
         // A fact whose entity the store does not know cannot be held: no lookup for it.
@@ -501,7 +500,9 @@ fn localize(
         };
         let fact = Fact::new(e, f.a, v, f.added, f.causes, tx, ids).map_err(bad)?;
         if fact.cid != *want {
-            return Err(bad(format!("fact {want} does not read back as itself")));
+            return Err(bad(format!(
+                "fact block {want} does not match its CID (or is not in canonical form)"
+            )));
         }
         facts.push(fact);
     }
