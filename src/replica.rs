@@ -24,8 +24,8 @@ enum Held<'s> {
 /// A store seen through the sync protocol's [`Replica`] trait.
 pub struct StoreReplica<'s> {
     store: Held<'s>,
-    /// The fact blocks of the commit read last: the protocol asks for a commit's facts one
-    /// by one, and the store reads them a commit at a time.
+    /// Fact blocks of commits read and not yet asked for: the protocol asks for a commit's
+    /// facts one by one, and the store reads them a commit at a time.
     cache: RefCell<HashMap<Cid, Vec<u8>>>,
     /// What the merges through this replica brought, as datoms (for live queries).
     pub merged: Vec<Datom>,
@@ -66,10 +66,10 @@ impl<'s> StoreReplica<'s> {
         }
     }
 
+    /// Keeps the fact blocks of a commit just read until the protocol asks for them (each is
+    /// sent once, then dropped).
     fn remember(&self, blocks: Blocks) {
-        let mut c = self.cache.borrow_mut();
-        c.clear();
-        c.extend(blocks);
+        self.cache.borrow_mut().extend(blocks);
     }
 }
 
@@ -111,14 +111,14 @@ impl Replica for StoreReplica<'_> {
     }
 
     fn fact(&self, c: &Cid) -> Result<Option<Vec<u8>>, String> {
-        if let Some(b) = self.cache.borrow().get(c) {
-            return Ok(Some(b.clone()));
+        if let Some(b) = self.cache.borrow_mut().remove(c) {
+            return Ok(Some(b));
         }
         let Some(blocks) = self.store().blocks_with_fact(c).map_err(msg)? else {
             return Ok(None);
         };
         self.remember(blocks);
-        Ok(self.cache.borrow().get(c).cloned())
+        Ok(self.cache.borrow_mut().remove(c))
     }
 
     fn parse_commit(&self, block: &[u8]) -> Result<(Vec<Cid>, Vec<Cid>), String> {
@@ -148,7 +148,24 @@ impl Replica for StoreReplica<'_> {
 /// CID; returns the bytes written.
 pub fn export_car(store: &Store, w: impl Write) -> Result<u64, String> {
     let state = store.state().map_err(msg)?;
-    pomo_sync::export(&StoreReplica::reading(store), &[state.cid], w)
+    let commits = store.commit_count().map_err(msg)?;
+    // One commit at a time, in log order (parents first): each commit block, then the fact
+    // blocks it brought; memory holds one commit.
+    let mut failure = None;
+    let blocks = (0..commits)
+        .map_while(|seq| match store.commit_at_position(seq) {
+            Ok((c, facts)) => Some(std::iter::once((c.cid, c.block)).chain(facts)),
+            Err(e) => {
+                failure = Some(e.message);
+                None
+            }
+        })
+        .flatten();
+    let written = pomo_sync::write_car(w, &[state.cid], blocks);
+    if let Some(e) = failure {
+        return Err(format!("exporting: {e}; the CAR file is incomplete"));
+    }
+    written.map_err(|e| format!("writing the CAR file: {e}"))
 }
 
 /// Merges a CAR file written by [`export_car`] (or any CARv1 file of pomo commits and facts)

@@ -155,6 +155,17 @@ impl Store {
         })
     }
 
+    /// The number of commits the store holds (log positions `0..n`).
+    pub fn commit_count(&self) -> Result<u64, TxError> {
+        self.reading(|r| Ok(disk::Meta::read(r.inner, r.txn)?.commits))
+    }
+
+    /// The commit at log position `seq` (parents come at earlier positions) and the fact
+    /// blocks it brought.
+    pub fn commit_at_position(&self, seq: u64) -> Result<(CommitBlock, Blocks), TxError> {
+        self.reading(|r| read_block(r, seq))
+    }
+
     /// Calls `f` with every commit (in log order, so parents first) and its fact blocks, each
     /// fact only with the first commit that brought it.
     pub fn for_each_commit(
