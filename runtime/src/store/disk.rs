@@ -179,20 +179,42 @@ impl Inner {
                 ),
             });
         }
-        let wtxn = env.write_txn().map_err(mdb_err)?;
-        let t = env
-            .create_databases_and_commit(wtxn, |opener, wtxn| -> Result<_, heed::Error> {
+        // An existing store's tables open in a read transaction: no write transaction (which
+        // would wait for another process's writer, and sync the file) just to open a store.
+        let rtxn = env.read_txn().map_err(mdb_err)?;
+        let opened = env
+            .open_databases_and_commit(rtxn, |opener, rtxn| -> Result<_, heed::Error> {
                 let mut dbs = Vec::new();
                 for name in TABLES {
-                    dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(name))?);
+                    match opener.open_database::<Bytes, Bytes>(rtxn, Some(name))? {
+                        Some(db) => dbs.push(db),
+                        None => return Ok(CommitOrAbort::Abort(())),
+                    }
                 }
                 let dbs: [Database<'_, Bytes, Bytes>; TABLES.len()] = dbs
                     .try_into()
                     .unwrap_or_else(|_| unreachable!("one database per table"));
-                Ok(CommitOrAbort::<_, ()>::Commit(dbs))
+                Ok(CommitOrAbort::Commit(dbs))
             })
-            .map_err(mdb_err)?
-            .unwrap_commit();
+            .map_err(mdb_err)?;
+        let t = match opened {
+            CommitOrAbort::Commit(t) => t,
+            CommitOrAbort::Abort(()) => {
+                let wtxn = env.write_txn().map_err(mdb_err)?;
+                env.create_databases_and_commit(wtxn, |opener, wtxn| -> Result<_, heed::Error> {
+                    let mut dbs = Vec::new();
+                    for name in TABLES {
+                        dbs.push(opener.create_database::<Bytes, Bytes>(wtxn, Some(name))?);
+                    }
+                    let dbs: [Database<'_, Bytes, Bytes>; TABLES.len()] = dbs
+                        .try_into()
+                        .unwrap_or_else(|_| unreachable!("one database per table"));
+                    Ok(CommitOrAbort::<_, ()>::Commit(dbs))
+                })
+                .map_err(mdb_err)?
+                .unwrap_commit()
+            }
+        };
         let [
             meta,
             attrs,
@@ -227,9 +249,16 @@ impl Inner {
         };
         // Stamp or check the format.
         let mut old_format = false;
+        let stamped = {
+            let r = env.read_txn().map_err(mdb_err)?;
+            tables
+                .meta
+                .get(&r, b"format")
+                .map_err(mdb_err)?
+                .map(<[u8]>::to_vec)
+        };
         {
-            let mut w = env.write_txn().map_err(mdb_err)?;
-            match tables.meta.get(&w, b"format").map_err(mdb_err)? {
+            match stamped.as_deref() {
                 Some(f) if f == FORMAT => {}
                 Some(f) if f == FORMAT_1 => old_format = true,
                 Some(f) => {
@@ -243,15 +272,19 @@ impl Inner {
                     });
                 }
                 None => {
-                    tables
-                        .meta
-                        .put(&mut w, b"format", FORMAT)
-                        .map_err(mdb_err)?;
-                    tables
-                        .meta
-                        .put(&mut w, b"replica", &Gid::random().0)
-                        .map_err(mdb_err)?;
-                    w.commit().map_err(mdb_err)?;
+                    let mut w = env.write_txn().map_err(mdb_err)?;
+                    // Another process may have stamped it in between: its stamp stands.
+                    if tables.meta.get(&w, b"format").map_err(mdb_err)?.is_none() {
+                        tables
+                            .meta
+                            .put(&mut w, b"format", FORMAT)
+                            .map_err(mdb_err)?;
+                        tables
+                            .meta
+                            .put(&mut w, b"replica", &Gid::random().0)
+                            .map_err(mdb_err)?;
+                        w.commit().map_err(mdb_err)?;
+                    }
                 }
             }
         }
