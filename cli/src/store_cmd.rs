@@ -354,7 +354,7 @@ pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Conf
         let name = format!("<stdin:{}>", n + 1);
         // `:import-car FILE` and `:sync ADDR [KEYFILE]` merge another replica's facts; the
         // merge is one epoch of the live query.
-        if let Some(merge) = merge_directive(text) {
+        let stepped = if let Some(merge) = merge_directive(text) {
             let merged = match merge {
                 Merge::Car(path) => std::fs::File::open(path)
                     .map_err(|e| format!("cannot read {path}: {e}"))
@@ -389,64 +389,44 @@ pub fn watch(source: &Source, store: &StoreArg, inputs: &[String], config: &Conf
                 tempids: Default::default(),
                 datoms,
             };
-            if let Err(e) = engine.transact(s.db(), &report) {
-                eprintln!("error: {}", e.message);
-                return ExitCode::from(1);
-            }
-            let now = match prepared.watch_rows(engine.relations(), &env) {
-                Ok(r) => r,
-                Err(e) => {
-                    eprintln!("error: {e}");
-                    return ExitCode::from(1);
-                }
-            };
-            if printing {
-                for r in shown.difference(&now) {
-                    outln!("- {}", results::to_edn(r));
-                }
-                for r in now.difference(&shown) {
-                    outln!("+ {}", results::to_edn(r));
-                }
-                let _ = std::io::stdout().flush();
-            }
-            shown = now;
-            continue;
-        }
-        let form = match pomo::grammar::edn::parse_one(text) {
-            Ok(f) => f,
-            Err(d) => {
-                let mut src = pomo::Sources::new();
-                src.add(&name, text);
-                eprint!("{}", pomo::render(&d, &src, color()));
-                status = ExitCode::from(1);
-                continue;
-            }
-        };
-        let ops: Vec<TxOp> = match pomo::edn_data::tx_data(s.db().schema(), &form) {
-            Ok(ops) => ops,
-            Err(e) => {
-                let mut src = pomo::Sources::new();
-                src.add(&name, text);
-                let d = pomo::grammar::Diagnostic::error("E0400", e.message)
-                    .with_label(e.span, "in this tx-data");
-                eprint!("{}", pomo::render(&[d], &src, color()));
-                status = ExitCode::from(1);
-                continue;
-            }
-        };
-        let stepped = if ops.is_empty() {
-            engine.step()
+            engine.transact(s.db(), &report)
         } else {
-            match s.transact(ops) {
-                Ok(report) => {
-                    env.sources
-                        .insert("$".into(), pomo::runtime::reference::Source::Db(s.db()));
-                    engine.transact(s.db(), &report)
-                }
-                Err(e) => {
-                    eprintln!("error: transaction rejected ({}): {}", e.kind, e.message);
+            let form = match pomo::grammar::edn::parse_one(text) {
+                Ok(f) => f,
+                Err(d) => {
+                    let mut src = pomo::Sources::new();
+                    src.add(&name, text);
+                    eprint!("{}", pomo::render(&d, &src, color()));
                     status = ExitCode::from(1);
                     continue;
+                }
+            };
+            let ops: Vec<TxOp> = match pomo::edn_data::tx_data(s.db().schema(), &form) {
+                Ok(ops) => ops,
+                Err(e) => {
+                    let mut src = pomo::Sources::new();
+                    src.add(&name, text);
+                    let d = pomo::grammar::Diagnostic::error("E0400", e.message)
+                        .with_label(e.span, "in this tx-data");
+                    eprint!("{}", pomo::render(&[d], &src, color()));
+                    status = ExitCode::from(1);
+                    continue;
+                }
+            };
+            if ops.is_empty() {
+                engine.step()
+            } else {
+                match s.transact(ops) {
+                    Ok(report) => {
+                        env.sources
+                            .insert("$".into(), pomo::runtime::reference::Source::Db(s.db()));
+                        engine.transact(s.db(), &report)
+                    }
+                    Err(e) => {
+                        eprintln!("error: transaction rejected ({}): {}", e.kind, e.message);
+                        status = ExitCode::from(1);
+                        continue;
+                    }
                 }
             }
         };

@@ -699,3 +699,51 @@ fn a_server_handles_two_peers_one_after_another() {
         "the first peer synced before the second pushed"
     );
 }
+
+/// `pomo watch` takes `:import-car FILE` lines: the merge is one epoch of the live query,
+/// printed as its changes; a file that cannot be read is an error and the watch goes on.
+#[test]
+fn watch_prints_what_a_merged_car_file_changes() {
+    let tmp = tempfile::tempdir().unwrap();
+    let dir = tmp.path();
+    two_replicas(dir);
+    transact(dir, "b", r#"[{:person/name "Olga" :person/city "Oslo"}]"#);
+    ok(&pomo(dir, &["export", "--db", "b", "--car", "b.car"]));
+    let mut child = cmd(
+        dir,
+        &[
+            "watch",
+            "--db",
+            "a",
+            "-e",
+            "[:find ?n :where [?e :person/name ?n]]",
+        ],
+    )
+    .stdin(std::process::Stdio::piped())
+    .stdout(std::process::Stdio::piped())
+    .stderr(std::process::Stdio::piped())
+    .spawn()
+    .expect("pomo watch runs");
+    {
+        use std::io::Write;
+        let mut stdin = child.stdin.take().unwrap();
+        writeln!(
+            stdin,
+            ":import-car b.car\n:import-car missing.car\n:import-car b.car"
+        )
+        .unwrap();
+    }
+    let out = child.wait_with_output().unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(
+        stdout.lines().collect::<Vec<_>>(),
+        vec![r#"#{["Ivan"]}"#, r#"+ ["Olga"]"#],
+        "the first merge adds Olga; merging the same file again changes nothing"
+    );
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("missing.car") && stderr.contains("nothing was merged"),
+        "{stderr}"
+    );
+    assert_eq!(state(dir, "a"), state(dir, "b"));
+}

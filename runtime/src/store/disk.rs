@@ -1083,6 +1083,36 @@ impl<'a> Reader<'a> {
         .map(Some)
     }
 
+    /// The nodes of the causal graph of an `(e, a)` from its spans (value, assertion `t`,
+    /// EAVT value), in span order: each span's assertion, and the retraction fact that closed
+    /// it if one did (`resolve.rs`).
+    pub fn graph_nodes<'v>(
+        &self,
+        e: i64,
+        a: &str,
+        spans: impl Iterator<Item = (&'v Value, u32, &'v EavtVal)>,
+    ) -> Result<Vec<super::resolve::Node>, String> {
+        let mut nodes = Vec::new();
+        for (i, (v, at, val)) in spans.enumerate() {
+            let af = self.assertion(e, a, v, at, val)?;
+            nodes.push(super::resolve::Node {
+                cid: af.cid,
+                causes: af.causes,
+                added: true,
+                span: i,
+            });
+            if let Some(rf) = self.retraction(e, a, v, at, val)? {
+                nodes.push(super::resolve::Node {
+                    cid: rf.cid,
+                    causes: rf.causes,
+                    added: false,
+                    span: i,
+                });
+            }
+        }
+        Ok(nodes)
+    }
+
     /// The losing concurrent writes of `(e, a)` a merge left: assertion heads of its causal
     /// graph whose spans are superseded, as `(value, assertion CID)`.
     pub fn conflicts(&self, e: i64, a: &str) -> Result<Vec<(Value, Cid)>, String> {
@@ -1099,24 +1129,7 @@ impl<'a> Reader<'a> {
         if !spans.iter().any(|s| s.2.superseded) {
             return Ok(Vec::new());
         }
-        let mut nodes = Vec::new();
-        for (i, (v, at, val)) in spans.iter().enumerate() {
-            let af = self.assertion(e, a, v, *at, val)?;
-            nodes.push(super::resolve::Node {
-                cid: af.cid,
-                causes: af.causes,
-                added: true,
-                span: i,
-            });
-            if let Some(rf) = self.retraction(e, a, v, *at, val)? {
-                nodes.push(super::resolve::Node {
-                    cid: rf.cid,
-                    causes: rf.causes,
-                    added: false,
-                    span: i,
-                });
-            }
-        }
+        let nodes = self.graph_nodes(e, a, spans.iter().map(|(v, at, val)| (v, *at, val)))?;
         Ok(super::resolve::assertion_heads(&nodes)
             .into_iter()
             .filter(|&i| spans[i].2.superseded)
@@ -1785,27 +1798,9 @@ impl<'a, 'w> Writer<'a, 'w> {
             return Ok(());
         }
         let spans = self.ea_spans(e, aid)?;
-        let mut nodes = Vec::with_capacity(spans.len() * 2);
-        {
-            let r = self.reader();
-            for (i, (v, _, at, val)) in spans.iter().enumerate() {
-                let af = r.assertion(e, a, v, *at, val)?;
-                nodes.push(super::resolve::Node {
-                    cid: af.cid,
-                    causes: af.causes,
-                    added: true,
-                    span: i,
-                });
-                if let Some(rf) = r.retraction(e, a, v, *at, val)? {
-                    nodes.push(super::resolve::Node {
-                        cid: rf.cid,
-                        causes: rf.causes,
-                        added: false,
-                        span: i,
-                    });
-                }
-            }
-        }
+        let nodes =
+            self.reader()
+                .graph_nodes(e, a, spans.iter().map(|(v, _, at, val)| (v, *at, val)))?;
         let values: Vec<&[u8]> = spans.iter().map(|s| s.1.as_slice()).collect();
         let open: Vec<bool> = spans.iter().map(|s| s.3.rt.is_none()).collect();
         let want = super::resolve::current_spans(&nodes, &values, &open, many);
