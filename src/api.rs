@@ -227,8 +227,9 @@ impl Pomo {
         &mut self,
         r: impl std::io::Read,
     ) -> Result<crate::replica::ImportReport, Error> {
-        let (report, datoms) =
-            crate::replica::import_car(self.session.store_mut(), r).map_err(Error::Store)?;
+        let live = !self.engines.is_empty();
+        let (report, datoms) = crate::replica::import_car_with(self.session.store_mut(), r, live)
+            .map_err(Error::Store)?;
         self.merged(datoms)?;
         Ok(report)
     }

@@ -168,13 +168,57 @@ pub fn export_car(store: &Store, w: impl Write) -> Result<u64, String> {
     written.map_err(|e| format!("writing the CAR file: {e}"))
 }
 
-/// Merges a CAR file written by [`export_car`] (or any CARv1 file of pomo commits and facts)
-/// into `store`: every block verified, union by CID, all or nothing. Returns the import's
-/// report and what the merge brought, as datoms.
+/// Merges a CAR file written by [`export_car`] into `store`: every block verified, union by
+/// CID, all or nothing. It is read as it merges, one commit at a time (each commit block
+/// followed by the blocks of the facts it brings, parents before children, which is how
+/// `export_car` writes it), so memory holds one commit. Returns the import's report and what
+/// the merge brought, as datoms.
 pub fn import_car(store: &mut Store, r: impl Read) -> Result<(ImportReport, Vec<Datom>), String> {
-    let mut replica = StoreReplica::new(store);
-    let report = pomo_sync::import(&mut replica, r).map_err(msg)?;
-    Ok((report, replica.merged))
+    import_car_with(store, r, true)
+}
+
+/// [`import_car`], listing the new facts as datoms only with `datoms` (for live queries).
+pub fn import_car_with(
+    store: &mut Store,
+    r: impl Read,
+    datoms: bool,
+) -> Result<(ImportReport, Vec<Datom>), String> {
+    let mut reader = pomo_sync::CarReader::new(r).map_err(|e| format!("import: {e}"))?;
+    let mut report = ImportReport {
+        roots: reader.roots().to_vec(),
+        ..ImportReport::default()
+    };
+    // The commit being read: its CID and block, the facts it names, the fact blocks so far.
+    type Reading = (Cid, Vec<u8>, std::collections::HashSet<Cid>, Blocks);
+    let mut reading: Option<Reading> = None;
+    let mut next = || -> Result<Option<(Cid, Vec<u8>, Blocks)>, String> {
+        loop {
+            let Some((cid, data)) = reader.next_block().map_err(|e| format!("import: {e}"))? else {
+                return Ok(reading.take().map(|(c, b, _, f)| (c, b, f)));
+            };
+            if let Some((_, _, named, facts)) = &mut reading
+                && named.contains(&cid)
+            {
+                report.facts += 1;
+                facts.push((cid, data));
+                continue;
+            }
+            let commit = commit_from_bytes(&data).map_err(|e| {
+                format!("import: block {cid} is neither a fact of the commit before it nor a commit: {e}")
+            })?;
+            report.commits += 1;
+            let named = commit.facts.into_iter().collect();
+            if let Some((c, b, _, f)) = reading.replace((cid, data, named, Vec::new())) {
+                return Ok(Some((c, b, f)));
+            }
+        }
+    };
+    let merged = store
+        .merge_stream(&mut next, datoms)
+        .map_err(|e| e.message)?;
+    report.new_commits = merged.commits;
+    report.new_facts = merged.new_facts;
+    Ok((report, merged.datoms))
 }
 
 /// Syncs `store` with the peer at `addr` both ways (see `pomo-sync`), returning the report and

@@ -80,7 +80,7 @@ pub fn import_car(store: &StoreArg, car: &str) -> ExitCode {
         Ok(s) => s,
         Err(c) => return c,
     };
-    let imported = pomo::replica::import_car(&mut s, std::io::BufReader::new(file));
+    let imported = pomo::replica::import_car_with(&mut s, std::io::BufReader::new(file), false);
     if imported.is_err() && !existed {
         drop(s);
         let _ = std::fs::remove_dir_all(store.dir());

@@ -298,3 +298,50 @@ fn a_user_names_the_causes_of_an_assertion() {
     let e2 = st.transact(vec![map(vec![s("nope")])]).unwrap_err();
     assert_eq!(e2.kind, "transact/syntax", "{e2}");
 }
+
+#[test]
+fn a_streamed_merge_writes_all_of_it_or_nothing() {
+    let (mut a, b) = base();
+    let mut extra = Store::in_memory();
+    pull(&mut extra, &b);
+    extra.transact(new_person("Zed", "Nowhere")).unwrap();
+    extra.transact(new_person("Yan", "Somewhere")).unwrap();
+    let mut commits = Vec::new();
+    extra
+        .for_each_commit(|c, f| {
+            commits.push((c.cid, c.block, f));
+            Ok(())
+        })
+        .unwrap();
+    let before = a.state().unwrap();
+    // The source fails after the first new commit: nothing of it is kept.
+    let mut it = commits.clone().into_iter();
+    let mut n = 0;
+    let e = a
+        .merge_stream(
+            || {
+                n += 1;
+                if n > commits.len() - 1 {
+                    return Err("the connection dropped".into());
+                }
+                Ok(it.next())
+            },
+            false,
+        )
+        .unwrap_err();
+    assert!(e.message.contains("the connection dropped"), "{e}");
+    assert_eq!(a.state().unwrap(), before);
+    // A child before its parent is refused.
+    let mut reversed = commits.clone();
+    reversed.reverse();
+    let mut it = reversed.into_iter();
+    assert!(a.merge_stream(|| Ok(it.next()), false).is_err());
+    assert_eq!(a.state().unwrap(), before);
+    // In order, it merges; the commits a holds already are skipped.
+    let mut it = commits.into_iter();
+    let r = a.merge_stream(|| Ok(it.next()), true).unwrap();
+    assert_eq!(r.commits, 2);
+    assert!(r.known_commits > 0);
+    assert_eq!(r.datoms.len() as u64, r.new_facts);
+    assert_eq!(people(&a).len(), 3);
+}

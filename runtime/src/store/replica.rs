@@ -212,8 +212,7 @@ impl Store {
         }
         let inner = self.inner.clone();
         let mut w = inner.env.write_txn().map_err(io)?;
-        let mut meta = self.meta.clone();
-        let mut schema = self.schema.clone();
+        let meta = self.meta.clone();
         let mut report = MergeReport::default();
         // The commits to write, parents first.
         let order = {
@@ -233,65 +232,173 @@ impl Store {
             todo.sort();
             topological(&todo, &decoded, &mut held)?
         };
-        let mut cache: HashMap<u64, Vec<Fact>> = HashMap::new();
+        let mut m = Merging {
+            inner: &inner,
+            meta,
+            schema: self.schema.clone(),
+            cache: HashMap::new(),
+            report,
+            datoms: true,
+        };
         let result = (|| -> Result<(), TxError> {
             for cid in order {
-                let c = &decoded[&cid];
-                let t = meta.last_t.map_or(1, |t| t + 1);
-                let (local, present, new_ids) = {
-                    let r = Reader {
-                        inner: &inner,
-                        txn: &w,
-                    };
-                    localize(&r, &mut meta, c, &cid, &mut blocks, &mut cache, t, &schema)?
-                };
-                report.new_facts += present.iter().filter(|p| !**p).count() as u64;
-                report.datoms.extend(
-                    local
-                        .iter()
-                        .zip(&present)
-                        .filter(|(_, p)| !**p)
-                        .map(|(f, _)| f.datom()),
-                );
-                let new_entities = new_ids.iter().map(|(e, _)| *e).collect();
-                let nc = NewCommit {
-                    t,
-                    author_t: c.t,
-                    cid,
-                    parents: c.parents.clone(),
-                    facts: &local,
-                    present,
-                    new_ids: &new_ids,
-                    new_entities,
-                };
-                let mut wr = disk::Writer::new(&inner, &mut w, &mut meta);
-                wr.set_merging(true);
-                let changed = wr
-                    .commit(&nc, &schema)
-                    .and_then(|s| wr.finish().map(|_| s))
-                    .map_err(bad)?;
-                if let Some(s) = changed {
-                    schema = Arc::new(s);
-                }
-                report.commits += 1;
+                m.commit(&mut w, cid, &decoded[&cid], &mut blocks)?;
             }
             Ok(())
         })();
+        self.finish_merge(w, m, result)
+    }
+
+    /// Merges another replica's commits one at a time as `next` yields them, each with the
+    /// blocks of the facts it brings (a commit's other facts must be held, or brought by a
+    /// commit before it), parents before children, in one write transaction: what is in memory
+    /// is one commit. Commits the store holds are skipped. Any error — from `next`, a block
+    /// that does not verify, a missing parent or fact — writes nothing. With `datoms`, the
+    /// report lists the new facts as datoms (for live queries).
+    pub fn merge_stream(
+        &mut self,
+        mut next: impl FnMut() -> Result<Option<(Cid, Vec<u8>, Blocks)>, String>,
+        datoms: bool,
+    ) -> Result<MergeReport, TxError> {
+        if self.read_only {
+            return Err(TxError::new("io", "the store was opened read-only"));
+        }
+        let inner = self.inner.clone();
+        let mut w = inner.env.write_txn().map_err(io)?;
+        let mut m = Merging {
+            inner: &inner,
+            meta: self.meta.clone(),
+            schema: self.schema.clone(),
+            cache: HashMap::new(),
+            report: MergeReport::default(),
+            datoms,
+        };
+        let result = (|| -> Result<(), TxError> {
+            while let Some((cid, block, facts)) = next().map_err(bad)? {
+                if !verify_cid(&cid, &block) {
+                    return Err(bad(format!("commit block {cid} does not match its CID")));
+                }
+                let c = commit_from_bytes(&block)
+                    .map_err(|e| bad(format!("commit block {cid}: {e}")))?;
+                let r = Reader {
+                    inner: &inner,
+                    txn: &w,
+                };
+                if r.commit_at(&cid).map_err(io)?.is_some() {
+                    m.report.known_commits += 1;
+                    continue;
+                }
+                for p in &c.parents {
+                    if r.commit_at(p).map_err(io)?.is_none() {
+                        return Err(bad(format!(
+                            "commit {cid} names parent {p}, which is neither held nor sent before it"
+                        )));
+                    }
+                }
+                let mut blocks: HashMap<Cid, Vec<u8>> = facts.into_iter().collect();
+                m.commit(&mut w, cid, &c, &mut blocks)?;
+            }
+            Ok(())
+        })();
+        self.finish_merge(w, m, result)
+    }
+
+    /// Commits a merge's write transaction (or drops it after an error) and takes its state.
+    fn finish_merge(
+        &mut self,
+        w: heed::RwTxn,
+        m: Merging,
+        result: Result<(), TxError>,
+    ) -> Result<MergeReport, TxError> {
+        let inner = self.inner.clone();
         if let Err(e) = result {
             drop(w);
             inner.forget_attrs();
             return Err(e);
         }
-        if report.commits > 0 {
+        if m.report.commits > 0 {
             if let Err(e) = w.commit() {
                 inner.forget_attrs();
                 return Err(io(e));
             }
-            self.meta = meta;
-            self.schema = schema;
+            self.meta = m.meta;
+            self.schema = m.schema;
             *self.current.lock().unwrap_or_else(|e| e.into_inner()) = None;
         }
-        Ok(report)
+        Ok(m.report)
+    }
+}
+
+/// A merge in progress: the state it writes, and what it found.
+struct Merging<'i> {
+    inner: &'i super::disk::Inner,
+    meta: disk::Meta,
+    schema: Arc<super::Schema>,
+    /// Facts of commits the store held, read back for a commit that names them again.
+    cache: HashMap<u64, Vec<Fact>>,
+    report: MergeReport,
+    /// Whether the report lists the new facts as datoms.
+    datoms: bool,
+}
+
+impl Merging<'_> {
+    /// Writes one commit the store does not hold (its parents are held) at the next local `t`.
+    fn commit(
+        &mut self,
+        w: &mut heed::RwTxn,
+        cid: Cid,
+        c: &CommitContent,
+        blocks: &mut HashMap<Cid, Vec<u8>>,
+    ) -> Result<(), TxError> {
+        let t = self.meta.last_t.map_or(1, |t| t + 1);
+        let (local, present, new_ids) = {
+            let r = Reader {
+                inner: self.inner,
+                txn: w,
+            };
+            localize(
+                &r,
+                &mut self.meta,
+                c,
+                &cid,
+                blocks,
+                &mut self.cache,
+                t,
+                &self.schema,
+            )?
+        };
+        self.report.new_facts += present.iter().filter(|p| !**p).count() as u64;
+        if self.datoms {
+            self.report.datoms.extend(
+                local
+                    .iter()
+                    .zip(&present)
+                    .filter(|(_, p)| !**p)
+                    .map(|(f, _)| f.datom()),
+            );
+        }
+        let new_entities = new_ids.iter().map(|(e, _)| *e).collect();
+        let nc = NewCommit {
+            t,
+            author_t: c.t,
+            cid,
+            parents: c.parents.clone(),
+            facts: &local,
+            present,
+            new_ids: &new_ids,
+            new_entities,
+        };
+        let mut wr = disk::Writer::new(self.inner, w, &mut self.meta);
+        wr.set_merging(true);
+        let changed = wr
+            .commit(&nc, &self.schema)
+            .and_then(|s| wr.finish().map(|_| s))
+            .map_err(bad)?;
+        if let Some(s) = changed {
+            self.schema = Arc::new(s);
+        }
+        self.report.commits += 1;
+        Ok(())
     }
 }
 
