@@ -241,8 +241,10 @@ impl Pomo {
         addr: &str,
         opts: &crate::replica::Options,
     ) -> Result<crate::replica::Report, Error> {
-        let (report, datoms) = crate::replica::sync(self.session.store_mut(), addr, opts)
-            .map_err(|e| Error::Store(e.to_string()))?;
+        let live = !self.engines.is_empty();
+        let (report, datoms) =
+            crate::replica::sync_with(self.session.store_mut(), addr, opts, live)
+                .map_err(|e| Error::Store(e.to_string()))?;
         self.merged(datoms)?;
         Ok(report)
     }

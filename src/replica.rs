@@ -31,6 +31,8 @@ pub struct StoreReplica<'s> {
     pub merged: Vec<Datom>,
     /// The merges' reports.
     pub reports: Vec<MergeReport>,
+    /// Whether merges list their new facts as datoms in `merged` (for live queries).
+    pub datoms: bool,
 }
 
 impl<'s> StoreReplica<'s> {
@@ -46,7 +48,10 @@ impl<'s> StoreReplica<'s> {
 
     /// A replica that owns its store (what a server opens for each peer).
     pub fn owned(store: Store) -> StoreReplica<'static> {
-        StoreReplica::with(Held::Owned(Box::new(store)))
+        // Nobody reads a served replica's merged datoms.
+        let mut r = StoreReplica::with(Held::Owned(Box::new(store)));
+        r.datoms = false;
+        r
     }
 
     fn with(store: Held<'s>) -> StoreReplica<'s> {
@@ -55,6 +60,7 @@ impl<'s> StoreReplica<'s> {
             cache: RefCell::new(HashMap::new()),
             merged: Vec::new(),
             reports: Vec::new(),
+            datoms: true,
         }
     }
 
@@ -124,6 +130,20 @@ impl Replica for StoreReplica<'_> {
     fn parse_commit(&self, block: &[u8]) -> Result<(Vec<Cid>, Vec<Cid>), String> {
         let c = commit_from_bytes(block)?;
         Ok((c.parents, c.facts))
+    }
+
+    fn merge_stream(&mut self, next: &mut pomo_sync::replica::CommitFeed) -> Result<u64, String> {
+        let datoms = self.datoms;
+        let store: &mut Store = match &mut self.store {
+            Held::Mut(s) => s,
+            Held::Owned(s) => s,
+            Held::Ref(_) => return Err("this replica is open for reading only".into()),
+        };
+        let report = store.merge_stream(next, datoms).map_err(|e| e.message)?;
+        let new = report.new_facts;
+        self.merged.extend(report.datoms.iter().cloned());
+        self.reports.push(report);
+        Ok(new)
     }
 
     fn merge(
@@ -228,7 +248,18 @@ pub fn sync(
     addr: &str,
     opts: &Options,
 ) -> Result<(Report, Vec<Datom>), SyncError> {
+    sync_with(store, addr, opts, true)
+}
+
+/// [`sync`], listing what the merge brought as datoms only with `datoms` (for live queries).
+pub fn sync_with(
+    store: &mut Store,
+    addr: &str,
+    opts: &Options,
+    datoms: bool,
+) -> Result<(Report, Vec<Datom>), SyncError> {
     let mut replica = StoreReplica::new(store);
+    replica.datoms = datoms;
     let report = pomo_sync::sync_tcp(addr, &mut replica, opts)?;
     Ok((report, replica.merged))
 }

@@ -189,7 +189,7 @@ pub fn sync(store: &StoreArg, peer: &str, key: Option<&str>) -> ExitCode {
         Ok(s) => s,
         Err(c) => return c,
     };
-    match pomo::replica::sync(&mut s, peer, &opts) {
+    match pomo::replica::sync_with(&mut s, peer, &opts, false) {
         Ok((r, _)) => {
             eprintln!(
                 "{peer}: received {} commits, {} facts ({} new); sent {} commits, {} facts{}",

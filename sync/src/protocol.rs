@@ -33,7 +33,7 @@ use cid::Cid;
 use crate::block::{DAG_CBOR, cid_of, verify_block};
 use crate::message::{Msg, VERSION};
 use crate::noise::{Channel, handshake};
-use crate::replica::{Commit, Replica, missing_between};
+use crate::replica::{Commit, CommitWithFacts, Replica, missing_between};
 use crate::{Options, Report, SyncError};
 
 /// How many ancestors a `Hello` samples at most.
@@ -193,12 +193,8 @@ fn run_client<S: Read + Write>(
     let (msg, my_heads) = hello(replica, false)?;
     send(ch, &msg)?;
     let (read_only, server_heads, server_known) = check_hello(recv(ch)?)?;
-    let pulled = receive_history(ch, replica, None, &server_heads, opts, report)?;
-    if !pulled.is_empty() {
-        report.new_facts = replica
-            .merge(pulled.commits, pulled.facts)
-            .map_err(replica_err)?;
-    }
+    let pulled = receive_commits(ch, replica, None, &server_heads, opts, report)?;
+    report.new_facts = receive_and_merge(ch, replica, pulled, opts, report)?;
     // After the merge we hold every server head and so know the server's whole history: the
     // push set, from the heads we announced, is exact.
     if read_only || !opts.push {
@@ -237,12 +233,8 @@ fn run_server<S: Read + Write>(
                 ));
             }
             report.pushed = true;
-            let pushed = receive_history(ch, replica, Some(first), &client_heads, opts, report)?;
-            if !pushed.is_empty() {
-                report.new_facts = replica
-                    .merge(pushed.commits, pushed.facts)
-                    .map_err(replica_err)?;
-            }
+            let pushed = receive_commits(ch, replica, Some(first), &client_heads, opts, report)?;
+            report.new_facts = receive_and_merge(ch, replica, pushed, opts, report)?;
             send(
                 ch,
                 &Msg::Done {
@@ -368,75 +360,116 @@ fn send_blocks<S: Read + Write>(
     Ok(count)
 }
 
-/// Receives `Blocks` frames up to the one marked last (`first` may already hold one), keeping
-/// the total under `opts.max_transfer`.
-fn recv_blocks<S: Read + Write>(
-    ch: &mut Channel<S>,
-    mut first: Option<Msg>,
-    opts: &Options,
-    report: &mut Report,
-) -> Result<Vec<Vec<u8>>, SyncError> {
-    let mut out = Vec::new();
-    let mut pending: Vec<u8> = Vec::new();
-    loop {
-        let msg = match first.take() {
-            Some(m) => m,
-            None => recv(ch)?,
-        };
-        let (last, mut blocks) = match msg {
-            Msg::Blocks { last, blocks } => (last, blocks),
-            Msg::Part { data } => {
-                // Part of a large block: held against the transfer limit as it arrives, and
-                // counted once whole.
-                let held = (pending.len() + data.len() + out.len()) as u64;
-                if report.block_bytes_received + held > opts.max_transfer {
+/// The blocks of `Blocks` frames (and the `Part`s of large ones), read one at a time up to
+/// the frame marked last (`first` may already hold the first frame), keeping the total under
+/// `opts.max_transfer`.
+struct BlockFeed {
+    first: Option<Msg>,
+    queue: std::collections::VecDeque<Vec<u8>>,
+    /// The parts of a large block so far.
+    pending: Vec<u8>,
+    done: bool,
+    count: u64,
+}
+
+impl BlockFeed {
+    fn new(first: Option<Msg>) -> BlockFeed {
+        BlockFeed {
+            first,
+            queue: std::collections::VecDeque::new(),
+            pending: Vec::new(),
+            done: false,
+            count: 0,
+        }
+    }
+
+    fn next<S: Read + Write>(
+        &mut self,
+        ch: &mut Channel<S>,
+        opts: &Options,
+        report: &mut Report,
+    ) -> Result<Option<Vec<u8>>, SyncError> {
+        loop {
+            if let Some(b) = self.queue.pop_front() {
+                return Ok(Some(b));
+            }
+            if self.done {
+                return Ok(None);
+            }
+            let msg = match self.first.take() {
+                Some(m) => m,
+                None => recv(ch)?,
+            };
+            let (last, mut blocks) = match msg {
+                Msg::Blocks { last, blocks } => (last, blocks),
+                Msg::Part { data } => {
+                    // Part of a large block: held against the transfer limit as it arrives,
+                    // and counted once whole.
+                    let held = (self.pending.len() + data.len()) as u64 + self.count;
+                    if report.block_bytes_received + held > opts.max_transfer {
+                        return Err(SyncError::Protocol(format!(
+                            "the peer sent more than the limit of {} bytes of blocks",
+                            opts.max_transfer
+                        )));
+                    }
+                    if data.is_empty() {
+                        return Err(SyncError::Protocol(
+                            "the peer sent an empty block part".into(),
+                        ));
+                    }
+                    self.pending.extend_from_slice(&data);
+                    continue;
+                }
+                other => return Err(unexpected("Blocks", &other)),
+            };
+            if !self.pending.is_empty() {
+                let Some(first) = blocks.first_mut() else {
+                    return Err(SyncError::Protocol(
+                        "the peer sent parts of a block but not its end".into(),
+                    ));
+                };
+                let mut whole = std::mem::take(&mut self.pending);
+                whole.extend_from_slice(first);
+                *first = whole;
+            }
+            // The sender only sends an empty batch as the last one; refusing others keeps a
+            // peer from holding the connection open with frames that carry nothing.
+            if blocks.is_empty() && !last {
+                return Err(SyncError::Protocol(
+                    "the peer sent an empty batch of blocks that is not the last".into(),
+                ));
+            }
+            for b in blocks {
+                // Each block counts at least one byte, so empty blocks cannot evade the limit.
+                report.block_bytes_received += b.len() as u64;
+                self.count += 1;
+                if report.block_bytes_received + self.count > opts.max_transfer {
                     return Err(SyncError::Protocol(format!(
                         "the peer sent more than the limit of {} bytes of blocks",
                         opts.max_transfer
                     )));
                 }
-                if data.is_empty() {
-                    return Err(SyncError::Protocol(
-                        "the peer sent an empty block part".into(),
-                    ));
-                }
-                pending.extend_from_slice(&data);
-                continue;
+                self.queue.push_back(b);
             }
-            other => return Err(unexpected("Blocks", &other)),
-        };
-        if !pending.is_empty() {
-            let Some(first) = blocks.first_mut() else {
-                return Err(SyncError::Protocol(
-                    "the peer sent parts of a block but not its end".into(),
-                ));
-            };
-            let mut whole = std::mem::take(&mut pending);
-            whole.extend_from_slice(first);
-            *first = whole;
-        }
-        // The sender only sends an empty batch as the last one; refusing others keeps a peer
-        // from holding the connection open with frames that carry nothing.
-        if blocks.is_empty() && !last {
-            return Err(SyncError::Protocol(
-                "the peer sent an empty batch of blocks that is not the last".into(),
-            ));
-        }
-        for b in blocks {
-            // Each block counts at least one byte, so empty blocks cannot evade the limit.
-            report.block_bytes_received += b.len() as u64;
-            if report.block_bytes_received + out.len() as u64 > opts.max_transfer {
-                return Err(SyncError::Protocol(format!(
-                    "the peer sent more than the limit of {} bytes of blocks",
-                    opts.max_transfer
-                )));
-            }
-            out.push(b);
-        }
-        if last {
-            return Ok(out);
+            self.done = last;
         }
     }
+}
+
+/// Receives `Blocks` frames up to the one marked last (`first` may already hold one), keeping
+/// the total under `opts.max_transfer`.
+fn recv_blocks<S: Read + Write>(
+    ch: &mut Channel<S>,
+    first: Option<Msg>,
+    opts: &Options,
+    report: &mut Report,
+) -> Result<Vec<Vec<u8>>, SyncError> {
+    let mut feed = BlockFeed::new(first);
+    let mut out = Vec::new();
+    while let Some(b) = feed.next(ch, opts, report)? {
+        out.push(b);
+    }
+    Ok(out)
 }
 
 /// Sends `commits` (the peer lacks them), then the facts the peer asks for.
@@ -494,32 +527,30 @@ fn send_history<S: Read + Write>(
     Ok(())
 }
 
-/// Verified blocks waiting for one `merge`.
-struct Pending {
-    commits: Vec<(Cid, Vec<u8>)>,
-    facts: Vec<(Cid, Vec<u8>)>,
+/// What the peer's commit blocks brought: the commits we lack (parents first), each with the
+/// facts it names first among those we asked for, in the order the peer sends them.
+struct Incoming {
+    commits: Vec<(Cid, Vec<u8>, Vec<Cid>)>,
+    /// Whether the peer sent commits at all (without, both sides skip the fact batch).
+    any: bool,
 }
 
-impl Pending {
-    fn is_empty(&self) -> bool {
-        self.commits.is_empty() && self.facts.is_empty()
-    }
-}
-
-/// Receives commits, asks for the facts we lack, receives and verifies them. Merges nothing.
-fn receive_history<S: Read + Write>(
+/// Receives commits and asks for the facts we lack (the `Want`). Merges nothing.
+fn receive_commits<S: Read + Write>(
     ch: &mut Channel<S>,
     replica: &dyn Replica,
     first: Option<Msg>,
     peer_heads: &[Cid],
     opts: &Options,
     report: &mut Report,
-) -> Result<Pending, SyncError> {
+) -> Result<Incoming, SyncError> {
     let blocks = recv_blocks(ch, first, opts, report)?;
     report.commits_received += blocks.len() as u64;
     let mut received: HashSet<Cid> = HashSet::new();
-    let mut new_commits = Vec::new();
+    let mut commits: Vec<(Cid, Vec<u8>, Vec<Cid>)> = Vec::new();
     let mut fact_lists = Vec::new();
+    // Which new commit (an index into `commits`) each received block is, if it is new.
+    let mut owner: Vec<Option<usize>> = Vec::new();
     for block in blocks {
         let cid = cid_of(DAG_CBOR, &block);
         let (parents, facts) = replica.parse_commit(&block).map_err(|e| {
@@ -534,10 +565,12 @@ fn receive_history<S: Read + Write>(
                 )));
             }
         }
-        fact_lists.push(facts);
-        if received.insert(cid) && !replica.has_commit(&cid).map_err(replica_err)? {
-            new_commits.push((cid, block));
+        let new = received.insert(cid) && !replica.has_commit(&cid).map_err(replica_err)?;
+        owner.push(new.then_some(commits.len()));
+        if new {
+            commits.push((cid, block, Vec::new()));
         }
+        fact_lists.push(facts);
     }
     for h in peer_heads {
         if !received.contains(h) && !replica.has_commit(h).map_err(replica_err)? {
@@ -548,18 +581,33 @@ fn receive_history<S: Read + Write>(
     }
     if fact_lists.is_empty() {
         // No commits, no facts: both sides skip the Want and the fact batch.
-        return Ok(Pending {
+        return Ok(Incoming {
             commits: Vec::new(),
-            facts: Vec::new(),
+            any: false,
         });
     }
-    let facts = fact_list(&fact_lists);
+    // The distinct facts in commit order (the list `fact_list` gives the sender), each with
+    // the commit block that names it first.
+    let mut seen = HashSet::new();
+    let mut facts = Vec::new();
+    for (list, owner) in fact_lists.iter().zip(&owner) {
+        for f in list {
+            if seen.insert(*f) {
+                facts.push((*f, *owner));
+            }
+        }
+    }
     let mut bitmap = vec![0u8; facts.len().div_ceil(8)];
-    let mut wanted = Vec::new();
-    for (i, f) in facts.iter().enumerate() {
+    for (i, (f, owner)) in facts.iter().enumerate() {
         if !replica.has_fact(f).map_err(replica_err)? {
+            // A held commit's facts are held: a fact we lack is first named by a new commit.
+            let Some(k) = owner else {
+                return Err(SyncError::Replica(format!(
+                    "the replica holds a commit that names fact {f} but not the fact"
+                )));
+            };
             bitmap[i / 8] |= 1 << (i % 8);
-            wanted.push(*f);
+            commits[*k].2.push(*f);
         }
     }
     send(
@@ -569,26 +617,65 @@ fn receive_history<S: Read + Write>(
             bitmap,
         },
     )?;
-    let blocks = recv_blocks(ch, None, opts, report)?;
-    if blocks.len() != wanted.len() {
-        return Err(SyncError::Protocol(format!(
-            "asked the peer for {} facts and got {}",
-            wanted.len(),
-            blocks.len()
-        )));
+    Ok(Incoming { commits, any: true })
+}
+
+/// Receives the facts asked for and merges the new commits as each one's facts complete, in
+/// one [`Replica::merge_stream`]: a fact that does not match the CID asked for, too few or too
+/// many facts, or any other error merges nothing.
+fn receive_and_merge<S: Read + Write>(
+    ch: &mut Channel<S>,
+    replica: &mut dyn Replica,
+    incoming: Incoming,
+    opts: &Options,
+    report: &mut Report,
+) -> Result<u64, SyncError> {
+    if !incoming.any {
+        return Ok(0);
     }
-    report.facts_received += blocks.len() as u64;
-    let mut facts = Vec::with_capacity(blocks.len());
-    for (cid, data) in wanted.into_iter().zip(blocks) {
-        verify_block(&cid, &data).map_err(|e| {
-            SyncError::Protocol(format!(
-                "the peer sent a fact that does not match the CID asked for: {e}"
-            ))
-        })?;
-        facts.push((cid, data));
-    }
-    Ok(Pending {
-        commits: new_commits,
-        facts,
-    })
+    let mut feed = BlockFeed::new(None);
+    let mut failure: Option<SyncError> = None;
+    let mut commits = incoming.commits.into_iter();
+    let merged = {
+        let mut next = || -> Result<Option<CommitWithFacts>, String> {
+            let mut fail = |e: SyncError| -> Result<_, String> {
+                let m = e.to_string();
+                failure = Some(e);
+                Err(m)
+            };
+            let Some((cid, block, wanted)) = commits.next() else {
+                // Every commit has its facts: the peer must have sent no more.
+                return match feed.next(ch, opts, report) {
+                    Ok(None) => Ok(None),
+                    Ok(Some(_)) => fail(SyncError::Protocol(
+                        "the peer sent more facts than were asked for".into(),
+                    )),
+                    Err(e) => fail(e),
+                };
+            };
+            let mut facts = Vec::with_capacity(wanted.len());
+            for f in wanted {
+                match feed.next(ch, opts, report) {
+                    Ok(Some(data)) => {
+                        if let Err(e) = verify_block(&f, &data) {
+                            return fail(SyncError::Protocol(format!(
+                                "the peer sent a fact that does not match the CID asked for: {e}"
+                            )));
+                        }
+                        report.facts_received += 1;
+                        facts.push((f, data));
+                    }
+                    Ok(None) => {
+                        return fail(SyncError::Protocol(
+                            "the peer sent fewer facts than were asked for".into(),
+                        ));
+                    }
+                    Err(e) => return fail(e),
+                }
+            }
+            Ok(Some((cid, block, facts)))
+        };
+        replica.merge_stream(&mut next)
+    };
+    merged.map_err(|e| failure.take().unwrap_or(SyncError::Replica(e)))
 }

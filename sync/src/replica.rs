@@ -60,7 +60,29 @@ pub trait Replica {
         commits: Vec<(Cid, Vec<u8>)>,
         facts: Vec<(Cid, Vec<u8>)>,
     ) -> Result<u64, String>;
+
+    /// Merges commits as `next` yields them, each with the fact blocks it brings (parents
+    /// first), all or nothing: an error from `next` or from the merge writes nothing. A
+    /// replica that can write as it reads keeps one commit in memory; the default collects
+    /// everything and calls [`Replica::merge`].
+    fn merge_stream(&mut self, next: &mut CommitFeed) -> Result<u64, String> {
+        let (mut commits, mut facts) = (Vec::new(), Vec::new());
+        while let Some((cid, block, f)) = next()? {
+            commits.push((cid, block));
+            facts.extend(f);
+        }
+        if commits.is_empty() {
+            return Ok(0);
+        }
+        self.merge(commits, facts)
+    }
 }
+
+/// A commit (CID, block) with the fact blocks it brings.
+pub type CommitWithFacts = (Cid, Vec<u8>, Vec<(Cid, Vec<u8>)>);
+
+/// What [`Replica::merge_stream`] reads: the next commit with its facts, or None at the end.
+pub type CommitFeed<'a> = dyn FnMut() -> Result<Option<CommitWithFacts>, String> + 'a;
 
 /// Loads a commit that the DAG says must be held; a hole is reported as a store error.
 pub(crate) fn load_commit(replica: &dyn Replica, cid: &Cid) -> Result<Commit, String> {
