@@ -24,8 +24,8 @@ enum Held<'s> {
 /// A store seen through the sync protocol's [`Replica`] trait.
 pub struct StoreReplica<'s> {
     store: Held<'s>,
-    /// Fact blocks of commits read and not yet asked for: the protocol asks for a commit's
-    /// facts one by one, and the store reads them a commit at a time.
+    /// The fact blocks of the commit read last: the protocol asks for a commit's facts one by
+    /// one, and the store reads them a commit at a time.
     cache: RefCell<HashMap<Cid, Vec<u8>>>,
     /// What the merges through this replica brought, as datoms (for live queries).
     pub merged: Vec<Datom>,
@@ -72,10 +72,12 @@ impl<'s> StoreReplica<'s> {
         }
     }
 
-    /// Keeps the fact blocks of a commit just read until the protocol asks for them (each is
-    /// sent once, then dropped).
+    /// Keeps the fact blocks of the commit read last (the protocol asks for facts in commit
+    /// order, so one commit's blocks serve a run of requests; memory holds one commit).
     fn remember(&self, blocks: Blocks) {
-        self.cache.borrow_mut().extend(blocks);
+        let mut c = self.cache.borrow_mut();
+        c.clear();
+        c.extend(blocks);
     }
 }
 
@@ -93,10 +95,11 @@ impl Replica for StoreReplica<'_> {
     }
 
     fn commit(&self, c: &Cid) -> Result<Option<Commit>, String> {
-        let Some((commit, blocks)) = self.store().commit_block(c).map_err(msg)? else {
+        // Its fact blocks are read again when they are asked for (the protocol reads every
+        // commit it sends before it sends any fact; keeping them all would hold the history).
+        let Some((commit, _)) = self.store().commit_block(c).map_err(msg)? else {
             return Ok(None);
         };
-        self.remember(blocks);
         Ok(Some(Commit {
             cid: commit.cid,
             block: commit.block,
