@@ -127,7 +127,15 @@ impl Store {
             let Some(seq) = r.commit_at(c)? else {
                 return Ok(None);
             };
-            disk::read_parents(&log_record(r, seq)?).map(Some)
+            // Only the record's head is read (no copy of its facts).
+            let raw = r
+                .inner
+                .t
+                .log
+                .get(r.txn, &seq.to_be_bytes())
+                .map_err(disk::mdb_msg)?
+                .ok_or_else(|| format!("a damaged index: commit {seq} is missing from the log"))?;
+            disk::read_parents(raw).map(Some)
         })
     }
 
