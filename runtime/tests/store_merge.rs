@@ -345,3 +345,34 @@ fn a_streamed_merge_writes_all_of_it_or_nothing() {
     assert_eq!(r.datoms.len() as u64, r.new_facts);
     assert_eq!(people(&a).len(), 3);
 }
+
+#[test]
+fn replicas_that_define_the_same_schema_write_the_same_facts() {
+    // An attribute's global id comes from its ident: the schema facts two replicas write on
+    // their own have the same CIDs (transaction instants aside), so merging them adds nothing.
+    let schema_facts = |st: &Store| -> std::collections::BTreeSet<String> {
+        st.facts()
+            .filter(|f| f.a.starts_with("db/") && f.a != "db/txInstant")
+            .map(|f| f.cid.to_string())
+            .collect()
+    };
+    let a = Store::in_memory().with_schema(schema()).unwrap();
+    let mut b = Store::in_memory();
+    b.transact(vec![TxOp::Map(EntityMap {
+        id: None,
+        attrs: vec![
+            (
+                "db/ident".into(),
+                TxValue::Value(Value::Keyword("person/tags".into())),
+            ),
+            (
+                "db/cardinality".into(),
+                TxValue::Value(Value::Keyword("db.cardinality/many".into())),
+            ),
+        ],
+    })])
+    .unwrap();
+    let (sa, sb) = (schema_facts(&a), schema_facts(&b));
+    assert!(!sa.is_empty());
+    assert_eq!(sa, sb);
+}

@@ -179,8 +179,9 @@ struct Planner<'a> {
     /// once the statements are applied.
     stmt_causes: HashMap<usize, Arc<Vec<Cid>>>,
     user_causes: HashMap<(i64, Arc<str>, Value), Vec<Cid>>,
-    /// Global ids minted in this transaction.
+    /// Global ids minted in this transaction, and the idents that name new attributes.
     minted: HashMap<i64, Gid>,
+    idents: HashMap<i64, String>,
     new_ids: Vec<(i64, Gid)>,
 }
 
@@ -217,6 +218,7 @@ fn plan_on(ix: &Ix, schema: &Schema, ops: Vec<TxOp>, t: u64, now_ms: i64) -> Res
         stmt_causes: HashMap::new(),
         user_causes: HashMap::new(),
         minted: HashMap::new(),
+        idents: HashMap::new(),
         new_ids: Vec::new(),
     };
     // The transaction entity's instant comes first, so an explicit `:db/txInstant` on the
@@ -898,6 +900,16 @@ impl Planner<'_> {
     /// Phase 5: the net facts, per touched `(e, a)` in order of first touch; retractions first.
     fn diff(&mut self) -> Result<Vec<Fact>, TxError> {
         let mut facts = Vec::new();
+        // Entities that get an ident here: their global ids come from it (`gid`).
+        self.idents = self
+            .slots
+            .iter()
+            .filter(|s| &*s.a == "db/ident")
+            .filter_map(|s| match s.now.first() {
+                Some(Value::Keyword(k)) => Some((s.e, k.clone())),
+                _ => None,
+            })
+            .collect();
         let slots = std::mem::take(&mut self.slots);
         for s in &slots {
             let before: BTreeSet<&Value> = s.before.iter().collect();
@@ -945,14 +957,9 @@ impl Planner<'_> {
         if let Some(g) = self.ix.gid(e) {
             return Ok(g);
         }
-        let ident = self
-            .by_key
-            .get(&(e, Arc::from("db/ident")))
-            .and_then(|&i| self.slots.get(i))
-            .and_then(|s| s.now.first());
-        let g = match ident {
-            Some(Value::Keyword(k)) => Gid::of_ident(k),
-            _ => self.ix.mint(e),
+        let g = match self.idents.get(&e) {
+            Some(k) => Gid::of_ident(k),
+            None => self.ix.mint(e),
         };
         self.minted.insert(e, g);
         self.new_ids.push((e, g));
