@@ -90,6 +90,7 @@ mod replica;
 mod resolve;
 mod runs;
 mod tx;
+mod writer;
 
 pub use disk::Stats;
 pub(crate) use encode::cid_of;
