@@ -106,8 +106,11 @@ struct Lowering<'a> {
 
 impl Lowering<'_> {
     fn slot(&mut self, kind: SlotKind, attrs: Vec<Attr>) -> SlotId {
+        // A slot of the same kind is shared only under the same column names: two constant
+        // relations with equal rows (two empty ones, say) may name their columns differently.
         if !matches!(kind, SlotKind::Temp)
             && let Some(s) = self.slots.get(&kind)
+            && self.out.slots[s.0 as usize].attrs == attrs
         {
             return *s;
         }

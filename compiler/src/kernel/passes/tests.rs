@@ -451,3 +451,15 @@ stratum 0 {
 }"#
     );
 }
+
+#[test]
+fn constant_relations_with_equal_rows_keep_their_own_columns() {
+    // Two empty constant relations (what folding an always-false selection leaves) with other
+    // column names: each gets a slot with its own names (SQLite's random/groupby suite
+    // crashed the lowering with a shared one).
+    let (_, printed) = run(
+        &[],
+        "stratum 0 {\n  out := values[x, y]{};\n}\nstratum 1 {\n  path := rename[x -> from, y -> to](values[x, y]{});\n  one := rename[z -> x](project[z](values[x, z]{}));\n}",
+    );
+    assert!(printed.contains("values"), "{printed}");
+}
