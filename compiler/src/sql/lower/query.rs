@@ -82,6 +82,28 @@ impl Lowering<'_> {
                 _ => order_cols.push((None, Some(&o.expr), o.desc)),
             }
         }
+        // SELECT DISTINCT sorts its distinct rows, so a sort key must be one of them: a key
+        // computed beside the select list would keep apart rows DISTINCT merges. Refused, as
+        // PostgreSQL refuses it (SQLite sorts by one of the merged rows' keys, unspecified).
+        if let SetExpr::Select(s) = &q.body
+            && s.distinct
+        {
+            for oc in order_cols.iter_mut() {
+                let Some(e) = oc.1 else { continue };
+                match self.match_output(e, &names) {
+                    Some(i) => *oc = (Some(i), None, oc.2),
+                    None => {
+                        self.err(
+                            "E0871",
+                            "an ORDER BY term of a SELECT DISTINCT must be one of its result columns",
+                            &e.span,
+                            "not a result column",
+                        );
+                        return Err(());
+                    }
+                }
+            }
+        }
         let extra: Vec<&Expr> = order_cols.iter().filter_map(|(_, e, _)| *e).collect();
         let out = match &q.body {
             SetExpr::Select(s) => self.select(s, true, &extra)?,

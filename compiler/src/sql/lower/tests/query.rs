@@ -262,3 +262,24 @@ E0836: all VALUES rows must have the same number of values [(3)]
 "#,
     );
 }
+
+#[test]
+fn select_distinct_sorts_by_its_result_columns_only() {
+    // A key beside the select list would keep apart rows DISTINCT merges: refused.
+    check_error(
+        concat!(
+            "CREATE TABLE e(dept TEXT, pay INTEGER);",
+            "SELECT DISTINCT dept FROM e ORDER BY pay",
+        ),
+        r#"
+E0871: an ORDER BY term of a SELECT DISTINCT must be one of its result columns [pay]
+"#,
+    );
+    // A result column, by name, qualified name or position, sorts as usual.
+    for order in ["dept", "e.dept", "1"] {
+        let sql = format!(
+            "CREATE TABLE e(dept TEXT, pay INTEGER); SELECT DISTINCT dept FROM e ORDER BY {order}"
+        );
+        assert!(super::lower(&sql).is_ok(), "{sql}");
+    }
+}
