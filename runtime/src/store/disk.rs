@@ -722,6 +722,9 @@ pub(super) fn side_value(rt: Option<u32>, superseded: bool) -> Vec<u8> {
     }
 }
 
+/// A span of an `(e, a)`: value, value key, assertion `t`, EAVT value.
+pub(crate) type EaSpan = (Value, Vec<u8>, u32, EavtVal);
+
 /// The value of an EAVT entry: the retraction (if any), the assertion's causes, whether the
 /// value is a reference (its fact names the target's global id), whether the span was closed
 /// by a merge's resolution rather than by a retraction fact (`superseded`), and a retraction's
@@ -1084,6 +1087,29 @@ impl<'a> Reader<'a> {
         .map(Some)
     }
 
+    /// The log record of the commit at position `seq`, read in place.
+    pub fn log_record(&self, seq: u64) -> Result<&'a [u8], String> {
+        self.inner
+            .t
+            .log
+            .get(self.txn, &seq.to_be_bytes())
+            .map_err(mdb_msg)?
+            .ok_or_else(|| format!("a damaged index: commit {seq} is missing from the log"))
+    }
+
+    /// Every span of `(e, a)` with its value key, assertion `t` and EAVT value, in key order.
+    pub fn ea_spans(&self, e: i64, aid: u32) -> Result<Vec<EaSpan>, String> {
+        let prefix = self.prefix_ea(e, aid);
+        let mut out = Vec::new();
+        self.scan_raw(Order::Eavt, &prefix, |k, val| {
+            let span = self.span(Order::Eavt, k, val)?;
+            let vkey = k[prefix.len()..k.len() - 4].to_vec();
+            out.push((span.v, vkey, span.at, EavtVal::decode(val)?));
+            Ok(true)
+        })?;
+        Ok(out)
+    }
+
     /// The nodes of the causal graph of an `(e, a)` from its spans (value, assertion `t`,
     /// EAVT value), in span order: each span's assertion, and the retraction fact that closed
     /// it if one did (`resolve.rs`).
@@ -1120,20 +1146,14 @@ impl<'a> Reader<'a> {
         let Some(aid) = self.inner.aid(self.txn, a)? else {
             return Ok(Vec::new());
         };
-        let prefix = self.prefix_ea(e, aid);
-        let mut spans = Vec::new();
-        self.scan_raw(Order::Eavt, &prefix, |k, val| {
-            let span = self.span(Order::Eavt, k, val)?;
-            spans.push((span.v, span.at, EavtVal::decode(val)?));
-            Ok(true)
-        })?;
-        if !spans.iter().any(|s| s.2.superseded) {
+        let spans = self.ea_spans(e, aid)?;
+        if !spans.iter().any(|s| s.3.superseded) {
             return Ok(Vec::new());
         }
-        let nodes = self.graph_nodes(e, a, spans.iter().map(|(v, at, val)| (v, *at, val)))?;
+        let nodes = self.graph_nodes(e, a, spans.iter().map(|(v, _, at, val)| (v, *at, val)))?;
         Ok(super::resolve::assertion_heads(&nodes)
             .into_iter()
-            .filter(|&i| spans[i].2.superseded)
+            .filter(|&i| spans[i].3.superseded)
             .filter_map(|i| {
                 let cid = nodes.iter().find(|n| n.added && n.span == i)?.cid;
                 Some((spans[i].0.clone(), cid))

@@ -371,14 +371,7 @@ impl Db {
         self.snap.read(|r| {
             let mut out = Vec::new();
             for seq in 0..self.snap.commits {
-                let raw = r
-                    .inner
-                    .t
-                    .log
-                    .get(r.txn, &seq.to_be_bytes())
-                    .map_err(super::disk::mdb_msg)?
-                    .ok_or_else(|| format!("commit {seq} is missing from the log"))?;
-                let c = super::disk::read_commit(r, seq, raw)?;
+                let c = super::disk::read_commit(r, seq, r.log_record(seq)?)?;
                 let t = c.t as i64;
                 if as_of.is_some_and(|a| t > a) || since.is_some_and(|s| t <= s) {
                     continue;

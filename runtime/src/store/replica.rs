@@ -128,14 +128,7 @@ impl Store {
                 return Ok(None);
             };
             // Only the record's head is read (no copy of its facts).
-            let raw = r
-                .inner
-                .t
-                .log
-                .get(r.txn, &seq.to_be_bytes())
-                .map_err(disk::mdb_msg)?
-                .ok_or_else(|| format!("a damaged index: commit {seq} is missing from the log"))?;
-            disk::read_parents(raw).map(Some)
+            disk::read_parents(r.log_record(seq)?).map(Some)
         })
     }
 
@@ -157,8 +150,8 @@ impl Store {
             let Some((seq, i)) = r.fact_at(c)? else {
                 return Ok(None);
             };
-            let raw = log_record(r, seq)?;
-            let commit = disk::read_commit(r, seq, &raw)?;
+            let raw = r.log_record(seq)?;
+            let commit = disk::read_commit(r, seq, raw)?;
             Ok(commit.facts.get(i as usize).map(Fact::encode))
         })
     }
@@ -410,20 +403,10 @@ impl Merging<'_> {
     }
 }
 
-fn log_record(r: &Reader, seq: u64) -> Result<Vec<u8>, String> {
-    Ok(r.inner
-        .t
-        .log
-        .get(r.txn, &seq.to_be_bytes())
-        .map_err(disk::mdb_msg)?
-        .ok_or_else(|| format!("a damaged index: commit {seq} is missing from the log"))?
-        .to_vec())
-}
-
 /// The commit at log position `seq` as a block, with the blocks of the facts it brought.
 fn read_block(r: &Reader, seq: u64) -> Result<(CommitBlock, Blocks), String> {
-    let raw = log_record(r, seq)?;
-    let c = disk::read_commit(r, seq, &raw)?;
+    let raw = r.log_record(seq)?;
+    let c = disk::read_commit(r, seq, raw)?;
     let (cid, block) = log::commit_block(c.author_t, &c.facts, &c.parents);
     let blocks = c
         .facts
@@ -548,8 +531,8 @@ fn localize(
                 let cached = match cache.entry(seq) {
                     std::collections::hash_map::Entry::Occupied(o) => o.into_mut(),
                     std::collections::hash_map::Entry::Vacant(v) => {
-                        let raw = log_record(r, seq).map_err(io)?;
-                        v.insert(disk::read_commit(r, seq, &raw).map_err(io)?.facts)
+                        let raw = r.log_record(seq).map_err(io)?;
+                        v.insert(disk::read_commit(r, seq, raw).map_err(io)?.facts)
                     }
                 };
                 let fact = cached

@@ -59,6 +59,18 @@ fn append(w: &mut RwTxn, table: Table, k: &[u8], v: &[u8]) -> Result<(), String>
     }
 }
 
+/// The AEVT prefix of `(e, a)` and the AVET prefix of `(a, v)`: whether an entity or a value
+/// still has an open span of the attribute.
+fn entity_and_value_prefixes(e: i64, aid: u32, vkey: &[u8]) -> (Vec<u8>, Vec<u8>) {
+    let mut ae = Vec::with_capacity(12);
+    keys::put_u32(&mut ae, aid);
+    keys::put_e(&mut ae, e);
+    let mut av = Vec::with_capacity(4 + vkey.len());
+    keys::put_u32(&mut av, aid);
+    av.extend_from_slice(vkey);
+    (ae, av)
+}
+
 /// Writes commits into the indexes inside one write transaction.
 pub(crate) struct Writer<'a, 'w> {
     pub inner: &'a Inner,
@@ -353,7 +365,7 @@ impl<'a, 'w> Writer<'a, 'w> {
     ) -> Result<(), String> {
         match (f.added, self.merging) {
             (true, false) => self.assert(f, aid, vkey, t, is_ref),
-            (false, false) => self.retract(f, aid, vkey, t, is_ref),
+            (false, false) => self.retract(f, aid, vkey, t),
             (true, true) => self.merge_assert(f, aid, vkey, t, is_ref),
             (false, true) => self.merge_retract(f, aid, vkey, t),
         }
@@ -437,12 +449,7 @@ impl<'a, 'w> Writer<'a, 'w> {
         new: &EavtVal,
         was_open: bool,
     ) -> Result<(), String> {
-        let mut ae = Vec::with_capacity(12);
-        keys::put_u32(&mut ae, aid);
-        keys::put_e(&mut ae, e);
-        let mut av = Vec::with_capacity(4 + vkey.len());
-        keys::put_u32(&mut av, aid);
-        av.extend_from_slice(vkey);
+        let (ae, av) = entity_and_value_prefixes(e, aid, vkey);
         let now_open = new.rt.is_none();
         let (new_entity, new_value) = if now_open && !was_open {
             (
@@ -461,8 +468,19 @@ impl<'a, 'w> Writer<'a, 'w> {
         for order in [Order::Aevt, Order::Avet] {
             self.put(order, &span_key(order, e, aid, vkey, at), &side)?;
         }
-        if new.is_ref {
-            self.put(Order::Vaet, &span_key(Order::Vaet, e, aid, vkey, at), &side)?;
+        // VAET holds the span when its value is a reference (by the fact, or by the schema
+        // the assertion was written under).
+        let vaet = span_key(Order::Vaet, e, aid, vkey, at);
+        if new.is_ref
+            || self
+                .inner
+                .t
+                .vaet
+                .get(self.w, &vaet)
+                .map_err(mdb_msg)?
+                .is_some()
+        {
+            self.put(Order::Vaet, &vaet, &side)?;
         }
         if now_open && !was_open {
             let s = self.stat(aid)?;
@@ -478,20 +496,6 @@ impl<'a, 'w> Writer<'a, 'w> {
             s.values = s.values.saturating_sub(gone_value as u64);
         }
         Ok(())
-    }
-
-    /// Every span of `(e, a)` with its value key, assertion `t` and EAVT value, in key order.
-    fn ea_spans(&self, e: i64, aid: u32) -> Result<Vec<EaSpan>, String> {
-        let r = self.reader();
-        let prefix = r.prefix_ea(e, aid);
-        let mut out = Vec::new();
-        r.scan_raw(Order::Eavt, &prefix, |k, val| {
-            let span = r.span(Order::Eavt, k, val)?;
-            let vkey = k[prefix.len()..k.len() - 4].to_vec();
-            out.push((span.v, vkey, span.at, EavtVal::decode(val)?));
-            Ok(true)
-        })?;
-        Ok(out)
     }
 
     /// Makes the open spans of `(e, a)` those its causal graph says are current
@@ -514,7 +518,7 @@ impl<'a, 'w> Writer<'a, 'w> {
         if count == 0 || (count == 1 && !superseded) || (!self.merging && !superseded) {
             return Ok(());
         }
-        let spans = self.ea_spans(e, aid)?;
+        let spans = self.reader().ea_spans(e, aid)?;
         let nodes =
             self.reader()
                 .graph_nodes(e, a, spans.iter().map(|(v, _, at, val)| (v, *at, val)))?;
@@ -582,12 +586,7 @@ impl<'a, 'w> Writer<'a, 'w> {
                 ));
             }
         }
-        let mut ae = Vec::with_capacity(12);
-        keys::put_u32(&mut ae, aid);
-        keys::put_e(&mut ae, f.e);
-        let mut av = Vec::with_capacity(4 + vkey.len());
-        keys::put_u32(&mut av, aid);
-        av.extend_from_slice(vkey);
+        let (ae, av) = entity_and_value_prefixes(f.e, aid, vkey);
         let new_entity = fresh || !self.any_open(Order::Aevt, &ae)?;
         // Deferred values are counted when their keys are merged.
         let new_value = self.deferred.is_none() && !self.any_open(Order::Avet, &av)?;
@@ -626,59 +625,17 @@ impl<'a, 'w> Writer<'a, 'w> {
         Ok(())
     }
 
-    fn retract(
-        &mut self,
-        f: &Fact,
-        aid: u32,
-        vkey: &[u8],
-        t: u32,
-        is_ref: bool,
-    ) -> Result<(), String> {
+    /// A local retraction closes the open span of its datom.
+    fn retract(&mut self, f: &Fact, aid: u32, vkey: &[u8], t: u32) -> Result<(), String> {
         let spans = self.reader().spans_of(f.e, aid, &f.v)?;
-        let Some((at, mut val)) = spans.into_iter().find(|(_, s)| s.rt.is_none()) else {
+        let Some((at, val)) = spans.into_iter().find(|(_, s)| s.rt.is_none()) else {
             return Err(format!(
                 "fact {} retracts a datom that is not current",
                 f.cid
             ));
         };
-        val.rt = Some(t);
-        self.put(
-            Order::Eavt,
-            &span_key(Order::Eavt, f.e, aid, vkey, at),
-            &val.encode(),
-        )?;
-        for order in [Order::Aevt, Order::Avet] {
-            self.put(
-                order,
-                &span_key(order, f.e, aid, vkey, at),
-                &t.to_be_bytes(),
-            )?;
-        }
-        let vaet = span_key(Order::Vaet, f.e, aid, vkey, at);
-        if is_ref
-            || self
-                .inner
-                .t
-                .vaet
-                .get(self.w, &vaet)
-                .map_err(mdb_msg)?
-                .is_some()
-        {
-            self.put(Order::Vaet, &vaet, &t.to_be_bytes())?;
-        }
-        let mut ae = Vec::with_capacity(12);
-        keys::put_u32(&mut ae, aid);
-        keys::put_e(&mut ae, f.e);
-        let mut av = Vec::with_capacity(4 + vkey.len());
-        keys::put_u32(&mut av, aid);
-        av.extend_from_slice(vkey);
-        let gone_entity = !self.any_open(Order::Aevt, &ae)?;
-        let gone_value = !self.any_open(Order::Avet, &av)?;
-        let s = self.stat(aid)?;
-        s.datoms = s.datoms.saturating_sub(1);
-        s.entities = s.entities.saturating_sub(gone_entity as u64);
-        s.values = s.values.saturating_sub(gone_value as u64);
-        Ok(())
+        let new = EavtVal { rt: Some(t), ..val };
+        self.set_span(f.e, aid, vkey, at, &new, true)
     }
 
     /// Writes the statistics and the state; the caller commits the transaction.
@@ -693,9 +650,6 @@ impl<'a, 'w> Writer<'a, 'w> {
         self.meta.write(self.inner, self.w)
     }
 }
-
-/// A span of an `(e, a)`: value, value key, assertion `t`, EAVT value.
-type EaSpan = (Value, Vec<u8>, u32, EavtVal);
 
 /// A commit to write: its local `t`, its block's fields (the author's `t`, the parents, the
 /// facts) and CID, which facts the store holds already, and the global ids it mints.
