@@ -21,7 +21,7 @@
 //! ```
 
 use crate::query::{Arg, Backend, PreparedQuery};
-use pomo_compiler::sql::{Catalog, SqlType, Table};
+use pomo_compiler::sql::{Catalog, SqlType, Table, View};
 use pomo_grammar::Diagnostic;
 use pomo_grammar::span::Span;
 use pomo_grammar::sql_syntax::{
@@ -116,6 +116,9 @@ pub struct Session {
     backend: Backend,
     jit: Option<pomo_runtime::jit::Jit>,
     registry: Registry,
+    /// The column set each unique index added to its table's constraints, by index name (so
+    /// that DROP INDEX takes the constraint away).
+    index_sets: BTreeMap<String, Vec<usize>>,
 }
 
 impl Session {
@@ -128,6 +131,7 @@ impl Session {
             backend: Backend::Jit(pomo_runtime::jit::Mode::Native),
             jit: None,
             registry: Registry::new(),
+            index_sets: BTreeMap::new(),
         };
         s.load_catalog();
         s
@@ -159,6 +163,7 @@ impl Session {
     pub fn refresh(&mut self) {
         self.jit = None;
         self.catalog = Catalog::default();
+        self.index_sets.clear();
         self.load_catalog();
     }
 
@@ -184,7 +189,7 @@ impl Session {
                 })?;
                 self.catalog.tables.insert(t.name.clone(), t);
             }
-            Stmt::CreateIndex(ci) if ci.unique => {
+            Stmt::CreateIndex(ci) => {
                 let t = self.catalog.tables.get_mut(&ci.table.name).ok_or_else(|| {
                     fail(
                         "E0871",
@@ -193,17 +198,58 @@ impl Session {
                         "unknown table",
                     )
                 })?;
-                if let Some(idx) = index_columns(t, &ci.columns)? {
-                    t.unique.push(idx);
+                if ci.unique
+                    && let Some(idx) = index_columns(t, &ci.columns)?
+                {
+                    t.unique.push(idx.clone());
+                    self.index_sets.insert(ci.name.name.clone(), idx);
                 }
+                self.catalog
+                    .indexes
+                    .insert(ci.name.name.clone(), ci.table.name.clone());
             }
-            Stmt::Drop {
-                what: ast::DropKind::Table,
-                name,
-                ..
-            } => {
-                self.catalog.tables.remove(&name.name);
+            Stmt::CreateView(v) => {
+                self.catalog.views.insert(
+                    v.name.name.clone(),
+                    View {
+                        name: v.name.name.clone(),
+                        columns: v
+                            .columns
+                            .as_ref()
+                            .map(|cs| cs.iter().map(|c| c.name.clone()).collect()),
+                        query: (*v.query).clone(),
+                    },
+                );
             }
+            Stmt::CreateTrigger(tr) => {
+                self.catalog
+                    .triggers
+                    .insert(tr.name.name.clone(), tr.table.name.clone());
+            }
+            Stmt::Drop { what, name, .. } => match what {
+                ast::DropKind::Table => {
+                    // A table's indexes and triggers go with it.
+                    self.catalog.tables.remove(&name.name);
+                    self.catalog.indexes.retain(|_, t| *t != name.name);
+                    self.catalog.triggers.retain(|_, t| *t != name.name);
+                }
+                ast::DropKind::Index => {
+                    if let Some(table) = self.catalog.indexes.remove(&name.name)
+                        && let Some(set) = self.index_sets.remove(&name.name)
+                        && let Some(t) = self.catalog.tables.get_mut(&table)
+                        && let Some(pos) = t.unique.iter().rposition(|u| *u == set)
+                    {
+                        // A unique index's constraint goes with it.
+                        t.unique.remove(pos);
+                    }
+                }
+                ast::DropKind::View => {
+                    self.catalog.views.remove(&name.name);
+                }
+                ast::DropKind::Trigger => {
+                    self.catalog.triggers.remove(&name.name);
+                }
+            },
             _ => {}
         }
         Ok(())
@@ -246,16 +292,11 @@ impl Session {
         match &st.kind {
             Stmt::Query(q) => self.query(q).map(Outcome::Rows),
             Stmt::CreateTable(ct) => {
-                if self.catalog.table(&ct.name.name).is_some() {
-                    if ct.if_not_exists {
+                if let Some(kind) = self.catalog.object_kind(&ct.name.name) {
+                    if ct.if_not_exists && kind == "table" {
                         return Ok(Outcome::Done { changed: 0 });
                     }
-                    return Err(fail(
-                        "E0873",
-                        format!("table {} already exists", ct.name.name),
-                        &ct.name.span,
-                        "exists",
-                    ));
+                    return Err(exists(kind, &ct.name));
                 }
                 Table::from_ddl(ct).map_err(|d| SqlError {
                     diagnostics: vec![d],
@@ -263,6 +304,12 @@ impl Session {
                 self.record_ddl(st, text, Vec::new())
             }
             Stmt::CreateIndex(ci) => {
+                if let Some(kind) = self.catalog.object_kind(&ci.name.name) {
+                    if ci.if_not_exists && kind == "index" {
+                        return Ok(Outcome::Done { changed: 0 });
+                    }
+                    return Err(exists(kind, &ci.name));
+                }
                 let Some(t) = self.catalog.table(&ci.table.name) else {
                     return Err(fail(
                         "E0871",
@@ -283,12 +330,58 @@ impl Session {
                 }
                 self.record_ddl(st, text, Vec::new())
             }
-            Stmt::CreateView { .. } => Err(fail(
-                "E0874",
-                "CREATE VIEW is outside the subset: use WITH",
-                &st.span,
-                "not supported",
-            )),
+            Stmt::CreateView(v) => {
+                if let Some(kind) = self.catalog.object_kind(&v.name.name) {
+                    if v.if_not_exists && kind == "view" {
+                        return Ok(Outcome::Done { changed: 0 });
+                    }
+                    return Err(exists(kind, &v.name));
+                }
+                // As in SQLite, the query is checked when the view is read, not here.
+                self.record_ddl(st, text, Vec::new())
+            }
+            Stmt::CreateTrigger(tr) => {
+                if let Some(kind) = self.catalog.object_kind(&tr.name.name) {
+                    if tr.if_not_exists && kind == "trigger" {
+                        return Ok(Outcome::Done { changed: 0 });
+                    }
+                    return Err(exists(kind, &tr.name));
+                }
+                if self.catalog.table(&tr.table.name).is_none() {
+                    return Err(fail(
+                        "E0871",
+                        format!("no such table: {}", tr.table.name),
+                        &tr.table.span,
+                        "unknown table",
+                    ));
+                }
+                // A trigger whose body only reads has no effect when it fires; one that
+                // writes would need the engine to run it, which it does not.
+                if let Some(w) = tr.body.iter().find(|b| !matches!(b.kind, Stmt::Query(_))) {
+                    return Err(fail(
+                        "E0874",
+                        "a trigger whose body writes (INSERT, UPDATE, DELETE…) is outside the subset",
+                        &w.span,
+                        "not supported",
+                    ));
+                }
+                self.record_ddl(st, text, Vec::new())
+            }
+            Stmt::Reindex(name) => {
+                // Indexes are the store's, always current: REINDEX checks its name only.
+                if let Some(n) = name
+                    && self.catalog.table(&n.name).is_none()
+                    && !self.catalog.indexes.contains_key(&n.name)
+                {
+                    return Err(fail(
+                        "E0871",
+                        format!("unable to identify the object to be reindexed: {}", n.name),
+                        &n.span,
+                        "no such table or index",
+                    ));
+                }
+                Ok(Outcome::Done { changed: 0 })
+            }
             Stmt::Drop {
                 what,
                 if_exists,
@@ -313,7 +406,27 @@ impl Session {
                         .collect();
                     self.record_ddl(st, text, ops)
                 }
-                _ => Ok(Outcome::Done { changed: 0 }),
+                ast::DropKind::Index | ast::DropKind::View | ast::DropKind::Trigger => {
+                    let (present, kind) = match what {
+                        ast::DropKind::Index => {
+                            (self.catalog.indexes.contains_key(&name.name), "index")
+                        }
+                        ast::DropKind::View => (self.catalog.view(&name.name).is_some(), "view"),
+                        _ => (self.catalog.triggers.contains_key(&name.name), "trigger"),
+                    };
+                    if !present {
+                        if *if_exists {
+                            return Ok(Outcome::Done { changed: 0 });
+                        }
+                        return Err(fail(
+                            "E0871",
+                            format!("no such {kind}: {}", name.name),
+                            &name.span,
+                            "unknown",
+                        ));
+                    }
+                    self.record_ddl(st, text, Vec::new())
+                }
             },
             Stmt::Insert(ins) => self.insert(ins, &st.span),
             Stmt::Update(up) => self.update(up, &st.span),
@@ -417,6 +530,14 @@ impl Session {
     }
 
     fn table(&self, name: &Ident) -> Result<Table, SqlError> {
+        if self.catalog.view(&name.name).is_some() {
+            return Err(fail(
+                "E0871",
+                format!("cannot modify {} because it is a view", name.name),
+                &name.span,
+                "a view",
+            ));
+        }
         self.catalog.table(&name.name).cloned().ok_or_else(|| {
             fail(
                 "E0871",
@@ -530,9 +651,6 @@ impl Session {
                         "wrong number of columns",
                     ));
                 }
-                for (ty, &c) in cols.types.iter().zip(&targets) {
-                    check_type(&t, c, *ty, &q.span)?;
-                }
                 let rows = self.run(&p, &q.span)?;
                 let mut out = Vec::new();
                 for r in rows {
@@ -546,14 +664,29 @@ impl Session {
             }
         };
         // Full rows (NULL for columns not given), constraints, then one transaction.
+        let conflict = ins.conflict.unwrap_or(ast::Conflict::Abort);
+        if matches!(conflict, ast::Conflict::Fail | ast::Conflict::Rollback) {
+            return Err(fail(
+                "E0874",
+                format!(
+                    "INSERT OR {} is outside the subset (ABORT, IGNORE and REPLACE are in it)",
+                    conflict.as_str()
+                ),
+                span,
+                "not supported",
+            ));
+        }
         let mut full: Vec<(Vec<Value>, Span)> = Vec::new();
-        for (vals, rspan) in rows {
+        'rows: for (vals, rspan) in rows {
             let mut row = vec![Value::Nil; t.columns.len()];
             for (v, &c) in vals.into_iter().zip(&targets) {
                 row[c] = v;
             }
             for (i, c) in t.columns.iter().enumerate() {
                 if c.not_null && row[i] == Value::Nil {
+                    if conflict == ast::Conflict::Ignore {
+                        continue 'rows;
+                    }
                     return Err(fail(
                         "E0879",
                         format!("NOT NULL constraint failed: {}.{}", t.name, c.name),
@@ -564,9 +697,22 @@ impl Session {
             }
             full.push((row, rspan));
         }
-        self.check_unique_new(&t, &full, span)?;
-        let id_col = t.column("id").map(|(i, _)| i);
+        // OR REPLACE deletes the rows a new row collides with (earlier rows of the same
+        // statement included); OR IGNORE drops the new rows that collide.
         let mut ops = Vec::new();
+        let mut replaced = BTreeSet::new();
+        if conflict != ast::Conflict::Abort {
+            let (kept, gone) = self.resolve_conflicts(&t, full, conflict);
+            full = kept;
+            replaced = gone;
+            ops.extend(
+                replaced
+                    .iter()
+                    .map(|&e| TxOp::RetractEntity(EntityRef::Id(e))),
+            );
+        }
+        self.check_unique_new(&t, &full, &replaced, span)?;
+        let id_col = t.column("id").map(|(i, _)| i);
         let mut explicit_ids = BTreeSet::new();
         for (row, rspan) in &full {
             let id = match id_col.map(|i| &row[i]) {
@@ -605,11 +751,86 @@ impl Session {
             }
             ops.push(TxOp::Map(EntityMap { id, attrs }));
         }
-        let n = ops.len();
-        if n > 0 {
+        let n = full.len();
+        if !ops.is_empty() {
             self.transact(ops, span)?;
         }
         Ok(Outcome::Done { changed: n })
+    }
+
+    /// For INSERT OR REPLACE / OR IGNORE: the new rows to insert and the existing rows (by
+    /// entity) to delete first. A new row that collides with an existing row or an earlier new
+    /// row on a unique column set (no NULL in it) replaces it, or is dropped under IGNORE.
+    fn resolve_conflicts(
+        &self,
+        t: &Table,
+        rows: Vec<(Vec<Value>, Span)>,
+        conflict: ast::Conflict,
+    ) -> (Vec<(Vec<Value>, Span)>, BTreeSet<i64>) {
+        // Per unique set: key → the existing entity or the index of the new row holding it.
+        #[derive(Clone, Copy, PartialEq)]
+        enum Holder {
+            Old(i64),
+            New(usize),
+        }
+        let mut held: Vec<BTreeMap<Vec<Value>, Holder>> = t
+            .unique
+            .iter()
+            .map(|set| {
+                self.table_rows(t, set)
+                    .into_iter()
+                    .filter(|(_, k)| !k.contains(&Value::Nil))
+                    .map(|(e, k)| (k, Holder::Old(e)))
+                    .collect()
+            })
+            .collect();
+        let mut replaced = BTreeSet::new();
+        let mut dropped = BTreeSet::new();
+        for (i, (row, _)) in rows.iter().enumerate() {
+            let keys: Vec<Option<Vec<Value>>> = t
+                .unique
+                .iter()
+                .map(|set| {
+                    let k: Vec<Value> = set.iter().map(|&c| row[c].clone()).collect();
+                    (!k.contains(&Value::Nil)).then_some(k)
+                })
+                .collect();
+            let hits: Vec<Holder> = keys
+                .iter()
+                .zip(&held)
+                .filter_map(|(k, map)| k.as_ref().and_then(|k| map.get(k).copied()))
+                .collect();
+            if conflict == ast::Conflict::Ignore && !hits.is_empty() {
+                dropped.insert(i);
+                continue;
+            }
+            for h in hits {
+                match h {
+                    Holder::Old(e) => {
+                        replaced.insert(e);
+                    }
+                    Holder::New(j) => {
+                        dropped.insert(j);
+                    }
+                }
+                // The replaced row's keys in every set go with it.
+                for map in &mut held {
+                    map.retain(|_, v| *v != h);
+                }
+            }
+            for (k, map) in keys.into_iter().zip(&mut held) {
+                if let Some(k) = k {
+                    map.insert(k, Holder::New(i));
+                }
+            }
+        }
+        let kept = rows
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| !dropped.contains(i))
+            .map(|(_, r)| r)
+            .collect();
+        (kept, replaced)
     }
 
     /// Checks the unique column sets for rows about to be inserted (against the table and
@@ -618,12 +839,14 @@ impl Session {
         &self,
         t: &Table,
         rows: &[(Vec<Value>, Span)],
+        gone: &BTreeSet<i64>,
         span: &Span,
     ) -> Result<(), SqlError> {
         for set in &t.unique {
             let existing = self.table_rows(t, set);
             let mut seen: BTreeSet<Vec<Value>> = existing
                 .into_iter()
+                .filter(|(e, _)| !gone.contains(e))
                 .map(|(_, k)| k)
                 .filter(|k| !k.contains(&Value::Nil))
                 .collect();
@@ -731,6 +954,7 @@ impl Session {
                     first: TableRef::Table {
                         name: table.clone(),
                         alias: None,
+                        indexed: None,
                         span: table.span.clone(),
                     },
                     joins: Vec::new(),
@@ -774,10 +998,7 @@ impl Session {
             }
         }
         let exprs: Vec<Expr> = up.sets.iter().map(|(_, e)| e.clone()).collect();
-        let (rows, types) = self.select_rows(&up.table, exprs, up.where_.as_ref(), span)?;
-        for (ty, &c) in types.iter().skip(1).zip(&targets) {
-            check_type(&t, c, *ty, span)?;
-        }
+        let (rows, _) = self.select_rows(&up.table, exprs, up.where_.as_ref(), span)?;
         // New values, constraints over the table as it will be, then one transaction.
         let mut changes: BTreeMap<i64, Vec<(usize, Value)>> = BTreeMap::new();
         for r in &rows {
@@ -886,6 +1107,16 @@ fn index_columns(t: &Table, cols: &[Ident]) -> Result<Option<Vec<usize>>, SqlErr
     Ok((!has_id).then_some(idx))
 }
 
+/// The error for creating a schema object whose name is taken.
+fn exists(kind: &str, name: &Ident) -> SqlError {
+    fail(
+        "E0873",
+        format!("{kind} {} already exists", name.name),
+        &name.span,
+        "exists",
+    )
+}
+
 /// A literal (or a negated numeric literal) as a value.
 fn literal(e: &Expr) -> Option<Value> {
     match &e.kind {
@@ -895,6 +1126,7 @@ fn literal(e: &Expr) -> Option<Value> {
             ast::Lit::Int(i) => Value::Int(*i),
             ast::Lit::Float(f) => Value::Float(*f),
             ast::Lit::Str(s) => Value::Str(s.clone()),
+            ast::Lit::Blob(b) => Value::Bytes(b.clone()),
         }),
         ExprKind::Unary {
             op: ast::UnOp::Neg,
@@ -908,67 +1140,73 @@ fn literal(e: &Expr) -> Option<Value> {
     }
 }
 
-/// A value for a column, converted by the column's type (SQLite's affinity, without
-/// reading numbers out of text: text into a numeric column is a type error).
+/// A value for a column, converted by the column's affinity as SQLite converts it
+/// (datatype3 §3): text that is a number goes into a numeric column as that number, an
+/// integral double into an INTEGER column as an integer, numbers into a TEXT column as text; a
+/// BLOB (or untyped) column keeps what it is given. A STRICT table then refuses a value that is
+/// not of its column's type (E0884).
 fn coerce(t: &Table, c: usize, v: Value, span: &Span) -> Result<Value, SqlError> {
     let col = &t.columns[c];
-    let bad = |v: &Value| {
-        fail(
-            "E0884",
-            format!(
-                "type error: a {} value for the {} column {}.{}",
-                v.type_name(),
-                col.ty.name(),
-                t.name,
-                col.name
-            ),
-            span,
-            "wrong type",
-        )
+    let call = |f: &str, v: Value| match pomo_stdlib::call(f, std::slice::from_ref(&v)) {
+        Ok(Some(out)) => out,
+        _ => v,
     };
-    Ok(match (col.ty, v) {
+    let num = |v: Value| match v {
+        Value::Str(_) => call("sql_num_aff", v),
+        v => v,
+    };
+    let v = match (col.ty, v) {
         (_, Value::Nil) => Value::Nil,
-        (SqlType::Int, Value::Int(i)) => Value::Int(i),
-        (SqlType::Int, Value::Bool(b)) => Value::Int(b as i64),
-        (SqlType::Int, Value::Float(f)) if f.fract() == 0.0 && f.abs() < 9.2e18 => {
-            Value::Int(f as i64)
+        (SqlType::Any | SqlType::Blob | SqlType::Null, v) => v,
+        (SqlType::Int, v) => match num(v) {
+            Value::Bool(b) => Value::Int(i64::from(b)),
+            Value::Float(f) if f.fract() == 0.0 && f.abs() < 9.2e18 => Value::Int(f as i64),
+            v => v,
+        },
+        (SqlType::Real, v) => match num(v) {
+            Value::Int(i) => Value::Float(i as f64),
+            Value::Bool(b) => Value::Float(f64::from(u8::from(b))),
+            v => v,
+        },
+        (SqlType::Text, v @ (Value::Int(_) | Value::Float(_) | Value::Bool(_))) => {
+            call("sql_text_aff", v)
         }
-        (SqlType::Int, Value::Float(f)) => Value::Float(f),
-        (SqlType::Real, Value::Int(i)) => Value::Float(i as f64),
-        (SqlType::Real, Value::Float(f)) => Value::Float(f),
-        (SqlType::Real, Value::Bool(b)) => Value::Float(b as i64 as f64),
-        (SqlType::Text, Value::Str(s)) => Value::Str(s),
-        (SqlType::Text, Value::Int(i)) => Value::Str(i.to_string()),
-        (SqlType::Bool, Value::Bool(b)) => Value::Bool(b),
-        (SqlType::Bool, Value::Int(i)) => Value::Bool(i != 0),
-        (_, v) => return Err(bad(&v)),
-    })
-}
-
-/// Rejects a static type that cannot go into a column.
-fn check_type(t: &Table, c: usize, ty: SqlType, span: &Span) -> Result<(), SqlError> {
-    let col = &t.columns[c];
-    let ok = match col.ty {
-        SqlType::Int | SqlType::Real | SqlType::Bool => ty.is_numeric(),
-        SqlType::Text => matches!(ty, SqlType::Text | SqlType::Int | SqlType::Null),
-        SqlType::Null => true,
+        (SqlType::Text, v) => v,
+        (SqlType::Bool, v) => match num(v) {
+            Value::Int(i) => Value::Bool(i != 0),
+            v => v,
+        },
     };
-    if ok {
-        Ok(())
-    } else {
-        Err(fail(
-            "E0884",
-            format!(
-                "type error: a {} value for the {} column {}.{}",
-                ty.name(),
-                col.ty.name(),
-                t.name,
-                col.name
-            ),
-            span,
-            "wrong type",
-        ))
+    if t.strict {
+        let fits = match (col.ty, &v) {
+            (_, Value::Nil) | (SqlType::Any, _) => true,
+            (SqlType::Int, Value::Int(_)) => true,
+            (SqlType::Real, Value::Float(_)) => true,
+            (SqlType::Text, Value::Str(_)) => true,
+            (SqlType::Blob, Value::Bytes(_)) => true,
+            _ => false,
+        };
+        if !fits {
+            let class = match &v {
+                Value::Int(_) | Value::Bool(_) => "INTEGER",
+                Value::Float(_) => "REAL",
+                Value::Str(_) => "TEXT",
+                _ => "BLOB",
+            };
+            return Err(fail(
+                "E0884",
+                format!(
+                    "cannot store {class} value in {} column {}.{}",
+                    col.ty.name(),
+                    t.name,
+                    col.name
+                ),
+                span,
+                "wrong type for a STRICT table",
+            ));
+        }
     }
+    Ok(v)
 }
 
 fn first_duplicate(keys: impl Iterator<Item = Vec<Value>>) -> Option<Vec<Value>> {

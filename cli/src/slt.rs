@@ -28,6 +28,9 @@ use std::time::{Duration, Instant};
 /// which prints the query's values by them.
 type TypeLetters = Arc<Mutex<Option<Vec<DefaultColumnType>>>>;
 
+/// The code of a SQL error raised while a compiled query runs.
+const RUNTIME_ERROR: &str = "E0876";
+
 /// A comment that makes [`run_file`] panic on its record, in the runner's own tests.
 #[cfg(test)]
 const TEST_PANIC: &str = "/* pomo-test: panic */";
@@ -80,8 +83,26 @@ impl DB for SltDb {
     type ColumnType = DefaultColumnType;
 
     fn run(&mut self, sql: &str) -> Result<DBOutput<DefaultColumnType>, SltError> {
-        let outcomes = self.session.execute(sql).map_err(SltError::Sql)?;
         let letters = self.type_letters.lock().map(|l| l.clone()).unwrap_or(None);
+        let outcomes = match self.session.execute(sql) {
+            Ok(o) => o,
+            // A query that compiled but failed while running (SUM's integer overflow) has, for
+            // SQLite's runner, the rows it gave before the error: its engine (slt_sqlite.c)
+            // steps the statement until it stops returning rows and reports no error. pomo
+            // returns no rows from a failed query, so that is the empty result.
+            Err(e)
+                if letters.is_some()
+                    && e.diagnostics
+                        .first()
+                        .is_some_and(|d| d.code == RUNTIME_ERROR) =>
+            {
+                return Ok(DBOutput::Rows {
+                    types: letters.unwrap_or_default(),
+                    rows: Vec::new(),
+                });
+            }
+            Err(e) => return Err(SltError::Sql(e)),
+        };
         Ok(match outcomes.into_iter().last() {
             Some(Outcome::Rows(rows)) => match letters {
                 Some(letters) => {

@@ -327,7 +327,7 @@ fn a_failing_statement_prints_its_error_and_writes_nothing() {
     let before = state();
     let input = "\
 INSERT INTO person(name, age) VALUES ('Eve', 20), ('Ada', 21);
-INSERT INTO friend VALUES ('x', 1);
+INSERT INTO friend VALUES (1, 2), (3, 4, 5);
 .nope
 .mode csv
 SELECT count(*) AS n FROM person;
@@ -340,7 +340,10 @@ SELECT count(*) AS n FROM person;
         "{err}"
     );
     assert!(err.contains("<stdin>:1:"), "{err}");
-    assert!(err.contains("[E0884] Error: type error"), "{err}");
+    assert!(
+        err.contains("[E0878] Error: 3 values for 2 columns"),
+        "{err}"
+    );
     assert!(err.contains("unknown command `.nope`"), "{err}");
     assert_eq!(text(&out.stdout), "n\n3\n", "the shell went on");
     assert_eq!(state(), before, "nothing was written");

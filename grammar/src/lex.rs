@@ -41,6 +41,9 @@ pub enum LexErrorKind {
     UnterminatedSqlString,
     /// A quoted SQL name (`"…"`, `` `…` ``, `[…]`) whose closing quote (given) is missing.
     UnterminatedQuotedName(char),
+    /// A SQL blob literal (`x'…'`) that is not an even number of hexadecimal digits, or whose
+    /// closing quote is missing.
+    BadBlob,
 }
 
 /// A lexer error with its byte span.
@@ -98,6 +101,11 @@ impl LexError {
                     .with_label(src.len()..src.len(), "the input ends inside the name")
                     .with_label(open, "the name starts here")
                     .with_help(format!("close the name with `{close}`"))
+            }
+            LexErrorKind::BadBlob => {
+                Diagnostic::error("E0808", format!("malformed blob literal `{text}`"))
+                    .with_label(self.span.clone(), "not a blob")
+                    .with_help("a blob literal is X'…' with an even number of hexadecimal digits")
             }
         }
     }

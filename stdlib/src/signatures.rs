@@ -999,6 +999,78 @@ static BUILTINS: &[Builtin] = &[
     ),
     b!("sql_abs", [], Function, ONE, false, true, "SQL `abs`"),
     b!(
+        "sql_bitnot",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL `~`: bitwise NOT of an integer"
+    ),
+    b!(
+        "sql_bitand",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `&`: bitwise AND"
+    ),
+    b!(
+        "sql_bitor",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `|`: bitwise OR"
+    ),
+    b!(
+        "sql_shl",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `<<`: shift left (a negative shift shifts right)"
+    ),
+    b!(
+        "sql_shr",
+        [],
+        Function,
+        TWO,
+        false,
+        true,
+        "SQL `>>`: arithmetic shift right (a negative shift shifts left)"
+    ),
+    b!(
+        "sql_tuple",
+        [],
+        Function,
+        ANY,
+        false,
+        true,
+        "The tuple of its arguments (a row's identities and values, for `group_concat`)"
+    ),
+    b!(
+        "sql_num_aff",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL numeric affinity: text that is a whole number becomes that number"
+    ),
+    b!(
+        "sql_text_aff",
+        [],
+        Function,
+        ONE,
+        false,
+        true,
+        "SQL text affinity: a number becomes its text"
+    ),
+    b!(
         "sql_upper",
         [],
         Function,
@@ -1096,6 +1168,24 @@ static BUILTINS: &[Builtin] = &[
         false,
         true,
         "SQL `count`: number of non-NULL values"
+    ),
+    b!(
+        "sql_group_concat",
+        [],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "SQL `group_concat` of (row…, value, separator) tuples, in row order"
+    ),
+    b!(
+        "sql_group_concat_distinct",
+        [],
+        Aggregate,
+        ONE,
+        false,
+        true,
+        "SQL `group_concat(DISTINCT x)` of (row…, value, separator) tuples"
     ),
     b!(
         "sql_sum",

@@ -6,13 +6,14 @@
 //! classes: NULL, INTEGER (integers, booleans as 0/1 and entity ids), REAL, TEXT and BLOB
 //! (`Value::Bytes`); a NaN double, which SQLite never stores, counts as NULL, and a NaN result
 //! becomes NULL as it does in SQLite. Any other kind of value (keywords, tuples…) is an
-//! [`EvalError`](crate::EvalError), as is arithmetic on text (the compiler rejects it
-//! statically; SQLite would convert the text). Nothing here panics or recurses on its input.
+//! [`EvalError`](crate::EvalError). Arithmetic reads text and blobs by their numeric prefix as
+//! SQLite does (`'12abc' + 0` is 12, `'abc' + 0` is 0), and `sql_num_aff` / `sql_text_aff`
+//! are the affinity conversions the compiler puts around comparison operands. Nothing here
+//! panics or recurses on its input.
 //!
 //! Known differences from SQLite: booleans print as `1`/`0` (SQLite's TRUE is the integer 1);
 //! doubles print as `%!.15g` (`1.0`, `0.3`, `1.0e+20`), as SQLite did before its default of 17
-//! significant digits; comparisons apply no column affinity (the text `'1'` is never equal to
-//! the number 1); `sum` of integers fails only when the exact total overflows, whatever the
+//! significant digits; `sum` of integers fails only when the exact total overflows, whatever the
 //! order of the bag; and `round` rounds the 16-significant-digit decimal form of its argument
 //! half away from zero, as current SQLite's printf-based `round` does.
 
@@ -154,13 +155,17 @@ pub(crate) fn dispatch(name: &str, a: &[Value]) -> EvalResult<Value> {
             Some(Ordering::Equal) => Value::Nil,
             _ => pass(arg(0)),
         },
-        "sql_abs" => match operand(name, arg(0))? {
-            None => Value::Nil,
-            Some(Num::I(i)) => Value::Int(
-                i.checked_abs()
-                    .ok_or_else(|| err(format!("integer overflow in `{name}`")))?,
-            ),
-            Some(Num::F(x)) => real(x.abs()),
+        "sql_abs" => match class(name, arg(0))? {
+            Sql::Text(t) => real(prefix_number(t.as_bytes()).as_f64().abs()),
+            Sql::Blob(b) => real(prefix_number(b).as_f64().abs()),
+            _ => match operand(name, arg(0))? {
+                None => Value::Nil,
+                Some(Num::I(i)) => Value::Int(
+                    i.checked_abs()
+                        .ok_or_else(|| err(format!("integer overflow in `{name}`")))?,
+                ),
+                Some(Num::F(x)) => real(x.abs()),
+            },
         },
         "sql_upper" => map_text(name, arg(0), |t| t.to_ascii_uppercase())?,
         "sql_lower" => map_text(name, arg(0), |t| t.to_ascii_lowercase())?,
@@ -189,6 +194,24 @@ pub(crate) fn dispatch(name: &str, a: &[Value]) -> EvalResult<Value> {
             .into(),
         ),
         "sql_cast" => cast(name, arg(0), arg(1))?,
+        "sql_tuple" => Value::Tuple(a.to_vec()),
+        "sql_bitnot" => int_arg(name, arg(0))?.map_or(Value::Nil, |i| Value::Int(!i)),
+        "sql_bitand" | "sql_bitor" | "sql_shl" | "sql_shr" => {
+            match (int_arg(name, arg(0))?, int_arg(name, arg(1))?) {
+                (Some(x), Some(y)) => Value::Int(bits(name, x, y)),
+                _ => Value::Nil,
+            }
+        }
+        "sql_num_aff" => match class(name, arg(0))? {
+            Sql::Text(t) => numeric_affinity(t.as_bytes()).unwrap_or_else(|| pass(arg(0))),
+            _ => pass(arg(0)),
+        },
+        "sql_text_aff" => match class(name, arg(0))? {
+            Sql::Int(_) | Sql::Real(_) => {
+                text(name, arg(0))?.map_or(Value::Nil, |t| Value::Str(t.into_owned()))
+            }
+            _ => pass(arg(0)),
+        },
         _ => return Err(unknown(name)),
     })
 }
@@ -196,15 +219,76 @@ pub(crate) fn dispatch(name: &str, a: &[Value]) -> EvalResult<Value> {
 // ---------------------------------------------------------------------------------------------
 // Arithmetic.
 
-/// A numeric operand: `None` for NULL; text and blobs are errors.
+/// A numeric operand: `None` for NULL; text and blobs are read by their numeric prefix.
 fn operand(name: &str, v: &Value) -> EvalResult<Option<Num>> {
     match class(name, v)? {
         Sql::Null => Ok(None),
         Sql::Int(i) => Ok(Some(Num::I(i))),
         Sql::Real(x) => Ok(Some(Num::F(x))),
-        Sql::Text(_) => Err(err(format!("arithmetic on text in `{name}`"))),
-        Sql::Blob(_) => Err(err(format!("arithmetic on a blob in `{name}`"))),
+        Sql::Text(t) => Ok(Some(prefix_number(t.as_bytes()))),
+        Sql::Blob(b) => Ok(Some(prefix_number(b))),
     }
+}
+
+/// Text as arithmetic reads it (SQLite's `computeNumericType`): the leading number, an integer
+/// when it has neither a point nor an exponent and fits in an i64, else a double; 0 when the
+/// text does not start with a number.
+fn prefix_number(t: &[u8]) -> Num {
+    let (x, integral) = real_prefix(t);
+    if integral {
+        let (i, saturated) = int_prefix(t);
+        if !saturated {
+            return Num::I(i);
+        }
+    }
+    Num::F(x)
+}
+
+/// Numeric affinity applied to text (SQLite's `applyNumericAffinity`): the number when the
+/// whole text (leading and trailing whitespace aside) is a well-formed integer or real literal,
+/// an integer when it is one and fits; `None` when it is not a number.
+fn numeric_affinity(t: &[u8]) -> Option<Value> {
+    let start = t.iter().position(|b| !is_space(*b))?;
+    let end = t.iter().rposition(|b| !is_space(*b))? + 1;
+    let body = &t[start..end];
+    let mut i = usize::from(matches!(body.first(), Some(b'+' | b'-')));
+    let digits = |i: &mut usize| {
+        let from = *i;
+        while body.get(*i).is_some_and(u8::is_ascii_digit) {
+            *i += 1;
+        }
+        *i - from
+    };
+    let mut n = digits(&mut i);
+    let mut integral = true;
+    if body.get(i) == Some(&b'.') {
+        i += 1;
+        n += digits(&mut i);
+        integral = false;
+    }
+    if n == 0 {
+        return None;
+    }
+    if matches!(body.get(i), Some(b'e' | b'E')) {
+        i += 1;
+        if matches!(body.get(i), Some(b'+' | b'-')) {
+            i += 1;
+        }
+        if digits(&mut i) == 0 {
+            return None;
+        }
+        integral = false;
+    }
+    if i != body.len() {
+        return None;
+    }
+    if integral {
+        let (v, saturated) = int_prefix(body);
+        if !saturated {
+            return Some(Value::Int(v));
+        }
+    }
+    Some(real(real_prefix(body).0))
 }
 
 /// Both operands of a binary operator, or `None` when either is NULL (NULL wins over a type
@@ -759,6 +843,8 @@ pub(crate) fn aggregate(name: &str, values: Vec<Value>) -> EvalResult<Value> {
             values.iter().filter(|v| !is_null(v)).count() as i64
         )),
         "sql_sum" | "sql_total" | "sql_avg" => sum(name, &values),
+        "sql_group_concat" => group_concat(name, values, false),
+        "sql_group_concat_distinct" => group_concat(name, values, true),
         "sql_min" => extremum(name, values, Ordering::Less),
         "sql_max" => extremum(name, values, Ordering::Greater),
         _ => Err(unknown(name)),
@@ -773,8 +859,19 @@ fn sum(name: &str, values: &[Value]) -> EvalResult<Value> {
     let mut any_real = false;
     let (mut s, mut c) = (0.0f64, 0.0f64);
     for v in values {
-        let Some(n) = operand(name, v)? else {
-            continue;
+        // sumStep: a value whose numeric affinity is an integer adds exactly; any other
+        // non-NULL value adds as a double (text by its numeric prefix).
+        let n = match class(name, v)? {
+            Sql::Null => continue,
+            Sql::Text(t) => match numeric_affinity(t.as_bytes()) {
+                Some(Value::Int(i)) => Num::I(i),
+                _ => Num::F(prefix_number(t.as_bytes()).as_f64()),
+            },
+            Sql::Blob(b) => Num::F(prefix_number(b).as_f64()),
+            _ => match operand(name, v)? {
+                Some(n) => n,
+                None => continue,
+            },
         };
         count += 1;
         let x = match n {
@@ -813,6 +910,48 @@ fn sum(name: &str, values: &[Value]) -> EvalResult<Value> {
     })
 }
 
+/// `group_concat`: each value is the tuple (row identities…, value, separator); the non-NULL
+/// values' text in row order, each after the separator of its own row (none before the first;
+/// a NULL separator is empty). With `distinct`, a value repeated keeps its first row.
+fn group_concat(name: &str, mut values: Vec<Value>, distinct: bool) -> EvalResult<Value> {
+    let mut items = Vec::with_capacity(values.len());
+    for v in values.drain(..) {
+        match v {
+            Value::Tuple(mut t) if t.len() >= 2 => {
+                let sep = t.pop().unwrap_or(Value::Nil);
+                let x = t.pop().unwrap_or(Value::Nil);
+                items.push((t, x, sep));
+            }
+            // A plain value: no row to order by, the default separator.
+            other => items.push((Vec::new(), other, Value::Str(",".into()))),
+        }
+    }
+    items.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut out: Option<String> = None;
+    let mut seen: Vec<Value> = Vec::new();
+    for (_, x, sep) in items {
+        let Some(t) = text(name, &x)? else {
+            continue;
+        };
+        if distinct {
+            if seen.iter().any(|s| is(name, s, &x).unwrap_or(false)) {
+                continue;
+            }
+            seen.push(x.clone());
+        }
+        match &mut out {
+            None => out = Some(t.into_owned()),
+            Some(acc) => {
+                if let Some(s) = text(name, &sep)? {
+                    acc.push_str(&s);
+                }
+                acc.push_str(&t);
+            }
+        }
+    }
+    Ok(out.map_or(Value::Nil, Value::Str))
+}
+
 /// `min` and `max` of the non-NULL values in SQLite's order; the first of equal values wins.
 fn extremum(name: &str, values: Vec<Value>, want: Ordering) -> EvalResult<Value> {
     let mut best: Option<Value> = None;
@@ -833,3 +972,26 @@ fn extremum(name: &str, values: Vec<Value>, want: Ordering) -> EvalResult<Value>
 
 #[cfg(test)]
 mod tests;
+
+/// `&`, `|`, `<<` and `>>` on integers as SQLite computes them: a negative shift shifts the
+/// other way, a shift by 64 or more gives 0 (-1 for a right shift of a negative number), and a
+/// right shift is arithmetic.
+fn bits(name: &str, x: i64, y: i64) -> i64 {
+    match name {
+        "sql_bitand" => x & y,
+        "sql_bitor" => x | y,
+        _ => {
+            let (left, by) = match (name == "sql_shl", y < 0) {
+                (left, false) => (left, y),
+                (left, true) => (!left, y.checked_neg().unwrap_or(64)),
+            };
+            if by >= 64 {
+                if left || x >= 0 { 0 } else { -1 }
+            } else if left {
+                ((x as u64) << by) as i64
+            } else {
+                x >> by
+            }
+        }
+    }
+}

@@ -5,7 +5,7 @@
 pub mod catalog;
 pub mod lower;
 
-pub use catalog::{Catalog, Column, SqlType, Table};
+pub use catalog::{Catalog, Column, SqlType, Table, View};
 pub use lower::{OUTPUT, SqlColumns, lower_query};
 
 use crate::logic::ir::Program;

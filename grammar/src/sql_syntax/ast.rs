@@ -28,12 +28,11 @@ pub struct Statement {
 pub enum Stmt {
     CreateTable(CreateTable),
     CreateIndex(CreateIndex),
-    /// `CREATE VIEW name AS query`: parsed so that it can be refused by name.
-    CreateView {
-        name: Ident,
-        query: Box<SqlQuery>,
-    },
-    /// `DROP TABLE [IF EXISTS] name` / `DROP INDEX [IF EXISTS] name`.
+    /// `CREATE [TEMP] VIEW [IF NOT EXISTS] name [(columns)] AS query`.
+    CreateView(CreateView),
+    /// `CREATE [TEMP] TRIGGER …`.
+    CreateTrigger(CreateTrigger),
+    /// `DROP TABLE|INDEX|VIEW|TRIGGER [IF EXISTS] name`.
     Drop {
         what: DropKind,
         if_exists: bool,
@@ -42,7 +41,51 @@ pub enum Stmt {
     Insert(Insert),
     Update(Update),
     Delete(Delete),
+    /// `REINDEX [name]`.
+    Reindex(Option<Ident>),
     Query(SqlQuery),
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateView {
+    /// `TEMP` or `TEMPORARY` was written.
+    pub temp: bool,
+    pub if_not_exists: bool,
+    pub name: Ident,
+    pub columns: Option<Vec<Ident>>,
+    pub query: Box<SqlQuery>,
+}
+
+/// `CREATE [TEMP] TRIGGER [IF NOT EXISTS] name [BEFORE|AFTER|INSTEAD OF] event ON table
+/// [FOR EACH ROW] [WHEN expr] BEGIN stmt; … END`.
+#[derive(Clone, Debug, PartialEq)]
+pub struct CreateTrigger {
+    pub temp: bool,
+    pub if_not_exists: bool,
+    pub name: Ident,
+    pub timing: TriggerTiming,
+    pub event: TriggerEvent,
+    pub table: Ident,
+    pub for_each_row: bool,
+    pub when: Option<Expr>,
+    pub body: Vec<Statement>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum TriggerTiming {
+    /// No timing written (SQLite's default, BEFORE).
+    Default,
+    Before,
+    After,
+    InsteadOf,
+}
+
+#[derive(Clone, Debug, PartialEq)]
+pub enum TriggerEvent {
+    Delete,
+    Insert,
+    /// `UPDATE [OF columns]`.
+    Update(Option<Vec<Ident>>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -50,6 +93,7 @@ pub enum DropKind {
     Table,
     Index,
     View,
+    Trigger,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -58,6 +102,8 @@ pub struct CreateTable {
     pub if_not_exists: bool,
     pub columns: Vec<ColumnDef>,
     pub constraints: Vec<TableConstraint>,
+    /// `STRICT` after the column list (SQLite 3.37): values must fit the declared types.
+    pub strict: bool,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -100,9 +146,34 @@ pub struct CreateIndex {
 
 #[derive(Clone, Debug, PartialEq)]
 pub struct Insert {
+    /// `INSERT OR …` / `REPLACE INTO` (`None`: plain INSERT, SQLite's ABORT).
+    pub conflict: Option<Conflict>,
     pub table: Ident,
     pub columns: Option<Vec<Ident>>,
     pub source: InsertSource,
+}
+
+/// The conflict resolution of `INSERT OR <conflict>`.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Conflict {
+    Replace,
+    Ignore,
+    Abort,
+    Fail,
+    Rollback,
+}
+
+impl Conflict {
+    /// The keyword, upper-case.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Conflict::Replace => "REPLACE",
+            Conflict::Ignore => "IGNORE",
+            Conflict::Abort => "ABORT",
+            Conflict::Fail => "FAIL",
+            Conflict::Rollback => "ROLLBACK",
+        }
+    }
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -210,6 +281,8 @@ pub enum TableRef {
     Table {
         name: Ident,
         alias: Option<Ident>,
+        /// `INDEXED BY name` / `NOT INDEXED`: a hint to SQLite's planner, checked and ignored.
+        indexed: Option<IndexHint>,
         span: Span,
     },
     /// `(query) [AS] alias`
@@ -218,6 +291,15 @@ pub enum TableRef {
         alias: Option<Ident>,
         span: Span,
     },
+    /// A parenthesised join tree: `(a CROSS JOIN b)`.
+    Nested { from: Box<FromItem>, span: Span },
+}
+
+/// `INDEXED BY name` or `NOT INDEXED` after a table name.
+#[derive(Clone, Debug, PartialEq)]
+pub enum IndexHint {
+    IndexedBy(Ident),
+    NotIndexed,
 }
 
 #[derive(Clone, Debug, PartialEq)]
@@ -275,6 +357,8 @@ pub enum Lit {
     Int(i64),
     Float(f64),
     Str(String),
+    /// `x'…'`
+    Blob(Vec<u8>),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -282,6 +366,8 @@ pub enum UnOp {
     Neg,
     Plus,
     Not,
+    /// `~`
+    BitNot,
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -293,6 +379,14 @@ pub enum BinOp {
     Mod,
     /// `||`
     Concat,
+    /// `&`
+    BitAnd,
+    /// `|`
+    BitOr,
+    /// `<<`
+    Shl,
+    /// `>>`
+    Shr,
     /// `=` or `==`
     Eq,
     /// `<>` or `!=`
@@ -407,6 +501,10 @@ impl BinOp {
             BinOp::Div => "/",
             BinOp::Mod => "%",
             BinOp::Concat => "||",
+            BinOp::BitAnd => "&",
+            BinOp::BitOr => "|",
+            BinOp::Shl => "<<",
+            BinOp::Shr => ">>",
             BinOp::Eq => "=",
             BinOp::NotEq => "<>",
             BinOp::Lt => "<",
@@ -426,6 +524,7 @@ impl UnOp {
             UnOp::Neg => "-",
             UnOp::Plus => "+",
             UnOp::Not => "NOT",
+            UnOp::BitNot => "~",
         }
     }
 }
@@ -451,5 +550,14 @@ impl JoinKind {
             JoinKind::Full => "FULL JOIN",
             JoinKind::Cross => "CROSS JOIN",
         }
+    }
+}
+
+/// The span of a table reference.
+pub fn table_ref_span(t: &TableRef) -> Span {
+    match t {
+        TableRef::Table { span, .. }
+        | TableRef::Derived { span, .. }
+        | TableRef::Nested { span, .. } => span.clone(),
     }
 }

@@ -2,7 +2,8 @@
 //!
 //! Words are lexed as one raw token and classified afterwards ([`lex`]): a word that is a
 //! keyword (in any letter case) becomes [`Tok::Kw`], any other word an [`Tok::Ident`] in ASCII
-//! lower case. `KEY` and `VIEW` are non-reserved: the grammar also accepts them as names (its
+//! lower case. `KEY`, `VIEW`, `INDEXED`, `REPLACE`, `TEMP`, `TEMPORARY`, `TRIGGER` and
+//! `REINDEX` are non-reserved: the grammar also accepts them as names (its
 //! `Name` rule); every other keyword must be quoted to be used as a name. Quoted names (`"x"`,
 //! `` `x` ``, `[x]`) keep their text as written; a doubled quote inside `"…"` or `` `…` `` stands for one. Strings are `'…'` with `''` for a quote.
 //! An integer literal that does not fit in an `i64` becomes a float, as in SQLite; a number
@@ -52,6 +53,7 @@ keywords! {
     And "AND",
     As "AS",
     Asc "ASC",
+    Begin "BEGIN",
     Between "BETWEEN",
     By "BY",
     Case "CASE",
@@ -76,6 +78,7 @@ keywords! {
     If "IF",
     In "IN",
     Index "INDEX",
+    Indexed "INDEXED",
     Inner "INNER",
     Insert "INSERT",
     Intersect "INTERSECT",
@@ -100,11 +103,16 @@ keywords! {
     Primary "PRIMARY",
     Recursive "RECURSIVE",
     References "REFERENCES",
+    Reindex "REINDEX",
+    Replace "REPLACE",
     Right "RIGHT",
     Select "SELECT",
     Set "SET",
     Table "TABLE",
+    Temp "TEMP",
+    Temporary "TEMPORARY",
     Then "THEN",
+    Trigger "TRIGGER",
     True "TRUE",
     Union "UNION",
     Unique "UNIQUE",
@@ -154,6 +162,16 @@ pub enum Tok<'input> {
     Percent,
     #[token("||")]
     Concat,
+    #[token("<<")]
+    Shl,
+    #[token(">>")]
+    Shr,
+    #[token("&")]
+    BitAnd,
+    #[token("|")]
+    BitOr,
+    #[token("~")]
+    Tilde,
     #[token("=")]
     Eq,
     #[token("==")]
@@ -192,6 +210,9 @@ pub enum Tok<'input> {
     Float(f64),
     #[token("'", string)]
     Str(String),
+    /// A blob literal `x'…'` (either letter case), its bytes.
+    #[regex(r"[xX]'", blob)]
+    Blob(Vec<u8>),
 }
 
 impl Tok<'_> {
@@ -206,6 +227,11 @@ impl Tok<'_> {
             | Tok::Slash
             | Tok::Percent
             | Tok::Concat
+            | Tok::Shl
+            | Tok::Shr
+            | Tok::BitAnd
+            | Tok::BitOr
+            | Tok::Tilde
             | Tok::Eq
             | Tok::EqEq
             | Tok::LtGt
@@ -305,6 +331,29 @@ fn string<'a>(lex: &mut Lexer<'a, Tok<'a>>) -> Result<String, LexErrorKind> {
     }
     lex.bump(rest.len());
     Err(LexErrorKind::UnterminatedSqlString)
+}
+
+/// Scans a blob literal after its `x'`: an even number of hexadecimal digits, then `'`.
+fn blob<'a>(lex: &mut Lexer<'a, Tok<'a>>) -> Result<Vec<u8>, LexErrorKind> {
+    let rest = lex.remainder();
+    let Some(end) = rest.find('\'') else {
+        lex.bump(rest.len());
+        return Err(LexErrorKind::BadBlob);
+    };
+    lex.bump(end + 1);
+    let hex = rest[..end].as_bytes();
+    if hex.len() % 2 != 0 || !hex.iter().all(u8::is_ascii_hexdigit) {
+        return Err(LexErrorKind::BadBlob);
+    }
+    let digit = |c: u8| match c {
+        b'0'..=b'9' => c - b'0',
+        b'a'..=b'f' => c - b'a' + 10,
+        _ => c - b'A' + 10,
+    };
+    Ok(hex
+        .chunks_exact(2)
+        .map(|p| digit(p[0]) * 16 + digit(p[1]))
+        .collect())
 }
 
 /// Consumes letters, digits and `_` directly after a number, reporting them as part of one

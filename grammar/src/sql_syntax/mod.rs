@@ -52,10 +52,11 @@ mod parse;
 mod print;
 
 pub use ast::{
-    BinOp, ColumnDef, CreateIndex, CreateTable, Cte, Delete, DropKind, Expr, ExprKind, FromItem,
-    FuncArgs, Ident, Insert, InsertSource, Join, JoinKind, Limit, Lit, OrderItem, Select,
-    SelectItem, SetExpr, SetOp, SqlQuery, Statement, Stmt, TableConstraint, TableRef, TypeName,
-    UnOp, Update, With,
+    BinOp, ColumnDef, Conflict, CreateIndex, CreateTable, CreateTrigger, CreateView, Cte, Delete,
+    DropKind, Expr, ExprKind, FromItem, FuncArgs, Ident, IndexHint, Insert, InsertSource, Join,
+    JoinKind, Limit, Lit, OrderItem, Select, SelectItem, SetExpr, SetOp, SqlQuery, Statement, Stmt,
+    TableConstraint, TableRef, TriggerEvent, TriggerTiming, TypeName, UnOp, Update, With,
+    table_ref_span,
 };
 pub use parse::{MAX_EXPR_DEPTH, parse_script, parse_statement};
 

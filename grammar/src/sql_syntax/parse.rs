@@ -84,11 +84,38 @@ fn lex_all(src: &str) -> Result<Vec<Spanned<'_>>, Vec<Diagnostic>> {
     lexer::lex(src).map_err(|errs| errs.iter().map(|e| e.to_diagnostic(src)).collect())
 }
 
-/// Splits the tokens at `;`, dropping empty statements.
+/// Splits the tokens at `;`, dropping empty statements. A `CREATE [TEMP] TRIGGER` statement
+/// keeps the `;` of its body: it ends at the first `END` that starts a body statement (after
+/// `BEGIN` or a `;`), as in SQLite.
 fn split_statements(tokens: Vec<Spanned<'_>>) -> Vec<Vec<Spanned<'_>>> {
     let mut chunks = Vec::new();
-    let mut current = Vec::new();
+    let mut current: Vec<Spanned<'_>> = Vec::new();
+    // Inside a trigger's body: the next `END` after `BEGIN` or `;` closes it.
+    let mut in_body = false;
     for t in tokens {
+        let is_trigger = || {
+            let words: Vec<&Tok<'_>> = current.iter().take(3).map(|t| &t.1).collect();
+            matches!(
+                words.as_slice(),
+                [Tok::Kw(Kw::Create), Tok::Kw(Kw::Trigger), ..]
+                    | [
+                        Tok::Kw(Kw::Create),
+                        Tok::Kw(Kw::Temp | Kw::Temporary),
+                        Tok::Kw(Kw::Trigger)
+                    ]
+            )
+        };
+        if t.1 == Tok::Kw(Kw::Begin) && is_trigger() {
+            in_body = true;
+        } else if in_body
+            && t.1 == Tok::Kw(Kw::End)
+            && matches!(current.last(), Some((_, Tok::Semi | Tok::Kw(Kw::Begin), _)))
+        {
+            in_body = false;
+        } else if t.1 == Tok::Semi && in_body {
+            current.push(t);
+            continue;
+        }
         if t.1 == Tok::Semi {
             if !current.is_empty() {
                 chunks.push(std::mem::take(&mut current));
@@ -230,16 +257,33 @@ const EXPR_START: &[&str] = &[
     "FALSE",
     "identifier",
     "quoted name",
+    "blob",
+    "~",
     "KEY",
     "VIEW",
+    "REPLACE",
+    "TEMP",
+    "TEMPORARY",
+    "TRIGGER",
+    "REINDEX",
     "NOT",
     "EXISTS",
     "CASE",
     "CAST",
 ];
 
-/// Terminals that can be a name.
-const NAME_START: &[&str] = &["identifier", "quoted name", "KEY", "VIEW"];
+/// Terminals that can be a name (the non-reserved keywords among them).
+const NAME_START: &[&str] = &[
+    "identifier",
+    "quoted name",
+    "KEY",
+    "VIEW",
+    "REPLACE",
+    "TEMP",
+    "TEMPORARY",
+    "TRIGGER",
+    "REINDEX",
+];
 
 /// Keywords that start a statement, for the "missing `;`" help.
 fn starts_statement(t: &Tok<'_>) -> bool {

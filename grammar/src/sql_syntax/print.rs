@@ -52,7 +52,10 @@ impl fmt::Display for Stmt {
         match self {
             Stmt::CreateTable(t) => write!(f, "{t}"),
             Stmt::CreateIndex(i) => write!(f, "{i}"),
-            Stmt::CreateView { name, query } => write!(f, "CREATE VIEW {name} AS {query}"),
+            Stmt::CreateView(v) => write!(f, "{v}"),
+            Stmt::CreateTrigger(t) => write!(f, "{t}"),
+            Stmt::Reindex(None) => f.write_str("REINDEX"),
+            Stmt::Reindex(Some(name)) => write!(f, "REINDEX {name}"),
             Stmt::Drop {
                 what,
                 if_exists,
@@ -62,6 +65,7 @@ impl fmt::Display for Stmt {
                     DropKind::Table => "TABLE",
                     DropKind::Index => "INDEX",
                     DropKind::View => "VIEW",
+                    DropKind::Trigger => "TRIGGER",
                 };
                 let if_exists = if *if_exists { " IF EXISTS" } else { "" };
                 write!(f, "DROP {what}{if_exists} {name}")
@@ -85,7 +89,72 @@ impl fmt::Display for CreateTable {
         for c in &self.constraints {
             write!(f, ", {c}")?;
         }
-        f.write_str(")")
+        f.write_str(")")?;
+        if self.strict {
+            f.write_str(" STRICT")?;
+        }
+        Ok(())
+    }
+}
+
+impl fmt::Display for CreateView {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.temp {
+            "CREATE TEMP VIEW "
+        } else {
+            "CREATE VIEW "
+        })?;
+        if self.if_not_exists {
+            f.write_str("IF NOT EXISTS ")?;
+        }
+        write!(f, "{}", self.name)?;
+        if let Some(cols) = &self.columns {
+            f.write_str(" (")?;
+            commas(f, cols)?;
+            f.write_str(")")?;
+        }
+        write!(f, " AS {}", self.query)
+    }
+}
+
+impl fmt::Display for CreateTrigger {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(if self.temp {
+            "CREATE TEMP TRIGGER "
+        } else {
+            "CREATE TRIGGER "
+        })?;
+        if self.if_not_exists {
+            f.write_str("IF NOT EXISTS ")?;
+        }
+        write!(f, "{} ", self.name)?;
+        match self.timing {
+            TriggerTiming::Default => {}
+            TriggerTiming::Before => f.write_str("BEFORE ")?,
+            TriggerTiming::After => f.write_str("AFTER ")?,
+            TriggerTiming::InsteadOf => f.write_str("INSTEAD OF ")?,
+        }
+        match &self.event {
+            TriggerEvent::Delete => f.write_str("DELETE")?,
+            TriggerEvent::Insert => f.write_str("INSERT")?,
+            TriggerEvent::Update(None) => f.write_str("UPDATE")?,
+            TriggerEvent::Update(Some(cols)) => {
+                f.write_str("UPDATE OF ")?;
+                commas(f, cols)?;
+            }
+        }
+        write!(f, " ON {}", self.table)?;
+        if self.for_each_row {
+            f.write_str(" FOR EACH ROW")?;
+        }
+        if let Some(w) = &self.when {
+            write!(f, " WHEN {w}")?;
+        }
+        f.write_str(" BEGIN")?;
+        for st in &self.body {
+            write!(f, " {st};")?;
+        }
+        f.write_str(" END")
     }
 }
 
@@ -164,7 +233,11 @@ impl fmt::Display for CreateIndex {
 
 impl fmt::Display for Insert {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "INSERT INTO {}", self.table)?;
+        match self.conflict {
+            None => f.write_str("INSERT")?,
+            Some(c) => write!(f, "INSERT OR {}", c.as_str())?,
+        }
+        write!(f, " INTO {}", self.table)?;
         if let Some(cols) = &self.columns {
             f.write_str(" (")?;
             commas(f, cols)?;
@@ -327,14 +400,28 @@ impl fmt::Display for FromItem {
 impl fmt::Display for TableRef {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         let alias = match self {
-            TableRef::Table { name, alias, .. } => {
+            TableRef::Table {
+                name,
+                alias,
+                indexed,
+                ..
+            } => {
                 write!(f, "{name}")?;
-                alias
+                if let Some(a) = alias {
+                    write!(f, " AS {a}")?;
+                }
+                match indexed {
+                    None => {}
+                    Some(IndexHint::IndexedBy(i)) => write!(f, " INDEXED BY {i}")?,
+                    Some(IndexHint::NotIndexed) => f.write_str(" NOT INDEXED")?,
+                }
+                return Ok(());
             }
             TableRef::Derived { query, alias, .. } => {
                 write!(f, "({query})")?;
                 alias
             }
+            TableRef::Nested { from, .. } => return write!(f, "({from})"),
         };
         if let Some(a) = alias {
             write!(f, " AS {a}")?;
@@ -392,6 +479,13 @@ impl fmt::Display for Lit {
             Lit::Int(i) => write!(f, "{i}"),
             Lit::Float(x) => f.write_str(&float_literal(*x)),
             Lit::Str(s) => write!(f, "'{}'", s.replace('\'', "''")),
+            Lit::Blob(b) => {
+                f.write_str("X'")?;
+                for byte in b {
+                    write!(f, "{byte:02X}")?;
+                }
+                f.write_str("'")
+            }
         }
     }
 }
@@ -404,11 +498,13 @@ mod level {
     /// `= == != <> IS IN LIKE BETWEEN ISNULL NOTNULL`
     pub const EQ: u8 = 4;
     pub const CMP: u8 = 5;
-    pub const ADD: u8 = 6;
-    pub const MUL: u8 = 7;
-    pub const CONCAT: u8 = 8;
-    pub const UNARY: u8 = 9;
-    pub const PRIMARY: u8 = 10;
+    /// `& | << >>`
+    pub const BIT: u8 = 6;
+    pub const ADD: u8 = 7;
+    pub const MUL: u8 = 8;
+    pub const CONCAT: u8 = 9;
+    pub const UNARY: u8 = 10;
+    pub const PRIMARY: u8 = 11;
 }
 
 impl BinOp {
@@ -419,6 +515,7 @@ impl BinOp {
             BinOp::And => level::AND,
             BinOp::Eq | BinOp::NotEq => level::EQ,
             BinOp::Lt | BinOp::Le | BinOp::Gt | BinOp::Ge => level::CMP,
+            BinOp::BitAnd | BinOp::BitOr | BinOp::Shl | BinOp::Shr => level::BIT,
             BinOp::Add | BinOp::Sub => level::ADD,
             BinOp::Mul | BinOp::Div | BinOp::Mod => level::MUL,
             BinOp::Concat => level::CONCAT,

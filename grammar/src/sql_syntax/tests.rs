@@ -854,7 +854,23 @@ fn error_codes_and_spans() {
     check("SELECT a FROM", "E0801 13..13: unexpected end of statement");
     check("SELECT 12ab", "E0006 7..11: invalid number `12ab`");
     check("SELECT 1.5x", "E0006 7..11: invalid number `1.5x`");
-    check("SELECT a & b", "E0001 9..10: unexpected character `&`");
+    check("SELECT a # b", "E0001 9..10: unexpected character `#`");
+    check(
+        "SELECT x'abc'",
+        "E0808 7..13: malformed blob literal `x'abc'`",
+    );
+    check(
+        "SELECT X'zz'",
+        "E0808 7..12: malformed blob literal `X'zz'`",
+    );
+    check(
+        "CREATE TABLE t (a INT) STRICTLY",
+        "E0800 23..31: unexpected `strictly`",
+    );
+    check(
+        "INSERT OR SOMETIMES INTO t VALUES (1)",
+        "E0800 10..19: unexpected `sometimes`",
+    );
     check("SELECT a FROM order", "E0800 14..19: unexpected `order`");
     check("SELECT 1 SELECT 2", "E0800 9..15: unexpected `SELECT`");
     check(
@@ -1079,5 +1095,82 @@ fn script_reports_each_statements_first_error() {
     assert_eq!(
         actual,
         "E0801 10..10: unexpected end of statement\nE0800 29..33: unexpected `FROM`\nE0012 46..46: unclosed `(`"
+    );
+}
+
+#[test]
+fn sqlite_suite_syntax_parses_and_prints_back() {
+    check_expr("COUNT(ALL x)", "count(x)");
+    check_expr("x'303132'", "X'303132'");
+    check_expr("1 << 63 | 2 & ~ 3 >> 1", "1 << 63 | 2 & ~3 >> 1");
+    check_expr("a + 1 << 2 < 3", "a + 1 << 2 < 3");
+    check_expr("(a < b) & 1", "(a < b) & 1");
+    check_expr("replace(a, 'x', 'y')", "\"replace\"(a, 'x', 'y')");
+    check(
+        "SELECT * FROM ( tab1 AS cor0 CROSS JOIN tab2 AS cor1 )",
+        "SELECT * FROM (tab1 AS cor0 CROSS JOIN tab2 AS cor1)",
+    );
+    check(
+        "SELECT * FROM (a, b JOIN (c) ON 1) LEFT JOIN d ON 2",
+        "SELECT * FROM (a CROSS JOIN b JOIN (c) ON 1) LEFT JOIN d ON 2",
+    );
+    check(
+        "SELECT x FROM t1 NOT INDEXED WHERE x IN t2",
+        "SELECT x FROM t1 NOT INDEXED WHERE x IN (SELECT * FROM t2)",
+    );
+    check(
+        "SELECT x FROM t1 AS a INDEXED BY i1",
+        "SELECT x FROM t1 AS a INDEXED BY i1",
+    );
+    check(
+        "CREATE TEMPORARY VIEW IF NOT EXISTS v (a, b) AS SELECT 1, 2",
+        "CREATE TEMP VIEW IF NOT EXISTS v (a, b) AS SELECT 1, 2",
+    );
+    check("DROP TRIGGER IF EXISTS t1r1", "DROP TRIGGER IF EXISTS t1r1");
+    check("REINDEX", "REINDEX");
+    check("REINDEX t1i1", "REINDEX t1i1");
+    check(
+        "REPLACE INTO t1 VALUES (2, 'replace')",
+        "INSERT OR REPLACE INTO t1 VALUES (2, 'replace')",
+    );
+    check(
+        "INSERT OR IGNORE INTO t1 (x) VALUES (2)",
+        "INSERT OR IGNORE INTO t1 (x) VALUES (2)",
+    );
+    check(
+        "CREATE TABLE r (name TEXT, pay INTEGER) STRICT",
+        "CREATE TABLE r (name TEXT, pay INTEGER) STRICT",
+    );
+}
+
+#[test]
+fn a_trigger_keeps_the_semicolons_of_its_body() {
+    let script = "CREATE TRIGGER t1r1 BEFORE UPDATE OF x, y ON t1 FOR EACH ROW WHEN 1 BEGIN \
+                  SELECT CASE 1 WHEN 1 THEN 2 END; SELECT 2; END; SELECT 3";
+    let statements = parse_script(script).unwrap_or_else(|d| panic!("{}", summary(&d)));
+    assert_eq!(statements.len(), 2);
+    assert_eq!(
+        statements[0].to_string(),
+        "CREATE TRIGGER t1r1 BEFORE UPDATE OF x, y ON t1 FOR EACH ROW WHEN 1 BEGIN \
+         SELECT CASE 1 WHEN 1 THEN 2 END; SELECT 2; END"
+    );
+    assert_round_trip(&statements[0]);
+    let Stmt::CreateTrigger(t) = &statements[0].kind else {
+        panic!("not a trigger")
+    };
+    assert_eq!(t.body.len(), 2);
+    check(
+        "CREATE TEMP TRIGGER t AFTER DELETE ON t1 BEGIN SELECT 1; END",
+        "CREATE TEMP TRIGGER t AFTER DELETE ON t1 BEGIN SELECT 1; END",
+    );
+    check(
+        "CREATE TRIGGER t INSTEAD OF INSERT ON v BEGIN SELECT 1; END",
+        "CREATE TRIGGER t INSTEAD OF INSERT ON v BEGIN SELECT 1; END",
+    );
+    assert!(
+        summary(
+            &parse_statement("CREATE TRIGGER t SOON DELETE ON t1 BEGIN SELECT 1; END").unwrap_err()
+        )
+        .starts_with("E0800")
     );
 }

@@ -6,7 +6,9 @@
 //!   one type become constraints (with NULL guards).
 //! * Conjuncts that read one base table only filter that table before the join, through a
 //!   relation `f(e)` joined in by the entity.
-//! * Type errors (incomparable values, a condition that is not BOOLEAN) are refused here.
+//! * Nothing is refused for its type: any value is a condition (SQLite's dynamic typing), and
+//!   comparisons of values of different types go through the three-valued functions with
+//!   SQLite's affinity conversions.
 //!
 //! Invariants: unification only merges required base-table columns of the current frame, and a
 //! class never holds two different constants.
@@ -396,7 +398,6 @@ impl Lowering<'_> {
         {
             let (lt, lty) = self.expr(left, body)?;
             let (rt, rty) = self.expr(right, body)?;
-            self.check_comparable(lty, rty, c)?;
             if lty == rty && matches!(lty, SqlType::Int | SqlType::Text | SqlType::Real) {
                 for t in [&lt, &rt] {
                     if !self.non_null(t, body) {
@@ -425,12 +426,13 @@ impl Lowering<'_> {
                 });
                 return Ok(());
             }
+            let ra = self.affinity(right);
+            let (lt, rt) = self.with_affinity(left, (lt, lty), ra, (rt, rty), body);
             let name = sql_cmp_fn(*op);
             let t = self.apply(name, vec![lt, rt], body);
             return self.truth_test(t, body);
         }
-        let (t, ty) = self.expr(c, body)?;
-        self.check_bool(ty, c, "WHERE")?;
+        let (t, _) = self.expr(c, body)?;
         self.truth_test(t, body)
     }
 
@@ -469,37 +471,6 @@ impl Lowering<'_> {
             }
             Term::Wild => false,
         }
-    }
-
-    /// Refuses comparing values of types SQL cannot compare (E0852), labelled at `e`.
-    pub(super) fn check_comparable(&mut self, a: SqlType, b: SqlType, e: &Expr) -> Lowered<()> {
-        if a.comparable(b) {
-            return Ok(());
-        }
-        self.err(
-            "E0852",
-            format!("type error: cannot compare {} with {}", a.name(), b.name()),
-            &e.span,
-            "incomparable types",
-        );
-        Err(())
-    }
-
-    /// Refuses a `place` condition (WHERE, HAVING, NOT, WHEN…) whose type is not BOOLEAN (E0853).
-    pub(super) fn check_bool(&mut self, ty: SqlType, e: &Expr, place: &str) -> Lowered<()> {
-        if matches!(ty, SqlType::Bool | SqlType::Null) {
-            return Ok(());
-        }
-        self.err(
-            "E0853",
-            format!(
-                "type error: a {place} condition must be BOOLEAN, not {}",
-                ty.name()
-            ),
-            &e.span,
-            "not a condition",
-        );
-        Err(())
     }
 }
 

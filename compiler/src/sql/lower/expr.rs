@@ -4,8 +4,10 @@
 //! * NULL is `nil` and expressions are calls to the stdlib's `sql_*` functions, which follow
 //!   SQLite (three-valued logic, integer division, `x/0` is NULL). Calls whose arguments are
 //!   all constants are folded.
-//! * An expression's type is the [`SqlType`] its value has where it is not NULL; operators
-//!   refuse operand types they cannot take (E0852, E0853, E0862) rather than guess.
+//! * Typing is SQLite's, dynamic: an expression's [`SqlType`] is the storage class its values
+//!   have where the compiler knows it (`Any` where it does not), and nothing is refused for its
+//!   type. Arithmetic reads text by its numeric prefix, any value is a condition (true when it is
+//!   a non-zero number), and comparisons apply SQLite's affinity rules ([`Affinity`]).
 //!
 //! Invariants: subexpressions are lowered left to right, so fresh variables are numbered in
 //! source order.
@@ -60,23 +62,29 @@ impl Lowering<'_> {
         {
             return Ok(found);
         }
+        if !matches!(e.kind, ExprKind::Lit(_)) && definitely_null(e) {
+            // NULL whatever its other operands are: they are not evaluated (as in SQLite, so
+            // their columns need not be grouped), only their names checked.
+            self.check_names(e)?;
+            return Ok((Term::Const(Value::Nil), SqlType::Null));
+        }
         match &e.kind {
             ExprKind::Lit(l) => Ok(Self::literal_expr(l)),
             ExprKind::Column { .. } => self.column_expr(e, body),
-            ExprKind::Unary { op, expr } => self.unary_expr(e, *op, expr, body),
-            ExprKind::Binary { op, left, right } => self.binary_expr(e, *op, left, right, body),
+            ExprKind::Unary { op, expr } => self.unary_expr(*op, expr, body),
+            ExprKind::Binary { op, left, right } => self.binary_expr(*op, left, right, body),
             ExprKind::IsNull { expr, negated } => self.is_null_expr(expr, *negated, body),
             ExprKind::Is {
                 left,
                 right,
                 negated,
-            } => self.is_expr(e, left, right, *negated, body),
+            } => self.is_expr(left, right, *negated, body),
             ExprKind::Between {
                 expr,
                 low,
                 high,
                 negated,
-            } => self.between_expr(e, expr, low, high, *negated, body),
+            } => self.between_expr(expr, low, high, *negated, body),
             ExprKind::InList {
                 expr,
                 list,
@@ -121,6 +129,18 @@ impl Lowering<'_> {
         }
     }
 
+    /// Checks that the columns `e` names exist (without reading them): what SQLite still
+    /// checks in a subexpression it never evaluates.
+    pub(super) fn check_names(&mut self, e: &Expr) -> Lowered<()> {
+        if let ExprKind::Column { table, name } = &e.kind {
+            self.resolve(table.as_ref(), name, &e.span)?;
+        }
+        for c in children(e) {
+            self.check_names(c)?;
+        }
+        Ok(())
+    }
+
     /// In the body of a grouped select list: the term a group key or an aggregate stands for,
     /// `None` for other expressions, and an error for a column of the frame that is not grouped.
     fn grouped_term(&mut self, e: &Expr, body: &Body) -> Lowered<Option<(Term, SqlType)>> {
@@ -155,9 +175,97 @@ impl Lowering<'_> {
             Value::Float(_) => SqlType::Real,
             Value::Str(_) => SqlType::Text,
             Value::Bool(_) => SqlType::Bool,
+            Value::Bytes(_) => SqlType::Blob,
             _ => SqlType::Null,
         };
         (Term::Const(v), ty)
+    }
+
+    /// The affinity of an expression for comparisons (datatype3 §3.2): a column reference has
+    /// its column's, `CAST(x AS t)` that of `t`, any other expression none (so `+col` has none).
+    pub(super) fn affinity(&self, e: &Expr) -> Affinity {
+        let ty = match &e.kind {
+            ExprKind::Column { table, name } => {
+                let qual = table.as_ref().map(|t| t.name.as_str());
+                let Some(ty) = self.column_type_anywhere(qual, &name.name) else {
+                    return Affinity::None;
+                };
+                ty
+            }
+            ExprKind::Cast { ty, .. } => SqlType::from_name(ty),
+            _ => return Affinity::None,
+        };
+        match ty {
+            SqlType::Int | SqlType::Real | SqlType::Bool => Affinity::Numeric,
+            SqlType::Text => Affinity::Text,
+            SqlType::Blob | SqlType::Any | SqlType::Null => Affinity::None,
+        }
+    }
+
+    /// The type of the column `qual.name` as the innermost frame that has it sees it, without
+    /// diagnostics (`None` when no frame has exactly one such column).
+    fn column_type_anywhere(&self, qual: Option<&str>, name: &str) -> Option<SqlType> {
+        for frame in self.frames.iter().rev() {
+            let mut hits = frame
+                .sources
+                .iter()
+                .flat_map(|s| s.cols.iter())
+                .filter(|c| c.name == name && qual.is_none_or(|q| q == c.qual));
+            if let Some(c) = hits.next() {
+                return hits.next().is_none().then_some(c.ty);
+            }
+        }
+        None
+    }
+
+    /// The operands of a comparison of `left` with `right` (already lowered to `lt`, `rt` of
+    /// types `lty`, `rty`) after SQLite's affinity conversions: when one side has numeric
+    /// affinity and the other does not, the other's text is read as a number if it is one
+    /// (`sql_num_aff`); when one side has TEXT affinity and the other none, the other's numbers
+    /// become text (`sql_text_aff`). A side whose type is already the target class is left alone.
+    #[allow(clippy::too_many_arguments)]
+    pub(super) fn with_affinity(
+        &mut self,
+        left: &Expr,
+        (lt, lty): (Term, SqlType),
+        right_aff: Affinity,
+        (rt, rty): (Term, SqlType),
+        body: &mut Body,
+    ) -> (Term, Term) {
+        let left_aff = self.affinity(left);
+        self.convert_pair(left_aff, (lt, lty), right_aff, (rt, rty), body)
+    }
+
+    /// [`Self::with_affinity`] given both affinities.
+    pub(super) fn convert_pair(
+        &mut self,
+        la: Affinity,
+        (lt, lty): (Term, SqlType),
+        ra: Affinity,
+        (rt, rty): (Term, SqlType),
+        body: &mut Body,
+    ) -> (Term, Term) {
+        use Affinity::*;
+        let numeric = |ty: SqlType| matches!(ty, SqlType::Int | SqlType::Real | SqlType::Bool);
+        match (la, ra) {
+            (Numeric, Text | None) if !numeric(rty) => {
+                let rt = self.apply("sql_num_aff", vec![rt], body);
+                (lt, rt)
+            }
+            (Text | None, Numeric) if !numeric(lty) => {
+                let lt = self.apply("sql_num_aff", vec![lt], body);
+                (lt, rt)
+            }
+            (Text, None) if rty != SqlType::Text => {
+                let rt = self.apply("sql_text_aff", vec![rt], body);
+                (lt, rt)
+            }
+            (None, Text) if lty != SqlType::Text => {
+                let lt = self.apply("sql_text_aff", vec![lt], body);
+                (lt, rt)
+            }
+            _ => (lt, rt),
+        }
     }
 
     /// A column reference: the term of the column in `body`.
@@ -169,46 +277,20 @@ impl Lowering<'_> {
     }
 
     /// Negation, unary plus and NOT.
-    fn unary_expr(
-        &mut self,
-        e: &Expr,
-        op: UnOp,
-        expr: &Expr,
-        body: &mut Body,
-    ) -> Lowered<(Term, SqlType)> {
+    fn unary_expr(&mut self, op: UnOp, expr: &Expr, body: &mut Body) -> Lowered<(Term, SqlType)> {
         let (t, ty) = self.expr(expr, body)?;
         match op {
-            UnOp::Neg | UnOp::Plus => {
-                if !ty.is_numeric() {
-                    self.err(
-                        "E0862",
-                        format!("type error: arithmetic on {}", ty.name()),
-                        &e.span,
-                        "not a number",
-                    );
-                    return Err(());
-                }
-                if op == UnOp::Plus {
-                    return Ok((t, ty));
-                }
-                let ty = if ty == SqlType::Bool {
-                    SqlType::Int
-                } else {
-                    ty
-                };
-                Ok((self.apply("sql_neg", vec![t], body), ty))
-            }
-            UnOp::Not => {
-                self.check_bool(ty, expr, "NOT")?;
-                Ok((self.apply("sql_not", vec![t], body), SqlType::Bool))
-            }
+            // Unary plus is a no-op on any value (it only drops a column's affinity).
+            UnOp::Plus => Ok((t, ty)),
+            UnOp::Neg => Ok((self.apply("sql_neg", vec![t], body), arith_type(ty, ty))),
+            UnOp::Not => Ok((self.apply("sql_not", vec![t], body), SqlType::Bool)),
+            UnOp::BitNot => Ok((self.apply("sql_bitnot", vec![t], body), SqlType::Int)),
         }
     }
 
     /// AND/OR, `||`, comparisons (three-valued, as functions) and arithmetic.
     fn binary_expr(
         &mut self,
-        e: &Expr,
         op: BinOp,
         left: &Expr,
         right: &Expr,
@@ -218,8 +300,6 @@ impl Lowering<'_> {
         let (rt, rty) = self.expr(right, body)?;
         match op {
             BinOp::And | BinOp::Or => {
-                self.check_bool(lty, left, if op == BinOp::And { "AND" } else { "OR" })?;
-                self.check_bool(rty, right, if op == BinOp::And { "AND" } else { "OR" })?;
                 let f = if op == BinOp::And {
                     "sql_and"
                 } else {
@@ -229,42 +309,31 @@ impl Lowering<'_> {
             }
             BinOp::Concat => Ok((self.apply("sql_concat", vec![lt, rt], body), SqlType::Text)),
             op if is_cmp(op) => {
-                self.check_comparable(lty, rty, e)?;
+                let ra = self.affinity(right);
+                let (lt, rt) = self.with_affinity(left, (lt, lty), ra, (rt, rty), body);
                 Ok((
                     self.apply(sql_cmp_fn(op), vec![lt, rt], body),
                     SqlType::Bool,
                 ))
             }
             _ => {
-                for (ty, side) in [(lty, left), (rty, right)] {
-                    if !ty.is_numeric() {
-                        self.err(
-                            "E0862",
-                            format!("type error: arithmetic on {}", ty.name()),
-                            &side.span,
-                            "not a number",
-                        );
-                        return Err(());
-                    }
-                }
                 let f = match op {
+                    BinOp::BitAnd | BinOp::BitOr | BinOp::Shl | BinOp::Shr => {
+                        let f = match op {
+                            BinOp::BitAnd => "sql_bitand",
+                            BinOp::BitOr => "sql_bitor",
+                            BinOp::Shl => "sql_shl",
+                            _ => "sql_shr",
+                        };
+                        return Ok((self.apply(f, vec![lt, rt], body), SqlType::Int));
+                    }
                     BinOp::Add => "sql_add",
                     BinOp::Sub => "sql_sub",
                     BinOp::Mul => "sql_mul",
                     BinOp::Div => "sql_div",
                     _ => "sql_mod",
                 };
-                let ty = match (lty, rty) {
-                    (SqlType::Real, _) | (_, SqlType::Real) => SqlType::Real,
-                    (SqlType::Null, SqlType::Null) => SqlType::Null,
-                    _ => SqlType::Int,
-                };
-                let ty = if op == BinOp::Mod && ty == SqlType::Real {
-                    SqlType::Real
-                } else {
-                    ty
-                };
-                Ok((self.apply(f, vec![lt, rt], body), ty))
+                Ok((self.apply(f, vec![lt, rt], body), arith_type(lty, rty)))
             }
         }
     }
@@ -288,7 +357,6 @@ impl Lowering<'_> {
     /// `x IS [NOT] y` (NULL-safe equality).
     fn is_expr(
         &mut self,
-        e: &Expr,
         left: &Expr,
         right: &Expr,
         negated: bool,
@@ -296,7 +364,8 @@ impl Lowering<'_> {
     ) -> Lowered<(Term, SqlType)> {
         let (lt, lty) = self.expr(left, body)?;
         let (rt, rty) = self.expr(right, body)?;
-        self.check_comparable(lty, rty, e)?;
+        let ra = self.affinity(right);
+        let (lt, rt) = self.with_affinity(left, (lt, lty), ra, (rt, rty), body);
         let f = if negated { "sql_is_not" } else { "sql_is" };
         Ok((self.apply(f, vec![lt, rt], body), SqlType::Bool))
     }
@@ -304,7 +373,6 @@ impl Lowering<'_> {
     /// `x [NOT] BETWEEN low AND high` as `x >= low AND x <= high`.
     fn between_expr(
         &mut self,
-        e: &Expr,
         expr: &Expr,
         low: &Expr,
         high: &Expr,
@@ -314,10 +382,11 @@ impl Lowering<'_> {
         let (x, xty) = self.expr(expr, body)?;
         let (lo, loty) = self.expr(low, body)?;
         let (hi, hity) = self.expr(high, body)?;
-        self.check_comparable(xty, loty, e)?;
-        self.check_comparable(xty, hity, e)?;
-        let a = self.apply("sql_ge", vec![x.clone(), lo], body);
-        let b = self.apply("sql_le", vec![x, hi], body);
+        let (la, ha) = (self.affinity(low), self.affinity(high));
+        let (x1, lo) = self.with_affinity(expr, (x.clone(), xty), la, (lo, loty), body);
+        let (x2, hi) = self.with_affinity(expr, (x, xty), ha, (hi, hity), body);
+        let a = self.apply("sql_ge", vec![x1, lo], body);
+        let b = self.apply("sql_le", vec![x2, hi], body);
         let t = self.apply("sql_and", vec![a, b], body);
         let t = if negated {
             self.apply("sql_not", vec![t], body)
@@ -339,8 +408,9 @@ impl Lowering<'_> {
         let mut acc: Option<Term> = None;
         for item in list {
             let (t, ty) = self.expr(item, body)?;
-            self.check_comparable(xty, ty, item)?;
-            let eq = self.apply("sql_eq", vec![x.clone(), t], body);
+            // The list's values have no affinity, whatever they are (datatype3 §4.2).
+            let (x, t) = self.with_affinity(expr, (x.clone(), xty), Affinity::None, (t, ty), body);
+            let eq = self.apply("sql_eq", vec![x, t], body);
             acc = Some(match acc {
                 None => eq,
                 Some(a) => self.apply("sql_or", vec![a, eq], body),
@@ -387,36 +457,78 @@ impl Lowering<'_> {
         else_: Option<&Expr>,
         body: &mut Body,
     ) -> Lowered<(Term, SqlType)> {
+        // Branches whose test is decided at compile time (a constant test, against a constant
+        // operand) are dropped or end the CASE: like SQLite, a branch that is never taken is
+        // never evaluated, so its columns need not be grouped.
+        let operand = match operand {
+            Some(op) => Some(self.expr(op, body)?.0),
+            None => None,
+        };
         let mut args = Vec::new();
         let mut ty = SqlType::Null;
-        let f = if let Some(op) = operand {
-            let (x, xty) = self.expr(op, body)?;
-            args.push(x);
-            for (w, v) in whens {
-                let (wt, wty) = self.expr(w, body)?;
-                self.check_comparable(xty, wty, w)?;
-                let (vt, vty) = self.expr(v, body)?;
-                ty = ty.unify(vty);
-                args.push(wt);
-                args.push(vt);
+        let mut taken: Option<(Term, SqlType)> = None;
+        for (w, v) in whens {
+            let (wt, _) = self.expr(w, body)?;
+            let decided = match (&operand, &wt) {
+                (Some(Term::Const(x)), Term::Const(c)) => Some(
+                    pomo_stdlib::call("sql_eq", &[x.clone(), c.clone()])
+                        .ok()
+                        .flatten()
+                        == Some(Value::Bool(true)),
+                ),
+                (None, Term::Const(c)) => Some(
+                    pomo_stdlib::call("sql_true", std::slice::from_ref(c))
+                        .ok()
+                        .flatten()
+                        == Some(Value::Bool(true)),
+                ),
+                _ => None,
+            };
+            match decided {
+                Some(false) => self.check_names(v)?,
+                Some(true) => {
+                    taken = Some(self.expr(v, body)?);
+                    // The branches after a taken one are never evaluated.
+                    let rest = whens
+                        .iter()
+                        .skip_while(|(x, _)| !std::ptr::eq(x, w))
+                        .skip(1);
+                    for (x, y) in rest {
+                        self.check_names(x)?;
+                        self.check_names(y)?;
+                    }
+                    if let Some(el) = else_ {
+                        self.check_names(el)?;
+                    }
+                    break;
+                }
+                None => {
+                    let (vt, vty) = self.expr(v, body)?;
+                    ty = ty.unify(vty);
+                    args.push(wt);
+                    args.push(vt);
+                }
             }
-            "sql_case_eq"
-        } else {
-            for (w, v) in whens {
-                let (wt, wty) = self.expr(w, body)?;
-                self.check_bool(wty, w, "WHEN")?;
-                let (vt, vty) = self.expr(v, body)?;
-                ty = ty.unify(vty);
-                args.push(wt);
-                args.push(vt);
-            }
-            "sql_case"
+        }
+        let last = match (taken, else_) {
+            (Some(t), _) => Some(t),
+            (None, Some(el)) => Some(self.expr(el, body)?),
+            (None, None) => None,
         };
-        if let Some(el) = else_ {
-            let (t, ety) = self.expr(el, body)?;
+        if args.is_empty() {
+            return Ok(last.unwrap_or((Term::Const(Value::Nil), SqlType::Null)));
+        }
+        if let Some((t, ety)) = last {
             ty = ty.unify(ety);
             args.push(t);
         }
+        let f = match operand {
+            Some(x) => {
+                args.insert(0, x);
+                "sql_case_eq"
+            }
+            None => "sql_case",
+        };
         Ok((self.apply(f, args, body), ty))
     }
 
@@ -491,8 +603,18 @@ impl Lowering<'_> {
         let mut tys = Vec::new();
         for a in args {
             let (t, ty) = self.expr(a, body)?;
+            // COALESCE and IFNULL stop at their first argument that is not NULL: the ones after
+            // a non-NULL constant are never evaluated (nor need their columns be grouped).
+            let stops = matches!(fname, "coalesce" | "ifnull")
+                && matches!(&t, Term::Const(v) if *v != Value::Nil);
             terms.push(t);
             tys.push(ty);
+            if stops {
+                for rest in &args[terms.len()..] {
+                    self.check_names(rest)?;
+                }
+                break;
+            }
         }
         let Some((func, arity, ty)) = scalar_function(fname, &tys) else {
             self.err(
@@ -503,21 +625,12 @@ impl Lowering<'_> {
             );
             return Err(());
         };
-        if terms.len() < arity.0 || terms.len() > arity.1 {
+        if args.len() < arity.0 || args.len() > arity.1 {
             self.err(
                 "E0866",
                 format!("wrong number of arguments to function {fname}()"),
                 &e.span,
                 "arity",
-            );
-            return Err(());
-        }
-        if fname == "abs" && tys[0] == SqlType::Text {
-            self.err(
-                "E0862",
-                "type error: abs() of TEXT",
-                &e.span,
-                "not a number",
             );
             return Err(());
         }
@@ -532,11 +645,18 @@ fn scalar_function(
     tys: &[SqlType],
 ) -> Option<(&'static str, (usize, usize), SqlType)> {
     let found = match fname {
-        "abs" => (
-            "sql_abs",
-            (1, 1),
-            tys.first().copied().unwrap_or(SqlType::Null),
-        ),
+        "abs" => ("sql_abs", (1, 1), {
+            let t = tys.first().copied().unwrap_or(SqlType::Null);
+            // abs() of text or a blob is a REAL.
+            if matches!(
+                t,
+                SqlType::Int | SqlType::Real | SqlType::Null | SqlType::Bool
+            ) {
+                arith_type(t, t)
+            } else {
+                SqlType::Any
+            }
+        }),
         "coalesce" => (
             "sql_coalesce",
             (1, usize::MAX),
@@ -606,6 +726,46 @@ pub(super) fn lit_value(l: &Lit) -> Value {
         Lit::Int(i) => Value::Int(*i),
         Lit::Float(f) => Value::Float(*f),
         Lit::Str(s) => Value::Str(s.clone()),
+        Lit::Blob(b) => Value::Bytes(b.clone()),
+    }
+}
+
+/// Whether `e` is NULL whatever values its columns have: NULL itself, or an operator that
+/// gives NULL when an operand is NULL (arithmetic, comparisons, `||`, bit operators, NOT,
+/// CAST, BETWEEN and a non-empty IN list of a NULL operand) with such an operand.
+fn definitely_null(e: &Expr) -> bool {
+    match &e.kind {
+        ExprKind::Lit(Lit::Null) => true,
+        ExprKind::Unary { expr, .. } | ExprKind::Cast { expr, .. } => definitely_null(expr),
+        ExprKind::Binary { op, left, right } => {
+            !matches!(op, BinOp::And | BinOp::Or)
+                && (definitely_null(left) || definitely_null(right))
+        }
+        ExprKind::Between { expr, .. } => definitely_null(expr),
+        ExprKind::InList { expr, list, .. } => !list.is_empty() && definitely_null(expr),
+        _ => false,
+    }
+}
+
+/// SQLite's affinity of an expression, as far as comparisons go: INTEGER, REAL and NUMERIC
+/// act alike there.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(super) enum Affinity {
+    Numeric,
+    Text,
+    None,
+}
+
+/// The type of `a op b` for an arithmetic operator (and of `-a` as `arith_type(a, a)`):
+/// REAL when either side is, INTEGER for integers, NULL for NULL, else unknown (text is read
+/// by its numeric prefix, which may be an integer or a real).
+fn arith_type(a: SqlType, b: SqlType) -> SqlType {
+    use SqlType::*;
+    match (a, b) {
+        (Real, _) | (_, Real) => Real,
+        (Null, Null) => Null,
+        (Int | Bool | Null, Int | Bool | Null) => Int,
+        _ => Any,
     }
 }
 

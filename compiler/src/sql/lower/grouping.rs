@@ -16,14 +16,14 @@ use super::{
     param_attr,
 };
 use crate::logic::builder::ProgramBuilder;
-use crate::logic::ir::{Atom, Callee, Literal, RelId, Term};
+use crate::logic::ir::{Atom, Bind, Callee, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql_syntax::{Expr, ExprKind, FuncArgs, Lit, Select};
+use pomo_grammar::sql_syntax::{Expr, ExprKind, FuncArgs, Ident, Lit, Select};
 use pomo_types::Value;
 
 /// The aggregate functions (`min` and `max` with several arguments are scalar).
-const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total"];
+const AGGREGATES: &[&str] = &["count", "sum", "avg", "min", "max", "total", "group_concat"];
 
 /// The relation `b` of a grouped SELECT core (its rows, keys and aggregate arguments) and
 /// what the later steps need to know of it.
@@ -55,19 +55,40 @@ impl Lowering<'_> {
         stars: &[(String, String)],
         layout: &[ItemSlot],
     ) -> Lowered<RelOut> {
-        if !stars.is_empty() {
-            self.err(
-                "E0855",
-                "`*` cannot be used with GROUP BY or aggregates",
-                &s.span,
-                "star with aggregates",
-            );
-            return Err(());
-        }
+        // `*` stands for its columns, each of which must then be grouped (SQLite would take
+        // an ungrouped one from an arbitrary row of the group).
+        let star_exprs: Vec<Expr> = stars
+            .iter()
+            .map(|(q, c)| {
+                let ident = |name: &str| Ident {
+                    name: name.to_string(),
+                    span: s.span.clone(),
+                };
+                Expr {
+                    kind: ExprKind::Column {
+                        table: (!q.is_empty()).then(|| ident(q)),
+                        name: ident(c),
+                    },
+                    span: s.span.clone(),
+                }
+            })
+            .collect();
+        let mut all_items: Vec<(Option<String>, &Expr)> = items.to_vec();
+        let layout: Vec<ItemSlot> = layout
+            .iter()
+            .map(|slot| match slot {
+                ItemSlot::Expr(i) => ItemSlot::Expr(*i),
+                ItemSlot::Star(k) => {
+                    all_items.push((Some(stars[*k].1.clone()), &star_exprs[*k]));
+                    ItemSlot::Expr(all_items.len() - 1)
+                }
+            })
+            .collect();
+        let items = &all_items[..];
         let uniq = aggregate_calls(s, items, extra);
         let rows = self.group_rows(s, conds, &uniq)?;
         let (g, ghead) = self.groups(s, &rows);
-        self.group_select(s, want_ids, extra, items, layout, &uniq, &rows, g, &ghead)
+        self.group_select(s, want_ids, extra, items, &layout, &uniq, &rows, g, &ghead)
     }
 
     /// `b(params, ids, g0…, a0…) :- <the frame's rows under its WHERE>`: each row with its
@@ -101,6 +122,10 @@ impl Lowering<'_> {
         }
         let mut arg_terms = Vec::new();
         let mut agg_info = Vec::new(); // (func name, distinct, star, arg type)
+        // group_concat's calls: (position, value, separator); their argument becomes the tuple
+        // (row identities…, value, separator) once the identities are known, so that the
+        // values are concatenated in row order and DISTINCT keeps each value's first row.
+        let mut concats: Vec<(usize, Term, Term)> = Vec::new();
         for (_, c) in uniq {
             let ExprKind::Func {
                 name,
@@ -126,6 +151,37 @@ impl Lowering<'_> {
                     arg_terms.push(None);
                     agg_info.push((fname.to_string(), false, true, SqlType::Int));
                 }
+                FuncArgs::List(a) if fname == "group_concat" => {
+                    if a.is_empty() || a.len() > 2 || (*distinct && a.len() > 1) {
+                        self.err(
+                            "E0858",
+                            if *distinct && a.len() > 1 {
+                                "DISTINCT aggregates must have exactly one argument".to_string()
+                            } else {
+                                format!("aggregate {fname}() takes one or two arguments")
+                            },
+                            &c.span,
+                            "wrong number of arguments",
+                        );
+                        return Err(());
+                    }
+                    for x in a {
+                        self.no_aggregates(x, "an aggregate's argument")?;
+                    }
+                    let (t, _) = self.expr(&a[0], &mut body)?;
+                    let sep = match a.get(1) {
+                        Some(x) => self.expr(x, &mut body)?.0,
+                        None => Term::Const(Value::Str(",".into())),
+                    };
+                    concats.push((arg_terms.len(), t, sep));
+                    arg_terms.push(None);
+                    let f = if *distinct {
+                        "group_concat_distinct"
+                    } else {
+                        "group_concat"
+                    };
+                    agg_info.push((f.to_string(), false, false, SqlType::Text));
+                }
                 FuncArgs::List(a) => {
                     if a.len() != 1 {
                         self.err(
@@ -138,15 +194,6 @@ impl Lowering<'_> {
                     }
                     self.no_aggregates(&a[0], "an aggregate's argument")?;
                     let (t, ty) = self.expr(&a[0], &mut body)?;
-                    if matches!(fname, "sum" | "avg" | "total") && ty == SqlType::Text {
-                        self.err(
-                            "E0859",
-                            format!("type error: {fname}() of TEXT"),
-                            &a[0].span,
-                            "not a number",
-                        );
-                        return Err(());
-                    }
                     arg_terms.push(Some(t));
                     agg_info.push((fname.to_string(), *distinct, false, ty));
                 }
@@ -155,6 +202,17 @@ impl Lowering<'_> {
         let mut ids = self.identity_terms(&mut body);
         if ids.is_empty() {
             ids.push(Term::Const(Value::Int(0)));
+        }
+        for (i, value, sep) in concats {
+            let mut parts = ids.clone();
+            parts.extend([value, sep]);
+            let out = self.fresh("gc");
+            body.lits.push(Literal::Apply {
+                bind: Bind::Scalar(Term::Var(out.clone())),
+                func: Callee::Builtin("sql_tuple".into()),
+                args: parts,
+            });
+            arg_terms[i] = Some(Term::Var(out));
         }
         let params: Vec<String> = self.frames[depth]
             .params
@@ -352,13 +410,13 @@ impl Lowering<'_> {
             let ty = match agg_info[i].0.as_str() {
                 "count" => SqlType::Int,
                 "avg" | "total" => SqlType::Real,
-                "sum" => {
-                    if agg_info[i].3 == SqlType::Real {
-                        SqlType::Real
-                    } else {
-                        SqlType::Int
-                    }
-                }
+                // sum() of text is a REAL unless every text is an integer.
+                "sum" => match agg_info[i].3 {
+                    SqlType::Real => SqlType::Real,
+                    SqlType::Int | SqlType::Bool | SqlType::Null => SqlType::Int,
+                    _ => SqlType::Any,
+                },
+                "group_concat" | "group_concat_distinct" => SqlType::Text,
                 _ => agg_info[i].3,
             };
             body.subst
@@ -371,8 +429,7 @@ impl Lowering<'_> {
         }
         if let Some(h) = &s.having {
             let start = body.lits.len();
-            let (t, ty) = self.expr(h, &mut body)?;
-            self.check_bool(ty, h, "HAVING")?;
+            let (t, _) = self.expr(h, &mut body)?;
             self.truth_test(t, &mut body)?;
             body.mark_spans(start, &h.span);
         }

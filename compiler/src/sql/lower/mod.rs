@@ -225,6 +225,8 @@ struct Lowering<'a> {
     domains: Vec<Option<RelId>>,
     /// Per-table filter relations (joined first).
     filters: BTreeSet<RelId>,
+    /// The views being expanded, innermost last (a view that names itself is an error).
+    views_open: Vec<String>,
 }
 
 impl<'a> Lowering<'a> {
@@ -244,6 +246,7 @@ impl<'a> Lowering<'a> {
             opt_cols: BTreeMap::new(),
             domains: Vec::new(),
             filters: BTreeSet::new(),
+            views_open: Vec::new(),
         }
     }
 

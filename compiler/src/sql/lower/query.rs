@@ -20,7 +20,7 @@ use crate::logic::ir::{Atom, Literal, RelId, Term};
 use crate::sql::catalog::SqlType;
 use pomo_grammar::span::Span;
 use pomo_grammar::sql_syntax::{
-    Expr, ExprKind, Lit, Select, SelectItem, SetExpr, SetOp, SqlQuery, TableRef,
+    Expr, ExprKind, FromItem, Lit, Select, SelectItem, SetExpr, SetOp, SqlQuery, TableRef,
 };
 use pomo_types::Value;
 use pomo_types::ra::{OutputSpec, RelKind, SqlShape};
@@ -272,10 +272,18 @@ impl Lowering<'_> {
             SelectItem::QualifiedWildcard(q, _) => Some(q.name.as_str()),
             _ => None,
         };
+        /// The table references of a FROM item, those of parenthesised join trees in order.
+        fn table_refs<'a>(f: &'a FromItem, out: &mut Vec<&'a TableRef>) {
+            for t in std::iter::once(&f.first).chain(f.joins.iter().map(|j| &j.table)) {
+                match t {
+                    TableRef::Nested { from, .. } => table_refs(from, out),
+                    t => out.push(t),
+                }
+            }
+        }
         let mut refs: Vec<&TableRef> = Vec::new();
         for f in &s.from {
-            refs.push(&f.first);
-            refs.extend(f.joins.iter().map(|j| &j.table));
+            table_refs(f, &mut refs);
         }
         for r in refs {
             let (qual, cols): (String, Vec<String>) = match r {
@@ -283,12 +291,22 @@ impl Lowering<'_> {
                     let qual = alias.as_ref().unwrap_or(name).name.clone();
                     if let Some((_, o)) = self.ctes.iter().rev().find(|(n, _)| *n == name.name) {
                         (qual, o.cols.iter().map(|c| c.0.clone()).collect())
+                    } else if let Some(v) = self.cat.view(&name.name) {
+                        let names = v.columns.clone().unwrap_or_else(|| {
+                            self.output_names(&v.query.body)
+                                .into_iter()
+                                .enumerate()
+                                .map(|(i, n)| n.unwrap_or_else(|| format!("column{}", i + 1)))
+                                .collect()
+                        });
+                        (qual, names)
                     } else if let Some(t) = self.cat.table(&name.name) {
                         (qual, t.columns.iter().map(|c| c.name.clone()).collect())
                     } else {
                         (qual, Vec::new())
                     }
                 }
+                TableRef::Nested { .. } => unreachable!("table_refs opens parenthesised joins"),
                 TableRef::Derived { query, alias, .. } => (
                     alias.as_ref().map(|a| a.name.clone()).unwrap_or_default(),
                     self.output_names(&query.body)

@@ -54,7 +54,7 @@ impl Lowering<'_> {
 
     /// Resolves a column reference, innermost frame first; errors name unknown and ambiguous
     /// columns.
-    fn resolve(
+    pub(super) fn resolve(
         &mut self,
         qual: Option<&pomo_grammar::sql_syntax::Ident>,
         name: &pomo_grammar::sql_syntax::Ident,

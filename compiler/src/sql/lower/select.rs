@@ -20,9 +20,12 @@ use super::{
 };
 use crate::logic::builder::ProgramBuilder;
 use crate::logic::ir::{Literal, RelId, Term};
-use crate::sql::catalog::SqlType;
+use crate::sql::catalog::{SqlType, View};
+use pomo_grammar::Diagnostic;
 use pomo_grammar::span::Span;
-use pomo_grammar::sql_syntax::{Expr, FromItem, JoinKind, Select, SelectItem, TableRef};
+use pomo_grammar::sql_syntax::{
+    BinOp, Expr, ExprKind, FromItem, IndexHint, Join, JoinKind, Select, SelectItem, TableRef,
+};
 use pomo_types::Value;
 
 /// SQLite's limit on the tables of one join.
@@ -70,6 +73,15 @@ impl Lowering<'_> {
 
     /// A SELECT core in the current frame: FROM, WHERE, then the select list (or `grouping`).
     fn select_inner(&mut self, s: &Select, want_ids: bool, extra: &[&Expr]) -> Lowered<RelOut> {
+        // Parenthesised join trees that are only inner joins become part of the chain.
+        let flat;
+        let s = match flatten_select(s) {
+            Some(f) => {
+                flat = f;
+                &flat
+            }
+            None => s,
+        };
         // FROM
         let mut conds: Vec<&Expr> = Vec::new();
         for f in &s.from {
@@ -296,6 +308,24 @@ impl Lowering<'_> {
     fn lower_from_item<'e>(&mut self, f: &'e FromItem, conds: &mut Vec<&'e Expr>) -> Lowered<()> {
         // Joins with LEFT are materialized; inner joins add sources and conditions.
         let has_left = f.joins.iter().any(|j| j.kind == JoinKind::Left);
+        self.check_joins(f)?;
+        if !has_left {
+            self.table_ref(&f.first)?;
+            for j in &f.joins {
+                self.table_ref(&j.table)?;
+                if let Some(on) = &j.on {
+                    self.no_aggregates(on, "ON")?;
+                    conjuncts(on, conds);
+                }
+            }
+            return Ok(());
+        }
+        self.left_join_chain(f)
+    }
+
+    /// Refuses the joins of a FROM item outside the subset (NATURAL, USING, RIGHT, FULL, CROSS
+    /// JOIN with ON).
+    fn check_joins(&mut self, f: &FromItem) -> Lowered<()> {
         for j in &f.joins {
             if j.natural {
                 self.err(
@@ -344,18 +374,7 @@ impl Lowering<'_> {
                 _ => {}
             }
         }
-        if !has_left {
-            self.table_ref(&f.first)?;
-            for j in &f.joins {
-                self.table_ref(&j.table)?;
-                if let Some(on) = &j.on {
-                    self.no_aggregates(on, "ON")?;
-                    conjuncts(on, conds);
-                }
-            }
-            return Ok(());
-        }
-        self.left_join_chain(f)
+        Ok(())
     }
 
     /// Refuses an aggregate call in `e`, which is in `place` (WHERE, ON, GROUP BY…) (E0846).
@@ -533,9 +552,38 @@ impl Lowering<'_> {
     fn table_ref(&mut self, t: &TableRef) -> Lowered<()> {
         let depth = self.depth();
         match t {
-            TableRef::Table { name, alias, .. } => {
+            TableRef::Nested { from, .. } => {
+                // A join tree flatten_select could not splice into its chain (it has LEFT
+                // joins, or is the right side of one): a materialized relation.
+                self.check_joins(from)?;
+                self.left_join_chain(from)
+            }
+            TableRef::Table {
+                name,
+                alias,
+                indexed,
+                span,
+            } => {
                 let qual = alias.as_ref().unwrap_or(name).name.clone();
                 self.check_dup_alias(&qual, alias.as_ref().unwrap_or(name).span.clone())?;
+                if let Some(IndexHint::IndexedBy(i)) = indexed
+                    && self.cat.indexes.get(&i.name) != Some(&name.name)
+                {
+                    self.err(
+                        "E0886",
+                        format!("no such index: {}", i.name),
+                        &i.span,
+                        "not an index of this table",
+                    );
+                    return Err(());
+                }
+                let is_cte = self.ctes.iter().any(|(n, _)| *n == name.name);
+                if !is_cte && let Some(view) = self.cat.view(&name.name) {
+                    let out = self.view_rel(view, span)?;
+                    let cols = rel_cols(&out, &qual);
+                    self.push_rel_source(out, cols, 'r');
+                    return Ok(());
+                }
                 if let Some((_, out)) = self
                     .ctes
                     .iter()
@@ -610,6 +658,69 @@ impl Lowering<'_> {
         }
     }
 
+    /// The relation of a view named at `at`: its query lowered as a derived table that sees no
+    /// CTE of the query naming it. Errors inside the view are reported at `at`, since the
+    /// view's spans point into its own definition.
+    fn view_rel(&mut self, view: &View, at: &Span) -> Lowered<RelOut> {
+        if self.views_open.iter().any(|v| *v == view.name) {
+            self.err(
+                "E0887",
+                format!("view {} is circularly defined", view.name),
+                at,
+                "this view",
+            );
+            return Err(());
+        }
+        let depth = self.depth();
+        let errors = self.errors.len();
+        let ctes = std::mem::take(&mut self.ctes);
+        self.views_open.push(view.name.clone());
+        self.frames[depth].visible = false;
+        let out = self.subquery_rel(&view.query, true);
+        self.frames[depth].visible = true;
+        self.views_open.pop();
+        self.ctes = ctes;
+        for d in &mut self.errors[errors..] {
+            let mut relabelled = Diagnostic::error(
+                d.code.clone(),
+                format!("in view {}: {}", view.name, d.message),
+            )
+            .with_label(at.clone(), "this view");
+            relabelled.help = d.help.take();
+            *d = relabelled;
+        }
+        let mut out = out?;
+        if let Some(cols) = &view.columns {
+            if cols.len() != out.cols.len() {
+                self.err(
+                    "E0833",
+                    format!(
+                        "`{}` names {} column(s) but its query has {}",
+                        view.name,
+                        cols.len(),
+                        out.cols.len()
+                    ),
+                    at,
+                    "column count mismatch",
+                );
+                return Err(());
+            }
+            for (c, n) in out.cols.iter_mut().zip(cols) {
+                c.0 = n.clone();
+            }
+        }
+        if out.params > 0 {
+            self.err(
+                "E0848",
+                "a derived table cannot read columns of the enclosing query",
+                at,
+                "correlated derived table",
+            );
+            return Err(());
+        }
+        Ok(out)
+    }
+
     /// Adds a relation as a source of the current frame, with fresh variables for its
     /// identities and columns (`?{prefix}i…`, `?{prefix}c…`).
     fn push_rel_source(&mut self, out: RelOut, cols: Vec<SrcCol>, prefix: char) {
@@ -666,4 +777,86 @@ fn rel_cols(out: &RelOut, qual: &str) -> Vec<SrcCol> {
 /// Whether `l` is a positive atom of `rel`.
 fn is_atom_of(l: &Literal, rel: RelId) -> bool {
     matches!(l, Literal::Pos { atom, .. } if atom.rel == rel)
+}
+
+/// The select with its parenthesised join trees spliced into their chains where that keeps the
+/// meaning (`None` when it has none): a tree first in a chain always
+/// (`(a J b) K c` is `a J b K c`), and a tree of inner and cross joins on the right of an inner
+/// or cross join, whose ON condition then joins the tree's last table
+/// (`x JOIN (a JOIN b ON p) ON q` is `x CROSS JOIN a JOIN b ON p AND q`).
+fn flatten_select(s: &Select) -> Option<Select> {
+    let nested = |t: &TableRef| matches!(t, TableRef::Nested { .. });
+    if !s
+        .from
+        .iter()
+        .any(|f| nested(&f.first) || f.joins.iter().any(|j| nested(&j.table)))
+    {
+        return None;
+    }
+    let mut out = s.clone();
+    out.from = s.from.iter().cloned().map(flatten_item).collect();
+    Some(out)
+}
+
+/// [`flatten_select`] for one FROM item.
+fn flatten_item(f: FromItem) -> FromItem {
+    let inner_kinds = |k: JoinKind| matches!(k, JoinKind::Inner | JoinKind::Cross);
+    let mut out = match f.first {
+        TableRef::Nested { from, .. } => flatten_item(*from),
+        first => FromItem {
+            first,
+            joins: Vec::new(),
+        },
+    };
+    for mut j in f.joins {
+        let TableRef::Nested { from, span } = j.table else {
+            out.joins.push(j);
+            continue;
+        };
+        let inner = flatten_item(*from);
+        let splice = inner_kinds(j.kind)
+            && !j.natural
+            && j.using.is_none()
+            && inner
+                .joins
+                .iter()
+                .all(|k| inner_kinds(k.kind) && !k.natural && k.using.is_none());
+        if !splice {
+            j.table = TableRef::Nested {
+                from: Box::new(inner),
+                span,
+            };
+            out.joins.push(j);
+            continue;
+        }
+        let mut spliced = vec![Join {
+            kind: JoinKind::Cross,
+            natural: false,
+            table: inner.first,
+            on: None,
+            using: None,
+            span: j.span.clone(),
+        }];
+        spliced.extend(inner.joins);
+        if let Some(q) = j.on {
+            let last = spliced.last_mut().expect("one join at least");
+            last.kind = JoinKind::Inner;
+            last.on = Some(match last.on.take() {
+                None => q,
+                Some(p) => {
+                    let span = p.span.start.min(q.span.start)..p.span.end.max(q.span.end);
+                    Expr {
+                        kind: ExprKind::Binary {
+                            op: BinOp::And,
+                            left: Box::new(p),
+                            right: Box::new(q),
+                        },
+                        span,
+                    }
+                }
+            });
+        }
+        out.joins.extend(spliced);
+    }
+    out
 }

@@ -14,6 +14,7 @@
 //! enclosing rule (`ne(k: 0, keys…)`), so it never has unbound variables.
 
 use super::conditions::false_lit;
+use super::expr::Affinity;
 use super::grouping::has_aggregate;
 use super::{
     Body, Correlated, Lowered, Lowering, ResolvedColumn, SpannedLits, col_attr, param_attr,
@@ -168,9 +169,13 @@ impl Lowering<'_> {
             return Err(());
         }
         let (xt, xty) = self.expr(x, body)?;
-        self.check_comparable(xty, out.cols[0].1, x)?;
         let mut args = self.param_terms(&params, body)?;
-        if xty == out.cols[0].1 || xty == SqlType::Null {
+        let yty = out.cols[0].1;
+        // A semijoin on the value where both sides hold one class of values (equal values are
+        // then equal as SQLite compares them); else `sql_eq` with x's affinity applied.
+        if (xty == yty && matches!(xty, SqlType::Int | SqlType::Real | SqlType::Text))
+            || xty == SqlType::Null
+        {
             if !self.non_null(&xt, body) {
                 if xt == Term::Const(Value::Nil) {
                     body.lits.push(false_lit());
@@ -188,6 +193,7 @@ impl Lowering<'_> {
             let y = Term::Var(self.fresh("y"));
             args.push((col_attr(0), y.clone()));
             body.lits.push(ProgramBuilder::atom(out.rel, args));
+            let (xt, y) = self.with_affinity(x, (xt, xty), Affinity::None, (y, yty), body);
             let t = self.apply("sql_eq", vec![xt, y], body);
             self.truth_test(t, body)?;
         }
@@ -239,7 +245,7 @@ impl Lowering<'_> {
             return Err(());
         }
         let (xt, xty) = self.expr(x, body)?;
-        self.check_comparable(xty, out.cols[0].1, x)?;
+        let xaff = self.affinity(x);
         let args = self.param_terms(&params, body)?;
         let np = params.len();
         let pv: Vec<(String, Term)> = (0..np)
@@ -267,7 +273,8 @@ impl Lowering<'_> {
         // hit(p…, x) :- dx(p…, x), s(p…, c0: y), x = y (not NULL).
         let hit = self.new_rel("hit", dattrs.clone());
         let mut sargs = pv.clone();
-        if xty == out.cols[0].1 {
+        let yty = out.cols[0].1;
+        if xty == yty && matches!(xty, SqlType::Int | SqlType::Real | SqlType::Text) {
             sargs.push((col_attr(0), xv.clone()));
             let b = vec![
                 ProgramBuilder::atom(dx, pvx.clone()),
@@ -281,20 +288,39 @@ impl Lowering<'_> {
             self.add_rule(hit, pvx.clone(), b);
         } else {
             sargs.push((col_attr(0), Term::Var("?y".into())));
-            let b = vec![
+            let mut b = vec![
                 ProgramBuilder::atom(dx, pvx.clone()),
                 ProgramBuilder::atom(out.rel, sargs),
+            ];
+            // x's affinity applies to the subquery's values (x = y, y without affinity).
+            let conv = match xaff {
+                Affinity::Numeric => Some("sql_num_aff"),
+                Affinity::Text => Some("sql_text_aff"),
+                Affinity::None => None,
+            };
+            let y = match conv {
+                Some(f) => {
+                    b.push(Literal::Apply {
+                        bind: Bind::Scalar(Term::Var("?ya".into())),
+                        func: Callee::Builtin(f.into()),
+                        args: vec![Term::Var("?y".into())],
+                    });
+                    Term::Var("?ya".into())
+                }
+                None => Term::Var("?y".into()),
+            };
+            b.extend([
                 Literal::Apply {
                     bind: Bind::Scalar(Term::Var("?e".into())),
                     func: Callee::Builtin("sql_eq".into()),
-                    args: vec![xv.clone(), Term::Var("?y".into())],
+                    args: vec![xv.clone(), y],
                 },
                 Literal::Test {
                     func: Callee::Builtin("sql_true".into()),
                     args: vec![Term::Var("?e".into())],
                     negated: false,
                 },
-            ];
+            ]);
             self.add_rule(hit, pvx.clone(), b);
         }
         // nonempty(p…), hasnull(p…)

@@ -9,8 +9,8 @@
 use crate::diag::Diagnostic;
 use crate::span::Span;
 use crate::sql_syntax::ast::{
-    BinOp, ColumnDef, Expr, ExprKind, Ident, InsertSource, Limit, Lit, SetExpr, SetOp, SqlQuery,
-    TypeName, UnOp,
+    BinOp, ColumnDef, Conflict, Expr, ExprKind, FromItem, Ident, InsertSource, Limit, Lit, Select,
+    SelectItem, SetExpr, SetOp, SqlQuery, TableRef, TriggerTiming, TypeName, UnOp,
 };
 
 /// A column constraint as written; [`build_column`] folds a list of them into a [`ColumnDef`].
@@ -176,6 +176,119 @@ pub(crate) fn offset_without_limit(
             span: keyword.start..keyword.start,
         },
         offset: Some(offset),
+        span,
+    }
+}
+
+/// Checks that the contextual words in `words` (identifiers such as `before`, `each`, `strict`)
+/// are `expected`, in order; reports the first that is not (E0800) and returns whether all were.
+pub(crate) fn words_are(
+    words: &[(usize, String, usize)],
+    expected: &[&str],
+    diags: &mut Vec<Diagnostic>,
+) -> bool {
+    for (i, (lo, w, hi)) in words.iter().enumerate() {
+        if expected.get(i).is_none_or(|e| !w.eq_ignore_ascii_case(e)) {
+            let want = expected.get(i).map_or("nothing more".to_string(), |e| {
+                format!("`{}`", e.to_uppercase())
+            });
+            diags.push(
+                Diagnostic::error("E0800", format!("unexpected `{w}`"))
+                    .with_label(*lo..*hi, format!("expected {want} here")),
+            );
+            return false;
+        }
+    }
+    if words.len() < expected.len() {
+        let at = words.last().map_or(0, |w| w.2);
+        diags.push(
+            Diagnostic::error(
+                "E0800",
+                format!("expected `{}`", expected[words.len()].to_uppercase()),
+            )
+            .with_label(at..at, "missing here"),
+        );
+        return false;
+    }
+    true
+}
+
+/// The timing words of a trigger (`BEFORE`, `AFTER`, `INSTEAD OF`, or none).
+pub(crate) fn trigger_timing(
+    words: &[(usize, String, usize)],
+    diags: &mut Vec<Diagnostic>,
+) -> TriggerTiming {
+    match words.first().map(|w| w.1.as_str()) {
+        None => TriggerTiming::Default,
+        Some("before") if words_are(words, &["before"], diags) => TriggerTiming::Before,
+        Some("after") if words_are(words, &["after"], diags) => TriggerTiming::After,
+        Some("instead") if words_are(words, &["instead", "of"], diags) => TriggerTiming::InsteadOf,
+        Some(_) => {
+            if diags.is_empty() {
+                words_are(&words[..1], &["before"], diags);
+            }
+            TriggerTiming::Default
+        }
+    }
+}
+
+/// The conflict clause word after `INSERT OR` (`IGNORE`, `ABORT`, `FAIL`, `ROLLBACK`).
+pub(crate) fn conflict_word(
+    lo: usize,
+    word: &str,
+    hi: usize,
+    diags: &mut Vec<Diagnostic>,
+) -> Conflict {
+    match word {
+        "ignore" => Conflict::Ignore,
+        "abort" => Conflict::Abort,
+        "fail" => Conflict::Fail,
+        "rollback" => Conflict::Rollback,
+        _ => {
+            diags.push(
+                Diagnostic::error("E0800", format!("unexpected `{word}`")).with_label(
+                    lo..hi,
+                    "expected REPLACE, IGNORE, ABORT, FAIL or ROLLBACK after INSERT OR",
+                ),
+            );
+            Conflict::Abort
+        }
+    }
+}
+
+/// `x [NOT] IN table`: SQLite's shorthand for `x [NOT] IN (SELECT * FROM table)`.
+pub(crate) fn in_table(expr: Expr, table: Ident, negated: bool, span: Span) -> Expr {
+    let tspan = table.span.clone();
+    let select = Select {
+        distinct: false,
+        items: vec![SelectItem::Wildcard(tspan.clone())],
+        from: vec![FromItem {
+            first: TableRef::Table {
+                name: table,
+                alias: None,
+                indexed: None,
+                span: tspan.clone(),
+            },
+            joins: Vec::new(),
+        }],
+        where_: None,
+        group_by: Vec::new(),
+        having: None,
+        span: tspan.clone(),
+    };
+    let query = SqlQuery {
+        with: None,
+        body: SetExpr::Select(Box::new(select)),
+        order_by: Vec::new(),
+        limit: None,
+        span: tspan,
+    };
+    Expr {
+        kind: ExprKind::InSubquery {
+            expr: Box::new(expr),
+            query: Box::new(query),
+            negated,
+        },
         span,
     }
 }
